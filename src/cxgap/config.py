@@ -1,0 +1,135 @@
+"""`cxgap.toml`: one validated configuration for touchpoints, dimensions, items, storage and thresholds.
+
+A wrong value is reported as one sentence naming the key, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cxgap.errors import ConfigError
+
+CONFIG_FILE = "cxgap.toml"
+DEFAULT_STORE_URL = "duckdb:///cxgap.duckdb"
+SERVQUAL_DIMENSIONS = ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+DEMO_TOUCHPOINTS = ["sales", "ordering", "installation", "billing", "support", "app"]
+DEMO_ITEMS = {
+    "equipment_modern": "tangibles",
+    "materials_clear": "tangibles",
+    "as_promised": "reliability",
+    "right_first_time": "reliability",
+    "prompt_service": "responsiveness",
+    "willing_to_help": "responsiveness",
+    "trustworthy_staff": "assurance",
+    "knowledgeable_staff": "assurance",
+    "individual_attention": "empathy",
+    "convenient_hours": "empathy",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Strict):
+    """Where the data lives: a DuckDB file (default) or a PostgreSQL server."""
+
+    url: str = Field(DEFAULT_STORE_URL, pattern=r"^(duckdb|postgresql(\+psycopg)?)://")
+
+
+class EngineSettings(_Strict):
+    """Where aggregation runs; empty means the store itself."""
+
+    url: str | None = None
+
+
+class AnalysisSettings(_Strict):
+    """Statistical thresholds shared by every analysis."""
+
+    min_n: int = Field(30, ge=2, description="Cells with fewer answers say 'insufficient data'.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+
+
+class Settings(_Strict):
+    """The whole of `cxgap.toml`."""
+
+    store: StoreSettings = StoreSettings()
+    engine: EngineSettings = EngineSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
+    touchpoints: list[str] = Field(default_factory=lambda: list(DEMO_TOUCHPOINTS), min_length=1)
+    dimensions: list[str] = Field(default_factory=lambda: list(SERVQUAL_DIMENSIONS), min_length=1)
+    items: dict[str, str] = Field(
+        default_factory=lambda: dict(DEMO_ITEMS), description="item code -> dimension"
+    )
+
+    @model_validator(mode="after")
+    def _items_name_known_dimensions(self) -> Settings:
+        for item, dimension in self.items.items():
+            if dimension not in self.dimensions:
+                raise ValueError(
+                    f"items.{item} = '{dimension}' is not one of the dimensions {self.dimensions}"
+                )
+        return self
+
+    @property
+    def engine_url(self) -> str:
+        """The URL aggregation runs on (the store's unless `[engine] url` is set)."""
+        return self.engine.url or self.store.url
+
+
+def describe_validation_error(error: ValidationError, source: str) -> str:
+    """Turn Pydantic's first error into one sentence: file, key, value, what was expected."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown key '{key}'; check its spelling against `cxgap init`'s starter file."
+    if first["type"] == "value_error":
+        return f"{source}: {first['msg'].removeprefix('Value error, ')}."
+    value = first.get("input")
+    where = f"key '{key}'" if key else "the file"
+    return f"{source}: {where} has value {value!r}, expected {first['msg'].lower()}."
+
+
+def settings_from_dict(data: dict[str, Any], source: str = CONFIG_FILE) -> Settings:
+    """Validate a parsed configuration, raising ConfigError with one clear sentence."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, source)) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning syntax errors into one sentence with the line."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error}).") from None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load `cxgap.toml` (or `$CXGAP_CONFIG`); defaults when there is none. `$CXGAP_STORE_URL` overrides the store."""
+    candidate = Path(path or os.environ.get("CXGAP_CONFIG") or CONFIG_FILE)
+    if candidate.exists():
+        data = read_toml(candidate)
+    elif path is not None:
+        raise ConfigError(f"{candidate}: file not found; run `cxgap init` to write a starter.")
+    else:
+        data = {}
+    if url := os.environ.get("CXGAP_STORE_URL"):
+        data = {**data, "store": {**data.get("store", {}), "url": url}}
+    return settings_from_dict(data, str(candidate))
+
+
+def starter_config() -> str:
+    """The commented starter `cxgap.toml` written by `cxgap init`."""
+    return resources.files("cxgap").joinpath("templates/cxgap.toml").read_text(encoding="utf-8")

@@ -1,0 +1,21 @@
+"""User-facing errors: one clear sentence, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+
+class CxgapError(Exception):
+    """Base of every error cxgap expects a user can fix; its message is the one sentence they see."""
+
+    exit_code = 2
+
+
+class ConfigError(CxgapError):
+    """`cxgap.toml` (or a mapping file) names an unknown key or a value of the wrong kind."""
+
+
+class InputFileError(CxgapError):
+    """A source file cannot be read at all (empty, wrong encoding or delimiter, missing column...)."""
+
+
+class StoreError(CxgapError):
+    """The store cannot be opened or is at a schema version this cxgap does not know."""

@@ -1,0 +1,18 @@
+"""Storage: the typed schema, migrations, and transactional bulk loading on DuckDB or PostgreSQL."""
+
+from __future__ import annotations
+
+from cxgap.store.bulk import InsertCounts, insert_new
+from cxgap.store.core import Store, describe_url
+from cxgap.store.models import DATA_TABLES, META_TABLES, TABLES, Base
+
+__all__ = [
+    "DATA_TABLES",
+    "META_TABLES",
+    "TABLES",
+    "Base",
+    "InsertCounts",
+    "Store",
+    "describe_url",
+    "insert_new",
+]

@@ -1,0 +1,89 @@
+"""Bulk loading inside an open transaction: stage a frame, count existing keys, insert only new rows.
+
+DuckDB reads the Arrow table directly; PostgreSQL receives it through COPY into a temporary table.
+Either way the rows land in the caller's transaction, so a batch is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cxgap.store.models import TABLES
+
+STAGE = "_cxgap_stage"
+
+
+@dataclass(frozen=True)
+class InsertCounts:
+    """How many staged rows were new, how many keys were already stored, and how many of those were replaced."""
+
+    new: int
+    existing: int
+    replaced: int = 0
+
+
+def _key_match(table: sa.Table, stage: str) -> str:
+    keys = [c.name for c in table.primary_key.columns]
+    return " AND ".join(f"t.{k} = s.{k}" for k in keys)
+
+
+def _stage_duckdb(conn: Connection, data: pa.Table) -> None:
+    conn.connection.driver_connection.register(STAGE, data)  # type: ignore[union-attr]
+
+
+def _unstage_duckdb(conn: Connection) -> None:
+    conn.connection.driver_connection.unregister(STAGE)  # type: ignore[union-attr]
+
+
+def _stage_postgres(conn: Connection, table: sa.Table, data: pa.Table) -> None:
+    columns = ", ".join(data.column_names)
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {STAGE}"))
+    conn.execute(sa.text(f"CREATE TEMP TABLE {STAGE} AS SELECT {columns} FROM {table.name} WHERE false"))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for batch in data.to_batches(max_chunksize=50_000):
+            for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
+                copy.write_row(row)
+
+
+def insert_new(
+    conn: Connection, table_name: str, data: pa.Table, *, replace_existing: bool = False
+) -> InsertCounts:
+    """Insert the rows of `data` whose primary key is not yet stored; with `replace_existing`, replace those too.
+
+    `data`'s columns must be a subset of the table's, named alike; keys must be unique within `data`.
+    """
+    table = TABLES[table_name].__table__
+    if data.num_rows == 0:
+        return InsertCounts(0, 0)
+    duck = conn.dialect.name == "duckdb"
+    if duck:
+        _stage_duckdb(conn, data)
+    else:
+        _stage_postgres(conn, table, data)
+    try:
+        match = _key_match(table, STAGE)
+        exists = f"EXISTS (SELECT 1 FROM {table.name} t WHERE {match})"
+        existing = int(conn.execute(sa.text(f"SELECT count(*) FROM {STAGE} s WHERE {exists}")).scalar_one())
+        columns = ", ".join(data.column_names)
+        if replace_existing and existing:
+            conn.execute(
+                sa.text(f"DELETE FROM {table.name} t WHERE EXISTS (SELECT 1 FROM {STAGE} s WHERE {match})")
+            )
+            where = ""
+        else:
+            where = f"WHERE NOT {exists}"
+        select = ", ".join(f"s.{c}" for c in data.column_names)
+        conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s {where}"))
+    finally:
+        if duck:
+            _unstage_duckdb(conn)
+        else:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {STAGE}"))
+    return InsertCounts(
+        new=data.num_rows - existing, existing=existing, replaced=existing if replace_existing else 0
+    )

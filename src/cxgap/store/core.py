@@ -1,0 +1,125 @@
+"""The Store: one storage URL, migrated to the current schema, and the only place transactions commit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.ddl.impl import DefaultImpl
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+
+from cxgap.errors import StoreError
+from cxgap.store.models import DATA_TABLES, TABLES
+
+
+class DuckDBImpl(DefaultImpl):
+    """Lets Alembic drive DuckDB through duckdb_engine (PostgreSQL-like DDL)."""
+
+    __dialect__ = "duckdb"
+    transactional_ddl = True
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("cxgap.store").joinpath("migrations")))
+    return config
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def _explain_open_failure(url: str, error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "lock" in text.lower():
+        return f"The store {describe_url(url)} is in use by another process; close it (or use PostgreSQL for several users)."
+    if url.startswith("postgresql"):
+        return f"Cannot open the PostgreSQL store {describe_url(url)}: {text}."
+    return f"Cannot open the store {describe_url(url)}: {text}."
+
+
+class Store:
+    """A cxgap store at a SQLAlchemy URL (`duckdb:///file.duckdb` or `postgresql+psycopg://...`)."""
+
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        self.url = url
+        if url.startswith("duckdb:///") and not url.startswith("duckdb:///:memory:"):
+            Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        try:
+            self.engine: Engine = sa.create_engine(url)
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as error:  # driver errors differ per backend; all mean "cannot open"
+            raise StoreError(_explain_open_failure(self.url, error)) from None
+        if upgrade:
+            self.upgrade()
+
+    @property
+    def backend(self) -> str:
+        """'duckdb' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    def upgrade(self) -> None:
+        """Migrate the schema to the newest revision this cxgap knows (idempotent)."""
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        current = self.revision()
+        if current == head:
+            return
+        known = {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+        if current is not None and current not in known:
+            raise StoreError(
+                f"The store {describe_url(self.url)} is at schema revision {current}, newer than this cxgap knows; upgrade cxgap."
+            )
+        with self.engine.begin() as conn:
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def revision(self) -> str | None:
+        """The store's current schema revision (None for an empty database)."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: commits when the block ends, rolls back on any error or kill."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def counts(self) -> dict[str, int]:
+        """Rows per data table."""
+        with self.engine.connect() as conn:
+            return {
+                m.__tablename__: int(
+                    conn.execute(sa.select(sa.func.count()).select_from(m.__table__)).scalar_one()
+                )
+                for m in DATA_TABLES
+            }
+
+    def count(self, table: str) -> int:
+        """Rows in one table."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(TABLES[table].__table__)).scalar_one()
+            )
+
+    def close(self) -> None:
+        """Release every connection (a DuckDB file can then be opened by another process)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,13 @@
+"""Alembic environment: runs cxgap's migrations on the connection the Store hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import cxgap.store.core  # noqa: F401  (registers Alembic's DuckDB dialect)
+from cxgap.store.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,413 @@
+"""The cxgap schema: one typed table per kind of CX data (see docs/schema.md, generated from here).
+
+Every column carries its documentation (`comment`) and, where it has one, its valid range or value set
+(`info`), so importers, docs and database CHECK constraints all read the same definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SURVEY_KINDS = ("relational", "transactional")
+DIRECTIONS = ("at_most", "at_least")
+ROLES = ("leader", "manager", "frontline", "other")
+CASE_STATUSES = ("open", "in_progress", "resolved", "closed")
+
+NPS_SCALE = (0, 10)
+CSAT_SCALE = (1, 5)
+CES_SCALE = (1, 7)
+ITEM_SCALE = (1, 7)
+STAR_SCALE = (1, 5)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with an explicit constraint naming convention (stable migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _ranged(lo: float, hi: float) -> dict[str, Any]:
+    return {"min": lo, "max": hi}
+
+
+def _choice(values: tuple[str, ...]) -> dict[str, Any]:
+    return {"allowed": values}
+
+
+def _batch() -> Mapped[str | None]:
+    return mapped_column(
+        String(32), comment="Import batch that loaded the row (lineage; see import_batches)."
+    )
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="The customer's id in the source system."
+    )
+    name: Mapped[str | None] = mapped_column(
+        String(256), comment="Full name, used only to redact it from free text."
+    )
+    segment: Mapped[str | None] = mapped_column(
+        String(64), comment="Customer segment (e.g. consumer, small business)."
+    )
+    region: Mapped[str | None] = mapped_column(String(64), comment="Region or market.")
+    started_at: Mapped[dt.date | None] = mapped_column(Date, comment="Date the customer relationship began.")
+    ended_at: Mapped[dt.date | None] = mapped_column(
+        Date, comment="Date the customer left; empty while active."
+    )
+    churned: Mapped[bool] = mapped_column(Boolean, default=False, comment="True once the customer has left.")
+    revenue: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(0, 1e12), comment="Yearly revenue from the customer."
+    )
+    value: Mapped[float | None] = mapped_column(
+        Double, comment="Customer value (lifetime value or a value score)."
+    )
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Response(Base):
+    __tablename__ = "responses"
+
+    response_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="Survey response id (or content hash)."
+    )
+    customer_id: Mapped[str | None] = mapped_column(
+        String(128), index=True, comment="Respondent's customer id; empty if anonymous."
+    )
+    responded_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the response was recorded.")
+    survey_kind: Mapped[str] = mapped_column(
+        String(16),
+        info=_choice(SURVEY_KINDS),
+        comment="relational (about the relationship) or transactional (about one touchpoint); never mixed silently.",
+    )
+    touchpoint: Mapped[str | None] = mapped_column(
+        String(64), comment="Journey stage the response is about (transactional surveys)."
+    )
+    channel: Mapped[str | None] = mapped_column(
+        String(64), comment="Channel of the experience (web, app, phone, store...)."
+    )
+    nps: Mapped[int | None] = mapped_column(
+        Integer, info=_ranged(*NPS_SCALE), comment="Likelihood to recommend, 0-10."
+    )
+    csat: Mapped[int | None] = mapped_column(Integer, info=_ranged(*CSAT_SCALE), comment="Satisfaction, 1-5.")
+    ces: Mapped[int | None] = mapped_column(
+        Integer, info=_ranged(*CES_SCALE), comment="Customer effort, 1-7 (7 = very easy)."
+    )
+    superior: Mapped[bool | None] = mapped_column(
+        Boolean, comment="Customer agrees the company's experience is superior to competitors'."
+    )
+    comment: Mapped[str | None] = mapped_column(Text, comment="Free-text answer.")
+    batch_id: Mapped[str | None] = _batch()
+
+
+class ResponseItem(Base):
+    __tablename__ = "response_items"
+
+    response_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="The response this rating belongs to."
+    )
+    item: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Item (attribute) code; cxgap.toml maps items to dimensions."
+    )
+    perception: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*ITEM_SCALE), comment="Perceived performance on the item, 1-7."
+    )
+    expectation: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*ITEM_SCALE), comment="Expected performance on the item, 1-7."
+    )
+    importance: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*ITEM_SCALE), comment="Customer's stated importance of the item, 1-7."
+    )
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    feedback_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="Source id of the text (or content hash)."
+    )
+    source: Mapped[str] = mapped_column(
+        String(32), comment="Where the text came from: review, social, ticket, chat, email, survey..."
+    )
+    received_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, comment="When it was written or received."
+    )
+    customer_id: Mapped[str | None] = mapped_column(
+        String(128), index=True, comment="Author's customer id, when known."
+    )
+    touchpoint: Mapped[str | None] = mapped_column(String(64), comment="Touchpoint it concerns, when known.")
+    channel: Mapped[str | None] = mapped_column(String(64), comment="Channel it arrived through.")
+    rating: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*STAR_SCALE), comment="Star rating given with the text, 1-5."
+    )
+    title: Mapped[str | None] = mapped_column(String(512), comment="Subject or title.")
+    text: Mapped[str] = mapped_column(Text, comment="The text itself.")
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+
+    interaction_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="Operational event id (or content hash)."
+    )
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True, comment="Customer involved.")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the event started.")
+    touchpoint: Mapped[str] = mapped_column(
+        String(64), comment="Journey stage (sales, ordering, installation, billing, support...)."
+    )
+    channel: Mapped[str | None] = mapped_column(
+        String(64), comment="phone, chat, email, web, app, store, field..."
+    )
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="What happened: call, chat, visit, booking, bill, ticket..."
+    )
+    reason: Mapped[str | None] = mapped_column(String(64), comment="The customer's need or contact reason.")
+    wait_seconds: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(0, 1e8), comment="Time the customer waited before being served, seconds."
+    )
+    handled: Mapped[bool | None] = mapped_column(
+        Boolean, comment="False when the contact was missed or abandoned."
+    )
+    resolved: Mapped[bool | None] = mapped_column(
+        Boolean, comment="The need was resolved in this interaction."
+    )
+    repeat_contact: Mapped[bool | None] = mapped_column(
+        Boolean, comment="The customer had to ask the same again."
+    )
+    on_time: Mapped[bool | None] = mapped_column(
+        Boolean, comment="Delivered at the promised/booked time (visits, bookings, deliveries)."
+    )
+    delay_minutes: Mapped[float | None] = mapped_column(
+        Double, comment="Minutes late against the booked time (negative: early)."
+    )
+    team: Mapped[str | None] = mapped_column(String(64), comment="Team that handled it.")
+    agent: Mapped[str | None] = mapped_column(String(64), comment="Agent or technician that handled it.")
+    duration_seconds: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(0, 1e8), comment="Handling time, seconds."
+    )
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Standard(Base):
+    __tablename__ = "standards"
+
+    touchpoint: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Touchpoint the standard applies to."
+    )
+    metric: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Operational metric (e.g. wait_seconds, on_time_rate)."
+    )
+    target: Mapped[float] = mapped_column(Double, comment="The company's own target for the metric.")
+    direction: Mapped[str] = mapped_column(
+        String(16),
+        info=_choice(DIRECTIONS),
+        comment="at_most (lower is better) or at_least (higher is better).",
+    )
+    unit: Mapped[str | None] = mapped_column(String(32), comment="Unit of target (seconds, hours, share...).")
+    customer_expectation: Mapped[float | None] = mapped_column(
+        Double, comment="What customers expect for the same metric, when known (design gap)."
+    )
+    description: Mapped[str | None] = mapped_column(Text, comment="The standard in words.")
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Promise(Base):
+    __tablename__ = "promises"
+
+    touchpoint: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Touchpoint the promise is about."
+    )
+    metric: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Operational metric the promise can be checked against."
+    )
+    promised_value: Mapped[float] = mapped_column(Double, comment="The value promised to customers.")
+    direction: Mapped[str] = mapped_column(
+        String(16), info=_choice(DIRECTIONS), comment="at_most or at_least."
+    )
+    unit: Mapped[str | None] = mapped_column(String(32), comment="Unit of promised_value.")
+    wording: Mapped[str | None] = mapped_column(Text, comment="The promise as customers read it.")
+    medium: Mapped[str | None] = mapped_column(
+        String(64), comment="Where it was made: website, advert, contract..."
+    )
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Belief(Base):
+    __tablename__ = "beliefs"
+
+    belief_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="Answer id (or content hash)."
+    )
+    respondent_id: Mapped[str] = mapped_column(
+        String(128), comment="Internal respondent (leader or employee) id."
+    )
+    role: Mapped[str] = mapped_column(
+        String(16), info=_choice(ROLES), comment="leader, manager, frontline or other."
+    )
+    surveyed_at: Mapped[dt.date | None] = mapped_column(Date, comment="Date of the internal survey.")
+    touchpoint: Mapped[str | None] = mapped_column(
+        String(64), comment="Touchpoint the belief is about (empty: the company overall)."
+    )
+    dimension: Mapped[str | None] = mapped_column(
+        String(64), comment="Service-quality dimension the belief is about."
+    )
+    item: Mapped[str | None] = mapped_column(String(64), comment="Item the belief is about.")
+    believed_rating: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*ITEM_SCALE), comment="Rating the respondent believes customers give, 1-7."
+    )
+    believed_expectation: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*ITEM_SCALE), comment="Expectation the respondent believes customers hold, 1-7."
+    )
+    stated_importance: Mapped[float | None] = mapped_column(
+        Double,
+        info=_ranged(*ITEM_SCALE),
+        comment="How much the respondent thinks it matters to customers, 1-7.",
+    )
+    believed_nps: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(-100, 100), comment="NPS the respondent believes customers give, -100..100."
+    )
+    superior: Mapped[bool | None] = mapped_column(
+        Boolean, comment="Respondent believes the company delivers a superior experience."
+    )
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Outcome(Base):
+    __tablename__ = "outcomes"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Customer.")
+    period: Mapped[dt.date] = mapped_column(
+        Date, primary_key=True, comment="First day of the period (month or quarter)."
+    )
+    revenue: Mapped[float | None] = mapped_column(Double, comment="Revenue from the customer in the period.")
+    churned: Mapped[bool | None] = mapped_column(Boolean, comment="The customer left during the period.")
+    contacts: Mapped[int | None] = mapped_column(
+        Integer, info=_ranged(0, 1_000_000), comment="Service contacts in the period (cost driver)."
+    )
+    batch_id: Mapped[str | None] = _batch()
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Case id.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the case was opened.")
+    customer_id: Mapped[str | None] = mapped_column(
+        String(128), index=True, comment="Customer concerned (inner loop)."
+    )
+    touchpoint: Mapped[str | None] = mapped_column(String(64), comment="Touchpoint concerned.")
+    trigger_kind: Mapped[str] = mapped_column(
+        String(32), comment="What opened it: response, feedback, interaction, health, manual."
+    )
+    trigger_id: Mapped[str | None] = mapped_column(String(128), comment="Id of the record that triggered it.")
+    rule: Mapped[str | None] = mapped_column(String(64), comment="Name of the rule that opened it.")
+    team: Mapped[str | None] = mapped_column(String(64), comment="Owning team.")
+    owner: Mapped[str | None] = mapped_column(String(128), comment="Owning person.")
+    status: Mapped[str] = mapped_column(
+        String(16), info=_choice(CASE_STATUSES), comment="open, in_progress, resolved or closed."
+    )
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="Deadline from the rule's SLA.")
+    root_cause: Mapped[str | None] = mapped_column(
+        String(64), comment="Root-cause code from the configured list."
+    )
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When it was resolved.")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, comment="When it was closed after follow-up."
+    )
+    summary: Mapped[str | None] = mapped_column(Text, comment="What the case is about.")
+    batch_id: Mapped[str | None] = _batch()
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Batch id.")
+    table_name: Mapped[str] = mapped_column(String(64), comment="Table the batch loaded.")
+    source: Mapped[str] = mapped_column(Text, comment="Source file path (or 'demo').")
+    source_sha256: Mapped[str | None] = mapped_column(String(64), comment="SHA-256 of the source file.")
+    mapping: Mapped[str | None] = mapped_column(Text, comment="The mapping used, as TOML.")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="Start of the import.")
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="Commit time of the import.")
+    rows_read: Mapped[int] = mapped_column(Integer, comment="Data rows read from the source.")
+    rows_loaded: Mapped[int] = mapped_column(Integer, comment="Rows newly loaded.")
+    rows_existing: Mapped[int] = mapped_column(
+        Integer, comment="Rows already in the store (same key), not loaded again."
+    )
+    rows_quarantined: Mapped[int] = mapped_column(
+        Integer, comment="Rows refused, with reasons in quarantine."
+    )
+
+
+class QuarantinedRow(Base):
+    __tablename__ = "quarantine"
+
+    batch_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Batch that read the row.")
+    source_row: Mapped[int] = mapped_column(
+        Integer, primary_key=True, comment="Row number in the source file (header = row 1)."
+    )
+    column_name: Mapped[str | None] = mapped_column(
+        String(256), comment="Source column at fault (first problem)."
+    )
+    reason: Mapped[str] = mapped_column(Text, comment="Every problem found in the row, in words.")
+    raw: Mapped[str | None] = mapped_column(Text, comment="The raw row as read, JSON.")
+
+
+DATA_TABLES: tuple[type[Base], ...] = (
+    Customer,
+    Response,
+    ResponseItem,
+    Feedback,
+    Interaction,
+    Standard,
+    Promise,
+    Belief,
+    Outcome,
+    Case,
+)
+META_TABLES: tuple[type[Base], ...] = (ImportBatch, QuarantinedRow)
+TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES}
+
+
+def _add_checks(table: Table) -> None:
+    """Add CHECK constraints mirroring each column's `info` range or value set."""
+    for column in table.columns:
+        info = column.info
+        if "allowed" in info:
+            quoted = ", ".join(f"'{v}'" for v in info["allowed"])
+            table.append_constraint(
+                CheckConstraint(f"{column.name} IN ({quoted})", name=f"{column.name}_allowed")
+            )
+        elif "min" in info:
+            sql = f"{column.name} BETWEEN {info['min']} AND {info['max']}"
+            table.append_constraint(CheckConstraint(sql, name=f"{column.name}_range"))
+
+
+for _model in DATA_TABLES:
+    _add_checks(_model.__table__)
