@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from cxgap.config import Settings, load_settings
 from cxgap.errors import ConfigError, CxgapError, InputFileError, StoreError
-
-# IO from cxgap.io import ImportSummary, import_file
+from cxgap.io import ImportSummary, import_file
 from cxgap.store import Store
 
 __all__ = [

@@ -12,7 +12,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cxgap.store.models import TABLES
+from cxgap.store.models import table_of
 
 STAGE = "_cxgap_stage"
 
@@ -57,7 +57,7 @@ def insert_new(
 
     `data`'s columns must be a subset of the table's, named alike; keys must be unique within `data`.
     """
-    table = TABLES[table_name].__table__
+    table = table_of(table_name)
     if data.num_rows == 0:
         return InsertCounts(0, 0)
     duck = conn.dialect.name == "duckdb"

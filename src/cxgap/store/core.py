@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from cxgap.errors import StoreError
-from cxgap.store.models import DATA_TABLES, TABLES
+from cxgap.store.models import DATA_TABLES, table_of
 
 
 class DuckDBImpl(DefaultImpl):
@@ -102,7 +102,9 @@ class Store:
         with self.engine.connect() as conn:
             return {
                 m.__tablename__: int(
-                    conn.execute(sa.select(sa.func.count()).select_from(m.__table__)).scalar_one()
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(table_of(m.__tablename__))
+                    ).scalar_one()
                 )
                 for m in DATA_TABLES
             }
@@ -110,9 +112,7 @@ class Store:
     def count(self, table: str) -> int:
         """Rows in one table."""
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).select_from(TABLES[table].__table__)).scalar_one()
-            )
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table_of(table))).scalar_one())
 
     def close(self) -> None:
         """Release every connection (a DuckDB file can then be opened by another process)."""

@@ -409,5 +409,10 @@ def _add_checks(table: Table) -> None:
             table.append_constraint(CheckConstraint(sql, name=f"{column.name}_range"))
 
 
+def table_of(name: str) -> Table:
+    """The SQLAlchemy Table of a cxgap table name."""
+    return Base.metadata.tables[name]
+
+
 for _model in DATA_TABLES:
-    _add_checks(_model.__table__)
+    _add_checks(table_of(_model.__tablename__))

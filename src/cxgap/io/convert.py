@@ -1,0 +1,190 @@
+"""Convert raw text columns to a schema column's type, vectorised, recording every value that does not fit.
+
+Nothing is coerced silently: a value is converted only by a rule the mapping states (value map, date
+format, scale) or by the column's own type; anything else becomes a problem for its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+
+
+@dataclass
+class Converted:
+    """A converted column and the problems found, by row position within the chunk."""
+
+    values: pd.Series
+    problems: dict[int, str] = field(default_factory=dict)
+
+    def add(self, mask: pd.Series | np.ndarray, reasons: pd.Series | str) -> None:
+        """Record a reason for each position where `mask` holds (first reason per row wins)."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for pos in positions:
+            reason = reasons if isinstance(reasons, str) else reasons.iloc[pos]
+            self.problems.setdefault(int(pos), reason)
+
+
+def _quoted(values: pd.Series) -> pd.Series:
+    return "'" + values.astype(str).str.slice(0, 60) + "'"
+
+
+def blank_mask(raw: pd.Series) -> pd.Series:
+    """True where a raw value is absent or only whitespace."""
+    text = raw.astype("string")
+    return (text.isna() | (text.str.strip() == "")).fillna(True).astype(bool)
+
+
+def apply_value_map(raw: pd.Series, mapping: Mapping[str, object], out: Converted) -> pd.Series:
+    """Replace each raw value by its mapped value; values the map does not name are problems."""
+    blank = blank_mask(raw)
+    stripped = raw.astype("string").str.strip()
+    known = stripped.isin(list(mapping))
+    listed = ", ".join(f"'{k}'" for k in list(mapping)[:8])
+    out.add(~blank & ~known, _quoted(raw) + f" is not one of the mapped values ({listed})")
+    mapped = stripped.map(lambda v: mapping.get(v) if isinstance(v, str) else None)
+    as_text = mapped.map(
+        lambda v: (
+            None if v is None or v == "" else ("true" if v is True else "false" if v is False else str(v))
+        )
+    )
+    return as_text.where(~blank & known, None).astype(object)
+
+
+def _numeric(raw: pd.Series, blank: pd.Series, out: Converted) -> pd.Series:
+    numbers = pd.to_numeric(raw.where(~blank, None).astype(object), errors="coerce")
+    out.add(~blank & numbers.isna(), _quoted(raw) + " is not a number")
+    return numbers.astype(float)
+
+
+def _scaled(numbers: pd.Series, scale: tuple[float, float] | None, info: dict[str, float]) -> pd.Series:
+    if scale is None:
+        return numbers
+    lo, hi = scale
+    return info["min"] + (numbers - lo) * (info["max"] - info["min"]) / (hi - lo)
+
+
+def convert_numeric(
+    raw: pd.Series, column: sa.Column[object], scale: tuple[float, float] | None, out: Converted
+) -> pd.Series:
+    """Numbers; converted linearly from the source scale when the mapping gives one; range-checked."""
+    blank = blank_mask(raw)
+    numbers = _numeric(raw, blank, out)
+    info = column.info
+    if scale is not None:
+        lo, hi = scale
+        out.add((numbers < lo) | (numbers > hi), _quoted(raw) + f" is outside the source scale {lo:g}-{hi:g}")
+        numbers = _scaled(numbers, scale, info)
+    integer = isinstance(column.type, sa.Integer)
+    if integer and scale is not None:
+        numbers = numbers.round()
+    elif integer:
+        out.add(numbers.notna() & (numbers % 1 != 0), _quoted(raw) + " is not a whole number")
+    if "min" in info:
+        outside = (numbers < info["min"]) | (numbers > info["max"])
+        out.add(outside, _quoted(raw) + f" is outside {info['min']:g}-{info['max']:g}")
+    if integer:
+        return numbers.astype("Int64")
+    return numbers
+
+
+def convert_bool(raw: pd.Series, out: Converted) -> pd.Series:
+    """Booleans from true/false, yes/no, y/n, 1/0 (any case)."""
+    blank = blank_mask(raw)
+    lowered = raw.astype("string").str.strip().str.lower()
+    is_true, is_false = lowered.isin(TRUE_TOKENS).fillna(False), lowered.isin(FALSE_TOKENS).fillna(False)
+    out.add(~blank & ~is_true & ~is_false, _quoted(raw) + " is not yes/no (expected true/false, yes/no or 1/0)")
+    result = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    result[is_true.to_numpy(dtype=bool)] = True
+    result[is_false.to_numpy(dtype=bool)] = False
+    return result
+
+
+def convert_datetime(raw: pd.Series, fmt: str | None, date_only: bool, out: Converted) -> pd.Series:
+    """Dates and times in the mapping's strptime format (ISO 8601 by default); offsets are converted to UTC."""
+    blank = blank_mask(raw)
+    text = raw.where(~blank, None).astype(object)
+    parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
+    expected = f"the format {fmt}" if fmt else "ISO 8601, e.g. 2024-03-31 or 2024-03-31T14:05:00"
+    out.add(~blank & parsed.isna(), _quoted(raw) + f" is not a date in {expected}")
+    naive = parsed.dt.tz_localize(None)
+    return naive.dt.normalize() if date_only else naive
+
+
+def convert_text(raw: pd.Series, column: sa.Column[object], out: Converted) -> pd.Series:
+    """Text, trimmed for codes and ids (not for free text); length-checked against the column."""
+    blank = blank_mask(raw)
+    text = raw.astype("string")
+    if isinstance(column.type, sa.String) and not isinstance(column.type, sa.Text):
+        text = text.str.strip()
+        limit = column.type.length
+        if limit:
+            out.add(~blank & (text.str.len() > limit), f"is longer than {limit} characters")
+    return text.where(~blank, None).astype(object)
+
+
+def convert_column(
+    raw: pd.Series,
+    column: sa.Column[object],
+    *,
+    fmt: str | None = None,
+    scale: tuple[float, float] | None = None,
+) -> Converted:
+    """Convert one raw column to `column`'s type; requiredness is checked by the caller."""
+    out = Converted(values=raw)
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        out.values = convert_bool(raw, out)
+    elif isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
+        out.values = convert_numeric(raw, column, scale, out)
+    elif isinstance(kind, sa.DateTime | sa.Date):
+        out.values = convert_datetime(
+            raw, fmt, isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime), out
+        )
+    else:
+        out.values = convert_text(raw, column, out)
+    allowed = column.info.get("allowed")
+    if allowed is not None:
+        bad = out.values.notna() & ~out.values.isin(list(allowed))
+        out.add(bad, _quoted(raw) + f" is not one of {', '.join(allowed)}")
+    return out
+
+
+def arrow_type(column: sa.Column[object]) -> pa.DataType:
+    """The Arrow type a schema column is staged as."""
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    if isinstance(kind, sa.Integer):
+        return pa.int64()
+    if isinstance(kind, sa.Float | sa.Numeric):
+        return pa.float64()
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    return pa.string()
+
+
+def to_arrow(frame: pd.DataFrame, table: sa.Table) -> pa.Table:
+    """Typed Arrow table of `frame`'s columns, in the schema's types."""
+    arrays = []
+    for name in frame.columns:
+        target = arrow_type(table.columns[name])
+        series = frame[name]
+        if pa.types.is_date32(target):
+            array = pa.array(pd.to_datetime(series).dt.date, type=target, from_pandas=True)
+        elif pa.types.is_timestamp(target):
+            array = pa.array(pd.to_datetime(series), type=target, from_pandas=True)
+        else:
+            array = pa.array(series.astype(object).where(series.notna(), None), type=target, from_pandas=True)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, names=list(frame.columns))

@@ -1,0 +1,363 @@
+"""Import one file into one table through a mapping: every row loaded, already present, or quarantined.
+
+The whole file is one transaction (one batch): a failure or a kill part-way leaves nothing behind, and
+the same file can simply be imported again. Keys make re-imports idempotent: a source id where the
+mapping gives one, otherwise a content hash (with an occurrence number for identical rows in a file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cxgap.errors import ConfigError, InputFileError
+from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_column, to_arrow
+from cxgap.io.mapping import Mapping
+from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
+from cxgap.io.summary import ImportSummary, Problem
+from cxgap.store import Store, insert_new
+from cxgap.store.models import table_of
+
+Progress = Callable[[int, int], None]
+"""Called after each chunk with (rows read so far, bytes read so far)."""
+
+UNITS = {"csv": "row", "jsonl": "line", "parquet": "record"}
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Plan:
+    """The mapping resolved against one file's header: which source column feeds which schema column."""
+
+    def __init__(self, mapping: Mapping, header: list[str], path: Path, options: SourceOptions) -> None:
+        self.mapping = mapping
+        self.table = table_of(mapping.table)
+        self.sources: dict[str, str] = {}
+        for column, spec in mapping.columns.items():
+            source = mapping.source_for(column, header)
+            if source is None:
+                raise InputFileError(_missing_column(path, header, column, spec, mapping, options))
+            self.sources[column] = source
+        for column in mapping.optional_columns:
+            if column not in self.sources and (source := mapping.source_for(column, header)):
+                self.sources[column] = source
+        for source in mapping.items:
+            if source not in header:
+                raise InputFileError(
+                    _missing_column(path, header, "an item rating", source, mapping, options)
+                )
+        keys = [c.name for c in self.table.primary_key.columns]
+        self.hash_key = keys[0] if len(keys) == 1 and keys[0] not in self.sources else None
+        self.key_columns = keys
+        for col in self.table.columns:
+            provided = col.name in self.sources or col.name in mapping.constants or col.name == self.hash_key
+            if not col.nullable and not provided and col.default is None and col.name != "batch_id":
+                raise ConfigError(
+                    f"The mapping gives no source for {mapping.table}.{col.name}, which every row needs; "
+                    f"add it under [columns] (source column) or [constants] (one value for all rows)."
+                )
+        self.unused = [h for h in header if h not in self.sources.values() and h not in mapping.items]
+
+
+def _missing_column(
+    path: Path,
+    header: list[str],
+    column: str,
+    spec: str | list[str],
+    mapping: Mapping,
+    options: SourceOptions,
+) -> str:
+    wanted = f"'{spec}'" if isinstance(spec, str) else " or ".join(f"'{s}'" for s in spec)
+    if options.format == "csv" and (delimiter := suggest_delimiter(header, options.delimiter)):
+        return (
+            f"{path}: the header has a single column, so the file does not look '{options.delimiter}'-separated; "
+            f"it seems to use '{delimiter}': set delimiter = \"{delimiter}\" in the mapping."
+        )
+    shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+    target = f"{mapping.table}.{column}" if column != "an item rating" else column
+    return f"{path} has no column {wanted} (mapped to {target}); its columns are: {shown}."
+
+
+class _Batch:
+    """State of one import: running counts, keys seen, quarantine records."""
+
+    def __init__(self, plan: _Plan, unit: str) -> None:
+        self.plan, self.unit = plan, unit
+        self.batch_id = uuid.uuid4().hex
+        self.seen: dict[str, int] = {}
+        self.hash_seen: dict[str, int] = {}
+        self.summary_counts = {
+            "read": 0,
+            "loaded": 0,
+            "replaced": 0,
+            "existing": 0,
+            "quarantined": 0,
+            "items": 0,
+        }
+        self.problems: list[Problem] = []
+
+    def quarantine(self, conn: Connection, rows: list[Problem]) -> None:
+        if not rows:
+            return
+        frame = pd.DataFrame(
+            {
+                "batch_id": self.batch_id,
+                "source_row": [p.row for p in rows],
+                "column_name": [p.column for p in rows],
+                "reason": [p.reason for p in rows],
+                "raw": [p.raw for p in rows],
+            }
+        )
+        insert_new(conn, "quarantine", to_arrow(frame, table_of("quarantine")))
+        self.summary_counts["quarantined"] += len(rows)
+        self.problems.extend(rows[: max(0, 20 - len(self.problems))])
+
+
+def _convert_chunk(
+    plan: _Plan, chunk: RawChunk
+) -> tuple[pd.DataFrame, dict[int, list[tuple[str | None, str]]]]:
+    """Typed frame of the chunk's readable rows, and the problems of each row position."""
+    mapping = plan.mapping
+    problems: dict[int, list[tuple[str | None, str]]] = {}
+    frame = pd.DataFrame(index=range(len(chunk.rows)))
+
+    def note(source: str | None, converted: Converted) -> None:
+        for pos, reason in converted.problems.items():
+            problems.setdefault(pos, []).append((source, reason))
+
+    for name, source in plan.sources.items():
+        column = plan.table.columns[name]
+        raw = pd.Series(chunk.values[source], dtype=object)
+        pre = Converted(values=raw)
+        if name in mapping.values:
+            raw = apply_value_map(raw, mapping.values[name], pre)
+            note(source, pre)
+        converted = convert_column(raw, column, fmt=mapping.dates.get(name), scale=mapping.scales.get(name))
+        note(source, converted)
+        frame[name] = converted.values.reset_index(drop=True)
+        if not column.nullable and name != plan.hash_key:
+            for pos in blank_mask(raw).to_numpy().nonzero()[0]:
+                if int(pos) not in converted.problems and int(pos) not in pre.problems:
+                    problems.setdefault(int(pos), []).append(
+                        (source, f"is empty; {mapping.table}.{name} needs a value")
+                    )
+    for name, value in mapping.constants.items():
+        if name not in plan.sources:
+            raw = pd.Series(
+                [str(value).lower() if isinstance(value, bool) else str(value)] * len(chunk.rows),
+                dtype=object,
+            )
+            converted = convert_column(raw, plan.table.columns[name])
+            if converted.problems:
+                raise ConfigError(
+                    f"constants.{name} = {value!r} does not fit {mapping.table}.{name}: {next(iter(converted.problems.values()))}."
+                )
+            frame[name] = converted.values.reset_index(drop=True)
+    if mapping.table == "customers" and "churned" not in frame:
+        frame["churned"] = frame["ended_at"].notna() if "ended_at" in frame else False
+    return frame, problems
+
+
+def _item_frame(
+    plan: _Plan, chunk: RawChunk, problems: dict[int, list[tuple[str | None, str]]]
+) -> pd.DataFrame:
+    """Long-form item ratings (response position, item, measure value) of the chunk."""
+    mapping = plan.mapping
+    rating = table_of("response_items").columns["perception"]
+    parts = []
+    for source, spec in mapping.items.items():
+        converted = convert_column(
+            pd.Series(chunk.values[source], dtype=object), rating, scale=mapping.item_scale
+        )
+        for pos, reason in converted.problems.items():
+            problems.setdefault(pos, []).append((source, reason))
+        values = converted.values.reset_index(drop=True)
+        keep = values.notna()
+        parts.append(
+            pd.DataFrame(
+                {"pos": values.index[keep], "item": spec.item, "measure": spec.measure, "value": values[keep]}
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["pos", "item", "measure", "value"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _content_keys(frame: pd.DataFrame, items: pd.DataFrame, batch: _Batch) -> list[str]:
+    """Stable content-hash keys; the n-th identical row in the file gets '#n'."""
+    rows = (
+        frame.drop(columns=[c for c in frame.columns if c == batch.plan.hash_key])
+        .astype(str)
+        .to_numpy()
+        .tolist()
+    )
+    extra: dict[int, str] = {}
+    if len(items):
+        for pos, group in items.groupby("pos"):
+            extra[int(str(pos))] = json.dumps(
+                group[["item", "measure", "value"]].astype(str).to_numpy().tolist()
+            )
+    keys = []
+    for pos, row in enumerate(rows):
+        digest = hashlib.blake2b("\x1f".join(row + [extra.get(pos, "")]).encode(), digest_size=12).hexdigest()
+        count = batch.hash_seen.get(digest, 0) + 1
+        batch.hash_seen[digest] = count
+        keys.append(f"h{digest}" if count == 1 else f"h{digest}#{count}")
+    return keys
+
+
+def _duplicate_keys(
+    frame: pd.DataFrame, rows: list[int], batch: _Batch, problems: dict[int, list[tuple[str | None, str]]]
+) -> None:
+    """Rows whose source key repeats an earlier row of the same file are problems (which one is right?)."""
+    names = batch.plan.key_columns
+    keys = (
+        frame[names].astype(str).agg("\x1f".join, axis=1) if len(names) > 1 else frame[names[0]].astype(str)
+    )
+    for pos, key in enumerate(keys):
+        if pos in problems:
+            continue
+        first = batch.seen.setdefault(key, rows[pos])
+        if first != rows[pos]:
+            label = ", ".join(names)
+            problems.setdefault(pos, []).append(
+                (None, f"repeats the {label} {key.replace(chr(31), ', ')!r} of {batch.unit} {first}")
+            )
+
+
+def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
+    plan = batch.plan
+    frame, problems = _convert_chunk(plan, chunk)
+    items = _item_frame(plan, chunk, problems) if plan.mapping.items else pd.DataFrame()
+    if plan.hash_key:
+        frame[plan.hash_key] = _content_keys(frame, items, batch)
+    _duplicate_keys(frame, chunk.rows, batch, problems)
+    bad = sorted(problems)
+    quarantined = [
+        Problem(
+            row=chunk.rows[pos],
+            column=problems[pos][0][0],
+            reason="; ".join(f"column '{c}': {r}" if c else r for c, r in problems[pos]),
+            raw=json.dumps({k: v[pos] for k, v in chunk.values.items()}, ensure_ascii=False, default=str)[
+                :100_000
+            ],
+        )
+        for pos in bad
+    ]
+    quarantined += [
+        Problem(row=p.row, column=None, reason=p.reason, raw=p.raw or None) for p in chunk.problems
+    ]
+    good = frame.drop(index=bad)
+    good["batch_id"] = batch.batch_id
+    counts = insert_new(
+        conn,
+        plan.mapping.table,
+        to_arrow(good, plan.table),
+        replace_existing=plan.mapping.on_existing == "replace",
+    )
+    batch.summary_counts["loaded"] += counts.new + counts.replaced
+    batch.summary_counts["replaced"] += counts.replaced
+    batch.summary_counts["existing"] += counts.existing - counts.replaced
+    if len(items):
+        items = items[~items["pos"].isin(bad)]
+        long = items.pivot_table(
+            index=["pos", "item"], columns="measure", values="value", aggfunc="first"
+        ).reset_index()
+        long.insert(0, "response_id", frame[plan.key_columns[0]].to_numpy()[long["pos"].to_numpy()])
+        long = long.drop(columns="pos")
+        long.columns.name = None
+        long["batch_id"] = batch.batch_id
+        item_counts = insert_new(
+            conn,
+            "response_items",
+            to_arrow(long, table_of("response_items")),
+            replace_existing=plan.mapping.on_existing == "replace",
+        )
+        batch.summary_counts["items"] += item_counts.new + item_counts.replaced
+    batch.quarantine(conn, quarantined)
+    batch.summary_counts["read"] += chunk.size
+
+
+def import_file(
+    store: Store,
+    path: str | Path,
+    mapping: Mapping,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+    chunk_rows: int = 50_000,
+) -> ImportSummary:
+    """Import `path` into `mapping.table` as one batch; with `strict`, load nothing if any row is quarantined."""
+    path = Path(path)
+    options = SourceOptions(
+        format=mapping.format or detect_format(path),
+        delimiter=mapping.delimiter,
+        encoding=mapping.encoding,
+        header_rows=mapping.header_rows,
+        max_row_bytes=mapping.max_row_bytes,
+    )
+    try:
+        "".encode(options.encoding)
+    except LookupError:
+        raise ConfigError(
+            f"encoding = '{options.encoding}' is not an encoding Python knows (try utf-8 or latin-1)."
+        ) from None
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    header, chunks = open_source(path, options, chunk_rows)
+    plan = _Plan(mapping, header, path, options)
+    batch = _Batch(plan, UNITS[options.format])
+    with store.begin() as conn:
+        for chunk in chunks:
+            _load_chunk(conn, batch, chunk)
+            if progress:
+                progress(batch.summary_counts["read"], chunk.bytes_read)
+        counts = batch.summary_counts
+        if strict and counts["quarantined"]:
+            first = batch.problems[0]
+            raise InputFileError(
+                f"{path} {batch.unit} {first.row}: {first.reason}; nothing was loaded because of --strict "
+                f"({counts['quarantined']:,} of {counts['read']:,} rows have problems)."
+            )
+        conn.execute(
+            sa.insert(table_of("import_batches")).values(
+                batch_id=batch.batch_id,
+                table_name=mapping.table,
+                source=str(path),
+                source_sha256=_file_sha256(path),
+                mapping=mapping.model_dump_json(exclude_defaults=True),
+                started_at=started,
+                finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                rows_read=counts["read"],
+                rows_loaded=counts["loaded"],
+                rows_existing=counts["existing"],
+                rows_quarantined=counts["quarantined"],
+            )
+        )
+    return ImportSummary(
+        source=str(path),
+        table=mapping.table,
+        batch_id=batch.batch_id,
+        unit=batch.unit,
+        rows_read=counts["read"],
+        rows_loaded=counts["loaded"],
+        rows_replaced=counts["replaced"],
+        rows_existing=counts["existing"],
+        rows_quarantined=counts["quarantined"],
+        items_loaded=counts["items"],
+        problems=tuple(batch.problems),
+        unused_columns=tuple(plan.unused),
+    )

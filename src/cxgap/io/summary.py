@@ -1,0 +1,72 @@
+"""What an import did, in numbers that always reconcile: read = loaded + already present + quarantined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One quarantined source row: where it was, the first column at fault, every reason, the raw row."""
+
+    row: int
+    column: str | None
+    reason: str
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """The outcome of one import batch."""
+
+    source: str
+    table: str
+    batch_id: str
+    unit: str
+    rows_read: int
+    rows_loaded: int
+    rows_replaced: int
+    rows_existing: int
+    rows_quarantined: int
+    items_loaded: int
+    problems: tuple[Problem, ...]
+    unused_columns: tuple[str, ...]
+
+    @property
+    def reconciles(self) -> bool:
+        """True when every row read is accounted for."""
+        return self.rows_read == self.rows_loaded + self.rows_existing + self.rows_quarantined
+
+    @property
+    def first_problem(self) -> str | None:
+        """The first quarantined row as one sentence, or None when nothing was quarantined."""
+        if not self.problems:
+            return None
+        first = self.problems[0]
+        more = self.rows_quarantined - 1
+        tail = f" ({more:,} more {self.unit}{'s' if more != 1 else ''} quarantined)" if more else ""
+        return f"{self.source} {self.unit} {first.row}: {first.reason}{tail}."
+
+    def to_frame(self) -> pd.DataFrame:
+        """The counts as a one-row frame."""
+        return pd.DataFrame(
+            [
+                {
+                    "source": self.source,
+                    "table": self.table,
+                    "batch_id": self.batch_id,
+                    "read": self.rows_read,
+                    "loaded": self.rows_loaded,
+                    "replaced": self.rows_replaced,
+                    "already_present": self.rows_existing,
+                    "quarantined": self.rows_quarantined,
+                    "item_ratings": self.items_loaded,
+                }
+            ]
+        )
+
+    def problems_frame(self) -> pd.DataFrame:
+        """The first quarantined rows (up to 20) with their reasons."""
+        return pd.DataFrame([{"row": p.row, "column": p.column, "reason": p.reason} for p in self.problems])
