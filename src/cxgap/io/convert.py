@@ -73,11 +73,17 @@ def _scaled(numbers: pd.Series, scale: tuple[float, float] | None, info: dict[st
 
 
 def convert_numeric(
-    raw: pd.Series, column: sa.Column[object], scale: tuple[float, float] | None, out: Converted
+    raw: pd.Series,
+    column: sa.Column[object],
+    scale: tuple[float, float] | None,
+    factor: float | None,
+    out: Converted,
 ) -> pd.Series:
-    """Numbers; converted linearly from the source scale when the mapping gives one; range-checked."""
+    """Numbers; converted linearly from the source scale or multiplied by a unit factor when the mapping says so."""
     blank = blank_mask(raw)
     numbers = _numeric(raw, blank, out)
+    if factor is not None:
+        numbers = numbers * factor
     info = column.info
     if scale is not None:
         lo, hi = scale
@@ -101,7 +107,9 @@ def convert_bool(raw: pd.Series, out: Converted) -> pd.Series:
     blank = blank_mask(raw)
     lowered = raw.astype("string").str.strip().str.lower()
     is_true, is_false = lowered.isin(TRUE_TOKENS).fillna(False), lowered.isin(FALSE_TOKENS).fillna(False)
-    out.add(~blank & ~is_true & ~is_false, _quoted(raw) + " is not yes/no (expected true/false, yes/no or 1/0)")
+    out.add(
+        ~blank & ~is_true & ~is_false, _quoted(raw) + " is not yes/no (expected true/false, yes/no or 1/0)"
+    )
     result = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     result[is_true.to_numpy(dtype=bool)] = True
     result[is_false.to_numpy(dtype=bool)] = False
@@ -137,6 +145,7 @@ def convert_column(
     *,
     fmt: str | None = None,
     scale: tuple[float, float] | None = None,
+    factor: float | None = None,
 ) -> Converted:
     """Convert one raw column to `column`'s type; requiredness is checked by the caller."""
     out = Converted(values=raw)
@@ -144,7 +153,7 @@ def convert_column(
     if isinstance(kind, sa.Boolean):
         out.values = convert_bool(raw, out)
     elif isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
-        out.values = convert_numeric(raw, column, scale, out)
+        out.values = convert_numeric(raw, column, scale, factor, out)
     elif isinstance(kind, sa.DateTime | sa.Date):
         out.values = convert_datetime(
             raw, fmt, isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime), out

@@ -146,7 +146,13 @@ def _convert_chunk(
         if name in mapping.values:
             raw = apply_value_map(raw, mapping.values[name], pre)
             note(source, pre)
-        converted = convert_column(raw, column, fmt=mapping.dates.get(name), scale=mapping.scales.get(name))
+        converted = convert_column(
+            raw,
+            column,
+            fmt=mapping.dates.get(name),
+            scale=mapping.scales.get(name),
+            factor=mapping.factors.get(name),
+        )
         note(source, converted)
         frame[name] = converted.values.reset_index(drop=True)
         if not column.nullable and name != plan.hash_key:

@@ -58,6 +58,7 @@ class Mapping(BaseModel):
     scales: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="schema column -> source scale"
     )
+    factors: dict[str, float] = Field(default_factory=dict, description="schema column -> multiplier (units)")
     items: dict[str, ItemColumn] = Field(default_factory=dict, description="source column -> item rating")
     item_scale: tuple[float, float] | None = None
     on_existing: Literal["skip", "replace"] = "skip"
@@ -72,7 +73,7 @@ class Mapping(BaseModel):
     @model_validator(mode="after")
     def _known_columns(self) -> Mapping:
         known = {c.name for c in table_of(self.table).columns} - {"batch_id"}
-        for section in ("columns", "optional_columns", "constants", "values", "dates", "scales"):
+        for section in ("columns", "optional_columns", "constants", "values", "dates", "scales", "factors"):
             for column in getattr(self, section):
                 if column not in known:
                     raise ValueError(

@@ -1,0 +1,5 @@
+"""`python -m cxgap` runs the command line."""
+
+from cxgap.cli.main import main
+
+main()

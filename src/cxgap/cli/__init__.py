@@ -1,0 +1,1 @@
+"""The `cxgap` command line: thin commands over the library."""

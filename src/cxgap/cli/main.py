@@ -1,0 +1,155 @@
+"""`cxgap` commands. Each parses options, calls the library and renders its result; nothing is computed here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cxgap.config import CONFIG_FILE, load_settings, starter_config
+from cxgap.errors import CxgapError, InputFileError
+from cxgap.io import PRESETS, load_mapping, mapping_from_dict
+from cxgap.io import import_file as run_import
+from cxgap.store import Store, describe_url
+
+from .render import batches_table, counts_table, import_table
+
+app = typer.Typer(
+    help="cxgap measures the customer experience gap: what customers expect, what they experience, "
+    "and what your leaders believe they experience.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Configuration file (default: ./cxgap.toml).")
+]
+
+
+def user_errors(func: F) -> F:
+    """Show a CxgapError as its one sentence and exit 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CxgapError as error:
+            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing from the unfinished batch was kept.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _store(config: Path | None) -> Store:
+    return Store(load_settings(config).store.url)
+
+
+@app.command()
+@user_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter configuration.")] = Path(
+        CONFIG_FILE
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter cxgap.toml (touchpoints, dimensions, items, store)."""
+    if path.exists() and not force:
+        raise CxgapError(f"{path} already exists; use --force to overwrite it.")
+    path.write_text(starter_config(), encoding="utf-8")
+    load_settings(path)
+    out.print(f"Wrote {path}. Edit the touchpoints and items, then run `cxgap import` or `cxgap demo`.")
+
+
+@app.command("import")
+@user_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines (.jsonl) or Parquet file.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="Mapping file (TOML) for this source.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help=f"Use a preset mapping as is: {', '.join(PRESETS)}.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Load nothing if any row would be quarantined.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Import a file into the store through a mapping. Rows that do not fit are quarantined with reasons.
+
+    Exit code 0: every row loaded or already present. 2: nothing loaded (bad file or mapping), or some
+    rows quarantined (the others are loaded; see `cxgap status` and the quarantine table).
+    """
+    if (mapping is None) == (preset is None):
+        raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
+    chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
+    store = _store(config)
+    size = file.stat().st_size if file.exists() else 0
+    with Progress(
+        TextColumn("importing {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task(file.name, total=size or None)
+        summary = run_import(
+            store, file, chosen, strict=strict, progress=lambda rows, done: bar.update(task, completed=done)
+        )
+    out.print(import_table(summary))
+    if summary.rows_quarantined:
+        raise InputFileError(summary.first_problem or "some rows were quarantined")
+
+
+@app.command()
+@user_errors
+def demo(
+    customers: Annotated[int, typer.Option(help="Number of simulated customers.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company.")] = 42,
+    config: ConfigOption = None,
+) -> None:
+    """Simulate the demo telecom company (with planted gaps) into the store."""
+    from cxgap.demo import simulate, write_demo
+
+    store = _store(config)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task(f"simulating {customers:,} customers", total=None)
+        data = simulate(customers, seed)
+        bar.update(task, description="writing to the store", total=len(data.tables), completed=0)
+        write_demo(store, data, progress=lambda name, rows: bar.advance(task))
+    out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
+    out.print(counts_table(store.counts()))
+
+
+@app.command()
+@user_errors
+def status(config: ConfigOption = None) -> None:
+    """Show the store: where it is, its schema revision, rows per table and the latest imports."""
+    store = _store(config)
+    out.print(f"store: {describe_url(store.url)}  (schema revision {store.revision()})")
+    out.print(counts_table(store.counts()))
+    out.print(batches_table(store))
+
+
+def main() -> None:
+    """Entry point for `python -m cxgap`."""
+    app()
