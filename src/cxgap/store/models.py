@@ -64,6 +64,8 @@ def _batch() -> Mapped[str | None]:
 
 
 class Customer(Base):
+    """One row per customer (CRM): segment, lifetime, revenue, churn."""
+
     __tablename__ = "customers"
 
     customer_id: Mapped[str] = mapped_column(
@@ -80,7 +82,7 @@ class Customer(Base):
     ended_at: Mapped[dt.date | None] = mapped_column(
         Date, comment="Date the customer left; empty while active."
     )
-    churned: Mapped[bool] = mapped_column(Boolean, default=False, comment="True once the customer has left.")
+    churned: Mapped[bool] = mapped_column(Boolean, default=False, comment="True once the customer has left (derived from ended_at when a source does not say).")
     revenue: Mapped[float | None] = mapped_column(
         Double, info=_ranged(0, 1e12), comment="Yearly revenue from the customer."
     )
@@ -91,6 +93,8 @@ class Customer(Base):
 
 
 class Response(Base):
+    """One row per survey response: NPS, CSAT, CES, the 'superior' question and a comment."""
+
     __tablename__ = "responses"
 
     response_id: Mapped[str] = mapped_column(
@@ -126,6 +130,8 @@ class Response(Base):
 
 
 class ResponseItem(Base):
+    """Item ratings of a response in long form: perception, expectation and importance per item (SERVQUAL)."""
+
     __tablename__ = "response_items"
 
     response_id: Mapped[str] = mapped_column(
@@ -147,6 +153,8 @@ class ResponseItem(Base):
 
 
 class Feedback(Base):
+    """Unstructured feedback: reviews, social posts, tickets, chats, with an optional rating."""
+
     __tablename__ = "feedback"
 
     feedback_id: Mapped[str] = mapped_column(
@@ -172,6 +180,8 @@ class Feedback(Base):
 
 
 class Interaction(Base):
+    """Operational events: contacts, visits, bookings; with waits, misses, resolution, repeats and punctuality."""
+
     __tablename__ = "interactions"
 
     interaction_id: Mapped[str] = mapped_column(
@@ -216,6 +226,8 @@ class Interaction(Base):
 
 
 class Standard(Base):
+    """The company's own service standards (SLA targets) per touchpoint and metric."""
+
     __tablename__ = "standards"
 
     touchpoint: Mapped[str] = mapped_column(
@@ -239,6 +251,8 @@ class Standard(Base):
 
 
 class Promise(Base):
+    """What marketing and service promise customers, per touchpoint and metric."""
+
     __tablename__ = "promises"
 
     touchpoint: Mapped[str] = mapped_column(
@@ -260,6 +274,8 @@ class Promise(Base):
 
 
 class Belief(Base):
+    """Internal respondents' (leaders', staff's) beliefs about customers' ratings, expectations and priorities."""
+
     __tablename__ = "beliefs"
 
     belief_id: Mapped[str] = mapped_column(
@@ -300,6 +316,8 @@ class Belief(Base):
 
 
 class Outcome(Base):
+    """Business outcomes per customer and period: revenue, churn, contacts."""
+
     __tablename__ = "outcomes"
 
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Customer.")
@@ -315,6 +333,8 @@ class Outcome(Base):
 
 
 class Case(Base):
+    """Closed-loop cases opened from feedback or operations, with owner, deadline and root cause."""
+
     __tablename__ = "cases"
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Case id.")
@@ -346,6 +366,8 @@ class Case(Base):
 
 
 class ImportBatch(Base):
+    """One row per import: what was read, loaded, already present and quarantined."""
+
     __tablename__ = "import_batches"
 
     batch_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Batch id.")
@@ -366,6 +388,8 @@ class ImportBatch(Base):
 
 
 class QuarantinedRow(Base):
+    """Rows an import refused, with their source row number, the column at fault and every reason."""
+
     __tablename__ = "quarantine"
 
     batch_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Batch that read the row.")

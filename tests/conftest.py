@@ -1,0 +1,124 @@
+"""Shared fixtures: stores on both backends, small file writers, the CLI runner."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from cxgap.store import Store
+
+PG_SERVER = os.environ.get("CXGAP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("CXGAP_REQUIRE_PG") == "1"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # any driver or network error means "not reachable"
+        return f"PostgreSQL not reachable at {PG_SERVER} ({type(error).__name__}); set CXGAP_TEST_PG_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped afterwards)."""
+    reason = _pg_reachable()
+    if reason:
+        if REQUIRE_PG:
+            pytest.fail(f"{reason} (CXGAP_REQUIRE_PG=1 makes this a failure)")
+        pytest.skip(reason)
+    name = f"cxgap_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = sa.make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def _reset_pg(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def duckdb_url(tmp_path: Path) -> str:
+    """URL of a new DuckDB file store."""
+    return f"duckdb:///{tmp_path / 'cxgap.duckdb'}"
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """URL of an emptied PostgreSQL store."""
+    _reset_pg(pg_database)
+    return pg_database
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new empty store URL, once per backend."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'cxgap.duckdb'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated store, once per backend."""
+    s = Store(store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def duck_store(duckdb_url: str) -> Iterator[Store]:
+    """A migrated DuckDB store (for tests that need one backend only)."""
+    s = Store(duckdb_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def write(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write a small file into tmp_path and return its path."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run `cxgap ...` in-process in tmp_path (exit code, stdout, stderr kept apart)."""
+    from cxgap.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CXGAP_STORE_URL", raising=False)
+    monkeypatch.delenv("CXGAP_CONFIG", raising=False)
+    runner = CliRunner()
+
+    def _run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return _run

@@ -1,0 +1,66 @@
+"""cxgap.toml: defaults, the starter file, and one-sentence errors naming key, value and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cxgap.config import DEFAULT_STORE_URL, load_settings, settings_from_dict, starter_config
+from cxgap.errors import ConfigError
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CXGAP_STORE_URL", raising=False)
+    monkeypatch.delenv("CXGAP_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.store.url == DEFAULT_STORE_URL
+    assert settings.analysis.min_n == 30
+    assert settings.engine_url == DEFAULT_STORE_URL
+
+
+def test_starter_is_valid_and_equals_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "cxgap.toml"
+    path.write_text(starter_config(), encoding="utf-8")
+    assert load_settings(path) == settings_from_dict({})
+
+
+def test_wrong_value_names_key_value_and_expectation() -> None:
+    with pytest.raises(ConfigError) as error:
+        settings_from_dict({"analysis": {"min_n": "lots"}}, "cxgap.toml")
+    message = str(error.value)
+    assert "analysis.min_n" in message and "'lots'" in message and "integer" in message
+
+
+def test_too_small_min_n_says_the_bound() -> None:
+    with pytest.raises(ConfigError, match=r"analysis.min_n.*1.*greater than or equal to 2"):
+        settings_from_dict({"analysis": {"min_n": 1}})
+
+
+def test_unknown_key_is_named() -> None:
+    with pytest.raises(ConfigError, match="unknown key 'analysis.min_m'"):
+        settings_from_dict({"analysis": {"min_m": 5}})
+
+
+def test_item_with_unknown_dimension_is_named() -> None:
+    with pytest.raises(ConfigError, match="items.speed = 'fastness' is not one of the dimensions"):
+        settings_from_dict({"items": {"speed": "fastness"}})
+
+
+def test_bad_store_url_is_refused() -> None:
+    with pytest.raises(ConfigError, match="store.url"):
+        settings_from_dict({"store": {"url": "mysql://x"}})
+
+
+def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cxgap.toml"
+    path.write_text("[store\nurl = 1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cxgap.toml: not valid TOML"):
+        load_settings(path)
+
+
+def test_environment_overrides_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CXGAP_STORE_URL", "duckdb:///elsewhere.duckdb")
+    assert load_settings().store.url == "duckdb:///elsewhere.duckdb"
