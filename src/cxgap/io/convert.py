@@ -60,9 +60,11 @@ def apply_value_map(raw: pd.Series, mapping: Mapping[str, object], out: Converte
 
 
 def _numeric(raw: pd.Series, blank: pd.Series, out: Converted) -> pd.Series:
-    numbers = pd.to_numeric(raw.where(~blank, None).astype(object), errors="coerce")
+    numbers = pd.to_numeric(raw.where(~blank, None).astype(object), errors="coerce").astype(float)
     out.add(~blank & numbers.isna(), _quoted(raw) + " is not a number")
-    return numbers.astype(float)
+    infinite = np.isinf(numbers.to_numpy())
+    out.add(infinite, _quoted(raw) + " is not a finite number")
+    return numbers.mask(infinite)
 
 
 def _scaled(numbers: pd.Series, scale: tuple[float, float] | None, info: dict[str, float]) -> pd.Series:
@@ -73,33 +75,41 @@ def _scaled(numbers: pd.Series, scale: tuple[float, float] | None, info: dict[st
 
 
 def convert_numeric(
-    raw: pd.Series,
-    column: sa.Column[object],
-    scale: tuple[float, float] | None,
-    factor: float | None,
-    out: Converted,
+    raw: pd.Series, column: sa.Column[object], scale: tuple[float, float] | None, factor: float | None, out: Converted
 ) -> pd.Series:
-    """Numbers; converted linearly from the source scale or multiplied by a unit factor when the mapping says so."""
+    """Numbers; converted linearly from the source scale or multiplied by a unit factor when the mapping says so.
+
+    Values that are refused become empty here; their rows are quarantined by the caller.
+    """
     blank = blank_mask(raw)
     numbers = _numeric(raw, blank, out)
+    bad = pd.Series(False, index=raw.index)
     if factor is not None:
         numbers = numbers * factor
     info = column.info
     if scale is not None:
         lo, hi = scale
-        out.add((numbers < lo) | (numbers > hi), _quoted(raw) + f" is outside the source scale {lo:g}-{hi:g}")
+        outside_scale = (numbers < lo) | (numbers > hi)
+        out.add(outside_scale, _quoted(raw) + f" is outside the source scale {lo:g}-{hi:g}")
+        bad |= outside_scale
         numbers = _scaled(numbers, scale, info)
     integer = isinstance(column.type, sa.Integer)
     if integer and scale is not None:
         numbers = numbers.round()
     elif integer:
-        out.add(numbers.notna() & (numbers % 1 != 0), _quoted(raw) + " is not a whole number")
+        fractional = numbers.notna() & (numbers % 1 != 0)
+        out.add(fractional, _quoted(raw) + " is not a whole number")
+        bad |= fractional
     if "min" in info:
         outside = (numbers < info["min"]) | (numbers > info["max"])
         out.add(outside, _quoted(raw) + f" is outside {info['min']:g}-{info['max']:g}")
-    if integer:
-        return numbers.astype("Int64")
-    return numbers
+        bad |= outside
+    elif integer:
+        huge = numbers.abs() > 2**53
+        out.add(huge, _quoted(raw) + " is too large")
+        bad |= huge
+    numbers = numbers.mask(bad)
+    return numbers.astype("Int64") if integer else numbers
 
 
 def convert_bool(raw: pd.Series, out: Converted) -> pd.Series:
