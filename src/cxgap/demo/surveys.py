@@ -56,7 +56,7 @@ def lives(j: Journeys, rng: np.random.Generator, truth: PlantedTruth) -> Lives:
     """Churn follows unresolved issues, detractors and late visits (the planted log-odds)."""
     everyone = np.arange(j.n)
     full = incidents(j, everyone, np.full(j.n, np.inf))
-    perception, _ = item_ratings(dimension_latents(j.mood, full), tuple(truth.item_weights), rng, truth)
+    perception, _ = item_ratings(dimension_latents(j.mood, full, truth), tuple(truth.item_weights), rng, truth)
     nps_full = np.clip(np.round(nps_latent(perception, full, rng, truth)), 0, 10)
     log_odds = (
         A.logit(truth.churn_base_rate)
@@ -76,7 +76,7 @@ def relational(j: Journeys, life: Lives, rng: np.random.Generator, truth: Plante
     day = j.start[who] + 30 + rng.uniform(size=len(who)) * (life.life_end[who] - j.start[who] - 30)
     inc = incidents(j, who, day)
     perception, expectation = item_ratings(
-        dimension_latents(j.mood[who], inc), tuple(truth.item_weights), rng, truth
+        dimension_latents(j.mood[who], inc, truth), tuple(truth.item_weights), rng, truth
     )
     nps = np.clip(np.round(nps_latent(perception, inc, rng, truth)), 0, 10)
     lift = 1 + nps / 5

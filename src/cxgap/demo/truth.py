@@ -64,8 +64,9 @@ class PlantedTruth:
 
     # Driver structure: relational NPS latent = base + nps_slope * sum_i weight_i * (P_i - 4) + ...
     item_weights: dict[str, float] = field(default_factory=_item_weights)
-    nps_slope: float = 1.8
-    nps_base: float = 5.6
+    nps_slope: float = 2.2
+    nps_base: float = 6.0
+    nps_noise: float = 1.0
 
     # Customer gap (SERVQUAL P - E): mean perception minus expectation per dimension (before rounding).
     perception_minus_expectation: dict[str, float] = field(
@@ -106,8 +107,9 @@ class PlantedTruth:
     repeat_rate_after_unresolved: float = 0.70
     repeat_rate_after_resolved: float = 0.10
 
-    # Negative synergy: each incident beyond the first lowers the NPS latent (0-10) by this much on
-    # top of the single incidents' own damage (which flows through the item ratings).
+    # Negative synergy: each incident beyond the first lowers NPS (0-10) by this much on top of the
+    # single incidents' own damage. Like all damage it flows through the item ratings: every item
+    # drops by `synergy_item_shift`, so NPS stays a function of the items (clean driver structure).
     synergy_nps_penalty: float = 1.0
 
     # Churn follows unresolved issues: yearly-window churn log-odds.
@@ -135,6 +137,11 @@ class PlantedTruth:
             + (1 - self.tight_booking_rate) * self.late_visit_rate_otherwise
         )
         return 1 - late
+
+    @property
+    def synergy_item_shift(self) -> float:
+        """Drop of every item rating per incident beyond the first (gives synergy_nps_penalty on NPS)."""
+        return self.synergy_nps_penalty / (self.nps_slope * sum(self.item_weights.values()))
 
     @property
     def dimension_weights(self) -> dict[str, float]:

@@ -84,10 +84,15 @@ def incidents(j: Journeys, who: np.ndarray, cut: np.ndarray) -> Incidents:
     )
 
 
-def dimension_latents(mood: np.ndarray, inc: Incidents) -> dict[str, np.ndarray]:
-    """Latent perception per dimension (1-7 scale) after the incidents' damage."""
+def dimension_latents(mood: np.ndarray, inc: Incidents, truth: PlantedTruth) -> dict[str, np.ndarray]:
+    """Latent perception per dimension (1-7 scale) after the incidents' damage.
+
+    Each incident beyond the first lowers every dimension by the synergy shift, so that NPS (a function
+    of the items alone) loses `truth.synergy_nps_penalty` points per extra incident.
+    """
     unres = np.minimum(inc.unresolved, 2)
-    return {
+    shift = truth.synergy_item_shift * np.maximum(inc.count - 1, 0)
+    latents = {
         "reliability": DIMENSION_MEAN["reliability"]
         + 0.8 * mood
         - 1.0 * inc.late
@@ -102,6 +107,7 @@ def dimension_latents(mood: np.ndarray, inc: Incidents) -> dict[str, np.ndarray]
         "empathy": DIMENSION_MEAN["empathy"] + 0.8 * mood - 0.7 * inc.repeat,
         "tangibles": DIMENSION_MEAN["tangibles"] + 0.8 * mood - 0.5 * inc.login,
     }
+    return {dimension: latent - shift for dimension, latent in latents.items()}
 
 
 def rate(
@@ -118,7 +124,7 @@ def item_ratings(
     perception, expectation = {}, {}
     for item in items:
         dimension = truth.items[item]
-        perception[item] = rate(latents[dimension], rng)
+        perception[item] = rate(latents[dimension], rng, sd=0.9)
         expectation[item] = rate(latents[dimension] - truth.perception_minus_expectation[dimension], rng)
     return perception, expectation
 
@@ -126,10 +132,9 @@ def item_ratings(
 def nps_latent(
     perception: dict[str, np.ndarray], inc: Incidents, rng: np.random.Generator, truth: PlantedTruth
 ) -> np.ndarray:
-    """NPS (0-10, before rounding): the planted driver weights plus the multi-incident synergy."""
+    """NPS (0-10, before rounding): the planted driver weights on the observed item ratings, plus noise."""
     drive = sum(w * (perception[item] - 4.0) for item, w in truth.item_weights.items())
-    synergy = truth.synergy_nps_penalty * np.maximum(inc.count - 1, 0)
-    return np.asarray(truth.nps_base + truth.nps_slope * drive - synergy + rng.normal(0, 1.2, len(inc.late)))
+    return np.asarray(truth.nps_base + truth.nps_slope * drive + rng.normal(0, truth.nps_noise, len(inc.late)))
 
 
 def choose_topics(inc: Incidents, nps: np.ndarray, rng: np.random.Generator) -> np.ndarray:
