@@ -99,7 +99,7 @@ def duck_store(duckdb_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def write(tmp_path: Path):  # type: ignore[no-untyped-def]
+def write(tmp_path: Path):
     """Write a small file into tmp_path and return its path."""
 
     def _write(name: str, content: str | bytes) -> Path:
@@ -114,7 +114,7 @@ def write(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run `cxgap ...` in-process in tmp_path (exit code, stdout, stderr kept apart)."""
     from cxgap.cli.main import app
 
@@ -123,7 +123,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     monkeypatch.delenv("CXGAP_CONFIG", raising=False)
     runner = CliRunner()
 
-    def _run(*args: str):  # type: ignore[no-untyped-def]
+    def _run(*args: str):
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return _run

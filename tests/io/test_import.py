@@ -27,16 +27,22 @@ def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in conn.execute(sa.text(sql)).all()]
 
 
-def test_rows_load_with_types_and_reconcile(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_rows_load_with_types_and_reconcile(store: Store, write) -> None:
     summary = import_file(store, write("r.csv", GOOD_CSV), mapping_from_dict(RESPONSES))
     assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (3, 3, 0)
     assert summary.reconciles
-    rows = _rows(store, "SELECT response_id, nps, survey_kind, responded_at FROM responses ORDER BY response_id")
-    assert [r[:3] for r in rows] == [("R1", 9, "relational"), ("R2", 3, "relational"), ("R3", 10, "relational")]
+    rows = _rows(
+        store, "SELECT response_id, nps, survey_kind, responded_at FROM responses ORDER BY response_id"
+    )
+    assert [r[:3] for r in rows] == [
+        ("R1", 9, "relational"),
+        ("R2", 3, "relational"),
+        ("R3", 10, "relational"),
+    ]
     assert str(rows[2][3]) == "2024-01-07 10:30:00"
 
 
-def test_reimporting_the_same_file_loads_nothing_twice(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_reimporting_the_same_file_loads_nothing_twice(store: Store, write) -> None:
     path = write("r.csv", GOOD_CSV)
     import_file(store, path, mapping_from_dict(RESPONSES))
     again = import_file(store, path, mapping_from_dict(RESPONSES))
@@ -45,7 +51,7 @@ def test_reimporting_the_same_file_loads_nothing_twice(store: Store, write) -> N
     assert _rows(store, "SELECT count(*) FROM import_batches") == [(2,)]
 
 
-def test_replace_mode_updates_rows_with_known_keys(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_replace_mode_updates_rows_with_known_keys(store: Store, write) -> None:
     import_file(store, write("r.csv", GOOD_CSV), mapping_from_dict(RESPONSES))
     fixed = write("fix.csv", "id,date,customer,nps\nR2,2024-01-06,C2,6\n")
     summary = import_file(store, fixed, mapping_from_dict({**RESPONSES, "on_existing": "replace"}))
@@ -53,9 +59,15 @@ def test_replace_mode_updates_rows_with_known_keys(store: Store, write) -> None:
     assert _rows(store, "SELECT nps FROM responses WHERE response_id = 'R2'") == [(6,)]
 
 
-def test_rows_without_ids_get_content_keys_and_identical_rows_are_kept_apart(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_rows_without_ids_get_content_keys_and_identical_rows_are_kept_apart(store: Store, write) -> None:
     path = write("reviews.csv", "text,stars\ngreat stay,5\nawful,1\ngreat stay,5\n")
-    mapping = mapping_from_dict({"table": "feedback", "columns": {"text": "text", "rating": "stars"}, "constants": {"source": "review"}})
+    mapping = mapping_from_dict(
+        {
+            "table": "feedback",
+            "columns": {"text": "text", "rating": "stars"},
+            "constants": {"source": "review"},
+        }
+    )
     first = import_file(store, path, mapping)
     again = import_file(store, path, mapping)
     assert (first.rows_loaded, again.rows_loaded, again.rows_existing) == (3, 0, 3)
@@ -63,33 +75,45 @@ def test_rows_without_ids_get_content_keys_and_identical_rows_are_kept_apart(sto
     assert len(set(keys)) == 3 and any(k.endswith("#2") for k in keys)
 
 
-def test_value_maps_dates_scales_and_factors_are_applied(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_value_maps_dates_scales_and_factors_are_applied(store: Store, write) -> None:
     path = write("s.csv", "id,when,sat,likely,kind\nA,31/01/2024,7,100,Rel\nB,01/02/2024,1,0,Trans\n")
-    mapping = mapping_from_dict({
-        "table": "responses",
-        "columns": {"response_id": "id", "responded_at": "when", "csat": "sat", "nps": "likely", "survey_kind": "kind"},
-        "values": {"survey_kind": {"Rel": "relational", "Trans": "transactional"}},
-        "dates": {"responded_at": "%d/%m/%Y"},
-        "scales": {"csat": [1, 7], "nps": [0, 100]},
-    })
+    mapping = mapping_from_dict(
+        {
+            "table": "responses",
+            "columns": {
+                "response_id": "id",
+                "responded_at": "when",
+                "csat": "sat",
+                "nps": "likely",
+                "survey_kind": "kind",
+            },
+            "values": {"survey_kind": {"Rel": "relational", "Trans": "transactional"}},
+            "dates": {"responded_at": "%d/%m/%Y"},
+            "scales": {"csat": [1, 7], "nps": [0, 100]},
+        }
+    )
     summary = import_file(store, path, mapping)
     assert summary.rows_quarantined == 0
-    rows = _rows(store, "SELECT response_id, survey_kind, csat, nps, responded_at FROM responses ORDER BY response_id")
+    rows = _rows(
+        store, "SELECT response_id, survey_kind, csat, nps, responded_at FROM responses ORDER BY response_id"
+    )
     assert [r[:4] for r in rows] == [("A", "relational", 5, 10), ("B", "transactional", 1, 0)]
     assert str(rows[0][4]) == "2024-01-31 00:00:00"
 
 
-def test_wide_item_columns_land_in_long_form(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_wide_item_columns_land_in_long_form(store: Store, write) -> None:
     path = write("items.csv", "id,date,nps,q1,q1e,q2\nR1,2024-01-01,8,6,7,5\nR2,2024-01-02,4,2,,3\n")
-    mapping = mapping_from_dict({
-        **RESPONSES,
-        "columns": {"response_id": "id", "responded_at": "date", "nps": "nps"},
-        "items": {
-            "q1": {"item": "as_promised"},
-            "q1e": {"item": "as_promised", "measure": "expectation"},
-            "q2": {"item": "prompt_service"},
-        },
-    })
+    mapping = mapping_from_dict(
+        {
+            **RESPONSES,
+            "columns": {"response_id": "id", "responded_at": "date", "nps": "nps"},
+            "items": {
+                "q1": {"item": "as_promised"},
+                "q1e": {"item": "as_promised", "measure": "expectation"},
+                "q2": {"item": "prompt_service"},
+            },
+        }
+    )
     summary = import_file(store, path, mapping)
     assert summary.items_loaded == 4
     rows = _rows(store, "SELECT response_id, item, perception, expectation FROM response_items ORDER BY 1, 2")
@@ -101,7 +125,7 @@ def test_wide_item_columns_land_in_long_form(store: Store, write) -> None:  # ty
     ]
 
 
-def test_jsonl_and_parquet_load_like_csv(store: Store, write, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_jsonl_and_parquet_load_like_csv(store: Store, write, tmp_path: Path) -> None:
     jsonl = write(
         "r.jsonl",
         '{"id": "J1", "date": "2024-01-05", "nps": 9, "customer": "C1"}\n'
@@ -111,7 +135,12 @@ def test_jsonl_and_parquet_load_like_csv(store: Store, write, tmp_path: Path) ->
     assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (3, 1, 2)
     assert summary.unit == "line"
     frame = pd.DataFrame(
-        {"id": ["P1", "P2"], "date": pd.to_datetime(["2024-02-01", "2024-02-02"]), "nps": [7, 10], "customer": ["C1", None]}
+        {
+            "id": ["P1", "P2"],
+            "date": pd.to_datetime(["2024-02-01", "2024-02-02"]),
+            "nps": [7, 10],
+            "customer": ["C1", None],
+        }
     )
     pq.write_table(pa.Table.from_pandas(frame), tmp_path / "r.parquet")
     summary = import_file(store, tmp_path / "r.parquet", mapping_from_dict(RESPONSES))
@@ -119,19 +148,21 @@ def test_jsonl_and_parquet_load_like_csv(store: Store, write, tmp_path: Path) ->
     assert store.count("responses") == 3
 
 
-def test_strict_loads_nothing_when_any_row_is_bad(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_strict_loads_nothing_when_any_row_is_bad(store: Store, write) -> None:
     path = write("r.csv", GOOD_CSV + "R4,2024-01-08,C4,11\n")
     with pytest.raises(InputFileError, match="row 5: column 'nps': '11' is outside 0-10; nothing was loaded"):
         import_file(store, path, mapping_from_dict(RESPONSES), strict=True)
     assert store.count("responses") == 0
 
 
-def test_quarantine_keeps_row_column_reason_and_raw_values(store: Store, write) -> None:  # type: ignore[no-untyped-def]
+def test_quarantine_keeps_row_column_reason_and_raw_values(store: Store, write) -> None:
     path = write("r.csv", "id,date,customer,nps\nR1,2024-01-05,C1,11\nR2,yesterday,C2,x\n")
     summary = import_file(store, path, mapping_from_dict(RESPONSES))
     rows = _rows(store, "SELECT source_row, column_name, reason, raw FROM quarantine ORDER BY source_row")
     assert rows[0][:3] == (2, "nps", "column 'nps': '11' is outside 0-10")
-    assert rows[1][0] == 3 and "'yesterday' is not a date" in rows[1][2] and "'x' is not a number" in rows[1][2]
+    assert (
+        rows[1][0] == 3 and "'yesterday' is not a date" in rows[1][2] and "'x' is not a number" in rows[1][2]
+    )
     assert '"customer": "C2"' in str(rows[1][3])
     assert summary.reconciles
 
@@ -145,7 +176,9 @@ def test_mapping_errors_name_the_problem() -> None:
         mapping_from_dict({"preset": "medallia"})
 
 
-def test_a_required_column_without_source_is_a_mapping_error(store: Store, write) -> None:  # type: ignore[no-untyped-def]
-    mapping = mapping_from_dict({"table": "responses", "columns": {"response_id": "id", "responded_at": "date"}})
+def test_a_required_column_without_source_is_a_mapping_error(store: Store, write) -> None:
+    mapping = mapping_from_dict(
+        {"table": "responses", "columns": {"response_id": "id", "responded_at": "date"}}
+    )
     with pytest.raises(ConfigError, match="gives no source for responses.survey_kind, which every row needs"):
         import_file(store, write("r.csv", GOOD_CSV), mapping)

@@ -47,10 +47,16 @@ def big_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_killed_import_leaves_nothing_and_reruns_cleanly(store_url: str, big_file: Path, tmp_path: Path) -> None:
+def test_killed_import_leaves_nothing_and_reruns_cleanly(
+    store_url: str, big_file: Path, tmp_path: Path
+) -> None:
     Store(store_url).close()  # migrate first, so the kill hits the data transaction
     done = subprocess.run(
-        [sys.executable, "-c", KILLER, store_url, str(big_file)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+        [sys.executable, "-c", KILLER, store_url, str(big_file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert done.returncode == -9, done.stderr
     store = Store(store_url)

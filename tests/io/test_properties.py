@@ -13,25 +13,31 @@ from hypothesis import strategies as st
 from cxgap.io import import_file, mapping_from_dict
 from cxgap.store import Store
 
-MAPPING = mapping_from_dict({
-    "table": "responses",
-    "columns": {"response_id": "id", "responded_at": "date", "nps": "nps", "comment": "comment"},
-    "optional_columns": {"csat": "csat", "superior": "superior"},
-    "constants": {"survey_kind": "transactional"},
-})
+MAPPING = mapping_from_dict(
+    {
+        "table": "responses",
+        "columns": {"response_id": "id", "responded_at": "date", "nps": "nps", "comment": "comment"},
+        "optional_columns": {"csat": "csat", "superior": "superior"},
+        "constants": {"survey_kind": "transactional"},
+    }
+)
 
 cell = st.one_of(
-    st.sampled_from(["", " ", "0", "10", "11", "-1", "7.5", "abc", "true", "no", "2024-01-01", "2024-13-45", "NaN"]),
+    st.sampled_from(
+        ["", " ", "0", "10", "11", "-1", "7.5", "abc", "true", "no", "2024-01-01", "2024-13-45", "NaN"]
+    ),
     st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
 )
-row = st.fixed_dictionaries({
-    "id": st.one_of(st.sampled_from(["R1", "R2", "R3", ""]), st.text(min_size=0, max_size=140)),
-    "date": st.one_of(st.sampled_from(["2024-01-01", "2024-02-29T10:00:00", "31/12/2024", ""]), cell),
-    "nps": cell,
-    "comment": cell,
-    "csat": cell,
-    "superior": cell,
-})
+row = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.sampled_from(["R1", "R2", "R3", ""]), st.text(min_size=0, max_size=140)),
+        "date": st.one_of(st.sampled_from(["2024-01-01", "2024-02-29T10:00:00", "31/12/2024", ""]), cell),
+        "nps": cell,
+        "comment": cell,
+        "csat": cell,
+        "superior": cell,
+    }
+)
 ragged = st.lists(cell, min_size=0, max_size=8)
 
 
@@ -51,7 +57,9 @@ def _count(store: Store) -> int:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.one_of(row, ragged), max_size=25))
-def test_read_equals_loaded_plus_present_plus_quarantined(rows: list[dict[str, str] | list[str]], duck_store: Store, tmp_path: Path) -> None:
+def test_read_equals_loaded_plus_present_plus_quarantined(
+    rows: list[dict[str, str] | list[str]], duck_store: Store, tmp_path: Path
+) -> None:
     path = tmp_path / "generated.csv"
     path.write_text(_csv(rows), encoding="utf-8", newline="")
     before = _count(duck_store)
@@ -64,4 +72,6 @@ def test_read_equals_loaded_plus_present_plus_quarantined(rows: list[dict[str, s
         ).scalar_one()
     assert quarantined == summary.rows_quarantined
     non_blank = sum(1 for r in rows if (list(r.values()) if isinstance(r, dict) else r) not in ([], [""]))
-    assert summary.rows_read <= len(rows) and summary.rows_read >= non_blank - sum(1 for r in rows if r == [" "])
+    assert summary.rows_read <= len(rows) and summary.rows_read >= non_blank - sum(
+        1 for r in rows if r == [" "]
+    )

@@ -23,19 +23,26 @@ def _data(name: str) -> Path:
 
 
 def test_telco_customers_import_completely(duck_store: Store) -> None:
-    summary = import_file(duck_store, _data("telco_customer_churn.csv"), load_mapping(EXAMPLES / "telco_customers.toml"))
+    summary = import_file(
+        duck_store, _data("telco_customer_churn.csv"), load_mapping(EXAMPLES / "telco_customers.toml")
+    )
     assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (7043, 7043, 0)
     with duck_store.engine.connect() as conn:
         churned = conn.execute(sa.text("SELECT count(*) FROM customers WHERE churned")).scalar_one()
         blank_value = conn.execute(sa.text("SELECT count(*) FROM customers WHERE value IS NULL")).scalar_one()
-        revenue = conn.execute(sa.text("SELECT revenue FROM customers WHERE customer_id = '7590-VHVEG'")).scalar_one()
+        revenue = conn.execute(
+            sa.text("SELECT revenue FROM customers WHERE customer_id = '7590-VHVEG'")
+        ).scalar_one()
     assert churned == 1869  # the IBM file's 26.5% churn
     assert blank_value == 11  # the 11 new customers without TotalCharges
     assert revenue == pytest.approx(29.85 * 12)
 
 
 def test_tripadvisor_reviews_import_completely_and_only_once(duck_store: Store) -> None:
-    path, mapping = _data("tripadvisor_hotel_reviews.csv"), load_mapping(EXAMPLES / "tripadvisor_reviews.toml")
+    path, mapping = (
+        _data("tripadvisor_hotel_reviews.csv"),
+        load_mapping(EXAMPLES / "tripadvisor_reviews.toml"),
+    )
     first = import_file(duck_store, path, mapping)
     again = import_file(duck_store, path, mapping)
     assert (first.rows_read, first.rows_loaded, first.rows_quarantined) == (2000, 2000, 0)

@@ -18,12 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _responses(*ids: str, nps: int = 9) -> pa.Table:
     n = len(ids)
-    return pa.table({
-        "response_id": list(ids),
-        "responded_at": pa.array([pa.scalar(0, pa.timestamp("us")).as_py()] * n, pa.timestamp("us")),
-        "survey_kind": ["relational"] * n,
-        "nps": [nps] * n,
-    })
+    return pa.table(
+        {
+            "response_id": list(ids),
+            "responded_at": pa.array([pa.scalar(0, pa.timestamp("us")).as_py()] * n, pa.timestamp("us")),
+            "survey_kind": ["relational"] * n,
+            "nps": [nps] * n,
+        }
+    )
 
 
 def test_new_store_has_every_table_empty_at_head_revision(store: Store) -> None:
@@ -80,7 +82,9 @@ def test_store_newer_than_this_cxgap_is_refused(store: Store) -> None:
 
 
 def test_unreachable_postgres_is_one_clear_sentence() -> None:
-    with pytest.raises(StoreError, match=r"Cannot open the PostgreSQL store postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/x"):
+    with pytest.raises(
+        StoreError, match=r"Cannot open the PostgreSQL store postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/x"
+    ):
         Store("postgresql+psycopg://u:secret@127.0.0.1:1/x")
 
 
@@ -93,5 +97,17 @@ def test_schema_doc_is_generated_from_the_models() -> None:
 def test_every_column_is_documented() -> None:
     from cxgap.store.models import Base
 
-    undocumented = [f"{t.name}.{c.name}" for t in Base.metadata.tables.values() for c in t.columns if not c.comment]
+    undocumented = [
+        f"{t.name}.{c.name}" for t in Base.metadata.tables.values() for c in t.columns if not c.comment
+    ]
     assert undocumented == []
+
+
+def test_insert_all_loads_everything_and_the_key_still_guards(store: Store) -> None:
+    from cxgap.store import insert_all
+
+    with store.begin() as conn:
+        assert insert_all(conn, "responses", _responses("a", "b")) == 2
+    with pytest.raises(sa.exc.DBAPIError), store.begin() as conn:
+        insert_all(conn, "responses", _responses("b"))
+    assert store.count("responses") == 2

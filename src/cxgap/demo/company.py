@@ -27,7 +27,7 @@ from cxgap.demo.text import TOPIC_INDEX, TOPICS
 from cxgap.demo.truth import TRUTH, PlantedTruth
 from cxgap.demo.voices import choose_topics, comments, incidents
 from cxgap.errors import CxgapError
-from cxgap.store import DATA_TABLES, Store, insert_new
+from cxgap.store import DATA_TABLES, Store, insert_all
 from cxgap.store.models import table_of
 
 LEADERS, FRONTLINE = 40, 160
@@ -316,7 +316,7 @@ def write_demo(store: Store, data: DemoData, progress: Callable[[str, int], None
             batch = uuid.uuid4().hex
             table = table.append_column("batch_id", pa.repeat(pa.scalar(batch, pa.string()), table.num_rows))
             for start in range(0, max(table.num_rows, 1), 2_000_000):
-                insert_new(conn, name, table.slice(start, 2_000_000))
+                insert_all(conn, name, table.slice(start, 2_000_000))
             conn.execute(
                 sa.insert(table_of("import_batches")).values(
                     batch_id=batch,

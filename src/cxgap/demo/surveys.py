@@ -56,7 +56,9 @@ def lives(j: Journeys, rng: np.random.Generator, truth: PlantedTruth) -> Lives:
     """Churn follows unresolved issues, detractors and late visits (the planted log-odds)."""
     everyone = np.arange(j.n)
     full = incidents(j, everyone, np.full(j.n, np.inf))
-    perception, _ = item_ratings(dimension_latents(j.mood, full, truth), tuple(truth.item_weights), rng, truth)
+    perception, _ = item_ratings(
+        dimension_latents(j.mood, full, truth), tuple(truth.item_weights), rng, truth
+    )
     nps_full = np.clip(np.round(nps_latent(perception, full, rng, truth)), 0, 10)
     log_odds = (
         A.logit(truth.churn_base_rate)

@@ -134,7 +134,9 @@ def nps_latent(
 ) -> np.ndarray:
     """NPS (0-10, before rounding): the planted driver weights on the observed item ratings, plus noise."""
     drive = sum(w * (perception[item] - 4.0) for item, w in truth.item_weights.items())
-    return np.asarray(truth.nps_base + truth.nps_slope * drive + rng.normal(0, truth.nps_noise, len(inc.late)))
+    return np.asarray(
+        truth.nps_base + truth.nps_slope * drive + rng.normal(0, truth.nps_noise, len(inc.late))
+    )
 
 
 def choose_topics(inc: Incidents, nps: np.ndarray, rng: np.random.Generator) -> np.ndarray:

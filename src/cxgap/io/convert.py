@@ -75,7 +75,11 @@ def _scaled(numbers: pd.Series, scale: tuple[float, float] | None, info: dict[st
 
 
 def convert_numeric(
-    raw: pd.Series, column: sa.Column[object], scale: tuple[float, float] | None, factor: float | None, out: Converted
+    raw: pd.Series,
+    column: sa.Column[object],
+    scale: tuple[float, float] | None,
+    factor: float | None,
+    out: Converted,
 ) -> pd.Series:
     """Numbers; converted linearly from the source scale or multiplied by a unit factor when the mapping says so.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxgap.store.bulk import InsertCounts, insert_new
+from cxgap.store.bulk import InsertCounts, insert_all, insert_new
 from cxgap.store.core import Store, describe_url
 from cxgap.store.models import DATA_TABLES, META_TABLES, TABLES, Base
 
@@ -14,5 +14,6 @@ __all__ = [
     "InsertCounts",
     "Store",
     "describe_url",
+    "insert_all",
     "insert_new",
 ]

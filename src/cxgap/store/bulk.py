@@ -50,6 +50,25 @@ def _stage_postgres(conn: Connection, table: sa.Table, data: pa.Table) -> None:
                 copy.write_row(row)
 
 
+def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
+    """Insert every row of `data`, for a table known to hold none of its keys (the primary key still guards)."""
+    if data.num_rows == 0:
+        return 0
+    table = table_of(table_name)
+    columns = ", ".join(data.column_names)
+    if conn.dialect.name == "duckdb":
+        _stage_duckdb(conn, data)
+        try:
+            conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE}"))
+        finally:
+            _unstage_duckdb(conn)
+    else:
+        _stage_postgres(conn, table, data)
+        conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE}"))
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {STAGE}"))
+    return int(data.num_rows)
+
+
 def insert_new(
     conn: Connection, table_name: str, data: pa.Table, *, replace_existing: bool = False
 ) -> InsertCounts:

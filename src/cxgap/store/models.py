@@ -82,7 +82,11 @@ class Customer(Base):
     ended_at: Mapped[dt.date | None] = mapped_column(
         Date, comment="Date the customer left; empty while active."
     )
-    churned: Mapped[bool] = mapped_column(Boolean, default=False, comment="True once the customer has left (derived from ended_at when a source does not say).")
+    churned: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        comment="True once the customer has left (derived from ended_at when a source does not say).",
+    )
     revenue: Mapped[float | None] = mapped_column(
         Double, info=_ranged(0, 1e12), comment="Yearly revenue from the customer."
     )

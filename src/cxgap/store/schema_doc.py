@@ -59,7 +59,9 @@ def render() -> str:
         lines.append("|---|---|---|---|---|")
         for column in table.columns:
             required = "key" if column.primary_key else ("yes" if not column.nullable else "")
-            lines.append(f"| `{column.name}` | {_type_name(column)} | {required} | {_valid(column)} | {column.comment or ''} |")
+            lines.append(
+                f"| `{column.name}` | {_type_name(column)} | {required} | {_valid(column)} | {column.comment or ''} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

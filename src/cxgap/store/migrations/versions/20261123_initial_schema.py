@@ -163,7 +163,12 @@ def upgrade() -> None:
         sa.Column(
             "ended_at", sa.Date(), nullable=True, comment="Date the customer left; empty while active."
         ),
-        sa.Column("churned", sa.Boolean(), nullable=False, comment="True once the customer has left (derived from ended_at when a source does not say)."),
+        sa.Column(
+            "churned",
+            sa.Boolean(),
+            nullable=False,
+            comment="True once the customer has left (derived from ended_at when a source does not say).",
+        ),
         sa.Column("revenue", sa.Double(), nullable=True, comment="Yearly revenue from the customer."),
         sa.Column(
             "value", sa.Double(), nullable=True, comment="Customer value (lifetime value or a value score)."

@@ -1,0 +1,68 @@
+"""The command line: init, demo, status and help, as a new user meets them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cxgap.demo import simulate
+from cxgap.store import Store
+
+
+def test_help_lists_every_command(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for command in ("init", "import", "demo", "status"):
+        assert command in result.stdout
+    assert "customer experience gap" in result.stdout
+
+
+def test_init_writes_a_valid_starter_and_will_not_overwrite(cli, tmp_path: Path) -> None:
+    assert cli("init").exit_code == 0
+    assert "touchpoints" in (tmp_path / "cxgap.toml").read_text(encoding="utf-8")
+    again = cli("init")
+    assert again.exit_code == 2 and "cxgap.toml already exists; use --force" in again.stderr
+    assert cli("init", "--force").exit_code == 0
+
+
+def test_a_broken_config_is_one_sentence(cli, tmp_path: Path) -> None:
+    (tmp_path / "cxgap.toml").write_text("[analysis]\nmin_n = 'many'\n", encoding="utf-8")
+    result = cli("status")
+    assert result.exit_code == 2
+    assert "key 'analysis.min_n' has value 'many'" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_demo_fills_the_configured_store(
+    cli, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"duckdb:///{tmp_path / 'demo.duckdb'}" if backend == "duckdb" else request.getfixturevalue("pg_url")
+    )
+    (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    result = cli("demo", "--customers", "2000", "--seed", "3")
+    assert result.exit_code == 0, result.stderr
+    expected = simulate(2000, seed=3).rows
+    store = Store(url)
+    counts = store.counts()
+    store.close()
+    assert {k: counts[k] for k in expected} == expected
+    rerun = cli("demo", "--customers", "1000", "--seed", "3")
+    assert rerun.exit_code == 0
+    store = Store(url)
+    assert store.count("customers") == 1000  # the demo replaces its own earlier data
+    store.close()
+    assert "customers" in cli("status").stdout
+
+
+def test_demo_refuses_a_store_holding_imports(cli, tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_text("Response ID,Date,NPS\nS1,2024-05-01,10\n", encoding="utf-8")
+    assert cli("import", "r.csv", "--preset", "survey").exit_code == 0
+    result = cli("demo", "--customers", "100")
+    assert result.exit_code == 2 and "holds imported data" in result.stderr
+
+
+def test_demo_default_writes_cxgap_duckdb_in_the_working_directory(cli, tmp_path: Path) -> None:
+    assert cli("demo", "--customers", "500").exit_code == 0
+    assert (tmp_path / "cxgap.duckdb").exists()
