@@ -72,6 +72,13 @@ def test_byte_order_mark_is_handled(cli, write, mapping, tmp_path) -> None:
     assert _batches(tmp_path) == [(1, 1, 0, 0)]
 
 
+def test_old_mac_line_endings_are_read(cli, write, mapping, tmp_path) -> None:
+    path = write("mac.csv", (HEADER + "R1,2024-01-01,9\nR2,2024-01-02,8\n").replace("\n", "\r"))
+    result = cli("import", str(path), "--mapping", str(mapping))
+    assert result.exit_code == 0, result.stderr
+    assert _batches(tmp_path) == [(2, 2, 0, 0)]
+
+
 def test_latin1_file_names_the_line_and_the_fix(cli, write, mapping, tmp_path) -> None:
     path = write("latin.csv", (HEADER + "R1,2024-01-01,9\nRé2,2024-01-02,7\n").encode("latin-1"))
     result = cli("import", str(path), "--mapping", str(mapping))

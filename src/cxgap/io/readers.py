@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +78,16 @@ def _check_not_empty(path: Path) -> None:
         )
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_BLOCK = 1 << 20
+
+
 class _Lines:
-    """Decoded physical lines of a text file, counting line numbers and refusing over-long lines."""
+    """Decoded physical lines of a text file (LF, CRLF or CR endings), counting line numbers.
+
+    A line longer than max_row_bytes is not kept: it is skipped up to its end, its size recorded in
+    `oversized`, and an empty line stands in for it so the CSV reader can carry on.
+    """
 
     def __init__(self, handle: BinaryIO, path: Path, options: SourceOptions) -> None:
         self.handle, self.path, self.options = handle, path, options
@@ -86,22 +95,63 @@ class _Lines:
         self.line_no = 0
         self.bytes_read = 0
         self.oversized: dict[int, int] = {}
+        self.buffer = b""
+        self.pos = 0
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        block = self.handle.read(_BLOCK)
+        if not block:
+            self.eof = True
+            return False
+        self.buffer = self.buffer[self.pos :] + block
+        self.pos = 0
+        return True
+
+    def _find_end(self) -> int:
+        """Index just past the next line ending, or -1 when more data is needed to know."""
+        match = _LINE_END.search(self.buffer, self.pos)
+        if match is None or (match.group() == b"\r" and match.end() == len(self.buffer) and not self.eof):
+            return -1
+        return match.end()
+
+    def _skip_oversized(self) -> bytes:
+        size = len(self.buffer) - self.pos
+        self.pos = len(self.buffer)
+        while self._fill():
+            end = self._find_end()
+            if end >= 0:
+                size += end
+                self.pos = end
+                break
+            size += len(self.buffer)
+            self.pos = len(self.buffer)
+        self.oversized[self.line_no + 1] = size
+        self.bytes_read += size
+        return b"\n"
 
     def _read_line(self) -> bytes:
         limit = self.options.max_row_bytes
-        line = self.handle.readline(limit + 1)
-        if len(line) > limit and not line.endswith(b"\n"):
-            size = len(line)
-            while True:
-                rest = self.handle.readline(1 << 20)
-                size += len(rest)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            self.oversized[self.line_no + 1] = size
-            self.bytes_read += size
-            return b"\n"
-        self.bytes_read += len(line)
-        return line
+        while True:
+            end = self._find_end()
+            if end >= 0:
+                line = self.buffer[self.pos : end]
+                self.pos = end
+                if len(line) > limit:
+                    self.oversized[self.line_no + 1] = len(line)
+                    self.bytes_read += len(line)
+                    return b"\n"
+                self.bytes_read += len(line)
+                return line
+            if len(self.buffer) - self.pos > limit:
+                return self._skip_oversized()
+            if not self._fill():
+                line = self.buffer[self.pos :]
+                self.pos = len(self.buffer)
+                self.bytes_read += len(line)
+                return line
 
     def __iter__(self) -> Iterator[str]:
         return self
@@ -208,8 +258,8 @@ def _csv_chunks(
                         "",
                     )
                 )
-            elif not record or (len(record) == 1 and not record[0].strip()):
-                continue  # blank line: not a data row
+            elif not record:
+                continue  # an empty line is not a row; anything else is read and accounted for
             elif len(record) != width:
                 raw = json.dumps(record, ensure_ascii=False)
                 chunk.problems.append(
