@@ -25,16 +25,19 @@ class Converted:
     values: pd.Series
     problems: dict[int, str] = field(default_factory=dict)
 
-    def add(self, mask: pd.Series | np.ndarray, reasons: pd.Series | str) -> None:
-        """Record a reason for each position where `mask` holds (first reason per row wins)."""
+    def add(self, mask: pd.Series | np.ndarray, reason: str, raw: pd.Series | None = None) -> None:
+        """Record `reason` for each position where `mask` holds (first reason per row wins).
+
+        A `{value}` in the reason is filled with the raw value, quoted, only for the rows that fail.
+        """
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         for pos in positions:
-            reason = reasons if isinstance(reasons, str) else reasons.iloc[pos]
-            self.problems.setdefault(int(pos), reason)
+            text = reason.replace("{value}", _quote(raw.iloc[pos])) if raw is not None else reason
+            self.problems.setdefault(int(pos), text)
 
 
-def _quoted(values: pd.Series) -> pd.Series:
-    return "'" + values.astype(str).str.slice(0, 60) + "'"
+def _quote(value: object) -> str:
+    return "'" + str(value)[:60] + "'"
 
 
 def blank_mask(raw: pd.Series) -> pd.Series:
@@ -49,7 +52,7 @@ def apply_value_map(raw: pd.Series, mapping: Mapping[str, object], out: Converte
     stripped = raw.astype("string").str.strip()
     known = stripped.isin(list(mapping))
     listed = ", ".join(f"'{k}'" for k in list(mapping)[:8])
-    out.add(~blank & ~known, _quoted(raw) + f" is not one of the mapped values ({listed})")
+    out.add(~blank & ~known, f"{{value}} is not one of the mapped values ({listed})", raw)
     mapped = stripped.map(lambda v: mapping.get(v) if isinstance(v, str) else None)
     as_text = mapped.map(
         lambda v: (
@@ -61,9 +64,9 @@ def apply_value_map(raw: pd.Series, mapping: Mapping[str, object], out: Converte
 
 def _numeric(raw: pd.Series, blank: pd.Series, out: Converted) -> pd.Series:
     numbers = pd.to_numeric(raw.where(~blank, None).astype(object), errors="coerce").astype(float)
-    out.add(~blank & numbers.isna(), _quoted(raw) + " is not a number")
+    out.add(~blank & numbers.isna(), "{value} is not a number", raw)
     infinite = np.isinf(numbers.to_numpy())
-    out.add(infinite, _quoted(raw) + " is not a finite number")
+    out.add(infinite, "{value} is not a finite number", raw)
     return numbers.mask(infinite)
 
 
@@ -94,7 +97,7 @@ def convert_numeric(
     if scale is not None:
         lo, hi = scale
         outside_scale = (numbers < lo) | (numbers > hi)
-        out.add(outside_scale, _quoted(raw) + f" is outside the source scale {lo:g}-{hi:g}")
+        out.add(outside_scale, f"{{value}} is outside the source scale {lo:g}-{hi:g}", raw)
         bad |= outside_scale
         numbers = _scaled(numbers, scale, info)
     integer = isinstance(column.type, sa.Integer)
@@ -102,15 +105,15 @@ def convert_numeric(
         numbers = numbers.round()
     elif integer:
         fractional = numbers.notna() & (numbers % 1 != 0)
-        out.add(fractional, _quoted(raw) + " is not a whole number")
+        out.add(fractional, "{value} is not a whole number", raw)
         bad |= fractional
     if "min" in info:
         outside = (numbers < info["min"]) | (numbers > info["max"])
-        out.add(outside, _quoted(raw) + f" is outside {info['min']:g}-{info['max']:g}")
+        out.add(outside, f"{{value}} is outside {info['min']:g}-{info['max']:g}", raw)
         bad |= outside
     elif integer:
         huge = numbers.abs() > 2**53
-        out.add(huge, _quoted(raw) + " is too large")
+        out.add(huge, "{value} is too large", raw)
         bad |= huge
     numbers = numbers.mask(bad)
     return numbers.astype("Int64") if integer else numbers
@@ -121,9 +124,7 @@ def convert_bool(raw: pd.Series, out: Converted) -> pd.Series:
     blank = blank_mask(raw)
     lowered = raw.astype("string").str.strip().str.lower()
     is_true, is_false = lowered.isin(TRUE_TOKENS).fillna(False), lowered.isin(FALSE_TOKENS).fillna(False)
-    out.add(
-        ~blank & ~is_true & ~is_false, _quoted(raw) + " is not yes/no (expected true/false, yes/no or 1/0)"
-    )
+    out.add(~blank & ~is_true & ~is_false, "{value} is not yes/no (expected true/false, yes/no or 1/0)", raw)
     result = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     result[is_true.to_numpy(dtype=bool)] = True
     result[is_false.to_numpy(dtype=bool)] = False
@@ -136,7 +137,7 @@ def convert_datetime(raw: pd.Series, fmt: str | None, date_only: bool, out: Conv
     text = raw.where(~blank, None).astype(object)
     parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
     expected = f"the format {fmt}" if fmt else "ISO 8601, e.g. 2024-03-31 or 2024-03-31T14:05:00"
-    out.add(~blank & parsed.isna(), _quoted(raw) + f" is not a date in {expected}")
+    out.add(~blank & parsed.isna(), f"{{value}} is not a date in {expected}", raw)
     naive = parsed.dt.tz_localize(None)
     return naive.dt.normalize() if date_only else naive
 
@@ -177,7 +178,7 @@ def convert_column(
     allowed = column.info.get("allowed")
     if allowed is not None:
         bad = out.values.notna() & ~out.values.isin(list(allowed))
-        out.add(bad, _quoted(raw) + f" is not one of {', '.join(allowed)}")
+        out.add(bad, f"{{value}} is not one of {', '.join(allowed)}", raw)
     return out
 
 

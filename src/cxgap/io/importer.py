@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -234,15 +235,23 @@ def _duplicate_keys(
     keys = (
         frame[names].astype(str).agg("\x1f".join, axis=1) if len(names) > 1 else frame[names[0]].astype(str)
     )
-    for pos, key in enumerate(keys):
-        if pos in problems:
-            continue
-        first = batch.seen.setdefault(key, rows[pos])
-        if first != rows[pos]:
-            label = ", ".join(names)
-            problems.setdefault(pos, []).append(
-                (None, f"repeats the {label} {key.replace(chr(31), ', ')!r} of {batch.unit} {first}")
-            )
+    keys = keys.reset_index(drop=True)
+    usable = ~keys.index.isin(list(problems))
+    candidates = keys[usable]
+    numbers = pd.Series(rows, dtype="int64")[usable]
+    earlier = candidates.map(batch.seen)
+    repeated = earlier.notna() | candidates.duplicated(keep="first")
+    fresh = ~repeated
+    batch.seen.update(zip(candidates[fresh], numbers[fresh], strict=True))
+    label = ", ".join(names)
+    for pos in np.flatnonzero(repeated.to_numpy()):
+        index = int(candidates.index[pos])
+        key = candidates.iloc[pos]
+        first = batch.seen[key]
+        shown = key.replace(chr(31), ", ")
+        problems.setdefault(index, []).append(
+            (None, f"repeats the {label} {shown!r} of {batch.unit} {first}")
+        )
 
 
 def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,88 +77,67 @@ def _check_not_empty(path: Path) -> None:
         )
 
 
-_LINE_END = re.compile(rb"\r\n|\r|\n")
 _BLOCK = 1 << 20
 
 
 class _Lines:
     """Decoded physical lines of a text file (LF, CRLF or CR endings), counting line numbers.
 
-    A line longer than max_row_bytes is not kept: it is skipped up to its end, its size recorded in
-    `oversized`, and an empty line stands in for it so the CSV reader can carry on.
+    Lines are split a block at a time. A line longer than max_row_bytes is not kept: it is skipped up to
+    its end, its size recorded in `oversized`, and an empty line stands in for it so the CSV reader can
+    carry on.
     """
 
     def __init__(self, handle: BinaryIO, path: Path, options: SourceOptions) -> None:
         self.handle, self.path, self.options = handle, path, options
-        self.decoder = codecs.getincrementaldecoder(options.encoding)(errors="strict")
         self.line_no = 0
         self.bytes_read = 0
         self.oversized: dict[int, int] = {}
-        self.buffer = b""
-        self.pos = 0
-        self.eof = False
+        self._lines = self._split()
 
-    def _fill(self) -> bool:
-        if self.eof:
-            return False
-        block = self.handle.read(_BLOCK)
-        if not block:
-            self.eof = True
-            return False
-        self.buffer = self.buffer[self.pos :] + block
-        self.pos = 0
-        return True
-
-    def _find_end(self) -> int:
-        """Index just past the next line ending, or -1 when more data is needed to know."""
-        match = _LINE_END.search(self.buffer, self.pos)
-        if match is None or (match.group() == b"\r" and match.end() == len(self.buffer) and not self.eof):
-            return -1
-        return match.end()
-
-    def _skip_oversized(self) -> bytes:
-        size = len(self.buffer) - self.pos
-        self.pos = len(self.buffer)
-        while self._fill():
-            end = self._find_end()
-            if end >= 0:
-                size += end
-                self.pos = end
-                break
-            size += len(self.buffer)
-            self.pos = len(self.buffer)
-        self.oversized[self.line_no + 1] = size
-        self.bytes_read += size
-        return b"\n"
-
-    def _read_line(self) -> bytes:
+    def _split(self) -> Iterator[bytes]:
+        """Raw lines with their endings; an over-long line comes out as b"\\n" after noting its size."""
         limit = self.options.max_row_bytes
+        carry = b""
+        skipping = 0  # bytes of an over-long line seen so far (0: not skipping)
         while True:
-            end = self._find_end()
-            if end >= 0:
-                line = self.buffer[self.pos : end]
-                self.pos = end
-                if len(line) > limit:
-                    self.oversized[self.line_no + 1] = len(line)
-                    self.bytes_read += len(line)
-                    return b"\n"
-                self.bytes_read += len(line)
-                return line
-            if len(self.buffer) - self.pos > limit:
-                return self._skip_oversized()
-            if not self._fill():
-                line = self.buffer[self.pos :]
-                self.pos = len(self.buffer)
-                self.bytes_read += len(line)
-                return line
+            block = self.handle.read(_BLOCK)
+            data = carry + block
+            if not data:
+                return
+            pieces = data.splitlines(keepends=True)
+            carry = b""
+            if block and pieces and (not pieces[-1].endswith((b"\n", b"\r")) or pieces[-1].endswith(b"\r")):
+                carry = pieces.pop()  # incomplete line, or a CR that may be the first half of CRLF
+            for piece in pieces:
+                if skipping:
+                    skipping += len(piece)
+                    self.bytes_read += len(piece)
+                    self.oversized[self.line_no + 1] = skipping
+                    skipping = 0
+                    yield b"\n"
+                elif len(piece) > limit:
+                    self.bytes_read += len(piece)
+                    self.oversized[self.line_no + 1] = len(piece)
+                    yield b"\n"
+                else:
+                    self.bytes_read += len(piece)
+                    yield piece
+            if len(carry) > limit:
+                skipping += len(carry)
+                self.bytes_read += len(carry)
+                carry = b""
+            if not block:
+                if skipping:
+                    self.oversized[self.line_no + 1] = skipping
+                    yield b"\n"
+                return
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        raw = self._read_line()
-        if not raw:
-            raise StopIteration
+        raw = next(self._lines)
         self.line_no += 1
         if (
             self.line_no == 1
@@ -170,7 +148,7 @@ class _Lines:
         if self.line_no in self.oversized:
             return "\n"
         try:
-            return self.decoder.decode(raw)
+            return raw.decode(self.options.encoding)
         except UnicodeDecodeError as error:
             bad = raw[error.start : error.start + 1].hex()
             hint = (
@@ -238,8 +216,21 @@ def _csv_chunks(
     handle: BinaryIO, reader: Any, lines: _Lines, header: list[str], chunk_rows: int
 ) -> Iterator[RawChunk]:
     width = len(header)
+    limit = lines.options.max_row_bytes
     with handle:
-        chunk = RawChunk(values={name: [] for name in header})
+        rows: list[int] = []
+        records: list[list[str]] = []
+        problems: list[RowProblem] = []
+
+        def flush() -> RawChunk:
+            columns = list(zip(*records, strict=True)) if records else [()] * width
+            values: dict[str, list[str | None]] = {
+                name: list(col) for name, col in zip(header, columns, strict=True)
+            }
+            return RawChunk(
+                rows=list(rows), values=values, problems=list(problems), bytes_read=lines.bytes_read
+            )
+
         while True:
             start = lines.line_no + 1
             try:
@@ -247,34 +238,30 @@ def _csv_chunks(
             except StopIteration:
                 break
             except csv.Error as error:
-                chunk.problems.append(RowProblem(start, f"cannot be read as CSV ({error})", ""))
+                problems.append(RowProblem(start, f"cannot be read as CSV ({error})", ""))
                 continue
             if start in lines.oversized:
                 size = lines.oversized[start]
-                chunk.problems.append(
-                    RowProblem(
-                        start,
-                        f"is {size:,} bytes long, over the {lines.options.max_row_bytes:,}-byte limit (max_row_bytes in the mapping)",
-                        "",
-                    )
+                reason = (
+                    f"is {size:,} bytes long, over the {limit:,}-byte limit (max_row_bytes in the mapping)"
                 )
+                problems.append(RowProblem(start, reason, ""))
             elif not record:
                 continue  # an empty line is not a row; anything else is read and accounted for
             elif len(record) != width:
                 raw = json.dumps(record, ensure_ascii=False)
-                chunk.problems.append(
+                problems.append(
                     RowProblem(start, f"has {len(record)} fields but the header has {width}", raw)
                 )
             else:
-                chunk.rows.append(start)
-                for name, value in zip(header, record, strict=True):
-                    chunk.values[name].append(value)
-            if chunk.size >= chunk_rows:
-                chunk.bytes_read = lines.bytes_read
-                yield chunk
-                chunk = RawChunk(values={name: [] for name in header})
-        chunk.bytes_read = lines.bytes_read
-        yield chunk
+                rows.append(start)
+                records.append(record)
+            if len(rows) + len(problems) >= chunk_rows:
+                yield flush()
+                rows.clear()
+                records.clear()
+                problems.clear()
+        yield flush()
 
 
 def _as_text(value: Any) -> str | None:
