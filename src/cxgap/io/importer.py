@@ -245,7 +245,7 @@ def _duplicate_keys(
     batch.seen.update(zip(candidates[fresh], numbers[fresh], strict=True))
     label = ", ".join(names)
     for pos in np.flatnonzero(repeated.to_numpy()):
-        index = int(candidates.index[pos])
+        index = int(candidates.index[int(pos)])
         key = candidates.iloc[pos]
         first = batch.seen[key]
         shown = key.replace(chr(31), ", ")
