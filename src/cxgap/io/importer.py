@@ -239,12 +239,12 @@ def _duplicate_keys(
     usable = ~keys.index.isin(list(problems))
     candidates = keys[usable]
     numbers = pd.Series(rows, dtype="int64")[usable]
-    earlier = candidates.map(batch.seen)
-    repeated = earlier.notna() | candidates.duplicated(keep="first")
+    earlier = np.fromiter((key in batch.seen for key in candidates), dtype=bool, count=len(candidates))
+    repeated = earlier | candidates.duplicated(keep="first").to_numpy()
     fresh = ~repeated
     batch.seen.update(zip(candidates[fresh], numbers[fresh], strict=True))
     label = ", ".join(names)
-    for pos in np.flatnonzero(repeated.to_numpy()):
+    for pos in np.flatnonzero(repeated):
         index = int(candidates.index[int(pos)])
         key = candidates.iloc[pos]
         first = batch.seen[key]
