@@ -12,9 +12,7 @@ Measured in one run, on one machine:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -23,6 +21,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from report import emit, machine
 
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
@@ -70,7 +69,7 @@ def main() -> None:
         bare_s = time.perf_counter() - start
     rows = data.rows
     lines = [
-        f"### `cxgap demo --customers {args.customers:,}` ({dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
+        f"### `cxgap demo --customers {args.customers:,}` ({machine()})",
         "",
         f"- rows: {sum(rows.values()):,} in all; responses + interactions: {rows['responses'] + rows['interactions']:,};"
         f" item ratings: {rows['response_items']:,}",
@@ -81,10 +80,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with args.out.open("a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    emit(text, args.out)
 
 
 if __name__ == "__main__":

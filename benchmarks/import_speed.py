@@ -10,9 +10,6 @@ validation with reasons, value maps, content keys, idempotence), so the ratio sa
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from report import emit, machine
 
 from cxgap.io import import_file, mapping_from_dict
 from cxgap.store import Store
@@ -80,7 +78,7 @@ def main() -> None:
         con.close()
     text = "\n".join(
         [
-            f"### Import of a {args.rows:,}-row survey CSV ({dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
+            f"### Import of a {args.rows:,}-row survey CSV ({machine()})",
             "",
             f"- `import_file` (validate every value, quarantine, keys, one transaction): **{cxgap_s:.1f} s**"
             f" ({args.rows / cxgap_s:,.0f} rows/s); re-import of the same file (nothing loaded twice): {rerun_s:.1f} s",
@@ -88,10 +86,7 @@ def main() -> None:
             "",
         ]
     )
-    print(text)
-    if args.out:
-        with args.out.open("a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    emit(text, args.out)
 
 
 if __name__ == "__main__":
