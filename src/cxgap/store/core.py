@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -113,6 +114,20 @@ class Store:
         """Rows in one table."""
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table_of(table))).scalar_one())
+
+    def duckdb_connection(self) -> Any:
+        """A new DuckDB connection to this store's database instance, for the engine layer.
+
+        DuckDB allows one configuration per file and process, so the engine must share the store's
+        instance rather than open the file again. It lives as long as this Store.
+        """
+        if self.backend != "duckdb":
+            raise StoreError(f"The store {describe_url(self.url)} is not a DuckDB store.")
+        raw = self.engine.raw_connection()
+        inner = raw.driver_connection._ConnectionWrapper__c  # duckdb_engine keeps it private
+        cursor = inner.cursor()
+        raw.close()  # back to the pool; the cursor is a connection of its own
+        return cursor
 
     def close(self) -> None:
         """Release every connection (a DuckDB file can then be opened by another process)."""
