@@ -124,7 +124,8 @@ class Store:
         if self.backend != "duckdb":
             raise StoreError(f"The store {describe_url(self.url)} is not a DuckDB store.")
         raw = self.engine.raw_connection()
-        inner = raw.driver_connection._ConnectionWrapper__c  # duckdb_engine keeps it private
+        wrapper: Any = raw.driver_connection
+        inner = wrapper._ConnectionWrapper__c  # duckdb_engine keeps the DuckDB connection private
         cursor = inner.cursor()
         raw.close()  # back to the pool; the cursor is a connection of its own
         return cursor
