@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from cxgap.store.bulk import arrow_type
+
 TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
@@ -180,22 +182,6 @@ def convert_column(
         bad = out.values.notna() & ~out.values.isin(list(allowed))
         out.add(bad, f"{{value}} is not one of {', '.join(allowed)}", raw)
     return out
-
-
-def arrow_type(column: sa.Column[object]) -> pa.DataType:
-    """The Arrow type a schema column is staged as."""
-    kind = column.type
-    if isinstance(kind, sa.Boolean):
-        return pa.bool_()
-    if isinstance(kind, sa.Integer):
-        return pa.int64()
-    if isinstance(kind, sa.Float | sa.Numeric):
-        return pa.float64()
-    if isinstance(kind, sa.DateTime):
-        return pa.timestamp("us")
-    if isinstance(kind, sa.Date):
-        return pa.date32()
-    return pa.string()
 
 
 def to_arrow(frame: pd.DataFrame, table: sa.Table) -> pa.Table:

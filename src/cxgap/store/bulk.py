@@ -26,6 +26,31 @@ class InsertCounts:
     replaced: int = 0
 
 
+def arrow_type(column: sa.Column[object]) -> pa.DataType:
+    """The Arrow type a schema column is staged as."""
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    if isinstance(kind, sa.Integer):
+        return pa.int64()
+    if isinstance(kind, sa.Float | sa.Numeric):
+        return pa.float64()
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    return pa.string()
+
+
+def conform(table: sa.Table, data: pa.Table) -> pa.Table:
+    """Cast staged columns to the schema's Arrow types (safe casts only: 9.0 -> 9 works, 9.5 -> int fails)."""
+    columns = []
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        target = arrow_type(table.columns[name])
+        columns.append(column if column.type == target else column.cast(target))
+    return pa.Table.from_arrays(columns, names=data.column_names)
+
+
 def _key_match(table: sa.Table, stage: str) -> str:
     keys = [c.name for c in table.primary_key.columns]
     return " AND ".join(f"t.{k} = s.{k}" for k in keys)
@@ -55,6 +80,7 @@ def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
     if data.num_rows == 0:
         return 0
     table = table_of(table_name)
+    data = conform(table, data)
     columns = ", ".join(data.column_names)
     if conn.dialect.name == "duckdb":
         _stage_duckdb(conn, data)
@@ -79,6 +105,7 @@ def insert_new(
     table = table_of(table_name)
     if data.num_rows == 0:
         return InsertCounts(0, 0)
+    data = conform(table, data)
     duck = conn.dialect.name == "duckdb"
     if duck:
         _stage_duckdb(conn, data)
