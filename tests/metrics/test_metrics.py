@@ -24,8 +24,16 @@ def _responses() -> pd.DataFrame:
     def add(kind: str, touchpoint: str | None, month: int, count: int, **values: int) -> None:
         for _ in range(count):
             i = len(rows)
-            rows.append({"response_id": f"R{i:03d}", "customer_id": f"C{i % 7}", "survey_kind": kind,
-                         "touchpoint": touchpoint, "responded_at": dt.datetime(2024, month, 1 + i % 27, 12), **values})
+            rows.append(
+                {
+                    "response_id": f"R{i:03d}",
+                    "customer_id": f"C{i % 7}",
+                    "survey_kind": kind,
+                    "touchpoint": touchpoint,
+                    "responded_at": dt.datetime(2024, month, 1 + i % 27, 12),
+                    **values,
+                }
+            )
 
     add("relational", None, 1, 20, nps=9)
     add("relational", None, 1, 10, nps=7)
@@ -44,8 +52,13 @@ def _responses() -> pd.DataFrame:
 def engine(store: Store) -> Iterator[Engine]:
     with store.begin() as conn:
         insert_new(conn, "responses", pa.Table.from_pandas(_responses(), preserve_index=False))
-        customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(7)], "segment": ["consumer"] * 5 + ["business"] * 2,
-                                  "churned": [False] * 7})
+        customers = pd.DataFrame(
+            {
+                "customer_id": [f"C{i}" for i in range(7)],
+                "segment": ["consumer"] * 5 + ["business"] * 2,
+                "churned": [False] * 7,
+            }
+        )
         insert_new(conn, "customers", pa.Table.from_pandas(customers, preserve_index=False))
     yield Engine(store)
 
@@ -107,7 +120,14 @@ def test_duckdb_and_postgres_give_identical_numbers(duckdb_url: str, pg_url: str
         with store.begin() as conn:
             insert_new(conn, "responses", pa.Table.from_pandas(_responses(), preserve_index=False))
         engine = Engine(store)
-        frames.append([score(engine, m, ("touchpoint", "period")).to_frame() for m in ("nps", "csat", "csat_top2", "ces")])
+        frames.append(
+            [
+                score(engine, m, ("touchpoint", "period")).to_frame()
+                for m in ("nps", "csat", "csat_top2", "ces")
+            ]
+        )
         store.close()
     for duck, pg in zip(*frames, strict=True):
-        pd.testing.assert_frame_equal(duck.reset_index(drop=True), pg.reset_index(drop=True), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            duck.reset_index(drop=True), pg.reset_index(drop=True), check_dtype=False
+        )
