@@ -78,7 +78,7 @@ def test_support_misses_its_own_standards(sql: duckdb.DuckDBPyConnection) -> Non
         sql,
         "SELECT avg(resolved::int) FROM interactions WHERE touchpoint = 'support' AND kind IN ('call', 'chat', 'email')",
     )
-    standard = one(sql, "SELECT target FROM standards WHERE metric = 'wait_seconds'")
+    standard = one(sql, "SELECT target FROM standards WHERE metric = 'wait_seconds@call'")
     assert standard == TRUTH.support_wait_standard_seconds < wait == pytest.approx(150, rel=0.1)
     assert fcr == pytest.approx(TRUTH.first_contact_resolution_rate, abs=0.02)
 

@@ -111,6 +111,12 @@ def _feedback_table(
     )
 
 
+def _centred(rng: np.random.Generator, count: int, sd: float) -> np.ndarray:
+    """Noise whose mean over the respondents is exactly zero (they are the whole population of leaders)."""
+    noise = rng.normal(0, sd, count)
+    return np.asarray(noise - noise.mean())
+
+
 def _belief_rows(
     role: str,
     count: int,
@@ -118,41 +124,48 @@ def _belief_rows(
     rng: np.random.Generator,
     truth: PlantedTruth,
 ) -> list[dict[str, object]]:
+    """One overall row and one row per (touchpoint, dimension) for each of `count` respondents.
+
+    The planted offsets hold exactly on average over the respondents: they are all the leaders (or staff).
+    """
     leader = role == "leader"
     optimism = truth.leader_rating_optimism if leader else truth.frontline_rating_optimism
-    under = truth.leader_expectation_underestimate if leader else -0.2
-    superior_share = truth.leader_superior_share if leader else truth.frontline_superior_share
+    under = truth.leader_expectation_underestimate if leader else truth.frontline_expectation_underestimate
+    share = truth.leader_superior_share if leader else truth.frontline_superior_share
+    superior = rng.permutation(np.arange(count) < round(share * count))
+    believed_nps = np.clip(
+        (truth.leader_believed_nps if leader else truth.frontline_believed_nps) + _centred(rng, count, 10),
+        -100,
+        100,
+    )
+    ids = [f"{'L' if leader else 'S'}{r + 1:03d}" for r in range(count)]
+    rows: list[dict[str, object]] = [
+        {
+            "respondent_id": ids[r],
+            "role": role,
+            "touchpoint": None,
+            "dimension": None,
+            "superior": bool(superior[r]),
+            "believed_nps": float(believed_nps[r]),
+        }
+        for r in range(count)
+    ]
     derived = truth.dimension_weights
-    rows: list[dict[str, object]] = []
-    for r in range(count):
-        respondent = f"{'L' if leader else 'S'}{r + 1:03d}"
-        rows.append(
-            {
-                "respondent_id": respondent,
-                "role": role,
-                "touchpoint": None,
-                "dimension": None,
-                "superior": bool(rng.uniform() < superior_share),
-                "believed_nps": float(
-                    np.clip(rng.normal(truth.leader_believed_nps if leader else 15.0, 10), -100, 100)
-                ),
-            }
-        )
-        for (touchpoint, dimension), (p_mean, e_mean) in actual.items():
-            importance = (
-                truth.leader_stated_importance[dimension] if leader else 3.5 + 10 * derived[dimension]
-            )
+    for (touchpoint, dimension), (p_mean, e_mean) in actual.items():
+        rating = np.clip(p_mean + optimism + _centred(rng, count, 0.25), 1, 7)
+        expectation = np.clip(e_mean + under + _centred(rng, count, 0.25), 1, 7)
+        base = truth.leader_stated_importance[dimension] if leader else 3.5 + 10 * derived[dimension]
+        importance = np.clip(base + _centred(rng, count, 0.25), 1, 7)
+        for r in range(count):
             rows.append(
                 {
-                    "respondent_id": respondent,
+                    "respondent_id": ids[r],
                     "role": role,
                     "touchpoint": touchpoint,
                     "dimension": dimension,
-                    "believed_rating": float(np.clip(p_mean + optimism + rng.normal(0, 0.4), 1, 7)),
-                    "believed_expectation": float(np.clip(e_mean + under + rng.normal(0, 0.4), 1, 7)),
-                    "stated_importance": float(np.clip(importance + rng.normal(0, 0.4), 1, 7))
-                    if touchpoint is None
-                    else None,
+                    "believed_rating": float(rating[r]),
+                    "believed_expectation": float(expectation[r]),
+                    "stated_importance": float(importance[r]) if touchpoint is None else None,
                 }
             )
     return rows
@@ -237,7 +250,7 @@ def _standards_and_promises(truth: PlantedTruth) -> tuple[pa.Table, pa.Table]:
     standards = pa.table(
         {
             "touchpoint": ["support", "support", "support", "installation"],
-            "metric": ["wait_seconds", "first_contact_resolution", "callback_hours", "on_time_rate"],
+            "metric": ["wait_seconds@call", "first_contact_resolution", "callback_hours", "on_time_rate"],
             "target": [
                 truth.support_wait_standard_seconds,
                 truth.first_contact_resolution_standard,
@@ -248,7 +261,7 @@ def _standards_and_promises(truth: PlantedTruth) -> tuple[pa.Table, pa.Table]:
             "unit": ["seconds", "share", "hours", "share"],
             "customer_expectation": [120.0, 0.9, truth.callback_expected_hours, 0.95],
             "description": [
-                "Answer phone calls within 60 seconds (median).",
+                "Answer phone calls within 60 seconds on average.",
                 "Resolve 80% of contacts at the first contact.",
                 "Call back within 24 hours when a contact is unresolved.",
                 "90% of installation visits on time.",
@@ -258,7 +271,7 @@ def _standards_and_promises(truth: PlantedTruth) -> tuple[pa.Table, pa.Table]:
     promises = pa.table(
         {
             "touchpoint": ["installation", "support"],
-            "metric": ["on_time_rate", "wait_seconds"],
+            "metric": ["on_time_rate", "wait_seconds@call"],
             "promised_value": [truth.installation_on_time_promised, truth.support_wait_promised_seconds],
             "direction": ["at_least", "at_most"],
             "unit": ["share", "seconds"],

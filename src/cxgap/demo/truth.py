@@ -8,6 +8,7 @@ they are present in the generated data (and later analyses assert that they reco
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from cxgap.config import DEMO_ITEMS, DEMO_TOUCHPOINTS, SERVQUAL_DIMENSIONS
@@ -48,7 +49,9 @@ class PlantedTruth:
     frontline_rating_optimism: float = 0.3
     # Leaders believe customers expect less than they do (believed - actual expectation, 1-7 scale).
     leader_expectation_underestimate: float = -0.8
+    frontline_expectation_underestimate: float = -0.2
     leader_believed_nps: float = 45.0
+    frontline_believed_nps: float = 15.0
 
     # Knowledge gap: leaders' stated importance (1-7) per dimension, nearly the reverse of the
     # derived importance (the item weights below, summed per dimension).
@@ -137,6 +140,11 @@ class PlantedTruth:
             + (1 - self.tight_booking_rate) * self.late_visit_rate_otherwise
         )
         return 1 - late
+
+    @property
+    def support_phone_wait_mean_seconds(self) -> float:
+        """Mean phone wait implied by the lognormal (median, sigma 0.7) the simulator draws from."""
+        return self.support_phone_wait_median_seconds * math.exp(0.7**2 / 2)
 
     @property
     def synergy_item_shift(self) -> float:

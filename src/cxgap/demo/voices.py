@@ -120,12 +120,19 @@ def rate(
 def item_ratings(
     latents: dict[str, np.ndarray], items: tuple[str, ...], rng: np.random.Generator, truth: PlantedTruth
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Perception and expectation per item; E is set so that the mean P - E is the planted gap."""
+    """Perception and expectation per item, both 1-7 integers, with mean P - E exactly the planted gap.
+
+    D = P - E is drawn around the gap first; P is then kept where E = P - D stays on the scale, so no
+    clipping of E can bias the gap.
+    """
     perception, expectation = {}, {}
     for item in items:
-        dimension = truth.items[item]
-        perception[item] = rate(latents[dimension], rng, sd=0.9)
-        expectation[item] = rate(latents[dimension] - truth.perception_minus_expectation[dimension], rng)
+        gap = truth.perception_minus_expectation[truth.items[item]]
+        n = len(latents[truth.items[item]])
+        d = np.clip(np.round(gap + rng.normal(0, 0.9, n)), -5, 5)
+        p = np.clip(rate(latents[truth.items[item]], rng, sd=0.9), 1 + np.maximum(d, 0), 7 + np.minimum(d, 0))
+        perception[item] = p
+        expectation[item] = p - d
     return perception, expectation
 
 

@@ -1,0 +1,65 @@
+"""All six gaps in one run: measured by the backend, corrected together (Benjamini-Hochberg), prioritised."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from cxgap.config import Settings
+from cxgap.engine import Engine
+from cxgap.gaps.operations import operational_gaps
+from cxgap.gaps.schemas import Gap, GapReport
+from cxgap.gaps.voice import (
+    customer_gaps,
+    headline,
+    headline_gap,
+    knowledge_gaps,
+    missing_voice,
+    perception_gaps,
+)
+from cxgap.stats import benjamini_hochberg
+
+
+def _reach(engine: Engine) -> dict[str, float]:
+    """Share of customers who touched each touchpoint (1.0 stands for the company as a whole)."""
+    t = engine.table("interactions")
+    total = engine.table("customers").count().execute()
+    if not total:
+        return {}
+    frame = t.group_by("touchpoint").aggregate(customers=t.customer_id.nunique()).execute()
+    return {str(r["touchpoint"]): min(float(r["customers"]) / total, 1.0) for r in frame.to_dict("records")}
+
+
+def correct(gaps: list[Gap], alpha: float = 0.05) -> list[Gap]:
+    """Benjamini-Hochberg across every tested gap of the run (gaps without a test keep no verdict)."""
+    tested = [i for i, g in enumerate(gaps) if not math.isnan(g.p_value)]
+    q_values = benjamini_hochberg([gaps[i].p_value for i in tested])
+    out = list(gaps)
+    for i, q in zip(tested, q_values, strict=True):
+        out[i] = gaps[i].corrected(q, alpha)
+    return out
+
+
+def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapReport:
+    """Measure every gap the data allows and say which data would measure the rest."""
+    confidence = settings.analysis.confidence
+    standards = pd.DataFrame(engine.table("standards").execute())
+    promises = pd.DataFrame(engine.table("promises").execute())
+    gaps, missing = operational_gaps(engine, standards, promises, settings.touchpoints, confidence)
+    gaps += customer_gaps(engine, settings.items, confidence)
+    gaps += perception_gaps(engine, settings.items, confidence)
+    gaps += knowledge_gaps(engine, settings.items, confidence)
+    top = headline(engine, confidence)
+    if top is not None:
+        gaps.append(headline_gap(top))
+    missing += missing_voice(engine)
+    reach = _reach(engine)
+    gaps = [g if g.touchpoint is None else _with_reach(g, reach.get(g.touchpoint, 0.0)) for g in gaps]
+    return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha)
+
+
+def _with_reach(gap: Gap, reach: float) -> Gap:
+    from dataclasses import replace
+
+    return replace(gap, reach=reach)

@@ -1,0 +1,224 @@
+"""Gaps measured from what customers and leaders say: customer (P - E), perception and knowledge.
+
+Customers' ratings and leaders' beliefs are aggregated per (touchpoint, dimension) by the backend;
+touchpoint None means the relational survey (the company as a whole).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import pandas as pd
+from scipy import stats
+
+from cxgap.engine import Engine
+from cxgap.gaps.schemas import Gap, MissingGap
+from cxgap.stats import Difference, Estimate, mean_difference, proportion_difference, wilson_interval
+
+Key = tuple[str | None, str]
+
+
+@dataclass(frozen=True)
+class PerceptionHeadline:
+    """Share of leaders who believe the experience is superior vs share of customers who agree."""
+
+    leaders: Estimate
+    customers: Estimate
+    difference: Difference
+
+
+def _items(engine: Engine, items: dict[str, str]) -> Any:
+    """Item ratings with their response's touchpoint and the item's dimension."""
+    dims = ibis.memtable(pd.DataFrame({"item": list(items), "dimension": list(items.values())}))
+    i, r = engine.table("response_items"), engine.table("responses")
+    joined = i.join(r.select("response_id", "touchpoint", "survey_kind"), "response_id").join(dims, "item")
+    return joined.mutate(
+        touchpoint=ibis.cases((joined.survey_kind == "relational", ibis.null(str)), else_=joined.touchpoint)
+    )
+
+
+def _sums(table: Any, value: Any, keys: list[str]) -> dict[Key, tuple[int, float, float]]:
+    x = value.cast("float64")
+    frame = table.group_by(keys).aggregate(n=table.count(), total=x.sum(), total_sq=(x * x).sum()).execute()
+    out: dict[Key, tuple[int, float, float]] = {}
+    for row in frame.to_dict("records"):
+        touchpoint = row.get("touchpoint")
+        key = (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
+        out[key] = (int(row["n"]), float(row["total"]), float(row["total_sq"]))
+    return out
+
+
+def _sd(n: int, total: float, total_sq: float) -> float:
+    return math.sqrt(max((total_sq - total**2 / n) / (n - 1), 0.0)) if n > 1 else math.nan
+
+
+def customer_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.95) -> list[Gap]:
+    """SERVQUAL P - E per (touchpoint, dimension): paired mean difference, one-sample t-test, d_z."""
+    rows = _items(engine, items)
+    rows = rows.filter(rows.perception.notnull() & rows.expectation.notnull())
+    sums = _sums(rows, rows.perception - rows.expectation, ["touchpoint", "dimension"])
+    gaps = []
+    for (touchpoint, dimension), (n, total, total_sq) in sorted(
+        sums.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+    ):
+        if n < 2:
+            continue
+        mean, sd = total / n, _sd(n, total, total_sq)
+        se = sd / math.sqrt(n)
+        t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+        p = float(2 * stats.t.sf(abs(mean) / se, n - 1)) if se > 0 else 0.0
+        gaps.append(
+            Gap(
+                "customer",
+                touchpoint,
+                dimension,
+                "perception minus expectation (1-7)",
+                mean,
+                mean - t * se,
+                mean + t * se,
+                n,
+                p,
+                mean / sd if sd > 0 else math.nan,
+            )
+        )
+    return gaps
+
+
+def _beliefs(engine: Engine, column: str) -> dict[str, dict[Key, tuple[int, float, float]]]:
+    b = engine.table("beliefs")
+    b = b.filter(b[column].notnull() & b.dimension.notnull())
+    out: dict[str, dict[Key, tuple[int, float, float]]] = {}
+    for role in b.select("role").distinct().execute()["role"]:
+        mine = b.filter(b.role == role)
+        out[str(role)] = _sums(mine, mine[column], ["touchpoint", "dimension"])
+    return out
+
+
+def _versus(
+    kind: str,
+    measure: str,
+    actual: dict[Key, tuple[int, float, float]],
+    believed: dict[str, dict[Key, tuple[int, float, float]]],
+    flip: bool,
+    confidence: float,
+) -> list[Gap]:
+    """Customers' actual vs internal respondents' belief, per role and (touchpoint, dimension), Welch."""
+    gaps = []
+    for role, cells in sorted(believed.items()):
+        for key, belief in sorted(cells.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+            customers = actual.get(key)
+            if customers is None or customers[0] < 2 or belief[0] < 2:
+                continue
+            # mean_difference(a, b) is b - a: customers - belief, or belief - customers when flipped
+            d = (
+                mean_difference(belief, customers, confidence)
+                if not flip
+                else mean_difference(customers, belief, confidence)
+            )
+            pooled = math.sqrt((_sd(*customers) ** 2 + _sd(*belief) ** 2) / 2)
+            gaps.append(
+                Gap(
+                    kind,
+                    key[0],
+                    f"{key[1]} ({role})",
+                    measure,
+                    d.value,
+                    d.low,
+                    d.high,
+                    belief[0] + customers[0],
+                    d.p_value,
+                    d.value / pooled if pooled > 0 else math.nan,
+                )
+            )
+    return gaps
+
+
+def perception_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.95) -> list[Gap]:
+    """Customers' mean rating minus what internal respondents believe it is (negative: they see it rosier)."""
+    rows = _items(engine, items)
+    rows = rows.filter(rows.perception.notnull())
+    actual = _sums(rows, rows.perception, ["touchpoint", "dimension"])
+    return _versus(
+        "perception",
+        "customers' rating minus believed rating (1-7)",
+        actual,
+        _beliefs(engine, "believed_rating"),
+        False,
+        confidence,
+    )
+
+
+def knowledge_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.95) -> list[Gap]:
+    """Believed minus customers' stated expectation (negative: leaders underestimate what customers expect)."""
+    rows = _items(engine, items)
+    rows = rows.filter(rows.expectation.notnull())
+    actual = _sums(rows, rows.expectation, ["touchpoint", "dimension"])
+    return _versus(
+        "knowledge",
+        "believed expectation minus customers' expectation (1-7)",
+        actual,
+        _beliefs(engine, "believed_expectation"),
+        True,
+        confidence,
+    )
+
+
+def headline(engine: Engine, confidence: float = 0.95) -> PerceptionHeadline | None:
+    """Leaders saying 'we are superior' vs customers agreeing (None without both kinds of answer)."""
+    b, r = engine.table("beliefs"), engine.table("responses")
+    leaders = b.filter((b.role == "leader") & b.superior.notnull())
+    customers = r.filter(r.superior.notnull())
+    lf = leaders.aggregate(n=leaders.count(), yes=leaders.superior.sum()).execute()
+    cf = customers.aggregate(n=customers.count(), yes=customers.superior.sum()).execute()
+    ln, ly, cn, cy = int(lf.n[0]), int(lf.yes[0] or 0), int(cf.n[0]), int(cf.yes[0] or 0)
+    if not ln or not cn:
+        return None
+    return PerceptionHeadline(
+        wilson_interval(ly, ln, confidence),
+        wilson_interval(cy, cn, confidence),
+        proportion_difference((ly, ln), (cy, cn), confidence),
+    )
+
+
+def headline_gap(h: PerceptionHeadline) -> Gap:
+    """The headline as a perception gap: customers' share minus leaders' share."""
+    d = h.difference
+    effect = 2 * math.asin(math.sqrt(h.customers.value)) - 2 * math.asin(math.sqrt(h.leaders.value))
+    return Gap(
+        "perception",
+        None,
+        "superior experience (leaders)",
+        "share of customers agreeing minus share of leaders believing",
+        d.value,
+        d.low,
+        d.high,
+        d.n_a + d.n_b,
+        d.p_value,
+        effect,
+    )
+
+
+def missing_voice(engine: Engine) -> list[MissingGap]:
+    """What is absent for the survey-based gaps."""
+    missing = []
+    if engine.table("beliefs").count().execute() == 0:
+        missing.append(
+            MissingGap(
+                "perception",
+                "a beliefs table: leaders' and staff's believed customer ratings (same scale, same touchpoints)",
+            )
+        )
+        missing.append(
+            MissingGap(
+                "knowledge", "a beliefs table with leaders' believed expectations and stated importance"
+            )
+        )
+    items = engine.table("response_items")
+    if items.filter(items.expectation.notnull()).count().execute() == 0:
+        missing.append(
+            MissingGap("customer", "survey items rated for expectation as well as perception (SERVQUAL)")
+        )
+    return missing

@@ -1,0 +1,136 @@
+"""The six gaps: every gap planted in the demo is found, significant, with the right sign, and its planted
+size inside the reported interval; missing inputs are named; both backends agree."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxgap.config import Settings
+from cxgap.demo import TRUTH, simulate, write_demo
+from cxgap.engine import Engine
+from cxgap.gaps import GAP_KINDS, Gap, GapReport, analyze, correct, headline
+from cxgap.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    store = Store(f"duckdb:///{tmp_path_factory.mktemp('gaps') / 'demo.duckdb'}")
+    write_demo(store, simulate(10_000, seed=42))
+    yield Engine(store)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def report(demo_engine: Engine) -> GapReport:
+    return analyze(demo_engine, Settings())
+
+
+def _find(report: GapReport, kind: str, touchpoint: str | None, subject: str) -> Gap:
+    found = [g for g in report.of_kind(kind) if g.touchpoint == touchpoint and g.subject == subject]
+    assert len(found) == 1, f"{kind} {touchpoint} {subject}: {len(found)} found"
+    return found[0]
+
+
+def _planted(gap: Gap, value: float, direction: str = "worse") -> None:
+    assert gap.significant and gap.direction == direction, gap
+    assert gap.low <= value <= gap.high, f"planted {value} outside [{gap.low:.4f}, {gap.high:.4f}] for {gap}"
+
+
+def test_perception_headline_leaders_vs_customers(demo_engine: Engine, report: GapReport) -> None:
+    top = headline(demo_engine)
+    assert top is not None
+    assert top.leaders.value == TRUTH.leader_superior_share and top.leaders.n == 40
+    assert top.customers.low <= TRUTH.customer_superior_share <= top.customers.high
+    _planted(
+        _find(report, "perception", None, "superior experience (leaders)"),
+        TRUTH.customer_superior_share - TRUTH.leader_superior_share,
+    )
+
+
+def test_leaders_and_staff_see_a_rosier_experience(report: GapReport) -> None:
+    cells = [g for g in report.of_kind("perception") if g.subject.endswith("(leader)")]
+    assert len(cells) == 9
+    for gap in cells:
+        _planted(gap, -TRUTH.leader_rating_optimism)
+    for gap in (g for g in report.of_kind("perception") if g.subject.endswith("(frontline)")):
+        _planted(gap, -TRUTH.frontline_rating_optimism)
+
+
+def test_leaders_underestimate_expectations(report: GapReport) -> None:
+    for gap in (g for g in report.of_kind("knowledge") if g.subject.endswith("(leader)")):
+        _planted(gap, TRUTH.leader_expectation_underestimate)
+
+
+def test_customer_gap_per_dimension(report: GapReport) -> None:
+    for dimension, planted in TRUTH.perception_minus_expectation.items():
+        _planted(_find(report, "customer", None, dimension), planted, "worse" if planted < 0 else "better")
+
+
+def test_support_misses_its_standards_and_the_callback_standard_is_met(report: GapReport) -> None:
+    wait = _find(report, "implementation", "support", "wait_seconds@call")
+    _planted(wait, TRUTH.support_wait_standard_seconds - TRUTH.support_phone_wait_mean_seconds)
+    fcr = _find(report, "implementation", "support", "first_contact_resolution")
+    _planted(fcr, TRUTH.first_contact_resolution_rate - TRUTH.first_contact_resolution_standard)
+    visits = _find(report, "implementation", "installation", "on_time_rate")
+    _planted(visits, TRUTH.installation_on_time_rate - TRUTH.installation_on_time_standard)
+    assert _find(report, "implementation", "support", "callback_hours").direction == "better"
+
+
+def test_broken_promise_and_kept_promise(report: GapReport) -> None:
+    on_time = _find(report, "communication", "installation", "on_time_rate")
+    _planted(on_time, TRUTH.installation_on_time_rate - TRUTH.installation_on_time_promised)
+    assert _find(report, "communication", "support", "wait_seconds@call").direction == "better"
+
+
+def test_design_gap_and_touchpoints_without_standards(report: GapReport) -> None:
+    callback = _find(report, "design", "support", "callback_hours")
+    assert callback.value == -(TRUTH.callback_standard_hours - TRUTH.callback_expected_hours)
+    assert math.isnan(callback.p_value) and "no sampling" in callback.note
+    needs = [m.needs for m in report.missing if m.kind == "design"]
+    assert needs == ["no standard at all for app, billing, ordering, sales"]
+
+
+def test_where_to_act_first_ranks_significant_shortfalls(report: GapReport) -> None:
+    frame = report.to_frame()
+    acting = frame[frame.priority > 0]
+    assert (acting.direction == "worse").all() and acting.significant.all()
+    assert frame.priority.is_monotonic_decreasing
+    assert set(acting.kind) == {"perception", "knowledge", "customer", "implementation", "communication"}
+
+
+def test_an_empty_store_names_the_data_each_gap_needs(tmp_path: Path) -> None:
+    store = Store(f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    report = analyze(Engine(store), Settings())
+    store.close()
+    assert report.gaps == ()
+    assert {m.kind for m in report.missing} == set(GAP_KINDS)
+    assert all(m.needs for m in report.missing)
+
+
+def test_benjamini_hochberg_is_applied_across_the_run() -> None:
+    def gap(p: float) -> Gap:
+        return Gap("customer", None, "x", "m", -1.0, -2.0, -0.5, 10, p, -0.5)
+
+    corrected = correct([gap(0.01), gap(0.04), gap(0.03), gap(0.005), gap(float("nan"))])
+    assert [g.q_value for g in corrected[:4]] == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    assert [g.significant for g in corrected] == [True, True, True, True, False]
+    assert corrected[0].corrected(0.06, 0.05).significant is False
+
+
+@pytest.mark.postgres
+def test_duckdb_and_postgres_give_identical_gap_reports(duckdb_url: str, pg_url: str) -> None:
+    data = simulate(2_000, seed=9)
+    frames = []
+    for url in (duckdb_url, pg_url):
+        store = Store(url)
+        write_demo(store, data)
+        frames.append(analyze(Engine(store), Settings()).to_frame())
+        store.close()
+    key = ["kind", "touchpoint", "subject"]
+    duck, pg = (f.sort_values(key, na_position="first").reset_index(drop=True) for f in frames)
+    pd.testing.assert_frame_equal(duck, pg, check_exact=False, rtol=1e-9)
