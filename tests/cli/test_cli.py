@@ -66,3 +66,22 @@ def test_demo_refuses_a_store_holding_imports(cli, tmp_path: Path) -> None:
 def test_demo_default_writes_cxgap_duckdb_in_the_working_directory(cli, tmp_path: Path) -> None:
     assert cli("demo", "--customers", "500").exit_code == 0
     assert (tmp_path / "cxgap.duckdb").exists()
+
+
+def test_analyze_prints_the_headline_where_to_act_first_and_all_six_gaps(cli, tmp_path: Path) -> None:
+    assert cli("demo", "--customers", "3000").exit_code == 0
+    result = cli("analyze", "--top", "5")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "% of leaders" in text and "believe the experience is superior" in text
+    assert "Where to act first" in text
+    for kind in ("perception", "knowledge", "design", "implementation", "communication", "customer"):
+        assert kind in text
+
+
+def test_analyze_on_an_empty_store_says_what_each_gap_needs(cli, tmp_path: Path) -> None:
+    result = cli("analyze")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert text.count("Not measured") == 6
+    assert "needs a beliefs table" in text and "needs a standards table" in text

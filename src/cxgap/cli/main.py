@@ -18,7 +18,7 @@ from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
 from cxgap.store import Store, describe_url
 
-from .render import batches_table, counts_table, import_table
+from .render import act_first_table, batches_table, counts_table, headline_text, import_table, six_gaps_table
 
 app = typer.Typer(
     help="cxgap measures the customer experience gap: what customers expect, what they experience, "
@@ -148,6 +148,25 @@ def status(config: ConfigOption = None) -> None:
     out.print(f"store: {describe_url(store.url)}  (schema revision {store.revision()})")
     out.print(counts_table(store.counts()))
     out.print(batches_table(store))
+
+
+@app.command()
+@user_errors
+def analyze(
+    top: Annotated[int, typer.Option(help="How many gaps to list under 'where to act first'.", min=1)] = 10,
+    config: ConfigOption = None,
+) -> None:
+    """Measure all six gaps and print where to act first (significance corrected across every test)."""
+    from cxgap.engine import Engine
+    from cxgap.gaps import analyze as run_analysis
+
+    settings = load_settings(config)
+    store = Store(settings.store.url)
+    report = run_analysis(Engine(store), settings)
+    out.print(headline_text(report))
+    out.print(act_first_table(report, top))
+    out.print(six_gaps_table(report))
+    store.close()
 
 
 def main() -> None:

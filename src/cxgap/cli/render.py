@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from rich.table import Table
 
+from cxgap.gaps import GapReport, describe, figure, headline_sentence
 from cxgap.io import ImportSummary
 from cxgap.store import Store
 from cxgap.store.models import table_of
@@ -59,3 +60,38 @@ def batches_table(store: Store, limit: int = 10) -> Table:
                 f"{row['rows_quarantined']:,}",
             )
     return table
+
+
+def act_first_table(report: GapReport, limit: int = 10) -> Table:
+    """The significant shortfalls, highest priority (size x reach) first."""
+    table = Table("#", "gap", "where", "finding", "figure [95% interval]", "q", title="Where to act first")
+    for rank, gap in enumerate(report.act_first(limit), 1):
+        table.add_row(
+            str(rank), gap.kind, gap.touchpoint or "overall", describe(gap), figure(gap), f"{gap.q_value:.1g}"
+        )
+    return table
+
+
+def six_gaps_table(report: GapReport) -> Table:
+    """All six gaps: the worst shortfall of each, or the data that would measure it."""
+    table = Table("gap", "shortfalls", "worst (or what is missing)", title="The six gaps")
+    for s in report.summary():
+        if s.worst is not None:
+            text = f"{describe(s.worst)} {figure(s.worst)}"
+            if s.needs:
+                text += f"\nAlso missing: {'; '.join(s.needs)}."
+        elif s.measured:
+            text = "No significant shortfall." + (f"\nMissing: {'; '.join(s.needs)}." if s.needs else "")
+        else:
+            text = (
+                "[yellow]Not measured[/]: needs " + "; ".join(s.needs) + "." if s.needs else "Not measured."
+            )
+        table.add_row(s.kind, f"{s.shortfalls} of {s.measured}", text)
+    return table
+
+
+def headline_text(report: GapReport) -> str:
+    """The perception headline, or why it is absent."""
+    if report.headline is None:
+        return "Perception headline: needs leaders' 'superior?' answers (beliefs) and customers' (responses.superior)."
+    return "[bold]Perception headline:[/] " + headline_sentence(report.headline)

@@ -29,18 +29,21 @@ class OperationalMetric:
     only_kind: str | None = None
     skip_kind: str | None = None
     positive: bool = True  # for shares: the share of True values (else of False)
+    unit: str = "share"
 
 
 CATALOGUE = {
     m.name: m
     for m in (
-        OperationalMetric("wait_seconds", "mean", "wait_seconds", skip_kind="callback"),
-        OperationalMetric("callback_hours", "mean", "wait_seconds", scale=1 / 3600, only_kind="callback"),
+        OperationalMetric("wait_seconds", "mean", "wait_seconds", skip_kind="callback", unit="seconds"),
+        OperationalMetric(
+            "callback_hours", "mean", "wait_seconds", scale=1 / 3600, only_kind="callback", unit="hours"
+        ),
         OperationalMetric("first_contact_resolution", "share", "resolved", skip_kind="callback"),
         OperationalMetric("on_time_rate", "share", "on_time"),
         OperationalMetric("missed_rate", "share", "handled", positive=False),
         OperationalMetric("repeat_rate", "share", "repeat_contact"),
-        OperationalMetric("duration_seconds", "mean", "duration_seconds"),
+        OperationalMetric("duration_seconds", "mean", "duration_seconds", unit="seconds"),
     )
 }
 
@@ -161,6 +164,7 @@ def operational_gaps(
                     int(actual["n"]),
                     p,
                     effect,
+                    unit=metric.unit,
                 )
             )
     gaps += _design_gaps(standards)
@@ -210,6 +214,7 @@ def _design_gaps(standards: pd.DataFrame) -> list[Gap]:
                 math.nan,
                 relative,
                 note="fixed values: no sampling error",
+                unit=str(row.unit) if row.unit and not pd.isna(row.unit) else "",
             )
         )
     return out

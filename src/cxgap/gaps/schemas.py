@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
+
+from cxgap.stats import Difference, Estimate
 
 GAP_KINDS = ("perception", "knowledge", "design", "implementation", "communication", "customer")
 
@@ -27,6 +30,7 @@ class Gap:
     q_value: float = float("nan")
     significant: bool = False
     note: str = ""
+    unit: str = ""
 
     @property
     def direction(self) -> str:
@@ -37,8 +41,8 @@ class Gap:
 
     @property
     def priority(self) -> float:
-        """Size (standardised effect) times reach; only significant shortfalls get a priority."""
-        if not (self.significant and self.value < 0):
+        """Size (standardised effect) times reach; only shortfalls that are significant (or fixed) count."""
+        if not ((self.significant or math.isnan(self.p_value)) and self.value < 0):
             return 0.0
         return abs(self.effect_size) * self.reach
 
@@ -56,12 +60,33 @@ class MissingGap:
 
 
 @dataclass(frozen=True)
+class PerceptionHeadline:
+    """Share of leaders who believe the experience is superior vs share of customers who agree."""
+
+    leaders: Estimate
+    customers: Estimate
+    difference: Difference
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    """One gap kind at a glance: its worst significant shortfall, how many there are, or what is missing."""
+
+    kind: str
+    worst: Gap | None
+    shortfalls: int
+    measured: int
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GapReport:
     """All gaps of one run, corrected together, with what could not be measured."""
 
     gaps: tuple[Gap, ...]
     missing: tuple[MissingGap, ...] = field(default_factory=tuple)
     alpha: float = 0.05
+    headline: PerceptionHeadline | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per gap, highest priority first."""
@@ -96,3 +121,25 @@ class GapReport:
     def of_kind(self, kind: str) -> list[Gap]:
         """The gaps of one kind."""
         return [g for g in self.gaps if g.kind == kind]
+
+    def act_first(self, limit: int = 10) -> list[Gap]:
+        """The highest-priority shortfall of each (gap kind, touchpoint), highest first."""
+        ranked = sorted((g for g in self.gaps if g.priority > 0), key=lambda g: g.priority, reverse=True)
+        seen: set[tuple[str, str | None]] = set()
+        out = []
+        for gap in ranked:
+            if (gap.kind, gap.touchpoint) not in seen:
+                seen.add((gap.kind, gap.touchpoint))
+                out.append(gap)
+        return out[:limit]
+
+    def summary(self) -> list[KindSummary]:
+        """All six kinds, in the model's order, each with its worst shortfall or the data it lacks."""
+        out = []
+        for kind in GAP_KINDS:
+            gaps = self.of_kind(kind)
+            worse = [g for g in gaps if g.value < 0 and (g.significant or math.isnan(g.p_value))]
+            worst = max(worse, key=lambda g: (g.priority, abs(g.effect_size)), default=None)
+            needs = tuple(m.needs for m in self.missing if m.kind == kind)
+            out.append(KindSummary(kind, worst, len(worse), len(gaps), needs))
+        return out

@@ -56,7 +56,7 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     missing += missing_voice(engine)
     reach = _reach(engine)
     gaps = [g if g.touchpoint is None else _with_reach(g, reach.get(g.touchpoint, 0.0)) for g in gaps]
-    return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha)
+    return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha, top)
 
 
 def _with_reach(gap: Gap, reach: float) -> Gap:

@@ -7,7 +7,6 @@ touchpoint None means the relational survey (the company as a whole).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -15,19 +14,10 @@ import pandas as pd
 from scipy import stats
 
 from cxgap.engine import Engine
-from cxgap.gaps.schemas import Gap, MissingGap
-from cxgap.stats import Difference, Estimate, mean_difference, proportion_difference, wilson_interval
+from cxgap.gaps.schemas import Gap, MissingGap, PerceptionHeadline
+from cxgap.stats import mean_difference, proportion_difference, wilson_interval
 
 Key = tuple[str | None, str]
-
-
-@dataclass(frozen=True)
-class PerceptionHeadline:
-    """Share of leaders who believe the experience is superior vs share of customers who agree."""
-
-    leaders: Estimate
-    customers: Estimate
-    difference: Difference
 
 
 def _items(engine: Engine, items: dict[str, str]) -> Any:
@@ -82,6 +72,7 @@ def customer_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.9
                 n,
                 p,
                 mean / sd if sd > 0 else math.nan,
+                unit="points",
             )
         )
     return gaps
@@ -131,6 +122,7 @@ def _versus(
                     belief[0] + customers[0],
                     d.p_value,
                     d.value / pooled if pooled > 0 else math.nan,
+                    unit="points",
                 )
             )
     return gaps
@@ -198,6 +190,7 @@ def headline_gap(h: PerceptionHeadline) -> Gap:
         d.n_a + d.n_b,
         d.p_value,
         effect,
+        unit="share",
     )
 
 

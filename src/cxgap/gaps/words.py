@@ -1,0 +1,65 @@
+"""Gaps in plain language, the same words on every surface (terminal, report, dashboard)."""
+
+from __future__ import annotations
+
+import math
+
+from cxgap.gaps.schemas import Gap, PerceptionHeadline
+
+
+def _amount(value: float, unit: str) -> str:
+    size = abs(value)
+    if unit == "share":
+        return f"{100 * size:.1f} points"
+    if unit == "seconds":
+        return f"{size:,.0f} s"
+    if unit == "hours":
+        return f"{size:,.1f} h"
+    if unit == "points":
+        return f"{size:.2f} points"
+    return f"{size:.3g} {unit}".strip()
+
+
+def figure(gap: Gap) -> str:
+    """The gap's value with its interval, in its unit, e.g. '-0.99 [-1.01, -0.97] points'."""
+    scale, suffix = (100.0, " pts") if gap.unit == "share" else (1.0, f" {gap.unit}" if gap.unit else "")
+    if math.isnan(gap.p_value):
+        return f"{scale * gap.value:+.3g}{suffix} (fixed values)"
+    return f"{scale * gap.value:+.3g} [{scale * gap.low:+.3g}, {scale * gap.high:+.3g}]{suffix}"
+
+
+def _where(gap: Gap) -> str:
+    return gap.touchpoint.capitalize() if gap.touchpoint else "Overall"
+
+
+def describe(gap: Gap) -> str:
+    """One sentence a CX lead can act on."""
+    amount, where, worse = _amount(gap.value, gap.unit), _where(gap), gap.value < 0
+    if gap.kind == "customer":
+        return f"{where}: customers rate {gap.subject} {amount} {'below' if worse else 'above'} what they expect."
+    if gap.kind == "perception":
+        if gap.subject.startswith("superior experience"):
+            return f"{amount} fewer customers than leaders say the experience beats the competition."
+        dimension, role = gap.subject.rsplit(" (", 1)
+        return f"{where}: customers rate {dimension} {amount} {'lower' if worse else 'higher'} than {role.rstrip(')')}s believe."
+    if gap.kind == "knowledge":
+        dimension, role = gap.subject.rsplit(" (", 1)
+        return f"{where}: {role.rstrip(')')}s think customers expect {amount} {'less' if worse else 'more'} {dimension} than they do."
+    if gap.kind == "implementation":
+        verb = "misses the company's own standard by" if worse else "beats the company's own standard by"
+        return f"{where}: {gap.subject} {verb} {amount}."
+    if gap.kind == "communication":
+        verb = "falls short of what is promised by" if worse else "keeps the promise with"
+        return f"{where}: {gap.subject} {verb} {amount}{'' if worse else ' to spare'}."
+    looser = "looser than" if worse else "stricter than"
+    return f"{where}: the standard for {gap.subject} is {amount} {looser} what customers expect."
+
+
+def headline_sentence(h: PerceptionHeadline) -> str:
+    """The 80%-vs-8% sentence with both intervals."""
+    leaders, customers = h.leaders, h.customers
+    return (
+        f"{100 * leaders.value:.0f}% of leaders [{100 * leaders.low:.0f}-{100 * leaders.high:.0f}%, n={leaders.n}] believe the "
+        f"experience is superior to competitors'; {100 * customers.value:.1f}% of customers "
+        f"[{100 * customers.low:.1f}-{100 * customers.high:.1f}%, n={customers.n:,}] agree."
+    )
