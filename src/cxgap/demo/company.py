@@ -259,12 +259,17 @@ def _standards_and_promises(truth: PlantedTruth) -> tuple[pa.Table, pa.Table]:
             ],
             "direction": ["at_most", "at_least", "at_most", "at_least"],
             "unit": ["seconds", "share", "hours", "share"],
-            "customer_expectation": [120.0, 0.9, truth.callback_expected_hours, 0.95],
+            "customer_expectation": [
+                truth.wait_expected_seconds,
+                truth.first_contact_resolution_expected,
+                truth.callback_expected_hours,
+                truth.installation_on_time_expected,
+            ],
             "description": [
-                "Answer phone calls within 60 seconds on average.",
-                "Resolve 80% of contacts at the first contact.",
-                "Call back within 24 hours when a contact is unresolved.",
-                "90% of installation visits on time.",
+                f"Answer phone calls within {truth.support_wait_standard_seconds:.0f} seconds on average.",
+                f"Resolve {truth.first_contact_resolution_standard:.0%} of contacts at the first contact.",
+                f"Call back within {truth.callback_standard_hours:.0f} hours when a contact is unresolved.",
+                f"{truth.installation_on_time_standard:.0%} of installation visits on time.",
             ],
         }
     )
@@ -277,7 +282,7 @@ def _standards_and_promises(truth: PlantedTruth) -> tuple[pa.Table, pa.Table]:
             "unit": ["share", "seconds"],
             "wording": [
                 "Our engineers arrive on time, every time.",
-                "Talk to a real person in under 5 minutes.",
+                f"Talk to a real person in under {truth.support_wait_promised_seconds / 60:.0f} minutes.",
             ],
             "medium": ["website", "advert"],
         }

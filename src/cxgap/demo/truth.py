@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cxgap.config import DEMO_ITEMS, DEMO_TOUCHPOINTS, SERVQUAL_DIMENSIONS
 
@@ -94,6 +94,10 @@ class PlantedTruth:
     callback_standard_hours: float = 24.0
     callback_expected_hours: float = 2.0
     callback_median_hours: float = 18.0
+    # What customers expect for the other standards' metrics (the design gap's other side).
+    wait_expected_seconds: float = 120.0
+    first_contact_resolution_expected: float = 0.90
+    installation_on_time_expected: float = 0.95
 
     # Communication gap: the website promises on-time engineers (broken); a wait promise that is kept.
     installation_on_time_promised: float = 0.95
@@ -140,6 +144,40 @@ class PlantedTruth:
             + (1 - self.tight_booking_rate) * self.late_visit_rate_otherwise
         )
         return 1 - late
+
+    @property
+    def callback_mean_hours(self) -> float:
+        """Mean callback delay implied by the lognormal (median, sigma 0.5) the simulator draws from."""
+        return self.callback_median_hours * math.exp(0.5**2 / 2)
+
+    @classmethod
+    def without_gaps(cls) -> PlantedTruth:
+        """A company with no gap at all: beliefs, expectations, standards and promises match delivery.
+
+        Used to check that the gap engine flags (almost) nothing when nothing is there.
+        """
+        base = cls()
+        zero = dict.fromkeys(base.perception_minus_expectation, 0.0)
+        return replace(
+            base,
+            leader_superior_share=base.customer_superior_share,
+            frontline_superior_share=base.customer_superior_share,
+            leader_rating_optimism=0.0,
+            frontline_rating_optimism=0.0,
+            leader_expectation_underestimate=0.0,
+            frontline_expectation_underestimate=0.0,
+            perception_minus_expectation=zero,
+            support_wait_standard_seconds=base.support_phone_wait_mean_seconds,
+            wait_expected_seconds=base.support_phone_wait_mean_seconds,
+            support_wait_promised_seconds=base.support_phone_wait_mean_seconds,
+            first_contact_resolution_standard=base.first_contact_resolution_rate,
+            first_contact_resolution_expected=base.first_contact_resolution_rate,
+            installation_on_time_standard=base.installation_on_time_rate,
+            installation_on_time_expected=base.installation_on_time_rate,
+            installation_on_time_promised=base.installation_on_time_rate,
+            callback_standard_hours=base.callback_mean_hours,
+            callback_expected_hours=base.callback_mean_hours,
+        )
 
     @property
     def support_phone_wait_mean_seconds(self) -> float:
