@@ -39,5 +39,5 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_same_tests() -> None:
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     install = 'python3.11 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e ".[dev]"'
     assert f"{install} && .venv/bin/python -m pytest" in README
-    assert install in ci and ".venv/bin/python -m pytest" in ci
+    assert install in ci and ".venv/bin/python -m pytest" in ci and "apt-get install -y -qq chromium" in ci
     assert "-c constraints.txt -e . && .venv/bin/cxgap demo" in README

@@ -41,14 +41,14 @@ def test_demo_fills_the_configured_store(
         f"duckdb:///{tmp_path / 'demo.duckdb'}" if backend == "duckdb" else request.getfixturevalue("pg_url")
     )
     (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
-    result = cli("demo", "--customers", "2000", "--seed", "3")
+    result = cli("demo", "--customers", "2000", "--seed", "3", "--no-analysis")
     assert result.exit_code == 0, result.stderr
     expected = simulate(2000, seed=3).rows
     store = Store(url)
     counts = store.counts()
     store.close()
     assert {k: counts[k] for k in expected} == expected
-    rerun = cli("demo", "--customers", "1000", "--seed", "3")
+    rerun = cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis")
     assert rerun.exit_code == 0
     store = Store(url)
     assert store.count("customers") == 1000  # the demo replaces its own earlier data
@@ -59,17 +59,27 @@ def test_demo_fills_the_configured_store(
 def test_demo_refuses_a_store_holding_imports(cli, tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("Response ID,Date,NPS\nS1,2024-05-01,10\n", encoding="utf-8")
     assert cli("import", "r.csv", "--preset", "survey").exit_code == 0
-    result = cli("demo", "--customers", "100")
+    result = cli("demo", "--customers", "100", "--no-analysis")
     assert result.exit_code == 2 and "holds imported data" in result.stderr
 
 
-def test_demo_default_writes_cxgap_duckdb_in_the_working_directory(cli, tmp_path: Path) -> None:
-    assert cli("demo", "--customers", "500").exit_code == 0
-    assert (tmp_path / "cxgap.duckdb").exists()
+def test_demo_default_writes_the_store_prints_the_summary_and_writes_the_report(cli, tmp_path: Path) -> None:
+    result = cli("demo", "--customers", "3000")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "cxgap.duckdb").exists() and (tmp_path / "cxgap-report.html").exists()
+    assert "Where to act first" in result.stdout and "Report written to cxgap-report.html" in result.stdout
+
+
+def test_report_command_writes_html_and_pngs(cli, tmp_path: Path) -> None:
+    assert cli("demo", "--customers", "2000", "--no-analysis").exit_code == 0
+    result = cli("report", "--output", "out/gaps.html", "--png-dir", "charts")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out" / "gaps.html").read_text(encoding="utf-8").count("<svg") >= 6
+    assert len(list((tmp_path / "charts").glob("*.png"))) >= 6
 
 
 def test_analyze_prints_the_headline_where_to_act_first_and_all_six_gaps(cli, tmp_path: Path) -> None:
-    assert cli("demo", "--customers", "3000").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--no-analysis").exit_code == 0
     result = cli("analyze", "--top", "5")
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cxgap.config import CONFIG_FILE, load_settings, starter_config
+from cxgap.config import CONFIG_FILE, Settings, load_settings, starter_config
 from cxgap.errors import CxgapError, InputFileError
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
@@ -119,12 +119,19 @@ def import_(
 def demo(
     customers: Annotated[int, typer.Option(help="Number of simulated customers.", min=1)] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company.")] = 42,
+    report_file: Annotated[Path, typer.Option("--report", help="Where to write the HTML report.")] = Path(
+        "cxgap-report.html"
+    ),
+    analysis: Annotated[
+        bool, typer.Option(help="Print the gap summary and write the report afterwards.")
+    ] = True,
     config: ConfigOption = None,
 ) -> None:
-    """Simulate the demo telecom company (with planted gaps) into the store."""
+    """Simulate the demo telecom company (with planted gaps), then print the gap summary and write the report."""
     from cxgap.demo import simulate, write_demo
 
-    store = _store(config)
+    settings = load_settings(config)
+    store = Store(settings.store.url)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -138,6 +145,10 @@ def demo(
         write_demo(store, data, progress=lambda name, rows: bar.advance(task))
     out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
     out.print(counts_table(store.counts()))
+    store.close()
+    if analysis:
+        _print_analysis(settings, 10)
+        _write_report(settings, report_file, None)
 
 
 @app.command()
@@ -157,16 +168,45 @@ def analyze(
     config: ConfigOption = None,
 ) -> None:
     """Measure all six gaps and print where to act first (significance corrected across every test)."""
+    _print_analysis(load_settings(config), top)
+
+
+@app.command()
+@user_errors
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "cxgap-report.html"
+    ),
+    png_dir: Annotated[
+        Path | None, typer.Option("--png-dir", help="Also write each chart as PNG into this folder.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the gap report: one self-contained HTML file that opens offline, charts with findings."""
+    _write_report(load_settings(config), output, png_dir)
+
+
+def _write_report(settings: Settings, output: Path, png_dir: Path | None) -> None:
+    from cxgap.engine import Engine
+    from cxgap.report import build_report, write_html
+
+    store = Store(settings.store.url)
+    with err.status("analysing and drawing charts"):
+        written = write_html(build_report(Engine(store), settings), output, png_dir)
+    store.close()
+    out.print(f"Report written to {written}" + (f" (charts as PNG in {png_dir})" if png_dir else "") + ".")
+
+
+def _print_analysis(settings: Settings, top: int) -> None:
     from cxgap.engine import Engine
     from cxgap.gaps import analyze as run_analysis
 
-    settings = load_settings(config)
     store = Store(settings.store.url)
-    report = run_analysis(Engine(store), settings)
-    out.print(headline_text(report))
-    out.print(act_first_table(report, top))
-    out.print(six_gaps_table(report))
+    result = run_analysis(Engine(store), settings)
     store.close()
+    out.print(headline_text(result))
+    out.print(act_first_table(result, top))
+    out.print(six_gaps_table(result))
 
 
 def main() -> None:
