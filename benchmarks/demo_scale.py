@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 
 import duckdb
-from report import emit, machine
 
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+
+from report import emit, machine
 
 
 def _cli_run(customers: int, seed: int, folder: Path) -> tuple[float, float]:

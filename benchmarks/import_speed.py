@@ -17,10 +17,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from report import emit, machine
 
 from cxgap.io import import_file, mapping_from_dict
 from cxgap.store import Store
+
+from report import emit, machine
 
 MAPPING = {
     "table": "responses",
