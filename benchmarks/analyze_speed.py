@@ -71,13 +71,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=650_000)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--store", type=Path, default=None, help="Use this existing demo store instead of building one."
+    )
     args = parser.parse_args()
     settings = Settings()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"duckdb:///{Path(tmp) / 'bench.duckdb'}")
-        data = simulate(args.customers, seed=1)
-        write_demo(store, data)
-        del data
+        store = Store(f"duckdb:///{args.store or Path(tmp) / 'bench.duckdb'}")
+        if args.store is None:
+            data = simulate(args.customers, seed=1)
+            write_demo(store, data)
+            del data
         engine = Engine(store)
         analyze(engine, settings)  # warm-up: caches, query planning
         start = time.perf_counter()

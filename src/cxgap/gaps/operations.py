@@ -53,32 +53,46 @@ def metric_of(name: str) -> OperationalMetric | None:
     return CATALOGUE.get(name.split("@", 1)[0])
 
 
-def actuals(engine: Engine, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, float]]:
-    """Sufficient statistics of each (touchpoint, metric): n and mean, plus sd for means."""
+NUMERIC = ("wait_seconds", "duration_seconds")
+FLAGS = ("resolved", "on_time", "handled", "repeat_contact")
+
+
+def _kind_sums(engine: Engine, touchpoints: set[str]) -> pd.DataFrame:
+    """One scan of interactions: per (touchpoint, kind), counts and sums of every measured column."""
     t = engine.table("interactions")
+    t = t.filter(t.touchpoint.isin(sorted(touchpoints)))
+    measures: dict[str, Any] = {}
+    for name in NUMERIC:
+        x = t[name].cast("float64")
+        measures |= {f"n_{name}": x.count(), f"s_{name}": x.sum(), f"q_{name}": (x * x).sum()}
+    for name in FLAGS:
+        measures |= {f"n_{name}": t[name].count(), f"s_{name}": t[name].sum()}
+    return pd.DataFrame(t.group_by(["touchpoint", "kind"]).aggregate(**measures).execute())
+
+
+def actuals(engine: Engine, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, float]]:
+    """Mean (a share for yes/no metrics), n and sd of each (touchpoint, metric), from one scan."""
+    sums = _kind_sums(engine, {touchpoint for touchpoint, _ in wanted}).fillna(0)
     out: dict[tuple[str, str], dict[str, float]] = {}
     for touchpoint, name in wanted:
         metric = metric_of(name)
         if metric is None:
             continue
-        rows = t.filter(t.touchpoint == touchpoint)
+        rows = sums[sums.touchpoint == touchpoint]
         if "@" in name:
-            rows = rows.filter(rows.kind == name.split("@", 1)[1])
+            rows = rows[rows.kind == name.split("@", 1)[1]]
         if metric.only_kind:
-            rows = rows.filter(rows.kind == metric.only_kind)
+            rows = rows[rows.kind == metric.only_kind]
         if metric.skip_kind:
-            rows = rows.filter(rows.kind != metric.skip_kind)
-        rows = rows.filter(rows[metric.column].notnull())
+            rows = rows[rows.kind != metric.skip_kind]
+        n = int(rows[f"n_{metric.column}"].sum())
+        total = float(rows[f"s_{metric.column}"].sum())
         if metric.kind == "share":
-            hit = rows[metric.column] if metric.positive else ~rows[metric.column]
-            frame = rows.aggregate(n=rows.count(), hits=hit.sum()).execute()
-            n, hits = int(frame.n.iloc[0]), float(frame.hits.iloc[0] or 0)
+            hits = total if metric.positive else n - total
             out[(touchpoint, name)] = {"n": n, "mean": hits / n if n else math.nan, "sd": math.nan}
         else:
-            x = rows[metric.column].cast("float64") * metric.scale
-            frame = rows.aggregate(n=rows.count(), total=x.sum(), total_sq=(x * x).sum()).execute()
-            n = int(frame.n.iloc[0])
-            total, total_sq = float(frame.total.iloc[0] or 0), float(frame.total_sq.iloc[0] or 0)
+            total *= metric.scale
+            total_sq = float(rows[f"q_{metric.column}"].sum()) * metric.scale**2
             sd = math.sqrt(max((total_sq - total**2 / n) / (n - 1), 0)) if n > 1 else math.nan
             out[(touchpoint, name)] = {"n": n, "mean": total / n if n else math.nan, "sd": sd}
     return out

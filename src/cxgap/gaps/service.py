@@ -11,9 +11,11 @@ from cxgap.engine import Engine
 from cxgap.gaps.operations import operational_gaps
 from cxgap.gaps.schemas import Gap, GapReport
 from cxgap.gaps.voice import (
+    beliefs_sums,
     customer_gaps,
     headline,
     headline_gap,
+    item_sums,
     knowledge_gaps,
     missing_voice,
     perception_gaps,
@@ -47,9 +49,11 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     standards = pd.DataFrame(engine.table("standards").execute())
     promises = pd.DataFrame(engine.table("promises").execute())
     gaps, missing = operational_gaps(engine, standards, promises, settings.touchpoints, confidence)
-    gaps += customer_gaps(engine, settings.items, confidence)
-    gaps += perception_gaps(engine, settings.items, confidence)
-    gaps += knowledge_gaps(engine, settings.items, confidence)
+    sums = item_sums(engine, settings.items)
+    beliefs = beliefs_sums(engine)
+    gaps += customer_gaps(sums, confidence)
+    gaps += perception_gaps(sums, beliefs, confidence)
+    gaps += knowledge_gaps(sums, beliefs, confidence)
     top = headline(engine, confidence)
     if top is not None:
         gaps.append(headline_gap(top))

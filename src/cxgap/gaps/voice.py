@@ -7,6 +7,7 @@ touchpoint None means the relational survey (the company as a whole).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -30,29 +31,57 @@ def _items(engine: Engine, items: dict[str, str]) -> Any:
     )
 
 
-def _sums(table: Any, value: Any, keys: list[str]) -> dict[Key, tuple[int, float, float]]:
-    x = value.cast("float64")
-    frame = table.group_by(keys).aggregate(n=table.count(), total=x.sum(), total_sq=(x * x).sum()).execute()
-    out: dict[Key, tuple[int, float, float]] = {}
+Sums = dict[Key, tuple[int, float, float]]
+
+
+@dataclass(frozen=True)
+class ItemSums:
+    """Per (touchpoint, dimension): (n, sum, sum of squares) of P - E, of P and of E, from one pass."""
+
+    gap: Sums
+    perception: Sums
+    expectation: Sums
+
+
+def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
+    """One grouped query over item ratings joined to their responses."""
+    rows = _items(engine, items)
+    p, e = rows.perception.cast("float64"), rows.expectation.cast("float64")
+    d = p - e
+    frame = (
+        rows.group_by(["touchpoint", "dimension"])
+        .aggregate(
+            n_d=d.count(),
+            s_d=d.sum(),
+            q_d=(d * d).sum(),
+            n_p=p.count(),
+            s_p=p.sum(),
+            q_p=(p * p).sum(),
+            n_e=e.count(),
+            s_e=e.sum(),
+            q_e=(e * e).sum(),
+        )
+        .execute()
+    )
+    out: dict[str, Sums] = {"d": {}, "p": {}, "e": {}}
     for row in frame.to_dict("records"):
         touchpoint = row.get("touchpoint")
         key = (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
-        out[key] = (int(row["n"]), float(row["total"]), float(row["total_sq"]))
-    return out
+        for part in out:
+            if int(row[f"n_{part}"]):
+                out[part][key] = (int(row[f"n_{part}"]), float(row[f"s_{part}"]), float(row[f"q_{part}"]))
+    return ItemSums(out["d"], out["p"], out["e"])
 
 
 def _sd(n: int, total: float, total_sq: float) -> float:
     return math.sqrt(max((total_sq - total**2 / n) / (n - 1), 0.0)) if n > 1 else math.nan
 
 
-def customer_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.95) -> list[Gap]:
+def customer_gaps(sums: ItemSums, confidence: float = 0.95) -> list[Gap]:
     """SERVQUAL P - E per (touchpoint, dimension): paired mean difference, one-sample t-test, d_z."""
-    rows = _items(engine, items)
-    rows = rows.filter(rows.perception.notnull() & rows.expectation.notnull())
-    sums = _sums(rows, rows.perception - rows.expectation, ["touchpoint", "dimension"])
     gaps = []
     for (touchpoint, dimension), (n, total, total_sq) in sorted(
-        sums.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+        sums.gap.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
     ):
         if n < 2:
             continue
@@ -78,21 +107,34 @@ def customer_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.9
     return gaps
 
 
-def _beliefs(engine: Engine, column: str) -> dict[str, dict[Key, tuple[int, float, float]]]:
+def beliefs_sums(engine: Engine) -> dict[str, dict[str, Sums]]:
+    """Per measure ('rating', 'expectation'), role and (touchpoint, dimension): n, sum, sum of squares."""
     b = engine.table("beliefs")
-    b = b.filter(b[column].notnull() & b.dimension.notnull())
-    out: dict[str, dict[Key, tuple[int, float, float]]] = {}
-    for role in b.select("role").distinct().execute()["role"]:
-        mine = b.filter(b.role == role)
-        out[str(role)] = _sums(mine, mine[column], ["touchpoint", "dimension"])
+    b = b.filter(b.dimension.notnull())
+    r, e = b.believed_rating.cast("float64"), b.believed_expectation.cast("float64")
+    frame = (
+        b.group_by(["role", "touchpoint", "dimension"])
+        .aggregate(
+            n_r=r.count(), s_r=r.sum(), q_r=(r * r).sum(), n_e=e.count(), s_e=e.sum(), q_e=(e * e).sum()
+        )
+        .execute()
+    )
+    out: dict[str, dict[str, Sums]] = {"rating": {}, "expectation": {}}
+    for row in frame.to_dict("records"):
+        touchpoint = row.get("touchpoint")
+        key = (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
+        for measure, part in (("rating", "r"), ("expectation", "e")):
+            if int(row[f"n_{part}"]):
+                cells = out[measure].setdefault(str(row["role"]), {})
+                cells[key] = (int(row[f"n_{part}"]), float(row[f"s_{part}"]), float(row[f"q_{part}"]))
     return out
 
 
 def _versus(
     kind: str,
     measure: str,
-    actual: dict[Key, tuple[int, float, float]],
-    believed: dict[str, dict[Key, tuple[int, float, float]]],
+    actual: Sums,
+    believed: dict[str, Sums],
     flip: bool,
     confidence: float,
 ) -> list[Gap]:
@@ -128,34 +170,20 @@ def _versus(
     return gaps
 
 
-def perception_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.95) -> list[Gap]:
+def perception_gaps(
+    sums: ItemSums, beliefs: dict[str, dict[str, Sums]], confidence: float = 0.95
+) -> list[Gap]:
     """Customers' mean rating minus what internal respondents believe it is (negative: they see it rosier)."""
-    rows = _items(engine, items)
-    rows = rows.filter(rows.perception.notnull())
-    actual = _sums(rows, rows.perception, ["touchpoint", "dimension"])
-    return _versus(
-        "perception",
-        "customers' rating minus believed rating (1-7)",
-        actual,
-        _beliefs(engine, "believed_rating"),
-        False,
-        confidence,
-    )
+    measure = "customers' rating minus believed rating (1-7)"
+    return _versus("perception", measure, sums.perception, beliefs["rating"], False, confidence)
 
 
-def knowledge_gaps(engine: Engine, items: dict[str, str], confidence: float = 0.95) -> list[Gap]:
+def knowledge_gaps(
+    sums: ItemSums, beliefs: dict[str, dict[str, Sums]], confidence: float = 0.95
+) -> list[Gap]:
     """Believed minus customers' stated expectation (negative: leaders underestimate what customers expect)."""
-    rows = _items(engine, items)
-    rows = rows.filter(rows.expectation.notnull())
-    actual = _sums(rows, rows.expectation, ["touchpoint", "dimension"])
-    return _versus(
-        "knowledge",
-        "believed expectation minus customers' expectation (1-7)",
-        actual,
-        _beliefs(engine, "believed_expectation"),
-        True,
-        confidence,
-    )
+    measure = "believed expectation minus customers' expectation (1-7)"
+    return _versus("knowledge", measure, sums.expectation, beliefs["expectation"], True, confidence)
 
 
 def headline(engine: Engine, confidence: float = 0.95) -> PerceptionHeadline | None:
