@@ -32,7 +32,17 @@ def _cli_run(customers: int, seed: int, folder: Path) -> tuple[float, float]:
     env = {**os.environ, "CXGAP_STORE_URL": f"duckdb:///{folder / 'cli.duckdb'}"}
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "cxgap", "demo", "--customers", str(customers), "--seed", str(seed)],
+        [
+            sys.executable,
+            "-m",
+            "cxgap",
+            "demo",
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
+            "--no-analysis",
+        ],
         check=True,
         env=env,
         cwd=folder,
