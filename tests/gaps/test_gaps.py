@@ -150,3 +150,11 @@ def test_act_first_lists_one_shortfall_per_gap_and_touchpoint(report: GapReport)
     assert len(pairs) == len(set(pairs)) and len(first) >= 8
     assert ("design", "support") in pairs  # a fixed comparison counts when it is a shortfall
     assert [g.priority for g in first] == sorted((g.priority for g in first), reverse=True)
+
+
+def test_without_configured_items_the_survey_gaps_say_so(demo_engine: Engine) -> None:
+    report = analyze(demo_engine, Settings(items={}))
+    assert not report.of_kind("customer")
+    needs = {m.kind: m.needs for m in report.missing}
+    assert "an [items] section in cxgap.toml" in needs["customer"]
+    assert report.of_kind("implementation")  # operational gaps do not depend on items

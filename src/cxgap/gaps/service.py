@@ -57,7 +57,7 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     top = headline(engine, confidence)
     if top is not None:
         gaps.append(headline_gap(top))
-    missing += missing_voice(engine)
+    missing += missing_voice(engine, settings.items)
     reach = _reach(engine)
     gaps = [g if g.touchpoint is None else _with_reach(g, reach.get(g.touchpoint, 0.0)) for g in gaps]
     return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha, top)

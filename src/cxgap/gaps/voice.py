@@ -22,12 +22,14 @@ Key = tuple[str | None, str]
 
 
 def _items(engine: Engine, items: dict[str, str]) -> Any:
-    """Item ratings with their response's touchpoint and the item's dimension."""
-    dims = ibis.memtable(pd.DataFrame({"item": list(items), "dimension": list(items.values())}))
+    """Configured items' ratings with their response's touchpoint (None for relational) and dimension."""
     i, r = engine.table("response_items"), engine.table("responses")
-    joined = i.join(r.select("response_id", "touchpoint", "survey_kind"), "response_id").join(dims, "item")
+    i = i.filter(i.item.isin(list(items)))
+    joined = i.join(r.select("response_id", "touchpoint", "survey_kind"), "response_id")
+    dimension = ibis.cases(*[(joined.item == item, name) for item, name in items.items()])
+    relational = joined.survey_kind == "relational"
     return joined.mutate(
-        touchpoint=ibis.cases((joined.survey_kind == "relational", ibis.null(str)), else_=joined.touchpoint)
+        dimension=dimension, touchpoint=ibis.cases((relational, ibis.null(str)), else_=joined.touchpoint)
     )
 
 
@@ -44,7 +46,9 @@ class ItemSums:
 
 
 def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
-    """One grouped query over item ratings joined to their responses."""
+    """One grouped query over item ratings joined to their responses (nothing when no item is configured)."""
+    if not items:
+        return ItemSums({}, {}, {})
     rows = _items(engine, items)
     p, e = rows.perception.cast("float64"), rows.expectation.cast("float64")
     d = p - e
@@ -222,9 +226,14 @@ def headline_gap(h: PerceptionHeadline) -> Gap:
     )
 
 
-def missing_voice(engine: Engine) -> list[MissingGap]:
+def missing_voice(engine: Engine, items: dict[str, str]) -> list[MissingGap]:
     """What is absent for the survey-based gaps."""
     missing = []
+    if not items:
+        for kind in ("customer", "perception", "knowledge"):
+            missing.append(
+                MissingGap(kind, "an [items] section in cxgap.toml mapping survey items to dimensions")
+            )
     if engine.table("beliefs").count().execute() == 0:
         missing.append(
             MissingGap(
@@ -237,8 +246,8 @@ def missing_voice(engine: Engine) -> list[MissingGap]:
                 "knowledge", "a beliefs table with leaders' believed expectations and stated importance"
             )
         )
-    items = engine.table("response_items")
-    if items.filter(items.expectation.notnull()).count().execute() == 0:
+    ratings = engine.table("response_items")
+    if ratings.filter(ratings.expectation.notnull()).count().execute() == 0:
         missing.append(
             MissingGap("customer", "survey items rated for expectation as well as perception (SERVQUAL)")
         )
