@@ -158,3 +158,16 @@ def test_without_configured_items_the_survey_gaps_say_so(demo_engine: Engine) ->
     needs = {m.kind: m.needs for m in report.missing}
     assert "an [items] section in cxgap.toml" in needs["customer"]
     assert report.of_kind("implementation")  # operational gaps do not depend on items
+
+
+def test_cells_below_the_minimum_n_get_no_number(demo_engine: Engine) -> None:
+    report = analyze(demo_engine, Settings.model_validate({"analysis": {"min_n": 1_000_000}}))
+    assert not [
+        g
+        for g in report.gaps
+        if g.kind in ("customer", "perception", "knowledge", "implementation", "communication")
+        and g.n > 0
+        and not g.subject.startswith("superior")
+    ]
+    thin = [m.needs for m in report.missing if "insufficient data" in m.needs]
+    assert len(thin) > 20 and all("< 1000000)" in needs for needs in thin)

@@ -134,6 +134,7 @@ def operational_gaps(
     promises: pd.DataFrame,
     touchpoints: list[str],
     confidence: float = 0.95,
+    min_n: int = 30,
 ) -> tuple[list[Gap], list[MissingGap]]:
     """Implementation, communication and design gaps, and what is missing to measure them."""
     wanted = [(r.touchpoint, r.metric) for r in _rows(standards)] + [
@@ -162,6 +163,10 @@ def operational_gaps(
                 missing.append(
                     MissingGap(kind, f"interactions at {row.touchpoint} that measure {row.metric}")
                 )
+                continue
+            if actual["n"] < min_n:
+                needs = f"more interactions at {row.touchpoint} for {row.metric}: insufficient data (n={int(actual['n'])} < {min_n})"
+                missing.append(MissingGap(kind, needs))
                 continue
             value, low, high, p, effect = _against(
                 actual, float(getattr(row, column)), row.direction, metric, confidence

@@ -48,12 +48,13 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     confidence = settings.analysis.confidence
     standards = pd.DataFrame(engine.table("standards").execute())
     promises = pd.DataFrame(engine.table("promises").execute())
-    gaps, missing = operational_gaps(engine, standards, promises, settings.touchpoints, confidence)
+    min_n = settings.analysis.min_n
+    gaps, missing = operational_gaps(engine, standards, promises, settings.touchpoints, confidence, min_n)
     sums = item_sums(engine, settings.items)
     beliefs = beliefs_sums(engine)
-    gaps += customer_gaps(sums, confidence)
-    gaps += perception_gaps(sums, beliefs, confidence)
-    gaps += knowledge_gaps(sums, beliefs, confidence)
+    gaps += customer_gaps(sums, confidence, min_n, missing)
+    gaps += perception_gaps(sums, beliefs, confidence, min_n, missing)
+    gaps += knowledge_gaps(sums, beliefs, confidence, min_n, missing)
     top = headline(engine, confidence)
     if top is not None:
         gaps.append(headline_gap(top))

@@ -81,13 +81,25 @@ def _sd(n: int, total: float, total_sq: float) -> float:
     return math.sqrt(max((total_sq - total**2 / n) / (n - 1), 0.0)) if n > 1 else math.nan
 
 
-def customer_gaps(sums: ItemSums, confidence: float = 0.95) -> list[Gap]:
-    """SERVQUAL P - E per (touchpoint, dimension): paired mean difference, one-sample t-test, d_z."""
+def _thin(kind: str, touchpoint: str | None, subject: str, n: int, min_n: int) -> MissingGap:
+    where = touchpoint or "overall"
+    return MissingGap(kind, f"more answers for {where} {subject}: insufficient data (n={n} < {min_n})")
+
+
+def customer_gaps(
+    sums: ItemSums, confidence: float = 0.95, min_n: int = 30, thin: list[MissingGap] | None = None
+) -> list[Gap]:
+    """SERVQUAL P - E per (touchpoint, dimension): paired mean difference, one-sample t-test, d_z.
+
+    Cells with fewer than `min_n` answers get no number; they are added to `thin` instead.
+    """
     gaps = []
     for (touchpoint, dimension), (n, total, total_sq) in sorted(
         sums.gap.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
     ):
-        if n < 2:
+        if n < max(min_n, 2):
+            if thin is not None:
+                thin.append(_thin("customer", touchpoint, dimension, n, min_n))
             continue
         mean, sd = total / n, _sd(n, total, total_sq)
         se = sd / math.sqrt(n)
@@ -141,13 +153,22 @@ def _versus(
     believed: dict[str, Sums],
     flip: bool,
     confidence: float,
+    min_n: int = 30,
+    thin: list[MissingGap] | None = None,
 ) -> list[Gap]:
-    """Customers' actual vs internal respondents' belief, per role and (touchpoint, dimension), Welch."""
+    """Customers' actual vs internal respondents' belief, per role and (touchpoint, dimension), Welch.
+
+    The customers' side needs `min_n` answers; the respondents' side at least 2 (they may be all the leaders).
+    """
     gaps = []
     for role, cells in sorted(believed.items()):
         for key, belief in sorted(cells.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
             customers = actual.get(key)
-            if customers is None or customers[0] < 2 or belief[0] < 2:
+            if customers is None or belief[0] < 2:
+                continue
+            if customers[0] < max(min_n, 2):
+                if thin is not None:
+                    thin.append(_thin(kind, key[0], f"{key[1]} ({role})", customers[0], min_n))
                 continue
             # mean_difference(a, b) is b - a: customers - belief, or belief - customers when flipped
             d = (
@@ -175,19 +196,29 @@ def _versus(
 
 
 def perception_gaps(
-    sums: ItemSums, beliefs: dict[str, dict[str, Sums]], confidence: float = 0.95
+    sums: ItemSums,
+    beliefs: dict[str, dict[str, Sums]],
+    confidence: float = 0.95,
+    min_n: int = 30,
+    thin: list[MissingGap] | None = None,
 ) -> list[Gap]:
     """Customers' mean rating minus what internal respondents believe it is (negative: they see it rosier)."""
     measure = "customers' rating minus believed rating (1-7)"
-    return _versus("perception", measure, sums.perception, beliefs["rating"], False, confidence)
+    return _versus("perception", measure, sums.perception, beliefs["rating"], False, confidence, min_n, thin)
 
 
 def knowledge_gaps(
-    sums: ItemSums, beliefs: dict[str, dict[str, Sums]], confidence: float = 0.95
+    sums: ItemSums,
+    beliefs: dict[str, dict[str, Sums]],
+    confidence: float = 0.95,
+    min_n: int = 30,
+    thin: list[MissingGap] | None = None,
 ) -> list[Gap]:
     """Believed minus customers' stated expectation (negative: leaders underestimate what customers expect)."""
     measure = "believed expectation minus customers' expectation (1-7)"
-    return _versus("knowledge", measure, sums.expectation, beliefs["expectation"], True, confidence)
+    return _versus(
+        "knowledge", measure, sums.expectation, beliefs["expectation"], True, confidence, min_n, thin
+    )
 
 
 def headline(engine: Engine, confidence: float = 0.95) -> PerceptionHeadline | None:
