@@ -31,7 +31,11 @@ def report(demo_engine: Engine) -> GapReport:
 
 
 def _find(report: GapReport, kind: str, touchpoint: str | None, subject: str) -> Gap:
-    found = [g for g in report.of_kind(kind) if g.touchpoint == touchpoint and g.subject == subject]
+    found = [
+        g
+        for g in report.of_kind(kind)
+        if g.touchpoint == touchpoint and g.subject == subject and g.segment is None
+    ]
     assert len(found) == 1, f"{kind} {touchpoint} {subject}: {len(found)} found"
     return found[0]
 
@@ -171,3 +175,15 @@ def test_cells_below_the_minimum_n_get_no_number(demo_engine: Engine) -> None:
     ]
     thin = [m.needs for m in report.missing if "insufficient data" in m.needs]
     assert len(thin) > 20 and all("< 1000000)" in needs for needs in thin)
+
+
+def test_customer_gaps_by_segment_add_up_to_the_whole(report: GapReport) -> None:
+    overall = {g.subject: g for g in report.of_kind("customer") if g.touchpoint is None and g.segment is None}
+    by_segment = [g for g in report.of_kind("customer") if g.touchpoint is None and g.segment is not None]
+    assert {g.segment for g in by_segment} == {"consumer", "small_business", "enterprise"}
+    for dimension, whole in overall.items():
+        parts = [g for g in by_segment if g.subject == dimension]
+        assert sum(g.n for g in parts) == whole.n
+        assert sum(g.value * g.n for g in parts) / whole.n == pytest.approx(whole.value, abs=1e-9)
+        assert all(g.reach < 1.0 for g in parts)
+    assert all(g.direction == "worse" for g in by_segment if g.subject == "reliability")

@@ -31,6 +31,7 @@ class Gap:
     significant: bool = False
     note: str = ""
     unit: str = ""
+    segment: str | None = None
 
     @property
     def direction(self) -> str:
@@ -94,6 +95,7 @@ class GapReport:
             {
                 "kind": g.kind,
                 "touchpoint": g.touchpoint,
+                "segment": g.segment,
                 "subject": g.subject,
                 "measure": g.measure,
                 "value": g.value,

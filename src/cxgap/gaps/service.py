@@ -33,6 +33,18 @@ def _reach(engine: Engine) -> dict[str, float]:
     return {str(r["touchpoint"]): min(float(r["customers"]) / total, 1.0) for r in frame.to_dict("records")}
 
 
+def _segment_shares(engine: Engine) -> dict[str | None, float]:
+    """Each segment's share of customers (None, the whole base, is 1.0)."""
+    c = engine.table("customers")
+    frame = c.group_by("segment").aggregate(n=c.count()).execute()
+    total = float(frame["n"].sum()) if len(frame) else 0.0
+    shares: dict[str | None, float] = {None: 1.0}
+    for row in frame.to_dict("records"):
+        if row["segment"] is not None and not pd.isna(row["segment"]) and total:
+            shares[str(row["segment"])] = float(row["n"]) / total
+    return shares
+
+
 def correct(gaps: list[Gap], alpha: float = 0.05) -> list[Gap]:
     """Benjamini-Hochberg across every tested gap of the run (gaps without a test keep no verdict)."""
     tested = [i for i, g in enumerate(gaps) if not math.isnan(g.p_value)]
@@ -59,8 +71,13 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     if top is not None:
         gaps.append(headline_gap(top))
     missing += missing_voice(engine, settings.items)
-    reach = _reach(engine)
-    gaps = [g if g.touchpoint is None else _with_reach(g, reach.get(g.touchpoint, 0.0)) for g in gaps]
+    reach, shares = _reach(engine), _segment_shares(engine)
+    gaps = [
+        _with_reach(
+            g, (1.0 if g.touchpoint is None else reach.get(g.touchpoint, 0.0)) * shares.get(g.segment, 1.0)
+        )
+        for g in gaps
+    ]
     return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha, top)
 
 

@@ -7,7 +7,7 @@ touchpoint None means the relational survey (the company as a whole).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -25,7 +25,12 @@ def _items(engine: Engine, items: dict[str, str]) -> Any:
     """Configured items' ratings with their response's touchpoint (None for relational) and dimension."""
     i, r = engine.table("response_items"), engine.table("responses")
     i = i.filter(i.item.isin(list(items)))
-    joined = i.join(r.select("response_id", "touchpoint", "survey_kind"), "response_id")
+    c = engine.table("customers").select("customer_id", "segment")
+    answers = r.select("response_id", "touchpoint", "survey_kind", "customer_id")
+    answers = answers.left_join(c, answers.customer_id == c.customer_id).select(
+        "response_id", "touchpoint", "survey_kind", "segment"
+    )
+    joined = i.join(answers, "response_id")
     dimension = ibis.cases(*[(joined.item == item, name) for item, name in items.items()])
     relational = joined.survey_kind == "relational"
     return joined.mutate(
@@ -38,11 +43,13 @@ Sums = dict[Key, tuple[int, float, float]]
 
 @dataclass(frozen=True)
 class ItemSums:
-    """Per (touchpoint, dimension): (n, sum, sum of squares) of P - E, of P and of E, from one pass."""
+    """Per (touchpoint, dimension): (n, sum, sum of squares) of P - E, of P and of E, from one pass;
+    and P - E per (touchpoint, dimension, segment)."""
 
     gap: Sums
     perception: Sums
     expectation: Sums
+    gap_by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = field(default_factory=dict)
 
 
 def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
@@ -53,7 +60,7 @@ def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
     p, e = rows.perception.cast("float64"), rows.expectation.cast("float64")
     d = p - e
     frame = (
-        rows.group_by(["touchpoint", "dimension"])
+        rows.group_by(["touchpoint", "dimension", "segment"])
         .aggregate(
             n_d=d.count(),
             s_d=d.sum(),
@@ -68,13 +75,19 @@ def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
         .execute()
     )
     out: dict[str, Sums] = {"d": {}, "p": {}, "e": {}}
+    by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = {}
     for row in frame.to_dict("records"):
-        touchpoint = row.get("touchpoint")
+        touchpoint, segment = row.get("touchpoint"), row.get("segment")
         key = (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
         for part in out:
-            if int(row[f"n_{part}"]):
-                out[part][key] = (int(row[f"n_{part}"]), float(row[f"s_{part}"]), float(row[f"q_{part}"]))
-    return ItemSums(out["d"], out["p"], out["e"])
+            n = int(row[f"n_{part}"])
+            if n:
+                cell = (n, float(row[f"s_{part}"]), float(row[f"q_{part}"]))
+                before = out[part].get(key, (0, 0.0, 0.0))
+                out[part][key] = (before[0] + cell[0], before[1] + cell[1], before[2] + cell[2])
+                if part == "d" and segment is not None and not pd.isna(segment):
+                    by_segment[(key[0], key[1], str(segment))] = cell
+    return ItemSums(out["d"], out["p"], out["e"], by_segment)
 
 
 def _sd(n: int, total: float, total_sq: float) -> float:
@@ -94,12 +107,19 @@ def customer_gaps(
     Cells with fewer than `min_n` answers get no number; they are added to `thin` instead.
     """
     gaps = []
-    for (touchpoint, dimension), (n, total, total_sq) in sorted(
-        sums.gap.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+    segments = {key[2] for key in sums.gap_by_segment}
+    cells: list[tuple[str | None, str, str | None, tuple[int, float, float]]] = [
+        (t, d, None, v) for (t, d), v in sums.gap.items()
+    ]
+    if len(segments) > 1:
+        cells += [(t, d, seg, v) for (t, d, seg), v in sums.gap_by_segment.items()]
+    for touchpoint, dimension, segment, (n, total, total_sq) in sorted(
+        cells, key=lambda c: (c[0] or "", c[1], c[2] or "")
     ):
         if n < max(min_n, 2):
             if thin is not None:
-                thin.append(_thin("customer", touchpoint, dimension, n, min_n))
+                label = dimension if segment is None else f"{dimension} ({segment} customers)"
+                thin.append(_thin("customer", touchpoint, label, n, min_n))
             continue
         mean, sd = total / n, _sd(n, total, total_sq)
         se = sd / math.sqrt(n)
@@ -118,6 +138,7 @@ def customer_gaps(
                 p,
                 mean / sd if sd > 0 else math.nan,
                 unit="points",
+                segment=segment,
             )
         )
     return gaps

@@ -29,14 +29,16 @@ def figure(gap: Gap) -> str:
 
 
 def _where(gap: Gap) -> str:
-    return gap.touchpoint.capitalize() if gap.touchpoint else "Overall"
+    where = gap.touchpoint.capitalize() if gap.touchpoint else "Overall"
+    return f"{where}, {gap.segment} customers" if gap.segment else where
 
 
 def describe(gap: Gap) -> str:
     """One sentence a CX lead can act on."""
     amount, where, worse = _amount(gap.value, gap.unit), _where(gap), gap.value < 0
     if gap.kind == "customer":
-        return f"{where}: customers rate {gap.subject} {amount} {'below' if worse else 'above'} what they expect."
+        who = "they" if gap.segment else "customers"
+        return f"{where}: {who} rate {gap.subject} {amount} {'below' if worse else 'above'} what they expect."
     if gap.kind == "perception":
         if gap.subject.startswith("superior experience"):
             return f"{amount} fewer customers than leaders say the experience beats the competition."
