@@ -16,6 +16,7 @@ from scipy import stats
 
 from cxgap.engine import Engine
 from cxgap.gaps.schemas import Gap, MissingGap
+from cxgap.stats import mean_test, sd_from_sums
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,14 @@ def actuals(engine: Engine, wanted: list[tuple[str, str]]) -> dict[tuple[str, st
         else:
             total *= metric.scale
             total_sq = float(rows[f"q_{metric.column}"].sum()) * metric.scale**2
-            sd = math.sqrt(max((total_sq - total**2 / n) / (n - 1), 0)) if n > 1 else math.nan
-            out[(touchpoint, name)] = {"n": n, "mean": total / n if n else math.nan, "sd": sd}
+            sd = sd_from_sums(n, total, total_sq)
+            out[(touchpoint, name)] = {
+                "n": n,
+                "mean": total / n if n else math.nan,
+                "sd": sd,
+                "total": total,
+                "total_sq": total_sq,
+            }
     return out
 
 
@@ -108,17 +115,15 @@ def _against(
     if metric.kind == "share":
         se = math.sqrt(mean * (1 - mean) / n)
         se0 = math.sqrt(target * (1 - target) / n) if 0 < target < 1 else se
-        p_value = (
-            float(2 * stats.norm.sf(abs(mean - target) / se0)) if se0 > 0 else float(mean != target) * 0.0
-        )
+        p_value = float(2 * stats.norm.sf(abs(mean - target) / se0)) if se0 > 0 else 0.0
         effect = 2 * math.asin(math.sqrt(mean)) - 2 * math.asin(
             math.sqrt(min(max(target, 0), 1))
         )  # Cohen's h
     else:
-        se = actual["sd"] / math.sqrt(n)
-        z = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
-        p_value = float(2 * stats.t.sf(abs(mean - target) / se, n - 1)) if se > 0 else 0.0
-        effect = (mean - target) / actual["sd"] if actual["sd"] > 0 else math.nan
+        d = mean_test(n, actual["total"], actual["total_sq"], target, confidence)
+        effect = d.value / actual["sd"] if actual["sd"] > 0 else math.nan
+        low, high = sorted((sign * d.low, sign * d.high))
+        return sign * d.value, low, high, d.p_value, sign * effect
     value = sign * (mean - target)
     return value, value - z * se, value + z * se, p_value, sign * effect
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 
@@ -73,15 +74,11 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     missing += missing_voice(engine, settings.items)
     reach, shares = _reach(engine), _segment_shares(engine)
     gaps = [
-        _with_reach(
-            g, (1.0 if g.touchpoint is None else reach.get(g.touchpoint, 0.0)) * shares.get(g.segment, 1.0)
+        replace(
+            g,
+            reach=(1.0 if g.touchpoint is None else reach.get(g.touchpoint, 0.0))
+            * shares.get(g.segment, 1.0),
         )
         for g in gaps
     ]
     return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha, top)
-
-
-def _with_reach(gap: Gap, reach: float) -> Gap:
-    from dataclasses import replace
-
-    return replace(gap, reach=reach)

@@ -12,11 +12,10 @@ from typing import Any
 
 import ibis
 import pandas as pd
-from scipy import stats
 
 from cxgap.engine import Engine
 from cxgap.gaps.schemas import Gap, MissingGap, PerceptionHeadline
-from cxgap.stats import mean_difference, proportion_difference, wilson_interval
+from cxgap.stats import mean_difference, mean_test, proportion_difference, sd_from_sums, wilson_interval
 
 Key = tuple[str | None, str]
 
@@ -39,6 +38,12 @@ def _items(engine: Engine, items: dict[str, str]) -> Any:
 
 
 Sums = dict[Key, tuple[int, float, float]]
+
+
+def _cell(row: dict[str, Any]) -> Key:
+    """The (touchpoint, dimension) of an aggregated row; a missing touchpoint is None (relational)."""
+    touchpoint = row.get("touchpoint")
+    return (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,7 @@ def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
     out: dict[str, Sums] = {"d": {}, "p": {}, "e": {}}
     by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = {}
     for row in frame.to_dict("records"):
-        touchpoint, segment = row.get("touchpoint"), row.get("segment")
-        key = (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
+        key, segment = _cell(row), row.get("segment")
         for part in out:
             n = int(row[f"n_{part}"])
             if n:
@@ -88,10 +92,6 @@ def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
                 if part == "d" and segment is not None and not pd.isna(segment):
                     by_segment[(key[0], key[1], str(segment))] = cell
     return ItemSums(out["d"], out["p"], out["e"], by_segment)
-
-
-def _sd(n: int, total: float, total_sq: float) -> float:
-    return math.sqrt(max((total_sq - total**2 / n) / (n - 1), 0.0)) if n > 1 else math.nan
 
 
 def _thin(kind: str, touchpoint: str | None, subject: str, n: int, min_n: int) -> MissingGap:
@@ -121,22 +121,19 @@ def customer_gaps(
                 label = dimension if segment is None else f"{dimension} ({segment} customers)"
                 thin.append(_thin("customer", touchpoint, label, n, min_n))
             continue
-        mean, sd = total / n, _sd(n, total, total_sq)
-        se = sd / math.sqrt(n)
-        t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
-        p = float(2 * stats.t.sf(abs(mean) / se, n - 1)) if se > 0 else 0.0
+        d, sd = mean_test(n, total, total_sq, 0.0, confidence), sd_from_sums(n, total, total_sq)
         gaps.append(
             Gap(
                 "customer",
                 touchpoint,
                 dimension,
                 "perception minus expectation (1-7)",
-                mean,
-                mean - t * se,
-                mean + t * se,
+                d.value,
+                d.low,
+                d.high,
                 n,
-                p,
-                mean / sd if sd > 0 else math.nan,
+                d.p_value,
+                d.value / sd if sd > 0 else math.nan,
                 unit="points",
                 segment=segment,
             )
@@ -158,8 +155,7 @@ def beliefs_sums(engine: Engine) -> dict[str, dict[str, Sums]]:
     )
     out: dict[str, dict[str, Sums]] = {"rating": {}, "expectation": {}}
     for row in frame.to_dict("records"):
-        touchpoint = row.get("touchpoint")
-        key = (None if touchpoint is None or pd.isna(touchpoint) else str(touchpoint), str(row["dimension"]))
+        key = _cell(row)
         for measure, part in (("rating", "r"), ("expectation", "e")):
             if int(row[f"n_{part}"]):
                 cells = out[measure].setdefault(str(row["role"]), {})
@@ -197,7 +193,7 @@ def _versus(
                 if not flip
                 else mean_difference(customers, belief, confidence)
             )
-            pooled = math.sqrt((_sd(*customers) ** 2 + _sd(*belief) ** 2) / 2)
+            pooled = math.sqrt((sd_from_sums(*customers) ** 2 + sd_from_sums(*belief) ** 2) / 2)
             gaps.append(
                 Gap(
                     kind,

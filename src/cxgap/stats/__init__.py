@@ -7,9 +7,11 @@ from cxgap.stats.intervals import (
     Estimate,
     mean_difference,
     mean_interval,
+    mean_test,
     nps_difference,
     nps_interval,
     proportion_difference,
+    sd_from_sums,
     wilson_interval,
 )
 from cxgap.stats.multiple import benjamini_hochberg
@@ -20,8 +22,10 @@ __all__ = [
     "benjamini_hochberg",
     "mean_difference",
     "mean_interval",
+    "mean_test",
     "nps_difference",
     "nps_interval",
     "proportion_difference",
+    "sd_from_sums",
     "wilson_interval",
 ]

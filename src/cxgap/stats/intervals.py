@@ -76,6 +76,22 @@ def _variance(n: int, total: float, total_sq: float) -> float:
     return max((total_sq - total**2 / n) / (n - 1), 0.0) if n > 1 else float("nan")
 
 
+def sd_from_sums(n: int, total: float, total_sq: float) -> float:
+    """Sample standard deviation from n, sum and sum of squares (NaN below two values)."""
+    return math.sqrt(_variance(n, total, total_sq)) if n > 1 else float("nan")
+
+
+def mean_test(
+    n: int, total: float, total_sq: float, reference: float = 0.0, confidence: float = 0.95
+) -> Difference:
+    """Mean minus a fixed reference, with its Student-t interval and one-sample t-test (n_b = 0: no second sample)."""
+    diff = total / n - reference
+    se = sd_from_sums(n, total, total_sq) / math.sqrt(n)
+    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    p_value = float(2 * stats.t.sf(abs(diff) / se, n - 1)) if se > 0 else 0.0
+    return Difference(diff, diff - t * se, diff + t * se, p_value, n, 0, confidence)
+
+
 def mean_interval(n: int, total: float, total_sq: float, confidence: float = 0.95) -> Estimate:
     """A mean with its Student-t interval, from n, sum and sum of squares."""
     if n == 0:

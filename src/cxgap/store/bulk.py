@@ -6,6 +6,8 @@ Either way the rows land in the caller's transaction, so a batch is all-or-nothi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -75,6 +77,23 @@ def _stage_postgres(conn: Connection, table: sa.Table, data: pa.Table) -> None:
                 copy.write_row(row)
 
 
+@contextmanager
+def _staged(conn: Connection, table: sa.Table, data: pa.Table) -> Iterator[None]:
+    """`data` readable as the STAGE table for the duration of the block, then removed."""
+    duck = conn.dialect.name == "duckdb"
+    if duck:
+        _stage_duckdb(conn, data)
+    else:
+        _stage_postgres(conn, table, data)
+    try:
+        yield
+    finally:
+        if duck:
+            _unstage_duckdb(conn)
+        else:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {STAGE}"))
+
+
 def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
     """Insert every row of `data`, for a table known to hold none of its keys (the primary key still guards)."""
     if data.num_rows == 0:
@@ -82,16 +101,8 @@ def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
     table = table_of(table_name)
     data = conform(table, data)
     columns = ", ".join(data.column_names)
-    if conn.dialect.name == "duckdb":
-        _stage_duckdb(conn, data)
-        try:
-            conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE}"))
-        finally:
-            _unstage_duckdb(conn)
-    else:
-        _stage_postgres(conn, table, data)
+    with _staged(conn, table, data):
         conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE}"))
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {STAGE}"))
     return int(data.num_rows)
 
 
@@ -106,12 +117,7 @@ def insert_new(
     if data.num_rows == 0:
         return InsertCounts(0, 0)
     data = conform(table, data)
-    duck = conn.dialect.name == "duckdb"
-    if duck:
-        _stage_duckdb(conn, data)
-    else:
-        _stage_postgres(conn, table, data)
-    try:
+    with _staged(conn, table, data):
         match = _key_match(table, STAGE)
         exists = f"EXISTS (SELECT 1 FROM {table.name} t WHERE {match})"
         existing = int(conn.execute(sa.text(f"SELECT count(*) FROM {STAGE} s WHERE {exists}")).scalar_one())
@@ -125,11 +131,6 @@ def insert_new(
             where = f"WHERE NOT {exists}"
         select = ", ".join(f"s.{c}" for c in data.column_names)
         conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s {where}"))
-    finally:
-        if duck:
-            _unstage_duckdb(conn)
-        else:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {STAGE}"))
     return InsertCounts(
         new=data.num_rows - existing, existing=existing, replaced=existing if replace_existing else 0
     )
