@@ -26,11 +26,11 @@ from cxgap.stats import benjamini_hochberg
 
 def _reach(engine: Engine) -> dict[str, float]:
     """Share of customers who touched each touchpoint (1.0 stands for the company as a whole)."""
-    t = engine.table("interactions")
+    t = engine.table("customer_touchpoints")  # one row per customer and touchpoint, kept by the store
     total = engine.table("customers").count().execute()
     if not total:
         return {}
-    frame = t.group_by("touchpoint").aggregate(customers=t.customer_id.nunique()).execute()
+    frame = t.group_by("touchpoint").aggregate(customers=t.count()).execute()
     return {str(r["touchpoint"]): min(float(r["customers"]) / total, 1.0) for r in frame.to_dict("records")}
 
 

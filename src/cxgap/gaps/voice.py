@@ -21,20 +21,15 @@ Key = tuple[str | None, str]
 
 
 def _items(engine: Engine, items: dict[str, str]) -> Any:
-    """Configured items' ratings with their response's touchpoint (None for relational) and dimension."""
-    i, r = engine.table("response_items"), engine.table("responses")
+    """Configured items' ratings with their touchpoint (None for relational surveys) and segment.
+
+    The store keeps the response's touchpoint and survey kind and the customer's segment on each rating
+    (see `cxgap.store.context`), so this is one scan of one table.
+    """
+    i = engine.table("response_items")
     i = i.filter(i.item.isin(list(items)))
-    c = engine.table("customers").select("customer_id", "segment")
-    answers = r.select("response_id", "touchpoint", "survey_kind", "customer_id")
-    answers = answers.left_join(c, answers.customer_id == c.customer_id).select(
-        "response_id", "touchpoint", "survey_kind", "segment"
-    )
-    joined = i.join(answers, "response_id")
-    dimension = ibis.cases(*[(joined.item == item, name) for item, name in items.items()])
-    relational = joined.survey_kind == "relational"
-    return joined.mutate(
-        dimension=dimension, touchpoint=ibis.cases((relational, ibis.null(str)), else_=joined.touchpoint)
-    )
+    relational = i.survey_kind == "relational"
+    return i.mutate(touchpoint=ibis.cases((relational, ibis.null(str)), else_=i.touchpoint))
 
 
 Sums = dict[Key, tuple[int, float, float]]
@@ -57,15 +52,21 @@ class ItemSums:
     gap_by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = field(default_factory=dict)
 
 
+def _add(sums: dict[Any, tuple[int, float, float]], key: Any, cell: tuple[int, float, float]) -> None:
+    """Add one group's (n, sum, sum of squares) into a cell (items of a dimension add up)."""
+    before = sums.get(key, (0, 0.0, 0.0))
+    sums[key] = (before[0] + cell[0], before[1] + cell[1], before[2] + cell[2])
+
+
 def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
-    """One grouped query over item ratings joined to their responses (nothing when no item is configured)."""
+    """One grouped scan of item ratings, items added up per dimension in Python (nothing without items)."""
     if not items:
         return ItemSums({}, {}, {})
     rows = _items(engine, items)
     p, e = rows.perception.cast("float64"), rows.expectation.cast("float64")
     d = p - e
     frame = (
-        rows.group_by(["touchpoint", "dimension", "segment"])
+        rows.group_by(["touchpoint", "item", "segment"])
         .aggregate(
             n_d=d.count(),
             s_d=d.sum(),
@@ -82,15 +83,14 @@ def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
     out: dict[str, Sums] = {"d": {}, "p": {}, "e": {}}
     by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = {}
     for row in frame.to_dict("records"):
-        key, segment = _cell(row), row.get("segment")
+        key, segment = _cell({**row, "dimension": items[str(row["item"])]}), row.get("segment")
         for part in out:
             n = int(row[f"n_{part}"])
             if n:
                 cell = (n, float(row[f"s_{part}"]), float(row[f"q_{part}"]))
-                before = out[part].get(key, (0, 0.0, 0.0))
-                out[part][key] = (before[0] + cell[0], before[1] + cell[1], before[2] + cell[2])
+                _add(out[part], key, cell)
                 if part == "d" and segment is not None and not pd.isna(segment):
-                    by_segment[(key[0], key[1], str(segment))] = cell
+                    _add(by_segment, (key[0], key[1], str(segment)), cell)
     return ItemSums(out["d"], out["p"], out["e"], by_segment)
 
 

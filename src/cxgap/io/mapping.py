@@ -15,12 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cxgap.config import describe_validation_error, read_toml
 from cxgap.errors import ConfigError
-from cxgap.store.models import TABLES, table_of
+from cxgap.store.models import DATA_TABLES, table_of
 
 Scalar = str | int | float | bool
 PRESETS = ("qualtrics", "survey", "zendesk")
 ITEM_MEASURES = ("perception", "expectation", "importance")
-IMPORTABLE = tuple(name for name in TABLES if name not in {"import_batches", "quarantine", "response_items"})
+IMPORTABLE = tuple(m.__tablename__ for m in DATA_TABLES if m.__tablename__ != "response_items")
 
 
 class ItemColumn(BaseModel):

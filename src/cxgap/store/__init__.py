@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from cxgap.store.bulk import InsertCounts, insert_all, insert_new
+from cxgap.store.context import CONTEXT_SOURCES, refresh_customer_touchpoints, refresh_item_context
 from cxgap.store.core import Store, describe_url
-from cxgap.store.models import DATA_TABLES, META_TABLES, TABLES, Base
+from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, META_TABLES, TABLES, Base
 
 __all__ = [
+    "CONTEXT_SOURCES",
     "DATA_TABLES",
+    "DERIVED_TABLES",
     "META_TABLES",
     "TABLES",
     "Base",
@@ -16,4 +19,6 @@ __all__ = [
     "describe_url",
     "insert_all",
     "insert_new",
+    "refresh_customer_touchpoints",
+    "refresh_item_context",
 ]

@@ -48,6 +48,11 @@ def _explain_open_failure(url: str, error: Exception) -> str:
     return f"Cannot open the store {describe_url(url)}: {text}."
 
 
+def _quiet_duckdb(dbapi_connection: Any, _record: object) -> None:
+    """DuckDB draws its own progress bar on long queries; cxgap shows its own progress instead."""
+    dbapi_connection.execute("SET enable_progress_bar = false")
+
+
 class Store:
     """A cxgap store at a SQLAlchemy URL (`duckdb:///file.duckdb` or `postgresql+psycopg://...`)."""
 
@@ -59,6 +64,8 @@ class Store:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         try:
             self.engine: Engine = sa.create_engine(url)
+            if self.engine.dialect.name == "duckdb":
+                sa.event.listen(self.engine, "connect", _quiet_duckdb)
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except Exception as error:  # driver errors differ per backend; all mean "cannot open"
@@ -127,6 +134,7 @@ class Store:
         wrapper: Any = raw.driver_connection
         inner = wrapper._ConnectionWrapper__c  # duckdb_engine keeps the DuckDB connection private
         cursor = inner.cursor()
+        cursor.execute("SET enable_progress_bar = false")
         raw.close()  # back to the pool; the cursor is a connection of its own
         return cursor
 

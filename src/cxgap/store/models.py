@@ -153,6 +153,16 @@ class ResponseItem(Base):
     importance: Mapped[float | None] = mapped_column(
         Double, info=_ranged(*ITEM_SCALE), comment="Customer's stated importance of the item, 1-7."
     )
+    touchpoint: Mapped[str | None] = mapped_column(
+        String(64),
+        comment="Copy of the response's touchpoint, kept by the loader (gaps read items in one pass).",
+    )
+    survey_kind: Mapped[str | None] = mapped_column(
+        String(16), comment="Copy of the response's survey kind, kept by the loader."
+    )
+    segment: Mapped[str | None] = mapped_column(
+        String(64), comment="Copy of the respondent's customer segment, kept in step by every import."
+    )
     batch_id: Mapped[str | None] = _batch()
 
 
@@ -407,6 +417,19 @@ class QuarantinedRow(Base):
     raw: Mapped[str | None] = mapped_column(Text, comment="The raw row as read, JSON.")
 
 
+class CustomerTouchpoint(Base):
+    """Derived: which customer touched which touchpoint, how often and when; rebuilt from interactions by
+    every import of them (reach and journeys read this instead of counting distinct customers each time)."""
+
+    __tablename__ = "customer_touchpoints"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Customer id.")
+    touchpoint: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Touchpoint touched.")
+    interactions: Mapped[int] = mapped_column(Integer, comment="Interactions of the customer there.")
+    first_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="First interaction there.")
+    last_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="Latest interaction there.")
+
+
 DATA_TABLES: tuple[type[Base], ...] = (
     Customer,
     Response,
@@ -420,7 +443,8 @@ DATA_TABLES: tuple[type[Base], ...] = (
     Case,
 )
 META_TABLES: tuple[type[Base], ...] = (ImportBatch, QuarantinedRow)
-TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES}
+DERIVED_TABLES: tuple[type[Base], ...] = (CustomerTouchpoint,)
+TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES}
 
 
 def _add_checks(table: Table) -> None:

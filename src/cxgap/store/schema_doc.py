@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from cxgap.store.models import DATA_TABLES, META_TABLES, table_of
+from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, META_TABLES, table_of
 
 INTRO = """# cxgap data schema
 
@@ -50,7 +50,7 @@ def _valid(column: sa.Column[object]) -> str:
 def render() -> str:
     """The whole schema document as Markdown."""
     lines = [INTRO]
-    for model in DATA_TABLES + META_TABLES:
+    for model in DATA_TABLES + META_TABLES + DERIVED_TABLES:
         table = table_of(model.__tablename__)
         lines.append(f"## {table.name}\n")
         if model.__doc__:

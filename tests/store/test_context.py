@@ -1,0 +1,116 @@
+"""Derived data the store keeps in step with every import: item context and customer x touchpoint."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from cxgap.io import import_file, mapping_from_dict
+from cxgap.store import Store
+
+SURVEY = {
+    "table": "responses",
+    "columns": {
+        "response_id": "id",
+        "responded_at": "date",
+        "customer_id": "customer",
+        "survey_kind": "kind",
+        "touchpoint": "touchpoint",
+    },
+    "items": {"q1": {"item": "as_promised"}},
+}
+CUSTOMERS = {"table": "customers", "columns": {"customer_id": "id", "segment": "segment"}}
+CONTACTS = {
+    "table": "interactions",
+    "columns": {
+        "interaction_id": "id",
+        "customer_id": "customer",
+        "occurred_at": "at",
+        "touchpoint": "touchpoint",
+        "kind": "kind",
+    },
+}
+
+
+def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql)).all()]
+
+
+def _context(store: Store) -> list[tuple[object, ...]]:
+    return _rows(store, "SELECT response_id, touchpoint, survey_kind, segment FROM response_items ORDER BY 1")
+
+
+def test_item_ratings_carry_the_response_context_whichever_table_comes_first(store: Store, write) -> None:
+    survey = "id,date,customer,kind,touchpoint,q1\nR1,2024-01-01,C1,transactional,support,5\nR2,2024-01-02,C2,relational,,6\n"
+    import_file(store, write("s.csv", survey), mapping_from_dict(SURVEY))
+    assert _context(store) == [("R1", "support", "transactional", None), ("R2", None, "relational", None)]
+    import_file(store, write("c.csv", "id,segment\nC1,consumer\n"), mapping_from_dict(CUSTOMERS))
+    assert _context(store)[0] == ("R1", "support", "transactional", "consumer")
+    moved = "id,segment\nC1,enterprise\nC2,consumer\n"
+    import_file(store, write("c2.csv", moved), mapping_from_dict({**CUSTOMERS, "on_existing": "replace"}))
+    assert [r[3] for r in _context(store)] == ["enterprise", "consumer"]
+
+
+def test_replacing_a_response_moves_its_ratings_too(store: Store, write) -> None:
+    survey = "id,date,customer,kind,touchpoint,q1\nR1,2024-01-01,C1,transactional,support,5\n"
+    import_file(store, write("s.csv", survey), mapping_from_dict(SURVEY))
+    fixed = "id,date,customer,kind,touchpoint\nR1,2024-01-01,C1,transactional,billing\n"
+    no_items = {**SURVEY, "items": {}, "on_existing": "replace"}
+    import_file(store, write("fix.csv", fixed), mapping_from_dict(no_items))
+    assert _context(store) == [("R1", "billing", "transactional", None)]
+
+
+def _touches(store: Store) -> list[tuple[object, ...]]:
+    return _rows(
+        store,
+        "SELECT customer_id, touchpoint, interactions, CAST(first_at AS DATE), CAST(last_at AS DATE) "
+        "FROM customer_touchpoints ORDER BY 1, 2",
+    )
+
+
+def _recomputed(store: Store) -> list[tuple[object, ...]]:
+    return _rows(
+        store,
+        "SELECT customer_id, touchpoint, count(*), CAST(min(occurred_at) AS DATE), CAST(max(occurred_at) AS DATE) "
+        "FROM interactions WHERE customer_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+
+
+def test_customer_touchpoints_follow_every_interactions_import(store: Store, write) -> None:
+    first = "id,customer,at,touchpoint,kind\nI1,C1,2024-01-01,support,call\nI2,C1,2024-01-05,support,call\nI3,,2024-01-02,support,call\n"
+    import_file(store, write("i1.csv", first), mapping_from_dict(CONTACTS))
+    assert _touches(store) == [("C1", "support", 2, *_recomputed(store)[0][3:])]
+    later = "id,customer,at,touchpoint,kind\nI4,C1,2024-02-01,support,chat\nI5,C2,2024-02-02,billing,bill\n"
+    import_file(store, write("i2.csv", later), mapping_from_dict(CONTACTS))
+    assert _touches(store) == _recomputed(store)
+    assert [r[2] for r in _touches(store)] == [3, 1]
+    moved = "id,customer,at,touchpoint,kind\nI1,C2,2024-01-01,support,call\n"
+    import_file(store, write("i3.csv", moved), mapping_from_dict({**CONTACTS, "on_existing": "replace"}))
+    assert _touches(store) == _recomputed(store)
+    assert ("C2", "support", 1) in [r[:3] for r in _touches(store)]
+
+
+def test_upgrading_a_store_from_the_first_schema_fills_the_copies(store_url: str) -> None:
+    from alembic import command
+
+    from cxgap.store.core import _alembic_config
+
+    old = Store(store_url, upgrade=False)
+    with old.engine.begin() as conn:
+        config = _alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        for sql in (
+            "INSERT INTO customers (customer_id, segment, churned) VALUES ('C1', 'consumer', false)",
+            "INSERT INTO responses (response_id, customer_id, responded_at, survey_kind, touchpoint) "
+            "VALUES ('R1', 'C1', '2024-01-01', 'transactional', 'support')",
+            "INSERT INTO response_items (response_id, item, perception) VALUES ('R1', 'as_promised', 5)",
+            "INSERT INTO interactions (interaction_id, customer_id, occurred_at, touchpoint, kind) "
+            "VALUES ('I1', 'C1', '2024-01-01', 'support', 'call')",
+        ):
+            conn.execute(sa.text(sql))
+    old.upgrade()
+    assert old.revision() == "0002"
+    assert _context(old) == [("R1", "support", "transactional", "consumer")]
+    assert _touches(old) == _recomputed(old)
+    old.close()
