@@ -114,3 +114,28 @@ def test_upgrading_a_store_from_the_first_schema_fills_the_copies(store_url: str
     assert _context(old) == [("R1", "support", "transactional", "consumer")]
     assert _touches(old) == _recomputed(old)
     old.close()
+
+
+def test_rollups_equal_a_recount_after_imports(store: Store, write) -> None:
+    survey = (
+        "id,date,customer,kind,touchpoint,q1\nR1,2024-01-01,C1,transactional,support,5\n"
+        "R2,2024-01-02,C2,transactional,support,3\nR3,2024-01-03,C1,relational,,\n"
+    )
+    import_file(store, write("s.csv", survey), mapping_from_dict(SURVEY))
+    import_file(store, write("c.csv", "id,segment\nC1,consumer\n"), mapping_from_dict(CUSTOMERS))
+    contacts = (
+        "id,customer,at,touchpoint,kind\nI1,C1,2024-01-01,support,call\nI2,C2,2024-01-05,support,call\n"
+    )
+    import_file(store, write("i.csv", contacts), mapping_from_dict(CONTACTS))
+    items = _rows(
+        store,
+        "SELECT survey_kind, touchpoint, segment, item, n_perception, sum_perception, sumsq_perception "
+        "FROM rollup_items ORDER BY segment NULLS FIRST",
+    )
+    assert items == [
+        ("transactional", "support", None, "as_promised", 1, 3.0, 9.0),
+        ("transactional", "support", "consumer", "as_promised", 1, 5.0, 25.0),
+    ]
+    assert _rows(store, "SELECT touchpoint, kind, interactions, n_wait_seconds FROM rollup_interactions") == [
+        ("support", "call", 2, 0)
+    ]

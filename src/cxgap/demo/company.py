@@ -27,7 +27,7 @@ from cxgap.demo.text import TOPIC_INDEX, TOPICS
 from cxgap.demo.truth import TRUTH, PlantedTruth
 from cxgap.demo.voices import choose_topics, comments, incidents
 from cxgap.errors import CxgapError
-from cxgap.store import DATA_TABLES, Store, insert_all, refresh_customer_touchpoints, refresh_item_context
+from cxgap.store import DATA_TABLES, Store, insert_all, refresh_derived
 from cxgap.store.models import table_of
 
 LEADERS, FRONTLINE = 40, 160
@@ -352,5 +352,4 @@ def write_demo(store: Store, data: DemoData, progress: Callable[[str, int], None
             )
             if progress:
                 progress(name, table.num_rows)
-        refresh_item_context(conn)
-        refresh_customer_touchpoints(conn)
+        refresh_derived(conn)

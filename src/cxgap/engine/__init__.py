@@ -16,6 +16,7 @@ class Engine:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._tables: dict[str, Any] = {}
         if store.backend == "duckdb":
             self.con: Any = ibis.duckdb.from_connection(store.duckdb_connection())
         else:
@@ -37,8 +38,11 @@ class Engine:
         return self.store.backend
 
     def table(self, name: str) -> Any:
-        """An Ibis table expression for a cxgap table."""
-        return self.con.table(name)
+        """An Ibis table expression for a cxgap table (looked up once per Engine: the schema is fixed
+        while the store is open, since migrations run only when a Store opens)."""
+        if name not in self._tables:
+            self._tables[name] = self.con.table(name)
+        return self._tables[name]
 
 
 __all__ = ["Engine"]

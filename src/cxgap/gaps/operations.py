@@ -54,21 +54,13 @@ def metric_of(name: str) -> OperationalMetric | None:
     return CATALOGUE.get(name.split("@", 1)[0])
 
 
-NUMERIC = ("wait_seconds", "duration_seconds")
-FLAGS = ("resolved", "on_time", "handled", "repeat_contact")
-
-
 def _kind_sums(engine: Engine, touchpoints: set[str]) -> pd.DataFrame:
-    """One scan of interactions: per (touchpoint, kind), counts and sums of every measured column."""
-    t = engine.table("interactions")
-    t = t.filter(t.touchpoint.isin(sorted(touchpoints)))
-    measures: dict[str, Any] = {}
-    for name in NUMERIC:
-        x = t[name].cast("float64")
-        measures |= {f"n_{name}": x.count(), f"s_{name}": x.sum(), f"q_{name}": (x * x).sum()}
-    for name in FLAGS:
-        measures |= {f"n_{name}": t[name].count(), f"s_{name}": t[name].sum()}
-    return pd.DataFrame(t.group_by(["touchpoint", "kind"]).aggregate(**measures).execute())
+    """Per (touchpoint, kind): counts, sums and sums of squares of every measured column.
+
+    Read from the store's rollup of interactions, which every import of interactions keeps in step.
+    """
+    t = engine.table("rollup_interactions")
+    return pd.DataFrame(t.filter(t.touchpoint.isin(sorted(touchpoints))).execute())
 
 
 def actuals(engine: Engine, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, float]]:
@@ -87,13 +79,13 @@ def actuals(engine: Engine, wanted: list[tuple[str, str]]) -> dict[tuple[str, st
         if metric.skip_kind:
             rows = rows[rows.kind != metric.skip_kind]
         n = int(rows[f"n_{metric.column}"].sum())
-        total = float(rows[f"s_{metric.column}"].sum())
+        total = float(rows[f"sum_{metric.column}"].sum())
         if metric.kind == "share":
             hits = total if metric.positive else n - total
             out[(touchpoint, name)] = {"n": n, "mean": hits / n if n else math.nan, "sd": math.nan}
         else:
             total *= metric.scale
-            total_sq = float(rows[f"q_{metric.column}"].sum()) * metric.scale**2
+            total_sq = float(rows[f"sumsq_{metric.column}"].sum()) * metric.scale**2
             sd = sd_from_sums(n, total, total_sq)
             out[(touchpoint, name)] = {
                 "n": n,

@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
 import pandas as pd
 
 from cxgap.engine import Engine
@@ -18,18 +17,6 @@ from cxgap.gaps.schemas import Gap, MissingGap, PerceptionHeadline
 from cxgap.stats import mean_difference, mean_test, proportion_difference, sd_from_sums, wilson_interval
 
 Key = tuple[str | None, str]
-
-
-def _items(engine: Engine, items: dict[str, str]) -> Any:
-    """Configured items' ratings with their touchpoint (None for relational surveys) and segment.
-
-    The store keeps the response's touchpoint and survey kind and the customer's segment on each rating
-    (see `cxgap.store.context`), so this is one scan of one table.
-    """
-    i = engine.table("response_items")
-    i = i.filter(i.item.isin(list(items)))
-    relational = i.survey_kind == "relational"
-    return i.mutate(touchpoint=ibis.cases((relational, ibis.null(str)), else_=i.touchpoint))
 
 
 Sums = dict[Key, tuple[int, float, float]]
@@ -59,39 +46,31 @@ def _add(sums: dict[Any, tuple[int, float, float]], key: Any, cell: tuple[int, f
 
 
 def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
-    """One grouped scan of item ratings, items added up per dimension in Python (nothing without items)."""
+    """Configured items' statistics added up per (touchpoint, dimension) and segment (nothing without items).
+
+    Reads the store's rollup of item ratings (per survey kind, touchpoint, segment and item), which every
+    import keeps in step; relational surveys count as touchpoint None.
+    """
     if not items:
         return ItemSums({}, {}, {})
-    rows = _items(engine, items)
-    p, e = rows.perception.cast("float64"), rows.expectation.cast("float64")
-    d = p - e
-    frame = (
-        rows.group_by(["touchpoint", "item", "segment"])
-        .aggregate(
-            n_d=d.count(),
-            s_d=d.sum(),
-            q_d=(d * d).sum(),
-            n_p=p.count(),
-            s_p=p.sum(),
-            q_p=(p * p).sum(),
-            n_e=e.count(),
-            s_e=e.sum(),
-            q_e=(e * e).sum(),
-        )
-        .execute()
-    )
-    out: dict[str, Sums] = {"d": {}, "p": {}, "e": {}}
+    rollup = engine.table("rollup_items")
+    frame = rollup.filter(rollup.item.isin(list(items))).execute()
+    out: dict[str, Sums] = {"gap": {}, "perception": {}, "expectation": {}}
     by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = {}
     for row in frame.to_dict("records"):
-        key, segment = _cell({**row, "dimension": items[str(row["item"])]}), row.get("segment")
+        relational = row["survey_kind"] == "relational"
+        key = _cell(
+            {**row, "touchpoint": None if relational else row["touchpoint"], "dimension": items[row["item"]]}
+        )
+        segment = row["segment"]
         for part in out:
             n = int(row[f"n_{part}"])
             if n:
-                cell = (n, float(row[f"s_{part}"]), float(row[f"q_{part}"]))
+                cell = (n, float(row[f"sum_{part}"]), float(row[f"sumsq_{part}"]))
                 _add(out[part], key, cell)
-                if part == "d" and segment is not None and not pd.isna(segment):
+                if part == "gap" and segment is not None and not pd.isna(segment):
                     _add(by_segment, (key[0], key[1], str(segment)), cell)
-    return ItemSums(out["d"], out["p"], out["e"], by_segment)
+    return ItemSums(out["gap"], out["perception"], out["expectation"], by_segment)
 
 
 def _thin(kind: str, touchpoint: str | None, subject: str, n: int, min_n: int) -> MissingGap:
@@ -294,8 +273,8 @@ def missing_voice(engine: Engine, items: dict[str, str]) -> list[MissingGap]:
                 "knowledge", "a beliefs table with leaders' believed expectations and stated importance"
             )
         )
-    ratings = engine.table("response_items")
-    if ratings.filter(ratings.expectation.notnull()).count().execute() == 0:
+    rollup = engine.table("rollup_items")
+    if rollup.n_expectation.sum().fill_null(0).execute() == 0:
         missing.append(
             MissingGap("customer", "survey items rated for expectation as well as perception (SERVQUAL)")
         )

@@ -24,13 +24,7 @@ from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_col
 from cxgap.io.mapping import Mapping
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
 from cxgap.io.summary import ImportSummary, Problem
-from cxgap.store import (
-    CONTEXT_SOURCES,
-    Store,
-    insert_new,
-    refresh_customer_touchpoints,
-    refresh_item_context,
-)
+from cxgap.store import Store, insert_new, refresh_derived
 from cxgap.store.models import table_of
 
 Progress = Callable[[int, int], None]
@@ -346,11 +340,8 @@ def import_file(
             _load_chunk(conn, batch, chunk)
             if progress:
                 progress(batch.summary_counts["read"], chunk.bytes_read)
-        if mapping.table in CONTEXT_SOURCES:
-            refresh_item_context(conn, batch.batch_id)
-        if mapping.table == "interactions":
-            replaced = mapping.on_existing == "replace" and batch.summary_counts["replaced"] > 0
-            refresh_customer_touchpoints(conn, None if replaced else batch.batch_id)
+        replaced = batch.summary_counts["replaced"] > 0
+        refresh_derived(conn, mapping.table, None if replaced else batch.batch_id)
         counts = batch.summary_counts
         if strict and counts["quarantined"]:
             first = batch.problems[0]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from cxgap.store.bulk import InsertCounts, insert_all, insert_new
-from cxgap.store.context import CONTEXT_SOURCES, refresh_customer_touchpoints, refresh_item_context
+from cxgap.store.context import refresh_derived
 from cxgap.store.core import Store, describe_url
 from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, META_TABLES, TABLES, Base
 
 __all__ = [
-    "CONTEXT_SOURCES",
     "DATA_TABLES",
     "DERIVED_TABLES",
     "META_TABLES",
@@ -19,6 +18,5 @@ __all__ = [
     "describe_url",
     "insert_all",
     "insert_new",
-    "refresh_customer_touchpoints",
-    "refresh_item_context",
+    "refresh_derived",
 ]

@@ -1,8 +1,12 @@
-"""Item ratings carry copies of their response's touchpoint and survey kind and of the customer's segment.
+"""Derived data the store keeps in step with its source tables, so analyses read small tables.
 
-The gap engine then reads item ratings in one scan instead of joining three tables. The copies are
-derived data: every load of responses or customers refreshes the ones it may have changed, in the same
-transaction, so they can never disagree with their source after a committed import.
+- Item ratings carry copies of their response's touchpoint and survey kind and of the customer's segment.
+- `customer_touchpoints`: which customer touched which touchpoint (reach, journeys).
+- `rollup_items`, `rollup_interactions`: counts, sums and sums of squares per cell (the gap engine's input).
+
+Every import refreshes what it may have changed, in its own transaction, so derived data can never disagree
+with its source after a committed import. Rollups are rebuilt whole: a grouped scan costs far less than the
+import that triggers it, and a rebuild cannot drift.
 """
 
 from __future__ import annotations
@@ -10,12 +14,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.store.models import table_of
+
 _REFRESH = (
     "UPDATE response_items SET touchpoint = r.touchpoint, survey_kind = r.survey_kind, segment = c.segment "
     "FROM responses r LEFT JOIN customers c ON c.customer_id = r.customer_id "
     "WHERE r.response_id = response_items.response_id"
 )
-CONTEXT_SOURCES = ("responses", "customers")
+_TOUCHES = (
+    "INSERT INTO customer_touchpoints (customer_id, touchpoint, interactions, first_at, last_at) "
+    "SELECT customer_id, touchpoint, count(*), min(occurred_at), max(occurred_at) FROM interactions "
+    "WHERE customer_id IS NOT NULL{only} GROUP BY customer_id, touchpoint"
+)
+_BATCH_CUSTOMERS = "customer_id IN (SELECT customer_id FROM interactions WHERE batch_id = :batch)"
+# value expressions of the rollups' statistics (by name); anything else is the column of that name
+_VALUES = {"gap": "perception - expectation"}
+_FLAGS = ("handled", "resolved", "repeat_contact", "on_time")
 
 
 def refresh_item_context(conn: Connection, batch_id: str | None = None) -> None:
@@ -23,15 +37,8 @@ def refresh_item_context(conn: Connection, batch_id: str | None = None) -> None:
     if batch_id is None:
         conn.execute(sa.text(_REFRESH))
         return
-    conn.execute(sa.text(_REFRESH + " AND (r.batch_id = :batch OR c.batch_id = :batch)"), {"batch": batch_id})
-
-
-_TOUCHES = (
-    "INSERT INTO customer_touchpoints (customer_id, touchpoint, interactions, first_at, last_at) "
-    "SELECT customer_id, touchpoint, count(*), min(occurred_at), max(occurred_at) FROM interactions "
-    "WHERE customer_id IS NOT NULL{only} GROUP BY customer_id, touchpoint"
-)
-_BATCH_CUSTOMERS = "customer_id IN (SELECT customer_id FROM interactions WHERE batch_id = :batch)"
+    only = " AND (r.batch_id = :batch OR c.batch_id = :batch)"
+    conn.execute(sa.text(_REFRESH + only), {"batch": batch_id})
 
 
 def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) -> None:
@@ -46,3 +53,42 @@ def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) 
     params = {"batch": batch_id}
     conn.execute(sa.text(f"DELETE FROM customer_touchpoints WHERE {_BATCH_CUSTOMERS}"), params)
     conn.execute(sa.text(_TOUCHES.format(only=f" AND {_BATCH_CUSTOMERS}")), params)
+
+
+def _statistic(column: str) -> str:
+    part, name = column.split("_", 1)
+    value = _VALUES.get(name, name)
+    if name in _FLAGS:
+        value = f"CAST({name} AS INTEGER)"
+    return {"n": f"count({value})", "sum": f"sum({value})", "sumsq": f"sum(({value}) * ({value}))"}[part]
+
+
+def rebuild_rollup(conn: Connection, rollup: str, source: str, keys: tuple[str, ...]) -> None:
+    """Replace a rollup table by the grouped statistics of its source table."""
+    columns = [c.name for c in table_of(rollup).columns]
+    stats = [c for c in columns if c.split("_", 1)[0] in ("n", "sum", "sumsq")]
+    extra = [c for c in columns if c not in stats and c not in keys]
+    computed = {"cell": "row_number() OVER ()", "interactions": "count(*)"}
+    select = [computed[c] for c in extra] + list(keys) + [_statistic(c) for c in stats]
+    conn.execute(sa.text(f"DELETE FROM {rollup}"))
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {rollup} ({', '.join(extra + list(keys) + stats)}) "
+            f"SELECT {', '.join(select)} FROM {source} GROUP BY {', '.join(keys)}"
+        )
+    )
+
+
+def refresh_derived(conn: Connection, table: str | None = None, batch_id: str | None = None) -> None:
+    """Bring derived data in step after `batch_id` loaded `table` (everything, when table is None).
+
+    Pass batch_id None after a batch that replaced rows: its effects cannot be bounded by the batch.
+    """
+    if table in (None, "responses", "customers"):
+        refresh_item_context(conn, batch_id if table else None)
+        rebuild_rollup(
+            conn, "rollup_items", "response_items", ("survey_kind", "touchpoint", "segment", "item")
+        )
+    if table in (None, "interactions"):
+        refresh_customer_touchpoints(conn, batch_id if table else None)
+        rebuild_rollup(conn, "rollup_interactions", "interactions", ("touchpoint", "kind"))

@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from cxgap.errors import StoreError
+from cxgap.store.context import refresh_derived
 from cxgap.store.models import DATA_TABLES, table_of
 
 
@@ -93,6 +94,7 @@ class Store:
             config = _alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            refresh_derived(conn)  # a new schema may derive more, or differently
 
     def revision(self) -> str | None:
         """The store's current schema revision (None for an empty database)."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Double,
@@ -422,12 +423,63 @@ class CustomerTouchpoint(Base):
     every import of them (reach and journeys read this instead of counting distinct customers each time)."""
 
     __tablename__ = "customer_touchpoints"
+    # no key constraint in the database: the table is rebuilt, never looked up by key, and DuckDB deletes
+    # rows from an indexed table very slowly
+    __table__ = Table(
+        "customer_touchpoints",
+        Base.metadata,
+        Column("customer_id", String(128), nullable=False, comment="Customer id."),
+        Column("touchpoint", String(64), nullable=False, comment="Touchpoint touched."),
+        Column("interactions", Integer, nullable=False, comment="Interactions of the customer there."),
+        Column("first_at", DateTime, comment="First interaction there."),
+        Column("last_at", DateTime, comment="Latest interaction there."),
+    )
+    __mapper_args__ = {"primary_key": [__table__.c.customer_id, __table__.c.touchpoint]}
 
-    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Customer id.")
-    touchpoint: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Touchpoint touched.")
-    interactions: Mapped[int] = mapped_column(Integer, comment="Interactions of the customer there.")
-    first_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="First interaction there.")
-    last_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="Latest interaction there.")
+
+def _moments(*names: str, squares: bool = True) -> list[Column[Any]]:
+    """Sufficient statistics of each named value: count of non-missing values, sum and sum of squares."""
+    parts = ("n", "sum", "sumsq") if squares else ("n", "sum")
+    words = {"n": "values of", "sum": "sum of", "sumsq": "sum of squares of"}
+    return [
+        Column(f"{part}_{name}", Integer if part == "n" else Double, comment=f"{words[part]} {name}")
+        for name in names
+        for part in parts
+    ]
+
+
+class ItemRollup(Base):
+    """Derived: sufficient statistics of item ratings per survey kind, touchpoint, segment and item
+    (gap = perception - expectation on ratings that have both); rebuilt by every import of responses or
+    customers, so the gap engine reads a few hundred rows instead of every rating."""
+
+    __tablename__ = "rollup_items"
+    __table__ = Table(
+        "rollup_items",
+        Base.metadata,
+        Column("cell", Integer, primary_key=True, autoincrement=False, comment="Row number."),
+        Column("survey_kind", String(16), comment="Survey kind of the ratings."),
+        Column("touchpoint", String(64), comment="Touchpoint of the ratings' responses."),
+        Column("segment", String(64), comment="Customer segment of the respondents."),
+        Column("item", String(64), nullable=False, comment="Item code."),
+        *_moments("gap", "perception", "expectation", "importance"),
+    )
+
+
+class InteractionRollup(Base):
+    """Derived: sufficient statistics of every measured interaction column per touchpoint and kind;
+    rebuilt by every import of interactions."""
+
+    __tablename__ = "rollup_interactions"
+    __table__ = Table(
+        "rollup_interactions",
+        Base.metadata,
+        Column("touchpoint", String(64), primary_key=True, comment="Touchpoint."),
+        Column("kind", String(32), primary_key=True, comment="Interaction kind."),
+        Column("interactions", Integer, nullable=False, comment="Interactions in the cell."),
+        *_moments("wait_seconds", "duration_seconds", "delay_minutes"),
+        *_moments("handled", "resolved", "repeat_contact", "on_time", squares=False),
+    )
 
 
 DATA_TABLES: tuple[type[Base], ...] = (
@@ -443,7 +495,7 @@ DATA_TABLES: tuple[type[Base], ...] = (
     Case,
 )
 META_TABLES: tuple[type[Base], ...] = (ImportBatch, QuarantinedRow)
-DERIVED_TABLES: tuple[type[Base], ...] = (CustomerTouchpoint,)
+DERIVED_TABLES: tuple[type[Base], ...] = (CustomerTouchpoint, ItemRollup, InteractionRollup)
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES}
 
 

@@ -47,11 +47,20 @@ def _valid(column: sa.Column[object]) -> str:
     return ""
 
 
+DERIVED_INTRO = """# Derived tables
+
+cxgap keeps these from the tables above, in the same transaction as every import (and after every schema
+upgrade), so analyses read small summaries instead of every row. Nothing imports into them; read them freely.
+"""
+
+
 def render() -> str:
     """The whole schema document as Markdown."""
     lines = [INTRO]
     for model in DATA_TABLES + META_TABLES + DERIVED_TABLES:
         table = table_of(model.__tablename__)
+        if model is DERIVED_TABLES[0]:
+            lines.append(DERIVED_INTRO)
         lines.append(f"## {table.name}\n")
         if model.__doc__:
             lines.append(f"{' '.join(model.__doc__.split())}\n")

@@ -1,12 +1,12 @@
-"""derived data for one-pass gaps: item ratings carry their context; a customer x touchpoint summary
+"""derived data for fast gaps: item ratings carry their context; customer x touchpoint; rollups
 
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 09:00:00
 
 The gap engine aggregates item ratings per touchpoint, survey kind and segment; carrying those on the rating
-turns a three-table join into one scan. Reach (customers per touchpoint) reads customer_touchpoints instead
-of counting distinct customers over all interactions. Both are filled from the existing rows.
+turns a three-table join into one scan; reach (customers per touchpoint) reads customer_touchpoints instead
+of counting distinct customers; the rollups hold the gap engine's sufficient statistics.
 """
 
 from __future__ import annotations
@@ -35,11 +35,6 @@ def upgrade() -> None:
         op.add_column(
             "response_items", sa.Column(name, sa.String(length=length), nullable=True, comment=comment)
         )
-    op.execute(
-        "UPDATE response_items SET touchpoint = r.touchpoint, survey_kind = r.survey_kind, segment = c.segment "
-        "FROM responses r LEFT JOIN customers c ON c.customer_id = r.customer_id "
-        "WHERE r.response_id = response_items.response_id"
-    )
     op.create_table(
         "customer_touchpoints",
         sa.Column("customer_id", sa.String(length=128), nullable=False, comment="Customer id."),
@@ -49,16 +44,52 @@ def upgrade() -> None:
         ),
         sa.Column("first_at", sa.DateTime(), nullable=True, comment="First interaction there."),
         sa.Column("last_at", sa.DateTime(), nullable=True, comment="Latest interaction there."),
-        sa.PrimaryKeyConstraint("customer_id", "touchpoint", name=op.f("pk_customer_touchpoints")),
     )
-    op.execute(
-        "INSERT INTO customer_touchpoints (customer_id, touchpoint, interactions, first_at, last_at) "
-        "SELECT customer_id, touchpoint, count(*), min(occurred_at), max(occurred_at) FROM interactions "
-        "WHERE customer_id IS NOT NULL GROUP BY customer_id, touchpoint"
+    op.create_table(
+        "rollup_items",
+        sa.Column("cell", sa.Integer(), autoincrement=False, nullable=False, comment="Row number."),
+        sa.Column("survey_kind", sa.String(length=16), nullable=True, comment="Survey kind of the ratings."),
+        sa.Column(
+            "touchpoint", sa.String(length=64), nullable=True, comment="Touchpoint of the ratings' responses."
+        ),
+        sa.Column(
+            "segment", sa.String(length=64), nullable=True, comment="Customer segment of the respondents."
+        ),
+        sa.Column("item", sa.String(length=64), nullable=False, comment="Item code."),
+        *_moments("gap", "perception", "expectation", "importance"),
+        sa.PrimaryKeyConstraint("cell", name=op.f("pk_rollup_items")),
     )
+    op.create_table(
+        "rollup_interactions",
+        sa.Column("touchpoint", sa.String(length=64), nullable=False, comment="Touchpoint."),
+        sa.Column("kind", sa.String(length=32), nullable=False, comment="Interaction kind."),
+        sa.Column("interactions", sa.Integer(), nullable=False, comment="Interactions in the cell."),
+        *_moments("wait_seconds", "duration_seconds", "delay_minutes"),
+        *_moments("handled", "resolved", "repeat_contact", "on_time", squares=False),
+        sa.PrimaryKeyConstraint("touchpoint", "kind", name=op.f("pk_rollup_interactions")),
+    )
+    # derived data (the copies on item ratings, customer_touchpoints, rollups) is filled by the Store
+    # after every upgrade
+
+
+def _moments(*names: str, squares: bool = True) -> list[sa.Column[object]]:
+    parts = ("n", "sum", "sumsq") if squares else ("n", "sum")
+    words = {"n": "values of", "sum": "sum of", "sumsq": "sum of squares of"}
+    return [
+        sa.Column(
+            f"{part}_{name}",
+            sa.Integer() if part == "n" else sa.Double(),
+            nullable=True,
+            comment=f"{words[part]} {name}",
+        )
+        for name in names
+        for part in parts
+    ]
 
 
 def downgrade() -> None:
+    op.drop_table("rollup_interactions")
+    op.drop_table("rollup_items")
     op.drop_table("customer_touchpoints")
     for name, _, _ in reversed(COLUMNS):
         op.drop_column("response_items", name)
