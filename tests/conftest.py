@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -59,6 +60,18 @@ def _reset_pg(url: str) -> None:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo company (10,000 customers, seed 42) in a DuckDB store, shared by the analytics tests."""
+    from cxgap.demo import simulate, write_demo
+    from cxgap.engine import Engine
+
+    store = Store(f"duckdb:///{tmp_path_factory.mktemp('demo') / 'demo.duckdb'}")
+    write_demo(store, simulate(10_000, seed=42))
+    yield Engine(store)
+    store.close()
 
 
 @pytest.fixture

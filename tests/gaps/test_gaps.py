@@ -4,7 +4,6 @@ size inside the reported interval; missing inputs are named; both backends agree
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -15,14 +14,6 @@ from cxgap.demo import TRUTH, simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.gaps import GAP_KINDS, Gap, GapReport, analyze, correct, headline
 from cxgap.store import Store
-
-
-@pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    store = Store(f"duckdb:///{tmp_path_factory.mktemp('gaps') / 'demo.duckdb'}")
-    write_demo(store, simulate(10_000, seed=42))
-    yield Engine(store)
-    store.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,64 @@
+"""Key drivers: why the gap exists. Relative weights and Shapley values with bootstrap intervals,
+importance-performance quadrants."""
+
+from __future__ import annotations
+
+from cxgap.config import Settings
+from cxgap.drivers.analysis import QUADRANTS, Driver, DriverReport, key_drivers
+from cxgap.drivers.data import (
+    LEVELS,
+    OUTCOMES,
+    DriverData,
+    dimension_drivers,
+    item_drivers,
+    touchpoint_drivers,
+)
+from cxgap.drivers.weights import pairwise_correlation, relative_weights, shapley_r2
+from cxgap.engine import Engine
+from cxgap.errors import CxgapError
+
+
+def drivers(
+    engine: Engine,
+    settings: Settings,
+    outcome: str = "nps",
+    level: str = "items",
+    touchpoint: str | None = None,
+    replicates: int = 200,
+    seed: int = 0,
+    max_rows: int = 200_000,
+) -> DriverReport:
+    """Key drivers of `outcome` on item ratings, dimension scores or touchpoint CSAT.
+
+    Items come from the relational survey unless a touchpoint is named (then its transactional survey).
+    """
+    if outcome not in OUTCOMES:
+        raise CxgapError(f"Unknown outcome '{outcome}'; choose one of {', '.join(OUTCOMES)}.")
+    if level not in LEVELS:
+        raise CxgapError(f"Unknown driver level '{level}'; choose one of {', '.join(LEVELS)}.")
+    if level == "touchpoints":
+        data = touchpoint_drivers(engine, settings.touchpoints, outcome, max_rows)
+        groups = None
+    else:
+        kind = "relational" if touchpoint is None else "transactional"
+        data = item_drivers(engine, settings.items, outcome, kind, touchpoint, max_rows)
+        groups = settings.items
+        if level == "dimensions":
+            data, groups = dimension_drivers(data, settings.items), None
+    a = settings.analysis
+    return key_drivers(data, outcome, level, groups, replicates, a.confidence, a.min_n, seed)
+
+
+__all__ = [
+    "LEVELS",
+    "OUTCOMES",
+    "QUADRANTS",
+    "Driver",
+    "DriverData",
+    "DriverReport",
+    "drivers",
+    "key_drivers",
+    "pairwise_correlation",
+    "relative_weights",
+    "shapley_r2",
+]

@@ -1,0 +1,126 @@
+"""The driver data: one row per response (or customer), the drivers' ratings and the outcome.
+
+The backend pivots item ratings to one row per response and joins the outcome; Python receives that
+frame, or a documented deterministic sample of it when it is larger than `max_rows` (the bootstrap
+needs rows, which no aggregate can replace).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cxgap.engine import Engine
+from cxgap.errors import CxgapError
+
+OUTCOMES = {
+    "nps": "likelihood to recommend (0-10)",
+    "promoter": "promoter (NPS 9-10) yes/no",
+    "csat": "satisfaction (1-5)",
+    "ces": "ease (1-7)",
+    "churn": "churned yes/no",
+}
+LEVELS = ("items", "dimensions", "touchpoints")
+
+
+@dataclass(frozen=True)
+class DriverData:
+    """Rows x (drivers..., outcome) with NaN for a missing answer; how many rows existed before sampling."""
+
+    drivers: tuple[str, ...]
+    values: NDArray[np.float64]
+    rows_available: int
+
+    @property
+    def sampled(self) -> bool:
+        """True when the analysis runs on a sample of the rows."""
+        return len(self.values) < self.rows_available
+
+
+def _outcome(table: Any, outcome: str, engine: Engine) -> Any:
+    """Add column `outcome_value` to a table holding response or customer columns."""
+    if outcome == "churn":
+        c = engine.table("customers").select("customer_id", "churned")
+        joined = table.join(c, "customer_id")
+        return joined.mutate(outcome_value=joined.churned.cast("float64"))
+    if outcome == "promoter":
+        return table.mutate(outcome_value=(table.nps >= 9).cast("float64")).filter(table.nps.notnull())
+    return table.mutate(outcome_value=table[outcome].cast("float64")).filter(table[outcome].notnull())
+
+
+def _fetch(engine: Engine, table: Any, key: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
+    available = int(table.count().execute())
+    if available > max_rows:
+        every = int(np.ceil(available / max_rows))
+        table = table.filter((table[key].hash() % every) == 0)
+    frame = table.select(*columns).execute()
+    return frame, available
+
+
+def item_drivers(
+    engine: Engine,
+    items: dict[str, str],
+    outcome: str,
+    survey_kind: str = "relational",
+    touchpoint: str | None = None,
+    max_rows: int = 200_000,
+) -> DriverData:
+    """Per response: each configured item's perception and the outcome (from the same response, or the
+    respondent's churn)."""
+    if not items:
+        raise CxgapError(
+            "Key drivers on items need an [items] section in cxgap.toml mapping items to dimensions."
+        )
+    ri = engine.table("response_items")
+    ri = ri.filter(ri.item.isin(list(items)) & (ri.survey_kind == survey_kind))
+    if touchpoint is not None:
+        ri = ri.filter(ri.touchpoint == touchpoint)
+    wide = ri.group_by("response_id").aggregate(
+        **{item: ri.perception.max(where=ri.item == item) for item in items}
+    )
+    r = engine.table("responses").select("response_id", "customer_id", "nps", "csat", "ces")
+    rows = _outcome(wide.join(r, "response_id"), outcome, engine)
+    frame, available = _fetch(engine, rows, "response_id", [*items, "outcome_value"], max_rows)
+    return DriverData(tuple(items), frame.to_numpy(dtype=np.float64, na_value=np.nan), available)
+
+
+def dimension_drivers(data: DriverData, items: dict[str, str]) -> DriverData:
+    """Each response's dimension scores: the mean of the dimension's answered items."""
+    dimensions = list(dict.fromkeys(items[i] for i in data.drivers))
+    columns = []
+    for dimension in dimensions:
+        members = [k for k, item in enumerate(data.drivers) if items[item] == dimension]
+        block = data.values[:, members]
+        answered = (~np.isnan(block)).sum(axis=1)
+        total = np.nansum(block, axis=1)
+        columns.append(np.where(answered > 0, total / np.maximum(answered, 1), np.nan))
+    values = np.column_stack([*columns, data.values[:, -1]])
+    return DriverData(tuple(dimensions), values, data.rows_available)
+
+
+def touchpoint_drivers(
+    engine: Engine, touchpoints: list[str], outcome: str, max_rows: int = 200_000
+) -> DriverData:
+    """Per customer: mean transactional CSAT at each touchpoint, and the outcome (relational answer's
+    NPS/CES, or churn); a touchpoint the customer did not rate is missing, not zero."""
+    if not touchpoints:
+        raise CxgapError("Key drivers on touchpoints need a touchpoints list in cxgap.toml.")
+    if outcome == "csat":
+        raise CxgapError("Touchpoint CSAT cannot drive CSAT itself; choose nps, promoter, ces or churn.")
+    r = engine.table("responses")
+    tx = r.filter((r.survey_kind == "transactional") & r.csat.notnull())
+    scores = tx.group_by("customer_id").aggregate(
+        **{tp: tx.csat.cast("float64").mean(where=tx.touchpoint == tp) for tp in touchpoints}
+    )
+    if outcome == "churn":
+        rows = _outcome(scores, outcome, engine)
+    else:
+        rel = r.filter(r.survey_kind == "relational")
+        column = "nps" if outcome == "promoter" else outcome
+        per_customer = rel.group_by("customer_id").aggregate(**{column: rel[column].cast("float64").mean()})
+        rows = _outcome(scores.join(per_customer, "customer_id"), outcome, engine)
+    frame, available = _fetch(engine, rows, "customer_id", [*touchpoints, "outcome_value"], max_rows)
+    return DriverData(tuple(touchpoints), frame.to_numpy(dtype=np.float64, na_value=np.nan), available)
