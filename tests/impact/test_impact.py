@@ -1,0 +1,98 @@
+"""Business linkage and values: hand-checked formulas, and the demo's planted revenue effect recovered."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cxgap.config import Settings
+from cxgap.demo import TRUTH
+from cxgap.engine import Engine
+from cxgap.gaps import Gap, GapReport, analyze
+from cxgap.impact import (
+    GroupOutcome,
+    Linkage,
+    Slope,
+    churn_per_nps_point,
+    detractor_shift,
+    gap_values,
+    impact,
+)
+from cxgap.impact.linkage import _ratio
+from cxgap.stats import Estimate
+
+
+def _exact(value: float, n: int = 100) -> Estimate:
+    return Estimate(value, value, value, n, 0.0)
+
+
+def test_growth_is_a_ratio_of_sums_with_a_delta_method_interval() -> None:
+    x = np.array([100.0, 200.0, 300.0, 400.0])
+    y = np.array([110.0, 190.0, 330.0, 450.0])
+    e = _ratio(4, x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum(), 0.95)
+    ratio = y.sum() / x.sum()
+    resid = y - ratio * x
+    se = math.sqrt(resid.var(ddof=1) / 4) / x.mean()
+    assert e.value == pytest.approx(ratio - 1)
+    assert e.se == pytest.approx(se)
+    assert (e.low, e.high) == pytest.approx((ratio - 1 - 1.959964 * se, ratio - 1 + 1.959964 * se), abs=1e-6)
+
+
+def test_detractor_shift_by_hand() -> None:
+    group = {
+        "passive": GroupOutcome("passive", 300, _exact(0.10), _exact(1000.0), _exact(0.0)),
+        "detractor": GroupOutcome("detractor", 200, _exact(0.20), _exact(1000.0), _exact(-0.10)),
+        "promoter": GroupOutcome("promoter", 500, _exact(0.05), _exact(1000.0), _exact(0.05)),
+    }
+    link = Linkage(tuple(group.values()), None)
+    value = detractor_shift(link, customers=10_000, share=0.10)
+    # 20% of 10,000 are detractors; 10% of them = 200 customers; each keeps 0.9 * 1.0 - 0.8 * 0.9 = 0.18
+    assert value.value == pytest.approx(200 * 1000 * 0.18)
+    assert value.low == pytest.approx(value.value) and value.high == pytest.approx(value.value)
+
+
+def test_gap_value_is_the_product_of_its_links() -> None:
+    gap = Gap("customer", None, "reliability", "P - E", -1.0, -1.0, -1.0, 500, 0.001, -0.5, significant=True)
+    report = GapReport((gap,), (), 0.05, None)
+    values = gap_values(report, {"reliability": Slope(0.8, 0.0)}, Slope(-0.02, 0.0), _exact(1200.0), 5_000)
+    assert [v.value for v in values] == pytest.approx([1.0 * 0.8 * 0.02 * 1200 * 5_000])
+
+
+@pytest.fixture(scope="module")
+def demo_impact(demo_engine: Engine):
+    settings = Settings()
+    return impact(demo_engine, settings, analyze(demo_engine, settings))
+
+
+def test_planted_revenue_effect_lies_inside_the_intervals(demo_impact) -> None:
+    planted = {
+        "promoter": TRUTH.revenue_change_promoter,
+        "passive": TRUTH.revenue_change_passive,
+        "detractor": TRUTH.revenue_change_detractor,
+    }
+    for name, change in planted.items():
+        growth = demo_impact.linkage.group(name).growth
+        assert growth.low <= change <= growth.high, (name, growth)
+    churn = {g.group: g.churn.value for g in demo_impact.linkage.groups}
+    assert churn["detractor"] > churn["passive"] > churn["promoter"]
+
+
+def test_values_come_with_intervals_and_chains(demo_impact) -> None:
+    frame = demo_impact.to_frame()
+    assert frame.iloc[0]["what"].startswith("move 10% of detractors")
+    assert (frame["low"] <= frame["value"]).all() and (frame["value"] <= frame["high"]).all()
+    assert (frame["value"] > 0).all()
+    assert any("reliability" in w for w in frame["what"])
+
+
+def test_churn_slope_matches_a_fit_on_the_raw_rows(demo_engine: Engine) -> None:
+    con = demo_engine.store.duckdb_connection()
+    rows = con.execute(
+        "SELECT avg(r.nps), any_value(c.churned::int) FROM responses r JOIN customers c USING (customer_id) "
+        "WHERE r.survey_kind = 'relational' AND r.nps IS NOT NULL GROUP BY r.customer_id"
+    ).fetchnumpy()
+    x, y = (np.asarray(v, dtype=float) for v in rows.values())
+    expected = np.polyfit(x, y, 1)[0]
+    assert churn_per_nps_point(demo_engine).value == pytest.approx(expected, rel=1e-9)
