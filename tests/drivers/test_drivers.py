@@ -75,3 +75,20 @@ def test_small_samples_are_flagged_and_tiny_ones_refused() -> None:
 def test_unknown_outcome_is_a_clear_error(demo_engine: Engine) -> None:
     with pytest.raises(CxgapError, match="Unknown outcome 'loyalty'"):
         drivers(demo_engine, Settings(), outcome="loyalty")
+
+
+def test_leaders_misjudge_what_drives_customers_and_it_is_a_knowledge_gap(demo_engine: Engine) -> None:
+    from cxgap.drivers import importance_knowledge_gaps
+    from cxgap.gaps import analyze
+
+    settings = Settings()
+    extra = importance_knowledge_gaps(demo_engine, settings, replicates=100)
+    report = analyze(demo_engine, settings, extra=extra)
+    found = {g.subject: g for g in report.of_kind("knowledge") if g.measure.startswith("stated importance")}
+    weights = TRUTH.dimension_weights
+    for dimension, stated in TRUTH.leader_stated_importance.items():
+        planted = stated / sum(TRUTH.leader_stated_importance.values()) - weights[dimension] / sum(weights.values())
+        gap = found[f"{dimension} (leader)"]
+        if abs(planted) > 0.08:
+            assert gap.significant and (gap.value < 0) == (planted < 0), (dimension, gap, planted)
+    assert found["reliability (leader)"].value < -0.1

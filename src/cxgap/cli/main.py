@@ -198,15 +198,20 @@ def _write_report(settings: Settings, output: Path, png_dir: Path | None) -> Non
 
 
 def _print_analysis(settings: Settings, top: int) -> None:
+    from cxgap.drivers import importance_knowledge_gaps
     from cxgap.engine import Engine
     from cxgap.gaps import analyze as run_analysis
 
     store = Store(settings.store.url)
-    result = run_analysis(Engine(store), settings)
+    engine = Engine(store)
+    result = run_analysis(engine, settings, extra=importance_knowledge_gaps(engine, settings))
     store.close()
     out.print(headline_text(result))
     out.print(act_first_table(result, top))
     out.print(six_gaps_table(result))
+
+
+from . import why as _why  # noqa: E402,F401  (registers drivers, impact and experiment)
 
 
 def main() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from rich.table import Table
 
+from cxgap.drivers import OUTCOMES, DriverReport
+from cxgap.experiments import ExperimentResult, SampleSize
 from cxgap.gaps import GapReport, describe, figure, headline_sentence
+from cxgap.impact import ImpactReport
 from cxgap.io import ImportSummary
 from cxgap.store import Store
 from cxgap.store.models import table_of
@@ -95,3 +98,72 @@ def headline_text(report: GapReport) -> str:
     if report.headline is None:
         return "Perception headline: needs leaders' 'superior?' answers (beliefs) and customers' (responses.superior)."
     return "[bold]Perception headline:[/] " + headline_sentence(report.headline)
+
+
+def _interval(value: float, low: float, high: float, fmt: str = ".2f") -> str:
+    return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+
+def driver_table(report: DriverReport) -> Table:
+    """Drivers by importance with both methods' intervals, performance and quadrant."""
+    title = (
+        f"Key drivers of {OUTCOMES[report.outcome]} ({report.level}); R² = "
+        f"{_interval(report.r_squared, report.r_squared_low, report.r_squared_high)}, n = {report.rows:,}"
+    )
+    table = Table(
+        "driver", "importance", "relative weight", "Shapley", "performance", "quadrant", title=title
+    )
+    for d in report.ranked():
+        table.add_row(
+            d.name if d.group == d.name else f"{d.name} ({d.group})",
+            f"{d.share:.0%} [{d.share_low:.0%}, {d.share_high:.0%}]",
+            _interval(d.relative_weight, d.relative_low, d.relative_high, ".3f"),
+            _interval(d.shapley, d.shapley_low, d.shapley_high, ".3f"),
+            _interval(d.performance, d.performance_low, d.performance_high),
+            d.quadrant,
+        )
+    for note in report.notes:
+        table.caption = (table.caption + "; " if table.caption else "") + note
+    return table
+
+
+def impact_tables(report: ImpactReport) -> list[Table]:
+    """Outcomes by NPS group, then the yearly values."""
+    link = report.linkage
+    growth = f"revenue growth {link.periods[0]} -> {link.periods[1]}" if link.periods else "revenue growth"
+    groups = Table("NPS group", "customers", "churn", "yearly revenue", growth, title="Outcomes by NPS group")
+    for g in link.groups:
+        groups.add_row(
+            g.group,
+            f"{g.customers:,}",
+            f"{g.churn.value:.1%} [{g.churn.low:.1%}, {g.churn.high:.1%}]",
+            _interval(g.revenue.value, g.revenue.low, g.revenue.high, ",.0f"),
+            f"{g.growth.value:+.1%} [{g.growth.low:+.1%}, {g.growth.high:+.1%}] (n={g.growth.n:,})",
+        )
+    values = Table(
+        "what", "yearly value [interval]", "chain", title="What it is worth (if the links are causal)"
+    )
+    for v in report.values.values:
+        values.add_row(v.what, _interval(v.value, v.low, v.high, ",.0f"), v.chain)
+    return [groups, values]
+
+
+def experiment_table(result: ExperimentResult) -> Table:
+    """Both arms, the difference and the decision."""
+    table = Table("", "estimate [interval]", "n", title=f"{result.metric}: {result.design}")
+    for label, e in (("control", result.control), ("treatment", result.treatment)):
+        table.add_row(label, _interval(e.value, e.low, e.high, ".3g"), f"{e.n:,}")
+    d = result.difference
+    table.add_row("difference", _interval(d.value, d.low, d.high, "+.3g") + f" p={d.p_value:.2g}", "")
+    table.caption = f"Decision: {result.decision} ({result.reason})."
+    return table
+
+
+def sample_size_table(size: SampleSize) -> Table:
+    """Answers per arm and in all."""
+    table = Table(show_header=False, title="Sample size")
+    table.add_row("to detect", f"{size.effect:g}")
+    table.add_row("per arm", f"{size.per_arm:,}")
+    table.add_row("in all", f"{size.total:,}")
+    table.add_row("power / alpha", f"{size.power:.0%} / {size.alpha:g} (two-sided)")
+    return table

@@ -13,9 +13,11 @@ from cxgap.drivers.data import (
     item_drivers,
     touchpoint_drivers,
 )
+from cxgap.drivers.stated import importance_gaps, stated_shares
 from cxgap.drivers.weights import pairwise_correlation, relative_weights, shapley_r2
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
+from cxgap.gaps.schemas import Gap
 
 
 def drivers(
@@ -57,8 +59,20 @@ __all__ = [
     "DriverData",
     "DriverReport",
     "drivers",
+    "importance_gaps",
+    "importance_knowledge_gaps",
     "key_drivers",
     "pairwise_correlation",
     "relative_weights",
     "shapley_r2",
+    "stated_shares",
 ]
+
+
+def importance_knowledge_gaps(engine: Engine, settings: Settings, replicates: int = 200) -> list[Gap]:
+    """Knowledge gaps in importance (stated vs derived per role and dimension), ready for `gaps.analyze`'s
+    `extra`; none when there are no items or no stated importance."""
+    if not settings.items or not stated_shares(engine):
+        return []
+    derived = drivers(engine, settings, outcome="nps", level="dimensions", replicates=replicates)
+    return importance_gaps(engine, derived, settings.analysis.confidence)

@@ -39,6 +39,8 @@ class Driver:
     relative_low: float
     relative_high: float
     share: float
+    share_low: float
+    share_high: float
     shapley: float
     shapley_low: float
     shapley_high: float
@@ -134,6 +136,9 @@ def key_drivers(
     tail = (1 - confidence) / 2 * 100
     low, high = np.nanpercentile(draws, tail, axis=0), np.nanpercentile(draws, 100 - tail, axis=0)
     r2_draws = draws[:, :p].sum(axis=1)
+    share_draws = draws[:, :p] / np.where(r2_draws > 0, r2_draws, np.nan)[:, None]
+    share_low = np.nanpercentile(share_draws, tail, axis=0)
+    share_high = np.nanpercentile(share_draws, 100 - tail, axis=0)
     r2 = float(rw.sum())
     perf = [_performance(values[:, j], confidence) for j in range(p)]
     shares = rw / r2 if r2 > 0 else np.full(p, np.nan)
@@ -146,6 +151,8 @@ def key_drivers(
             float(low[j]),
             float(high[j]),
             float(shares[j]),
+            float(share_low[j]),
+            float(share_high[j]),
             float(sh[j]),
             float(low[p + j]),
             float(high[p + j]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -56,8 +57,12 @@ def correct(gaps: list[Gap], alpha: float = 0.05) -> list[Gap]:
     return out
 
 
-def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapReport:
-    """Measure every gap the data allows and say which data would measure the rest."""
+def analyze(engine: Engine, settings: Settings, alpha: float = 0.05, extra: Sequence[Gap] = ()) -> GapReport:
+    """Measure every gap the data allows and say which data would measure the rest.
+
+    `extra` gaps measured by other analyses (stated vs derived importance from `cxgap.drivers`) join the
+    run, so one Benjamini-Hochberg correction covers every test.
+    """
     confidence = settings.analysis.confidence
     standards = pd.DataFrame(engine.table("standards").execute())
     promises = pd.DataFrame(engine.table("promises").execute())
@@ -68,6 +73,7 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05) -> GapRepor
     gaps += customer_gaps(sums, confidence, min_n, missing)
     gaps += perception_gaps(sums, beliefs, confidence, min_n, missing)
     gaps += knowledge_gaps(sums, beliefs, confidence, min_n, missing)
+    gaps += list(extra)
     top = headline(engine, confidence)
     if top is not None:
         gaps.append(headline_gap(top))

@@ -44,6 +44,10 @@ def describe(gap: Gap) -> str:
             return f"{amount} fewer customers than leaders say the experience beats the competition."
         dimension, role = gap.subject.rsplit(" (", 1)
         return f"{where}: customers rate {dimension} {amount} {'lower' if worse else 'higher'} than {role.rstrip(')')}s believe."
+    if gap.kind == "knowledge" and gap.measure.startswith("stated importance"):
+        dimension, role = gap.subject.rsplit(" (", 1)
+        weight = "less" if worse else "more"
+        return f"{role.rstrip(')')}s give {dimension} {amount} {weight} of the importance than it has for customers' loyalty."
     if gap.kind == "knowledge":
         dimension, role = gap.subject.rsplit(" (", 1)
         return f"{where}: {role.rstrip(')')}s think customers expect {amount} {'less' if worse else 'more'} {dimension} than they do."
