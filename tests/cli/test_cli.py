@@ -13,7 +13,17 @@ from cxgap.store import Store
 def test_help_lists_every_command(cli) -> None:
     result = cli("--help")
     assert result.exit_code == 0
-    for command in ("init", "import", "demo", "status"):
+    for command in (
+        "init",
+        "import",
+        "demo",
+        "status",
+        "analyze",
+        "report",
+        "drivers",
+        "impact",
+        "experiment",
+    ):
         assert command in result.stdout
     assert "customer experience gap" in result.stdout
 

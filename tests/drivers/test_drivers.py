@@ -87,7 +87,9 @@ def test_leaders_misjudge_what_drives_customers_and_it_is_a_knowledge_gap(demo_e
     found = {g.subject: g for g in report.of_kind("knowledge") if g.measure.startswith("stated importance")}
     weights = TRUTH.dimension_weights
     for dimension, stated in TRUTH.leader_stated_importance.items():
-        planted = stated / sum(TRUTH.leader_stated_importance.values()) - weights[dimension] / sum(weights.values())
+        planted = stated / sum(TRUTH.leader_stated_importance.values()) - weights[dimension] / sum(
+            weights.values()
+        )
         gap = found[f"{dimension} (leader)"]
         if abs(planted) > 0.08:
             assert gap.significant and (gap.value < 0) == (planted < 0), (dimension, gap, planted)
