@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from rich.table import Table
 
 from cxgap.drivers import OUTCOMES, DriverReport
+from cxgap.drivers.files import Exposure
 from cxgap.experiments import ExperimentResult, SampleSize
 from cxgap.gaps import GapReport, describe, figure, headline_sentence
 from cxgap.impact import ImpactReport
@@ -107,7 +108,7 @@ def _interval(value: float, low: float, high: float, fmt: str = ".2f") -> str:
 def driver_table(report: DriverReport) -> Table:
     """Drivers by importance with both methods' intervals, performance and quadrant."""
     title = (
-        f"Key drivers of {OUTCOMES[report.outcome]} ({report.level}); R² = "
+        f"Key drivers of {OUTCOMES.get(report.outcome, report.outcome)} ({report.level}); R² = "
         f"{_interval(report.r_squared, report.r_squared_low, report.r_squared_high)}, n = {report.rows:,}"
     )
     table = Table(
@@ -166,4 +167,28 @@ def sample_size_table(size: SampleSize) -> Table:
     table.add_row("per arm", f"{size.per_arm:,}")
     table.add_row("in all", f"{size.total:,}")
     table.add_row("power / alpha", f"{size.power:.0%} / {size.alpha:g} (two-sided)")
+    return table
+
+
+def exposure_table(exposures: list[Exposure], outcome: str) -> Table:
+    """Outcome rate of exposed vs other customers and the yearly revenue at stake."""
+    table = Table(
+        "exposed to",
+        "customers",
+        outcome,
+        "others",
+        "difference",
+        "yearly revenue at stake",
+        title=f"Gap exposure and {outcome}",
+    )
+    for e in exposures:
+        d = e.difference
+        table.add_row(
+            f"{e.driver} = {e.at:g}",
+            f"{e.exposed.n:,}",
+            f"{e.exposed.value:.1%} [{e.exposed.low:.1%}, {e.exposed.high:.1%}]",
+            f"{e.others.value:.1%} [{e.others.low:.1%}, {e.others.high:.1%}]",
+            f"{d.value:+.1%} [{d.low:+.1%}, {d.high:+.1%}]",
+            _interval(e.revenue_at_stake, e.revenue_low, e.revenue_high, ",.0f"),
+        )
     return table

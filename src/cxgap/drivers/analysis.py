@@ -102,11 +102,13 @@ def key_drivers(
     confidence: float = 0.95,
     min_n: int = 30,
     seed: int = 0,
+    quadrants: bool = True,
 ) -> DriverReport:
     """Relative weights and Shapley values of `data`'s drivers for its outcome, with bootstrap intervals.
 
     Missing answers are left out pair by pair (pairwise correlations), so a "not applicable" on one item
     neither drops the row nor counts as a low score. Below `min_n` complete outcomes nothing is estimated.
+    Importance-performance quadrants need drivers on one scale; pass `quadrants=False` when they are not.
     """
     values = data.values[~np.isnan(data.values[:, -1])]
     n, p = len(values), len(data.drivers)
@@ -142,7 +144,7 @@ def key_drivers(
     r2 = float(rw.sum())
     perf = [_performance(values[:, j], confidence) for j in range(p)]
     shares = rw / r2 if r2 > 0 else np.full(p, np.nan)
-    quadrants = _quadrants(shares, np.array([e.value for e in perf]))
+    quadrant = _quadrants(shares, np.array([e.value for e in perf])) if quadrants else [""] * p
     drivers = tuple(
         Driver(
             name,
@@ -160,7 +162,7 @@ def key_drivers(
             perf[j].low,
             perf[j].high,
             perf[j].n,
-            quadrants[j],
+            quadrant[j],
         )
         for j, name in enumerate(data.drivers)
     )

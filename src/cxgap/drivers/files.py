@@ -1,0 +1,161 @@
+"""Key drivers and gap exposure from one flat file (a CRM or survey extract), through a driver mapping.
+
+A driver mapping (TOML) names the outcome column, the driver columns and how text values become numbers;
+a value mapped to "" is "not applicable": left out pair by pair, never scored as zero. Every value the
+mapping does not cover stops the run with the file, row and column, so nothing is silently guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy import stats
+
+from cxgap.config import describe_validation_error, read_toml
+from cxgap.drivers.data import DriverData
+from cxgap.errors import ConfigError, InputFileError
+from cxgap.stats import Difference, Estimate, proportion_difference, wilson_interval
+
+Value = float | str
+
+
+class OutcomeColumn(BaseModel):
+    """The outcome: a column, with a value map when it holds text (Yes/No)."""
+
+    model_config = ConfigDict(extra="forbid")
+    column: str
+    name: str = "outcome"
+    values: dict[str, float] = Field(default_factory=dict)
+
+
+class RevenueColumn(BaseModel):
+    """Revenue per customer, times `factor` to make it yearly."""
+
+    model_config = ConfigDict(extra="forbid")
+    column: str
+    factor: float = 1.0
+
+
+class DriverMapping(BaseModel):
+    """A validated driver mapping."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: OutcomeColumn
+    drivers: dict[str, str] = Field(min_length=2)
+    values: dict[str, dict[str, Value]] = Field(default_factory=dict)
+    revenue: RevenueColumn | None = None
+    exposure: dict[str, float] = Field(default_factory=dict)
+
+
+def load_driver_mapping(path: str | Path) -> DriverMapping:
+    """Read and validate a driver mapping; one sentence for any mistake."""
+    try:
+        spec = DriverMapping.model_validate(read_toml(Path(path)))
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, str(path))) from None
+    unknown = (set(spec.values) | set(spec.exposure)) - set(spec.drivers)
+    if unknown:
+        raise ConfigError(
+            f"{path}: [values]/[exposure] name {', '.join(sorted(unknown))}, which [drivers] does not."
+        )
+    return spec
+
+
+def _numbers(path: Path, frame: pd.DataFrame, column: str, values: dict[str, Value]) -> np.ndarray:
+    """One column as numbers: through its value map if it has one, else parsed; blank = missing."""
+    raw = frame[column].str.strip()
+    if values:
+        mapped: pd.Series = raw.map(lambda v: values.get(v, "?") if v != "" else "")
+        bad = mapped[mapped.eq("?")]
+        mapped = mapped.mask(mapped.eq(""))
+    else:
+        mapped = pd.to_numeric(raw.mask(raw.eq("")), errors="coerce")
+        bad = raw[mapped.isna() & raw.ne("")]
+    if len(bad):
+        row = int(bad.index[0]) + 2
+        expected = f"one of {', '.join(repr(k) for k in values)}" if values else "a number"
+        raise InputFileError(
+            f"{path} row {row}, column '{column}': expected {expected}, got {raw[bad.index[0]]!r} "
+            f"({len(bad)} such rows); add it to the mapping's [values]."
+        )
+    return mapped.astype(float).to_numpy()
+
+
+@dataclass(frozen=True)
+class FileData:
+    """Driver data read from a file, with each row's yearly revenue when the mapping names it."""
+
+    drivers: DriverData
+    revenue: np.ndarray | None
+
+
+def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
+    """Read a CSV (UTF-8, a byte-order mark is fine) into driver data through `spec`."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise InputFileError(f"{path}: cannot read it as a UTF-8 CSV ({error}).") from None
+    needed = [spec.outcome.column, *spec.drivers.values()] + ([spec.revenue.column] if spec.revenue else [])
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise InputFileError(
+            f"{path}: no column {', '.join(repr(c) for c in missing)} (the mapping names it)."
+        )
+    columns = [
+        _numbers(path, frame, source, spec.values.get(name, {})) for name, source in spec.drivers.items()
+    ]
+    outcome = _numbers(path, frame, spec.outcome.column, dict(spec.outcome.values))
+    revenue = _numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor if spec.revenue else None
+    data = DriverData(tuple(spec.drivers), np.column_stack([*columns, outcome]), len(frame))
+    return FileData(data, revenue)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Customers exposed to a gap (a driver at its 'bad' value) against the rest: outcome rates and the
+    yearly revenue at stake (exposed customers' revenue x the extra outcome rate)."""
+
+    driver: str
+    at: float
+    exposed: Estimate
+    others: Estimate
+    difference: Difference
+    revenue_at_stake: float
+    revenue_low: float
+    revenue_high: float
+
+
+def exposure_linkage(data: FileData, spec: DriverMapping, confidence: float = 0.95) -> list[Exposure]:
+    """Outcome rate (e.g. churn) of exposed vs other customers per [exposure] driver, with intervals."""
+    values = data.drivers.values
+    outcome = values[:, -1]
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    out = []
+    for name, bad_value in spec.exposure.items():
+        column = values[:, data.drivers.drivers.index(name)]
+        known = ~np.isnan(column) & ~np.isnan(outcome)
+        exposed = known & (column == bad_value)
+        others = known & (column != bad_value)
+        counts = [(int(outcome[m].sum()), int(m.sum())) for m in (others, exposed)]
+        diff = proportion_difference(counts[0], counts[1], confidence)
+        rate_se = (diff.high - diff.low) / (2 * z)
+        money = float(np.nansum(data.revenue[exposed])) if data.revenue is not None else math.nan
+        out.append(
+            Exposure(
+                name,
+                bad_value,
+                wilson_interval(*counts[1], confidence),
+                wilson_interval(*counts[0], confidence),
+                diff,
+                money * diff.value,
+                money * (diff.value - z * rate_se),
+                money * (diff.value + z * rate_se),
+            )
+        )
+    return out
