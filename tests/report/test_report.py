@@ -37,7 +37,14 @@ def test_report_is_one_self_contained_file(written: tuple[Report, Path, Path]) -
     assert "<script" not in text and "<link" not in text and "@import" not in text
     assert "src=" not in text.replace('xlink:href="#', "")  # no image, frame or font is fetched
     assert text.count("<svg") >= 6
-    for heading in ("Where to act first", "The six gaps", "Gap map", "Service standards and promises"):
+    for heading in (
+        "Where to act first",
+        "The six gaps",
+        "Gap map",
+        "Service standards and promises",
+        "What drives loyalty",
+        "What closing the gap is worth",
+    ):
         assert heading in text
 
 

@@ -7,7 +7,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from cxgap.drivers import DriverReport
 from cxgap.gaps import GAP_KINDS, GapReport
+from cxgap.impact import ValueReport
 from cxgap.metrics import ScoreTable
 
 WORSE, BETTER, NEUTRAL = "#c0392b", "#2e86c1", "#999999"
@@ -172,3 +174,47 @@ def trend_chart(tables: list[ScoreTable], title: str) -> dict[str, Any] | None:
         line = base.mark_line(point=True).encode(y="value:Q")
         charts.append((band + line).properties(width=520, height=140))
     return _spec(alt.vconcat(*charts, title=title))
+
+
+def quadrant_chart(report: DriverReport) -> dict[str, Any] | None:
+    """Importance (share of explained variance) against performance, split at the drivers' means."""
+    if not report.drivers or not report.drivers[0].quadrant:
+        return None
+    frame = report.to_frame()
+    points = alt.Chart(frame).encode(
+        x=alt.X("share:Q", axis=alt.Axis(format="%"), title="importance (share of what the drivers explain)"),
+        y=alt.Y("performance:Q", scale=alt.Scale(zero=False), title="performance (mean rating)"),
+    )
+    color = alt.Color(
+        "quadrant:N",
+        scale=alt.Scale(
+            domain=["concentrate here", "keep up the good work", "low priority", "possible overkill"],
+            range=[WORSE, BETTER, NEUTRAL, "#f39c12"],
+        ),
+    )
+    dots = points.mark_circle(size=90).encode(color=color, tooltip=["name", "share", "performance"])
+    labels = points.mark_text(align="left", dx=7, dy=-9, fontSize=10).encode(text="name:N")
+    bars = points.mark_rule(color="black").encode(x="share_low:Q", x2="share_high:Q")
+    x_mid = (
+        alt.Chart(pd.DataFrame({"x": [frame["share"].mean()]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    )
+    y_mid = (
+        alt.Chart(pd.DataFrame({"y": [frame["performance"].mean()]}))
+        .mark_rule(strokeDash=[4, 4])
+        .encode(y="y:Q")
+    )
+    title = f"Importance vs performance ({report.outcome}, {report.level})"
+    return _spec((bars + dots + labels + x_mid + y_mid).properties(width=520, height=320, title=title))
+
+
+def value_chart(values: ValueReport) -> dict[str, Any] | None:
+    """Yearly money values with their intervals."""
+    if not values.values:
+        return None
+    frame = values.to_frame()
+    y = alt.Y("what:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))
+    bars = alt.Chart(frame).mark_bar(color=BETTER).encode(y=y, x=alt.X("value:Q", title="yearly revenue"))
+    rules = alt.Chart(frame).mark_rule(color="black").encode(y=y, x="low:Q", x2="high:Q")
+    return _spec(
+        (bars + rules).properties(width=480, height=26 * len(frame), title="What it is worth per year")
+    )

@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 
 from cxgap.config import Settings
+from cxgap.drivers import DriverReport, drivers, importance_knowledge_gaps
 from cxgap.engine import Engine
 from cxgap.gaps import GapReport, analyze, describe, figure, headline_sentence
+from cxgap.impact import ImpactReport, impact
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.report import charts
 from cxgap.store import describe_url
@@ -53,6 +55,32 @@ def _worst(report: GapReport, kinds: tuple[str, ...], role: str | None = None) -
     )
 
 
+def _drivers_finding(report: DriverReport | None) -> str:
+    if report is None or not report.drivers:
+        notes = "; ".join(report.notes) if report else "needs an [items] section in cxgap.toml"
+        return f"Not measured: {notes}."
+    focus = [d.name for d in report.ranked() if d.quadrant == "concentrate here"]
+    top = report.ranked()[0]
+    text = (
+        f"The items explain R² = {report.r_squared:.2f} [{report.r_squared_low:.2f}, {report.r_squared_high:.2f}] "
+        f"of likelihood to recommend (n={report.rows:,}); {top.name} matters most ({top.share:.0%} "
+        f"[{top.share_low:.0%}, {top.share_high:.0%}] of it)."
+    )
+    if focus:
+        text += f" Concentrate on {', '.join(focus)}: important and rated below the rest."
+    return text
+
+
+def _impact_finding(report: ImpactReport) -> str:
+    if not report.values.values:
+        return "Not measured: needs relational NPS answers linked to customers with churn and revenue."
+    best = max(report.values.values, key=lambda v: v.value)
+    return (
+        f"Largest: {best.what}, worth {best.value:,.0f} [{best.low:,.0f}, {best.high:,.0f}] a year "
+        f"({best.chain}), if the links are causal."
+    )
+
+
 def _trend_finding(tables: tuple[ScoreTable, ...]) -> str:
     nps = next((t for t in tables if t.metric == "nps"), None)
     cells = [s for s in nps.scores if s.estimate is not None] if nps else []
@@ -73,7 +101,10 @@ def _trend_finding(tables: tuple[ScoreTable, ...]) -> str:
 
 def build_report(engine: Engine, settings: Settings) -> Report:
     """Run the analyses the report needs and assemble its sections."""
-    gaps = analyze(engine, settings)
+    key = drivers(engine, settings, "nps", "items") if settings.items else None
+    extra = importance_knowledge_gaps(engine, settings)
+    gaps = analyze(engine, settings, extra=extra)
+    money = impact(engine, settings, gaps)
     trends = tuple(
         score(
             engine,
@@ -128,6 +159,18 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             "Service standards and promises",
             charts.gap_bars(gaps, ("implementation", "communication"), "Actual vs target and promise"),
             _worst(gaps, ("implementation", "communication")),
+        ),
+        Section(
+            "drivers",
+            "What drives loyalty",
+            charts.quadrant_chart(key) if key else None,
+            _drivers_finding(key),
+        ),
+        Section(
+            "impact",
+            "What closing the gap is worth",
+            charts.value_chart(money.values),
+            _impact_finding(money),
         ),
         Section(
             "trends",
