@@ -96,3 +96,16 @@ def test_churn_slope_matches_a_fit_on_the_raw_rows(demo_engine: Engine) -> None:
     x, y = (np.asarray(v, dtype=float) for v in rows.values())
     expected = np.polyfit(x, y, 1)[0]
     assert churn_per_nps_point(demo_engine).value == pytest.approx(expected, rel=1e-9)
+
+
+def test_customers_exposed_to_planted_failures_churn_more(demo_impact) -> None:
+    found = {e.driver: e for e in demo_impact.exposures}
+    for name in ("installation: late", "support: unresolved"):
+        e = found[name]
+        assert e.difference.low > 0, (name, e.difference)
+        assert e.exposed.value > e.others.value and e.revenue_low > 0
+    assert all(e.exposed.n >= 30 and e.others.n >= 30 for e in found.values())
+
+
+def test_exposure_labels_say_what_the_exposure_is(demo_impact) -> None:
+    assert "support: unresolved" in [e.label for e in demo_impact.exposures]

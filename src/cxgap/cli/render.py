@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from rich.table import Table
 
 from cxgap.drivers import OUTCOMES, DriverReport
-from cxgap.drivers.files import Exposure
 from cxgap.experiments import ExperimentResult, SampleSize
 from cxgap.gaps import GapReport, describe, figure, headline_sentence
 from cxgap.impact import ImpactReport
+from cxgap.impact.exposure import Exposure
 from cxgap.io import ImportSummary
 from cxgap.store import Store
 from cxgap.store.models import table_of
@@ -146,7 +146,10 @@ def impact_tables(report: ImpactReport) -> list[Table]:
     )
     for v in report.values.values:
         values.add_row(v.what, _interval(v.value, v.low, v.high, ",.0f"), v.chain)
-    return [groups, values]
+    tables = [groups, values]
+    if report.exposures:
+        tables.insert(1, exposure_table(list(report.exposures), "churn"))
+    return tables
 
 
 def experiment_table(result: ExperimentResult) -> Table:
@@ -184,7 +187,7 @@ def exposure_table(exposures: list[Exposure], outcome: str) -> Table:
     for e in exposures:
         d = e.difference
         table.add_row(
-            f"{e.driver} = {e.at:g}",
+            e.label,
             f"{e.exposed.n:,}",
             f"{e.exposed.value:.1%} [{e.exposed.low:.1%}, {e.exposed.high:.1%}]",
             f"{e.others.value:.1%} [{e.others.low:.1%}, {e.others.high:.1%}]",

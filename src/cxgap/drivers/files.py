@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy import stats
 
 from cxgap.config import describe_validation_error, read_toml
 from cxgap.drivers.data import DriverData
 from cxgap.errors import ConfigError, InputFileError
-from cxgap.stats import Difference, Estimate, proportion_difference, wilson_interval
+from cxgap.impact.exposure import Exposure, exposure_from_counts
 
 Value = float | str
 
@@ -116,46 +115,17 @@ def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
     return FileData(data, revenue)
 
 
-@dataclass(frozen=True)
-class Exposure:
-    """Customers exposed to a gap (a driver at its 'bad' value) against the rest: outcome rates and the
-    yearly revenue at stake (exposed customers' revenue x the extra outcome rate)."""
-
-    driver: str
-    at: float
-    exposed: Estimate
-    others: Estimate
-    difference: Difference
-    revenue_at_stake: float
-    revenue_low: float
-    revenue_high: float
-
-
 def exposure_linkage(data: FileData, spec: DriverMapping, confidence: float = 0.95) -> list[Exposure]:
     """Outcome rate (e.g. churn) of exposed vs other customers per [exposure] driver, with intervals."""
     values = data.drivers.values
     outcome = values[:, -1]
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
     out = []
     for name, bad_value in spec.exposure.items():
         column = values[:, data.drivers.drivers.index(name)]
         known = ~np.isnan(column) & ~np.isnan(outcome)
         exposed = known & (column == bad_value)
         others = known & (column != bad_value)
-        counts = [(int(outcome[m].sum()), int(m.sum())) for m in (others, exposed)]
-        diff = proportion_difference(counts[0], counts[1], confidence)
-        rate_se = (diff.high - diff.low) / (2 * z)
+        counts = [(int(outcome[m].sum()), int(m.sum())) for m in (exposed, others)]
         money = float(np.nansum(data.revenue[exposed])) if data.revenue is not None else math.nan
-        out.append(
-            Exposure(
-                name,
-                bad_value,
-                wilson_interval(*counts[1], confidence),
-                wilson_interval(*counts[0], confidence),
-                diff,
-                money * diff.value,
-                money * (diff.value - z * rate_se),
-                money * (diff.value + z * rate_se),
-            )
-        )
+        out.append(exposure_from_counts(name, bad_value, counts[0], counts[1], money, confidence))
     return out

@@ -10,6 +10,7 @@ from cxgap.config import Settings
 from cxgap.drivers.data import dimension_drivers, item_drivers
 from cxgap.engine import Engine
 from cxgap.gaps import GapReport
+from cxgap.impact.exposure import FAILURES, Exposure, churn_by_exposure, exposures_frame
 from cxgap.impact.linkage import GROUPS, GroupOutcome, Linkage, linkage, nps_groups
 from cxgap.impact.value import (
     Slope,
@@ -30,6 +31,7 @@ class ImpactReport:
     linkage: Linkage
     values: ValueReport
     customers: int
+    exposures: tuple[Exposure, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The values, one row each (outcomes by group: `linkage.to_frame()`)."""
@@ -56,10 +58,15 @@ def impact(
         revenue = mean_interval(int(sums.n), float(sums.s or 0), float(sums.q or 0), confidence)
         slopes = nps_per_dimension_point(scores.values, scores.drivers)
         values += gap_values(gaps, slopes, churn_per_nps_point(engine), revenue, customers, confidence, seed)
-    return ImpactReport(link, ValueReport(tuple(values)), customers)
+    exposures = tuple(churn_by_exposure(engine, confidence, settings.analysis.min_n))
+    return ImpactReport(link, ValueReport(tuple(values)), customers, exposures)
 
 
 __all__ = [
+    "FAILURES",
+    "Exposure",
+    "churn_by_exposure",
+    "exposures_frame",
     "GROUPS",
     "GroupOutcome",
     "ImpactReport",
