@@ -28,6 +28,8 @@ def import_table(summary: ImportSummary) -> Table:
     table.add_row("quarantined", f"{summary.rows_quarantined:,}")
     if summary.items_loaded:
         table.add_row("item ratings", f"{summary.items_loaded:,}")
+    if summary.redacted:
+        table.add_row("redacted", ", ".join(f"{n:,} {kind}" for kind, n in summary.redacted.items()))
     table.add_row("batch", summary.batch_id)
     if summary.unused_columns:
         shown = ", ".join(summary.unused_columns[:8]) + (" ..." if len(summary.unused_columns) > 8 else "")

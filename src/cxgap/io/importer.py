@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from cxgap.errors import ConfigError, InputFileError
 from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_column, to_arrow
 from cxgap.io.mapping import Mapping
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
+from cxgap.io.redact import Redactor
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store, insert_new, refresh_derived
 from cxgap.store.models import table_of
@@ -110,6 +112,36 @@ class _Batch:
             "items": 0,
         }
         self.problems: list[Problem] = []
+        self.redactor: Redactor | None = None
+        self.authors: dict[str, str] = {}
+        self.redacted: Counter[str] = Counter()
+
+    def redact_raw(self, raw: str) -> str:
+        """A quarantined row's raw text, redacted too: refused rows are stored as well."""
+        if self.redactor is None:
+            return raw
+        result = self.redactor.redact(raw)
+        self.redacted.update(result.counts)
+        return result.text
+
+    def redact(self, frame: pd.DataFrame) -> None:
+        """Replace PII in the frame's free-text columns, in place, counting what was redacted."""
+        if self.redactor is None:
+            return
+        authors = frame["customer_id"] if "customer_id" in frame.columns else None
+        for column in TEXT_COLUMNS[self.plan.mapping.table]:
+            if column not in frame.columns:
+                continue
+            out = []
+            for pos, text in enumerate(frame[column].tolist()):
+                if not isinstance(text, str):
+                    out.append(text)
+                    continue
+                author = self.authors.get(authors.iloc[pos]) if authors is not None else None
+                result = self.redactor.redact(text, author)
+                self.redacted.update(result.counts)
+                out.append(result.text)
+            frame[column] = out
 
     def quarantine(self, conn: Connection, rows: list[Problem]) -> None:
         if not rows:
@@ -254,6 +286,15 @@ def _duplicate_keys(
         )
 
 
+TEXT_COLUMNS = {"feedback": ("text", "title"), "responses": ("comment",)}
+
+
+def _redactor(conn: Connection) -> tuple[Redactor, dict[str, str]]:
+    """A redactor knowing every customer's name, and each customer's name by id (for the author's own)."""
+    rows = conn.execute(sa.text("SELECT customer_id, name FROM customers WHERE name IS NOT NULL")).all()
+    return Redactor(name for _, name in rows), {str(cid): str(name) for cid, name in rows}
+
+
 def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
     plan = batch.plan
     frame, problems = _convert_chunk(plan, chunk)
@@ -267,9 +308,9 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
             row=chunk.rows[pos],
             column=problems[pos][0][0],
             reason="; ".join(f"column '{c}': {r}" if c else r for c, r in problems[pos]),
-            raw=json.dumps({k: v[pos] for k, v in chunk.values.items()}, ensure_ascii=False, default=str)[
-                :100_000
-            ],
+            raw=batch.redact_raw(
+                json.dumps({k: v[pos] for k, v in chunk.values.items()}, ensure_ascii=False, default=str)
+            )[:100_000],
         )
         for pos in bad
     ]
@@ -277,6 +318,7 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
         Problem(row=p.row, column=None, reason=p.reason, raw=p.raw or None) for p in chunk.problems
     ]
     good = frame.drop(index=bad)
+    batch.redact(good)
     good["batch_id"] = batch.batch_id
     counts = insert_new(
         conn,
@@ -336,6 +378,8 @@ def import_file(
     plan = _Plan(mapping, header, path, options)
     batch = _Batch(plan, UNITS[options.format])
     with store.begin() as conn:
+        if mapping.table in TEXT_COLUMNS:
+            batch.redactor, batch.authors = _redactor(conn)
         for chunk in chunks:
             _load_chunk(conn, batch, chunk)
             if progress:
@@ -375,6 +419,7 @@ def import_file(
         rows_existing=counts["existing"],
         rows_quarantined=counts["quarantined"],
         items_loaded=counts["items"],
+        redacted=dict(batch.redacted),
         problems=tuple(batch.problems),
         unused_columns=tuple(plan.unused),
     )

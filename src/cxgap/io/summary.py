@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -33,6 +33,7 @@ class ImportSummary:
     items_loaded: int
     problems: tuple[Problem, ...]
     unused_columns: tuple[str, ...]
+    redacted: dict[str, int] = field(default_factory=dict)
 
     @property
     def reconciles(self) -> bool:
