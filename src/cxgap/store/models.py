@@ -482,6 +482,18 @@ class InteractionRollup(Base):
     )
 
 
+class TextEmbedding(Base):
+    """Derived: embeddings of free texts by content hash and model, so a rerun embeds only new texts."""
+
+    __tablename__ = "text_embeddings"
+
+    text_hash: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="SHA-256 of the (redacted, NFC) text."
+    )
+    model: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Embedding model name.")
+    vector: Mapped[str] = mapped_column(Text, comment="The embedding: float32 little-endian, base64.")
+
+
 DATA_TABLES: tuple[type[Base], ...] = (
     Customer,
     Response,
@@ -495,7 +507,7 @@ DATA_TABLES: tuple[type[Base], ...] = (
     Case,
 )
 META_TABLES: tuple[type[Base], ...] = (ImportBatch, QuarantinedRow)
-DERIVED_TABLES: tuple[type[Base], ...] = (CustomerTouchpoint, ItemRollup, InteractionRollup)
+DERIVED_TABLES: tuple[type[Base], ...] = (CustomerTouchpoint, ItemRollup, InteractionRollup, TextEmbedding)
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES}
 
 
