@@ -33,6 +33,55 @@ DEMO_ITEMS = {
 }
 
 
+DEMO_THEMES: dict[str, dict[str, Any]] = {
+    "late_engineer": {
+        "description": "the engineer or technician came late or missed the appointment",
+        "keywords": ["engineer late", "missed appointment", "technician", "waited at home"],
+        "touchpoint": "installation",
+    },
+    "unresolved_problem": {
+        "description": "the problem or fault was not fixed or resolved",
+        "keywords": ["not fixed", "still broken", "unresolved", "no follow up"],
+        "touchpoint": "support",
+    },
+    "repeat_contact": {
+        "description": "had to contact again and repeat the same story",
+        "keywords": ["call again", "repeat myself", "start over", "same issue again"],
+        "touchpoint": "support",
+    },
+    "waiting_time": {
+        "description": "long waiting time on hold before anyone answers",
+        "keywords": ["on hold", "queue", "waiting time", "nobody answered"],
+        "touchpoint": "support",
+    },
+    "billing_error": {
+        "description": "wrong bill, overcharged or unexpected charges",
+        "keywords": ["wrong bill", "overcharged", "invoice", "refund"],
+        "touchpoint": "billing",
+    },
+    "app_login": {
+        "description": "cannot log in or sign in to the app or website",
+        "keywords": ["login", "password", "sign in", "app update"],
+        "touchpoint": "app",
+    },
+    "friendly_staff": {
+        "description": "staff were friendly, polite and helpful",
+        "keywords": ["friendly", "helpful", "polite", "kind"],
+        "touchpoint": "support",
+    },
+    "quick_installation": {
+        "description": "installation was fast, punctual and smooth",
+        "keywords": ["on time", "quick installation", "punctual", "professional"],
+        "touchpoint": "installation",
+    },
+    "price_value": {
+        "description": "good value for money, a fair price or contract",
+        "keywords": ["price", "value for money", "fair deal", "package"],
+        "touchpoint": "sales",
+    },
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,6 +105,15 @@ class AnalysisSettings(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
 
 
+class Theme(_Strict):
+    """A feedback theme texts are assigned to: what it is about, in words, and the touchpoint it belongs to."""
+
+    description: str = Field(min_length=3)
+    keywords: list[str] = Field(default_factory=list)
+    touchpoint: str | None = None
+    examples: list[str] = Field(default_factory=list, description="texts you labelled with this theme")
+
+
 class Settings(_Strict):
     """The whole of `cxgap.toml`."""
 
@@ -67,6 +125,9 @@ class Settings(_Strict):
     items: dict[str, str] = Field(
         default_factory=lambda: dict(DEMO_ITEMS), description="item code -> dimension"
     )
+    themes: dict[str, Theme] = Field(
+        default_factory=lambda: {name: Theme(**spec) for name, spec in DEMO_THEMES.items()}
+    )
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:
@@ -74,6 +135,11 @@ class Settings(_Strict):
             if dimension not in self.dimensions:
                 raise ValueError(
                     f"items.{item} = '{dimension}' is not one of the dimensions {self.dimensions}"
+                )
+        for name, theme in self.themes.items():
+            if theme.touchpoint is not None and theme.touchpoint not in self.touchpoints:
+                raise ValueError(
+                    f"themes.{name}.touchpoint = '{theme.touchpoint}' is not one of the touchpoints {self.touchpoints}"
                 )
         return self
 

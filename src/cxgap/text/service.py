@@ -1,0 +1,164 @@
+"""The text analysis of a store: every feedback text and survey comment, its sentiment and themes; per theme
+the volume, sentiment, the NPS of authors who raise it against those who do not, the trend and alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cxgap.config import Settings
+from cxgap.engine import Engine
+from cxgap.impact.linkage import nps_groups
+from cxgap.stats import Difference, nps_difference
+from cxgap.text.embedding import embed
+from cxgap.text.sentiment import Sentiment, labels_from_stars, sentiment
+from cxgap.text.topics import Assignment, Discovered, assign, discover
+from cxgap.text.trends import Alert, emerging, trend, weekly_counts, weeks
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    """One theme: how often, how negative, what it costs in NPS, where, and examples."""
+
+    theme: str
+    touchpoint: str | None
+    texts: int
+    share: float
+    negative: float
+    mean_score: float
+    nps_impact: Difference | None
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextReport:
+    """The whole text analysis."""
+
+    texts: int
+    embedded_new: int
+    sentiment: Sentiment
+    assignment: Assignment
+    themes: tuple[ThemeSummary, ...]
+    alerts: tuple[Alert, ...]
+    discovered: Discovered | None
+    weekly: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per theme, most mentioned first."""
+        rows = []
+        for t in self.themes:
+            row = {k: v for k, v in asdict(t).items() if k not in ("nps_impact", "examples")}
+            impact = t.nps_impact
+            row |= {
+                "nps_impact": impact.value if impact else np.nan,
+                "nps_low": impact.low if impact else np.nan,
+                "nps_high": impact.high if impact else np.nan,
+                "nps_p": impact.p_value if impact else np.nan,
+            }
+            rows.append(row)
+        return (
+            pd.DataFrame(rows).sort_values("texts", ascending=False, ignore_index=True)
+            if rows
+            else pd.DataFrame()
+        )
+
+
+def load_texts(engine: Engine) -> pd.DataFrame:
+    """Feedback texts and survey comments: text, when, customer, star rating (feedback) and NPS (comments)."""
+    f = engine.table("feedback")
+    feedback = f.select(
+        text=f.text.cast("string"),
+        at=f.received_at.cast("timestamp"),
+        customer_id=f.customer_id,
+        stars=f.rating.cast("float64"),
+        nps=ibis.null("float64"),
+    )
+    r = engine.table("responses")
+    r = r.filter(r.comment.notnull())
+    comments = r.select(
+        text=r.comment.cast("string"),
+        at=r.responded_at.cast("timestamp"),
+        customer_id=r.customer_id,
+        stars=r.csat.cast("float64"),
+        nps=r.nps.cast("float64"),
+    )
+    frame = pd.DataFrame(feedback.union(comments).execute())
+    frame = frame[frame["text"].notna() & (frame["text"].str.strip() != "")]
+    return frame.reset_index(drop=True)
+
+
+def _weak_labels(frame: pd.DataFrame) -> np.ndarray:
+    """Stars (or CSAT) where present, else the comment's own NPS group: the user's own labels."""
+    from cxgap.text.sentiment import labels_from_nps
+
+    stars = labels_from_stars(frame["stars"].to_numpy(dtype=float))
+    nps = labels_from_nps(frame["nps"].to_numpy(dtype=float))
+    return np.where(stars >= 0, stars, nps)
+
+
+def _impact(
+    frame: pd.DataFrame, groups: pd.DataFrame, mentioned: np.ndarray, confidence: float
+) -> Difference | None:
+    authors = frame.loc[mentioned, "customer_id"].dropna().unique()
+    known = groups.set_index("customer_id")["group"]
+    all_authors = pd.Index(frame["customer_id"].dropna().unique()).intersection(known.index)
+    inside = known.reindex(pd.Index(authors).intersection(known.index))
+    outside = known.reindex(all_authors.difference(inside.index))
+
+    def counts(g: pd.Series) -> tuple[int, int, int]:
+        return (int((g == "promoter").sum()), int((g == "passive").sum()), int((g == "detractor").sum()))
+
+    a, b = counts(outside), counts(inside)
+    if min(sum(a), sum(b)) < 10:
+        return None
+    return nps_difference(a, b, confidence)
+
+
+def analyze_text(
+    engine: Engine,
+    settings: Settings,
+    discover_topics: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> TextReport:
+    """Sentiment, themes, theme impact on NPS, trends and emerging-issue alerts for every text in the store."""
+    frame = load_texts(engine)
+    texts = frame["text"].astype(str).tolist()
+    embedded = embed(texts, engine.store, progress)
+    mood = sentiment(texts, embedded.vectors, _weak_labels(frame))
+    assignment = assign(embedded.vectors, settings.themes)
+    groups = nps_groups(engine).execute()
+    confidence = settings.analysis.confidence
+    summaries = []
+    for name, theme in settings.themes.items():
+        mentioned = np.array([name in carried for carried in assignment.themes], dtype=bool)
+        count = int(mentioned.sum())
+        examples = tuple(frame.loc[mentioned, "text"].head(3))
+        summaries.append(
+            ThemeSummary(
+                name,
+                theme.touchpoint,
+                count,
+                count / max(len(texts), 1),
+                float((mood.labels[mentioned] == 0).mean()) if count else np.nan,
+                float(mood.scores[mentioned].mean()) if count else np.nan,
+                _impact(frame, groups, mentioned, confidence) if count else None,
+                examples,
+            )
+        )
+    counts = weekly_counts(list(assignment.best), frame["at"])
+    totals = weeks(frame["at"]).value_counts()
+    found = discover(texts, embedded.vectors) if discover_topics and len(texts) >= 50 else None
+    return TextReport(
+        len(texts),
+        embedded.new,
+        mood,
+        assignment,
+        tuple(summaries),
+        tuple(emerging(counts, totals)),
+        found,
+        trend(counts),
+    )

@@ -1,0 +1,100 @@
+"""Themes on the demo company: planted topics are assigned to the right themes and touchpoints, discovered
+without configuration, raise NPS questions, and the planted emerging issue alarms in the right week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxgap.config import Settings
+from cxgap.demo import TRUTH, simulate
+from cxgap.demo.text import TOPICS
+from cxgap.engine import Engine
+from cxgap.text.embedding import embed
+from cxgap.text.service import analyze_text
+from cxgap.text.topics import assign, discover
+from cxgap.text.trends import emerging, weekly_counts
+
+PLANTED_TO_THEME = {
+    "installation_late": "late_engineer",
+    "support_unresolved": "unresolved_problem",
+    "repeat_contact": "repeat_contact",
+    "wait_time": "waiting_time",
+    "billing_error": "billing_error",
+    "app_login": "app_login",
+    "friendly_staff": "friendly_staff",
+    "fast_installation": "quick_installation",
+    "good_value": "price_value",
+}
+
+
+def _planted(text: str) -> str:
+    return next(t.name for t in TOPICS if any(p in text for p in t.phrases))
+
+
+@pytest.fixture(scope="module")
+def demo_texts() -> tuple[list[str], np.ndarray, pd.Series]:
+    feedback = simulate(10_000, seed=42).tables["feedback"].to_pandas()
+    texts = feedback["text"].tolist()
+    return texts, embed(texts).vectors, feedback["received_at"]
+
+
+def test_planted_topics_get_the_right_theme_and_touchpoint(demo_texts) -> None:
+    texts, vectors, _ = demo_texts
+    assignment = assign(vectors, Settings().themes)
+    truth = [PLANTED_TO_THEME[_planted(t)] for t in texts]
+    accuracy = np.mean([a == b for a, b in zip(assignment.best, truth, strict=True)])
+    assert accuracy >= 0.9, accuracy
+    themes = Settings().themes
+    by_touchpoint = {t.name: t.touchpoint for t in TOPICS}
+    hits = [
+        themes[b].touchpoint == by_touchpoint[_planted(t)]
+        for t, b in zip(texts, assignment.best, strict=True)
+        if b
+    ]
+    assert np.mean(hits) >= 0.95
+
+
+def test_discovery_finds_each_planted_topic_without_configuration(demo_texts) -> None:
+    texts, vectors, _ = demo_texts
+    found = discover(texts, vectors)
+    planted = np.array([_planted(t) for t in texts])
+    majority = set()
+    for c in range(len(found.names)):
+        members = planted[found.labels == c]
+        top, count = pd.Series(members).value_counts().index[0], pd.Series(members).value_counts().iloc[0]
+        if count / len(members) >= 0.6:
+            majority.add(top)
+    common = {name for name, n in pd.Series(planted).value_counts().items() if n >= 20}
+    assert common <= majority, common - majority
+
+
+def test_the_emerging_issue_alarms_in_its_first_week_and_not_without_it(demo_texts) -> None:
+    texts, vectors, when = demo_texts
+    alerts = emerging(weekly_counts(list(assign(vectors, Settings().themes).best), when))
+    assert alerts and alerts[0].theme == "app_login"
+    assert alerts[0].week.date() == TRUTH.emerging_start - dt.timedelta(days=TRUTH.emerging_start.weekday())
+    assert {a.theme for a in alerts} == {"app_login"}
+    calm = (
+        simulate(10_000, seed=42, truth=replace(TRUTH, emerging_multiplier=1.0))
+        .tables["feedback"]
+        .to_pandas()
+    )
+    quiet = assign(embed(calm["text"].tolist()).vectors, Settings().themes)
+    assert emerging(weekly_counts(list(quiet.best), calm["received_at"])) == []
+
+
+def test_store_text_analysis_reports_themes_with_nps_impact(demo_engine: Engine) -> None:
+    report = analyze_text(demo_engine, Settings(), discover_topics=False)
+    assert report.texts > 500 and report.sentiment.mode == "trained on your labels"
+    frame = report.to_frame()
+    unresolved = frame.set_index("theme").loc["unresolved_problem"]
+    assert unresolved["touchpoint"] == "support" and unresolved["negative"] > 0.5
+    assert unresolved["nps_high"] < 0  # authors who raise it are less likely to recommend
+    assert report.alerts and report.alerts[0].theme == "app_login"
+    again = analyze_text(demo_engine, Settings(), discover_topics=False)
+    assert again.embedded_new == 0  # every text came from the cache
