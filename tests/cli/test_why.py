@@ -47,3 +47,11 @@ def test_experiment_compare_and_size(cli, demo_dir: Path) -> None:
     size = cli("experiment", "size", "--nps-change", "5")
     assert size.exit_code == 0 and "per arm" in size.stdout
     assert cli("experiment", "size").exit_code == 2
+
+
+def test_text_prints_themes_alerts_and_discovered_topics(cli, demo_dir: Path) -> None:
+    result = cli("text")
+    assert result.exit_code == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    for words in ("Themes", "unresolved_", "Emerging issues", "Topics found without"):
+        assert words in flat

@@ -211,6 +211,7 @@ def _print_analysis(settings: Settings, top: int) -> None:
     out.print(six_gaps_table(result))
 
 
+from . import listen as _listen  # noqa: E402,F401  (registers text)
 from . import why as _why  # noqa: E402,F401  (registers drivers, impact and experiment)
 
 

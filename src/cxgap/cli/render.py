@@ -13,6 +13,7 @@ from cxgap.impact.exposure import Exposure
 from cxgap.io import ImportSummary
 from cxgap.store import Store
 from cxgap.store.models import table_of
+from cxgap.text.service import TextReport
 
 
 def import_table(summary: ImportSummary) -> Table:
@@ -197,3 +198,53 @@ def exposure_table(exposures: list[Exposure], outcome: str) -> Table:
             _interval(e.revenue_at_stake, e.revenue_low, e.revenue_high, ",.0f"),
         )
     return table
+
+
+def text_tables(report: TextReport) -> list[Table]:
+    """Themes with their NPS impact, emerging-issue alerts and discovered topics."""
+    mood = report.sentiment
+    caption = f"{report.texts:,} texts; sentiment: {mood.mode}"
+    if mood.evaluation:
+        e = mood.evaluation
+        caption += (
+            f" (held out: macro-F1 {e.macro_f1:.2f}, accuracy {e.accuracy:.2f}; lexicon alone "
+            f"{e.lexicon_macro_f1:.2f} / {e.lexicon_accuracy:.2f}, n={e.test:,})"
+        )
+    themes = Table(
+        "theme",
+        "touchpoint",
+        "texts",
+        "negative",
+        "NPS of those who raise it vs others",
+        "example",
+        title="Themes",
+        caption=caption,
+    )
+    themes.columns[0].overflow = "fold"  # theme names must stay readable in a narrow terminal
+    for t in sorted(report.themes, key=lambda t: -t.texts):
+        impact = t.nps_impact
+        themes.add_row(
+            t.theme,
+            t.touchpoint or "",
+            f"{t.texts:,} ({t.share:.0%})",
+            f"{t.negative:.0%}" if t.texts else "",
+            f"{impact.value:+.0f} [{impact.low:+.0f}, {impact.high:+.0f}]" if impact else "too few authors",
+            t.examples[0][:80] if t.examples else "",
+        )
+    alerts = Table("emerging issue", title="Emerging issues")
+    for a in report.alerts:
+        alerts.add_row(a.sentence())
+    if not report.alerts:
+        alerts.add_row("None: no theme rose beyond its usual variation.")
+    tables = [themes, alerts]
+    if report.discovered is not None:
+        found = Table(
+            "discovered topic (distinctive words)",
+            "texts",
+            "example",
+            title="Topics found without configuration",
+        )
+        for row in report.discovered.to_frame().head(12).itertuples():
+            found.add_row(str(row.topic), f"{row.texts:,}", str(row.examples).split(" | ")[0][:80])
+        tables.append(found)
+    return tables

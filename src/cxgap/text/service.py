@@ -136,7 +136,8 @@ def analyze_text(
     for name, theme in settings.themes.items():
         mentioned = np.array([name in carried for carried in assignment.themes], dtype=bool)
         count = int(mentioned.sum())
-        examples = tuple(frame.loc[mentioned, "text"].head(3))
+        typical = np.array([best == name for best in assignment.best], dtype=bool)
+        examples = tuple(frame.loc[typical, "text"].head(3))  # texts whose best theme this is
         summaries.append(
             ThemeSummary(
                 name,
