@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxgap.config import Settings
+from cxgap.demo import simulate
+from cxgap.demo.text import THEME_OF, planted_topic
 from cxgap.text import labels_from_stars
 from cxgap.text.embedding import embed
-from cxgap.text.quality import quality_table, sentiment_quality
+from cxgap.text.quality import quality_table, sentiment_quality, topic_lines, topic_quality
 
 from report import emit, machine
 
@@ -46,6 +49,16 @@ def main() -> None:
     lines += [
         "",
         f"Embedding the {len(texts):,} reviews took {encode_s:.0f} s ({len(texts) / encode_s:.0f} texts/s) on this machine.",
+        "",
+    ]
+    feedback = simulate(10_000, seed=42).tables["feedback"].to_pandas()
+    demo_texts = feedback["text"].tolist()
+    truth = [THEME_OF[planted_topic(t) or ""] for t in demo_texts]
+    topics = topic_quality(embed(demo_texts).vectors, demo_texts, truth, Settings().themes)
+    lines += [
+        f"### Topic assignment on the demo company's feedback ({machine()})",
+        "",
+        *topic_lines(topics, len(demo_texts)),
         "",
     ]
     emit("\n".join(lines), args.out)

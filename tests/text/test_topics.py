@@ -12,28 +12,20 @@ import pytest
 
 from cxgap.config import Settings
 from cxgap.demo import TRUTH, simulate
-from cxgap.demo.text import TOPICS
+from cxgap.demo.text import THEME_OF, TOPICS, planted_topic
 from cxgap.engine import Engine
 from cxgap.text.embedding import embed
 from cxgap.text.service import analyze_text
 from cxgap.text.topics import assign, discover
 from cxgap.text.trends import emerging, weekly_counts
 
-PLANTED_TO_THEME = {
-    "installation_late": "late_engineer",
-    "support_unresolved": "unresolved_problem",
-    "repeat_contact": "repeat_contact",
-    "wait_time": "waiting_time",
-    "billing_error": "billing_error",
-    "app_login": "app_login",
-    "friendly_staff": "friendly_staff",
-    "fast_installation": "quick_installation",
-    "good_value": "price_value",
-}
+PLANTED_TO_THEME = THEME_OF
 
 
 def _planted(text: str) -> str:
-    return next(t.name for t in TOPICS if any(p in text for p in t.phrases))
+    found = planted_topic(text)
+    assert found is not None, text
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +90,16 @@ def test_store_text_analysis_reports_themes_with_nps_impact(demo_engine: Engine)
     assert report.alerts and report.alerts[0].theme == "app_login"
     again = analyze_text(demo_engine, Settings(), discover_topics=False)
     assert again.embedded_new == 0  # every text came from the cache
+
+
+def test_topic_accuracy_is_as_documented(demo_texts) -> None:
+    from pathlib import Path
+
+    from cxgap.text.quality import topic_lines, topic_quality
+
+    texts, vectors, _ = demo_texts
+    quality = topic_quality(vectors, texts, [THEME_OF[_planted(t)] for t in texts], Settings().themes)
+    assert quality.zero_shot >= 0.9 and quality.with_examples >= quality.zero_shot
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "text-quality.md").read_text(encoding="utf-8")
+    for line in topic_lines(quality, len(texts)):
+        assert line in doc, line

@@ -120,3 +120,20 @@ TOPICS: tuple[Topic, ...] = (
 OPENERS = ("", "Honestly, ", "Overall: ", "To be fair, ", "Well, ", "")
 CLOSERS = ("", ".", "!", ". Please do better.", ". Thanks.", "...")
 TOPIC_INDEX = {topic.name: i for i, topic in enumerate(TOPICS)}
+# The default [themes] entry (cxgap.config.DEMO_THEMES) each planted topic should be assigned to.
+THEME_OF = {
+    "installation_late": "late_engineer",
+    "support_unresolved": "unresolved_problem",
+    "repeat_contact": "repeat_contact",
+    "wait_time": "waiting_time",
+    "billing_error": "billing_error",
+    "app_login": "app_login",
+    "friendly_staff": "friendly_staff",
+    "fast_installation": "quick_installation",
+    "good_value": "price_value",
+}
+
+
+def planted_topic(text: str) -> str | None:
+    """The planted topic whose phrasing a demo text uses (None for any other text)."""
+    return next((t.name for t in TOPICS if any(p in text for p in t.phrases)), None)

@@ -9,7 +9,9 @@ from numpy.typing import NDArray
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from cxgap.config import Theme
 from cxgap.text.sentiment import lexicon_labels, lexicon_scores, sentiment
+from cxgap.text.topics import assign
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,47 @@ def quality_table(quality: list[ModeQuality]) -> list[str]:
     lines = ["| mode | macro-F1 | accuracy | vs VADER (macro-F1) |", "|---|---|---|---|"]
     lines += [f"| {q.mode} | {q.macro_f1:.3f} | {q.accuracy:.3f} | {q.over_lexicon:+.3f} |" for q in quality]
     return lines
+
+
+@dataclass(frozen=True)
+class TopicQuality:
+    """Held-out accuracy of the best theme, zero-shot and sharpened by a few labelled examples per theme."""
+
+    test: int
+    zero_shot: float
+    with_examples: float
+    examples_per_theme: int
+
+
+def topic_quality(
+    vectors: NDArray[np.float32],
+    texts: list[str],
+    truth: list[str],
+    themes: dict[str, Theme],
+    examples: int = 5,
+    seed: int = 0,
+    test_share: float = 0.3,
+) -> TopicQuality:
+    """Accuracy of `assign` on a held-out split; the sharpened themes take `examples` texts each from the
+    training split only."""
+    rows = np.arange(len(texts))
+    train, test = train_test_split(rows, test_size=test_share, random_state=seed, stratify=truth)
+    expected = np.array(truth)[test]
+    plain = np.array(assign(vectors[test], themes).best, dtype=object)
+    labelled = {
+        name: theme.model_copy(update={"examples": [texts[i] for i in train if truth[i] == name][:examples]})
+        for name, theme in themes.items()
+    }
+    sharp = np.array(assign(vectors[test], labelled).best, dtype=object)
+    return TopicQuality(
+        len(test), float((plain == expected).mean()), float((sharp == expected).mean()), examples
+    )
+
+
+def topic_lines(q: TopicQuality, texts: int) -> list[str]:
+    """The topic-accuracy lines docs/text-quality.md shows."""
+    return [
+        f"- demo feedback texts: {texts:,}, of which {q.test:,} held out",
+        f"- zero-shot (description and keywords only): **{q.zero_shot:.1%}** of held-out texts get their planted theme",
+        f"- with {q.examples_per_theme} labelled examples per theme from the training part: **{q.with_examples:.1%}**",
+    ]
