@@ -44,6 +44,7 @@ def test_report_is_one_self_contained_file(written: tuple[Report, Path, Path]) -
         "Service standards and promises",
         "What drives loyalty",
         "What closing the gap is worth",
+        "What customers say",
     ):
         assert heading in text
 

@@ -228,7 +228,9 @@ def text_tables(report: TextReport) -> list[Table]:
             t.touchpoint or "",
             f"{t.texts:,} ({t.share:.0%})",
             f"{t.negative:.0%}" if t.texts else "",
-            f"{impact.value:+.0f} [{impact.low:+.0f}, {impact.high:+.0f}]" if impact else "too few authors",
+            f"{impact.value:+.0f} [{impact.low:+.0f}, {impact.high:+.0f}] q={t.q_value:.2g}"
+            if impact
+            else "too few authors",
             t.examples[0][:80] if t.examples else "",
         )
     alerts = Table("emerging issue", title="Emerging issues")

@@ -11,6 +11,7 @@ from cxgap.drivers import DriverReport
 from cxgap.gaps import GAP_KINDS, GapReport
 from cxgap.impact import ValueReport
 from cxgap.metrics import ScoreTable
+from cxgap.text.service import TextReport
 
 WORSE, BETTER, NEUTRAL = "#c0392b", "#2e86c1", "#999999"
 
@@ -217,4 +218,43 @@ def value_chart(values: ValueReport) -> dict[str, Any] | None:
     rules = alt.Chart(frame).mark_rule(color="black").encode(y=y, x="low:Q", x2="high:Q")
     return _spec(
         (bars + rules).properties(width=480, height=26 * len(frame), title="What it is worth per year")
+    )
+
+
+def theme_chart(report: TextReport) -> dict[str, Any] | None:
+    """Each theme's NPS impact (authors who raise it minus the other authors) with its interval."""
+    rows = [
+        {
+            "theme": f"{t.theme} ({t.texts:,})",
+            "impact": t.nps_impact.value,
+            "low": t.nps_impact.low,
+            "high": t.nps_impact.high,
+            "negative": t.negative,
+        }
+        for t in report.themes
+        if t.nps_impact is not None
+    ]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows).sort_values("impact")
+    y = alt.Y("theme:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=y,
+            x=alt.X("impact:Q", title="NPS of authors who raise it minus other authors (points)"),
+            color=alt.Color(
+                "negative:Q",
+                scale=alt.Scale(scheme="redblue", reverse=True, domain=[0, 1]),
+                title="share negative",
+                legend=alt.Legend(format="%"),
+            ),
+        )
+    )
+    rules = alt.Chart(frame).mark_rule(color="black").encode(y=y, x="low:Q", x2="high:Q")
+    return _spec(
+        (bars + rules).properties(
+            width=480, height=24 * len(frame), title="What customers say, and what it costs"
+        )
     )

@@ -16,6 +16,7 @@ from cxgap.impact import ImpactReport, impact
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.report import charts
 from cxgap.store import describe_url
+from cxgap.text.service import TextReport, analyze_text
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,27 @@ def _impact_finding(report: ImpactReport) -> str:
     )
 
 
+def _text_finding(report: TextReport) -> str:
+    if not report.texts:
+        return "Not measured: needs feedback texts or survey comments (import them with a mapping)."
+    scored = [t for t in report.themes if t.nps_impact is not None]
+    if not scored:
+        return f"{report.texts:,} texts, but too few of their authors answered NPS to weigh any theme."
+    worst = min(scored, key=lambda t: t.nps_impact.value if t.nps_impact else 0.0)
+    assert worst.nps_impact is not None
+    text = (
+        f"Of {report.texts:,} texts (sentiment: {report.sentiment.mode}), customers who raise {worst.theme} "
+        f"({worst.texts:,} texts, {worst.negative:.0%} negative) give an NPS {worst.nps_impact.value:+.0f} "
+        f"[{worst.nps_impact.low:+.0f}, {worst.nps_impact.high:+.0f}] points against the others"
+    )
+    if worst.examples:
+        text += f', e.g. "{worst.examples[0]}"'
+    text += "."
+    if report.alerts:
+        text += " Emerging: " + " ".join(a.sentence() for a in report.alerts[:3])
+    return text
+
+
 def _trend_finding(tables: tuple[ScoreTable, ...]) -> str:
     nps = next((t for t in tables if t.metric == "nps"), None)
     cells = [s for s in nps.scores if s.estimate is not None] if nps else []
@@ -105,6 +127,7 @@ def build_report(engine: Engine, settings: Settings) -> Report:
     extra = importance_knowledge_gaps(engine, settings)
     gaps = analyze(engine, settings, extra=extra)
     money = impact(engine, settings, gaps)
+    voice = analyze_text(engine, settings, discover_topics=False)
     trends = tuple(
         score(
             engine,
@@ -172,6 +195,7 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             charts.value_chart(money.values),
             _impact_finding(money),
         ),
+        Section("text", "What customers say", charts.theme_chart(voice), _text_finding(voice)),
         Section(
             "trends",
             "NPS, CSAT and CES over time",

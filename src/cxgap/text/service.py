@@ -4,7 +4,7 @@ the volume, sentiment, the NPS of authors who raise it against those who do not,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import ibis
 import numpy as np
@@ -13,7 +13,7 @@ import pandas as pd
 from cxgap.config import Settings
 from cxgap.engine import Engine
 from cxgap.impact.linkage import nps_groups
-from cxgap.stats import Difference, nps_difference
+from cxgap.stats import Difference, benjamini_hochberg, nps_difference
 from cxgap.text.embedding import embed
 from cxgap.text.sentiment import Sentiment, labels_from_stars, sentiment
 from cxgap.text.topics import Assignment, Discovered, assign, discover
@@ -32,6 +32,7 @@ class ThemeSummary:
     mean_score: float
     nps_impact: Difference | None
     examples: tuple[str, ...]
+    q_value: float = float("nan")  # Benjamini-Hochberg across the run's themes
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ def _impact(
     return nps_difference(a, b, confidence)
 
 
+def _corrected(summaries: list[ThemeSummary]) -> list[ThemeSummary]:
+    """q-values for the themes' NPS-impact tests, corrected together."""
+    tested = [i for i, t in enumerate(summaries) if t.nps_impact is not None]
+    q_values = benjamini_hochberg([summaries[i].nps_impact.p_value for i in tested])  # type: ignore[union-attr]
+    out = list(summaries)
+    for i, q in zip(tested, q_values, strict=True):
+        out[i] = replace(out[i], q_value=float(q))
+    return out
+
+
 def analyze_text(
     engine: Engine,
     settings: Settings,
@@ -150,6 +161,7 @@ def analyze_text(
                 examples,
             )
         )
+    summaries = _corrected(summaries)
     counts = weekly_counts(list(assignment.best), frame["at"])
     totals = weeks(frame["at"]).value_counts()
     found = discover(texts, embedded.vectors) if discover_topics and len(texts) >= 50 else None
