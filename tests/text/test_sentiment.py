@@ -58,3 +58,22 @@ def test_the_model_loads_with_the_network_unavailable(monkeypatch: pytest.Monkey
     model._model.cache_clear()
     vectors = model.encode(["offline works"])
     assert vectors.shape == (1, 384)
+
+
+def test_the_whole_pipeline_runs_with_the_network_unavailable(
+    monkeypatch: pytest.MonkeyPatch, demo_engine
+) -> None:
+    import socket
+
+    from cxgap.config import Settings
+    from cxgap.text import model
+    from cxgap.text.service import analyze_text
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network disabled by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    model._model.cache_clear()  # the model is loaded again, from disk only
+    report = analyze_text(demo_engine, Settings())
+    assert report.texts > 0 and report.discovered is not None and report.themes

@@ -103,3 +103,14 @@ def test_topic_accuracy_is_as_documented(demo_texts) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "text-quality.md").read_text(encoding="utf-8")
     for line in topic_lines(quality, len(texts)):
         assert line in doc, line
+
+
+def test_a_theme_turning_negative_alarms_in_that_week() -> None:
+    from cxgap.text.trends import more_negative
+
+    index = pd.date_range("2025-01-06", periods=12, freq="7D")
+    counts = pd.DataFrame({"billing_error": [20] * 12, "price_value": [15] * 12}, index=index)
+    negative = pd.DataFrame({"billing_error": [4] * 10 + [16, 5], "price_value": [1] * 12}, index=index)
+    alerts = more_negative(counts, negative)
+    assert [(a.theme, a.week, a.kind) for a in alerts] == [("billing_error", index[10], "negativity")]
+    assert "16 negative texts in the week of 2025-03-17" in alerts[0].sentence()

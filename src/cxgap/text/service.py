@@ -17,7 +17,7 @@ from cxgap.stats import Difference, benjamini_hochberg, nps_difference
 from cxgap.text.embedding import embed
 from cxgap.text.sentiment import Sentiment, labels_from_stars, sentiment
 from cxgap.text.topics import Assignment, Discovered, assign, discover
-from cxgap.text.trends import Alert, emerging, trend, weekly_counts, weeks
+from cxgap.text.trends import Alert, emerging, more_negative, trend, weekly_counts, weeks
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,9 @@ def analyze_text(
     summaries = _corrected(summaries)
     counts = weekly_counts(list(assignment.best), frame["at"])
     totals = weeks(frame["at"]).value_counts()
+    negative_best = [b if label == 0 else None for b, label in zip(assignment.best, mood.labels, strict=True)]
+    negative = weekly_counts(negative_best, frame["at"])
+    alerts = sorted(emerging(counts, totals) + more_negative(counts, negative), key=lambda a: a.week)
     found = discover(texts, embedded.vectors) if discover_topics and len(texts) >= 50 else None
     return TextReport(
         len(texts),
@@ -171,7 +174,7 @@ def analyze_text(
         mood,
         assignment,
         tuple(summaries),
-        tuple(emerging(counts, totals)),
+        tuple(alerts),
         found,
         trend(counts),
     )

@@ -23,9 +23,15 @@ class Alert:
     count: int
     usual: float
     z: float
+    kind: str = "volume"  # or "negativity": count is then the negative texts, usual the expected ones
 
     def sentence(self) -> str:
         """The alert in words."""
+        if self.kind == "negativity":
+            return (
+                f"{self.theme}: {self.count} negative texts in the week of {self.week:%Y-%m-%d}, where its usual "
+                f"negative share predicts {self.usual:.1f} (z = {self.z:.1f})."
+            )
         return (
             f"{self.theme}: {self.count} mentions in the week of {self.week:%Y-%m-%d}, where the week's other "
             f"texts predict {self.usual:.1f} (z = {self.z:.1f})."
@@ -82,6 +88,33 @@ def emerging(
             if hit and not alarmed:
                 alerts.append(Alert(str(theme), counts.index[i], int(series[i]), expected, float(z)))
             alarmed = hit
+    return sorted(alerts, key=lambda a: a.week)
+
+
+def more_negative(
+    counts: pd.DataFrame,
+    negative: pd.DataFrame,
+    history: int = HISTORY_WEEKS,
+    min_z: float = MIN_Z,
+    min_texts: int = 10,
+) -> list[Alert]:
+    """Weeks where a theme's share of negative texts rises beyond its previous `history` weeks' share
+    (binomial z of at least `min_z`, the share up by 20 points or more, at least `min_texts` texts that week)."""
+    negative = negative.reindex(index=counts.index, columns=counts.columns, fill_value=0)
+    alerts = []
+    for theme in counts.columns:
+        n, bad = counts[theme].to_numpy(dtype=float), negative[theme].to_numpy(dtype=float)
+        for i in range(history, len(n)):
+            n_hist = n[i - history : i].sum()
+            if n_hist < 2 * min_texts or n[i] < min_texts:
+                continue
+            p = min(max(bad[i - history : i].sum() / n_hist, 0.01), 0.99)
+            expected = n[i] * p
+            z = (bad[i] - expected) / math.sqrt(n[i] * p * (1 - p))
+            if z >= min_z and bad[i] / n[i] >= p + 0.2:
+                alerts.append(
+                    Alert(str(theme), counts.index[i], int(bad[i]), expected, float(z), "negativity")
+                )
     return sorted(alerts, key=lambda a: a.week)
 
 
