@@ -186,6 +186,23 @@ def report(
     _write_report(load_settings(config), output, png_dir)
 
 
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    config: ConfigOption = None,
+) -> None:
+    """Start the dashboard and JSON API on the configured store (pages at /, API under /api/, docs at /docs)."""
+    import uvicorn
+
+    from cxgap.api import create_app
+
+    app_ = create_app(load_settings(config))
+    out.print(f"cxgap dashboard on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 def _write_report(settings: Settings, output: Path, png_dir: Path | None) -> None:
     from cxgap.engine import Engine
     from cxgap.report import build_report, write_html

@@ -1,0 +1,54 @@
+"""`cxgap serve` starts a real server on 127.0.0.1 that answers pages and API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cxgap.demo import simulate, write_demo
+from cxgap.store import Store
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_pages_and_api(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'serve.duckdb'}"
+    with Store(url) as store:
+        write_demo(store, simulate(1_000, seed=3))
+    port = _free_port()
+    env = os.environ | {"CXGAP_STORE_URL": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cxgap", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                status = httpx.get(f"{base}/api/status", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError(
+                server.stderr.read().decode() if server.poll() is not None else "server did not start"
+            )
+        assert status.json()["rows"]["customers"] == 1_000
+        page = httpx.get(f"{base}/", timeout=60)
+        assert page.status_code == 200 and "Where to act first" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
