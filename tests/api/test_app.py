@@ -71,3 +71,33 @@ def test_results_are_cached_until_an_import_changes_the_store(tmp_path: Path) ->
 
 def test_plain_turns_nan_into_null() -> None:
     assert plain({"a": float("nan"), "b": (1.0, float("inf"))}) == {"a": None, "b": [1.0, None]}
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "kind"),
+    [
+        ("/gaps", "Gap map", "customer"),
+        ("/perception", "Perception", "perception"),
+        ("/operations", "Operations", "implementation"),
+    ],
+)
+def test_each_page_draws_its_charts_and_links_its_evidence(
+    demo_client: TestClient, path: str, heading: str, kind: str
+) -> None:
+    page = demo_client.get(path)
+    assert page.status_code == 200 and heading in page.text
+    assert page.text.count("<svg") >= 1 and "<script" not in page.text
+    link = re.search(rf'href="(/api/gaps\?kind={kind}&amp;touchpoint=[^"]*)"', page.text)
+    assert link, f"no evidence link for {kind}"
+    evidence = demo_client.get(link.group(1).replace("&amp;", "&")).json()["gaps"]
+    assert evidence and all(g["kind"] == kind for g in evidence)
+
+
+def test_pages_on_an_empty_store_explain_instead_of_failing(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    app = create_app(Settings(store=StoreSettings(url=url)))
+    with TestClient(app) as client:
+        for path in ("/", "/gaps", "/perception", "/operations"):
+            page = client.get(path)
+            assert page.status_code == 200 and "cxgap import" in page.text, path
+    app.state.store.close()

@@ -41,7 +41,8 @@ class Report:
     sections: tuple[Section, ...]
 
 
-def _worst(report: GapReport, kinds: tuple[str, ...], role: str | None = None) -> str:
+def worst_finding(report: GapReport, kinds: tuple[str, ...], role: str | None = None) -> str:
+    """The worst significant shortfall among `kinds` in one sentence, or what data would measure them."""
     pool = [
         g
         for g in report.gaps
@@ -150,7 +151,7 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             "gap_map",
             "Gap map",
             charts.gap_map(gaps),
-            _worst(
+            worst_finding(
                 gaps,
                 tuple(
                     k
@@ -169,19 +170,19 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             "perception",
             "What leaders believe vs what customers rate",
             charts.gap_bars(gaps, ("perception",), "Customers' rating minus leaders' belief", role="leader"),
-            _worst(gaps, ("perception",), "leader"),
+            worst_finding(gaps, ("perception",), "leader"),
         ),
         Section(
             "customer",
             "Experience vs expectation (P - E)",
             charts.gap_bars(gaps, ("customer",), "Perception minus expectation"),
-            _worst(gaps, ("customer",)),
+            worst_finding(gaps, ("customer",)),
         ),
         Section(
             "operations",
             "Service standards and promises",
             charts.gap_bars(gaps, ("implementation", "communication"), "Actual vs target and promise"),
-            _worst(gaps, ("implementation", "communication")),
+            worst_finding(gaps, ("implementation", "communication")),
         ),
         Section(
             "drivers",
