@@ -72,7 +72,8 @@ __all__ = [
 def importance_knowledge_gaps(engine: Engine, settings: Settings, replicates: int = 200) -> list[Gap]:
     """Knowledge gaps in importance (stated vs derived per role and dimension), ready for `gaps.analyze`'s
     `extra`; none when there are no items or no stated importance."""
-    if not settings.items or not stated_shares(engine):
+    shares = stated_shares(engine) if settings.items else {}
+    if not shares:
         return []
     derived = drivers(engine, settings, outcome="nps", level="dimensions", replicates=replicates)
-    return importance_gaps(engine, derived, settings.analysis.confidence)
+    return importance_gaps(shares, derived, settings.analysis.confidence)

@@ -51,7 +51,7 @@ def _outcome(table: Any, outcome: str, engine: Engine) -> Any:
     return table.mutate(outcome_value=table[outcome].cast("float64")).filter(table[outcome].notnull())
 
 
-def _fetch(engine: Engine, table: Any, key: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
+def _fetch(table: Any, key: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
     available = int(table.count().execute())
     if available > max_rows:
         every = int(np.ceil(available / max_rows))
@@ -83,7 +83,7 @@ def item_drivers(
     )
     r = engine.table("responses").select("response_id", "customer_id", "nps", "csat", "ces")
     rows = _outcome(wide.join(r, "response_id"), outcome, engine)
-    frame, available = _fetch(engine, rows, "response_id", [*items, "outcome_value"], max_rows)
+    frame, available = _fetch(rows, "response_id", [*items, "outcome_value"], max_rows)
     return DriverData(tuple(items), frame.to_numpy(dtype=np.float64, na_value=np.nan), available)
 
 
@@ -122,5 +122,5 @@ def touchpoint_drivers(
         column = "nps" if outcome == "promoter" else outcome
         per_customer = rel.group_by("customer_id").aggregate(**{column: rel[column].cast("float64").mean()})
         rows = _outcome(scores.join(per_customer, "customer_id"), outcome, engine)
-    frame, available = _fetch(engine, rows, "customer_id", [*touchpoints, "outcome_value"], max_rows)
+    frame, available = _fetch(rows, "customer_id", [*touchpoints, "outcome_value"], max_rows)
     return DriverData(tuple(touchpoints), frame.to_numpy(dtype=np.float64, na_value=np.nan), available)

@@ -34,13 +34,16 @@ def stated_shares(engine: Engine) -> dict[str, dict[str, tuple[float, float, int
     return out
 
 
-def importance_gaps(engine: Engine, derived: DriverReport, confidence: float = 0.95) -> list[Gap]:
-    """Knowledge gaps in importance: stated share minus derived share, per role and dimension (z-test)."""
+def importance_gaps(
+    shares: dict[str, dict[str, tuple[float, float, int]]], derived: DriverReport, confidence: float = 0.95
+) -> list[Gap]:
+    """Knowledge gaps in importance: stated share (from `stated_shares`) minus derived share, per role and
+    dimension (z-test)."""
     if derived.level != "dimensions" or not derived.drivers:
         return []
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     gaps = []
-    for role, cells in sorted(stated_shares(engine).items()):
+    for role, cells in sorted(shares.items()):
         for d in derived.drivers:
             if d.name not in cells:
                 continue

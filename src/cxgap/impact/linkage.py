@@ -112,9 +112,7 @@ def linkage(engine: Engine, confidence: float = 0.95) -> Linkage:
         first = o.filter((o.period == periods[0]) & ~o.churned.fill_null(False))
         last = o.filter((o.period == periods[1]) & ~o.churned.fill_null(False))
         # customers present for the whole of both periods: started before the first, churned in neither
-        known = c.select("customer_id").join(
-            engine.table("customers").select("customer_id", "started_at"), "customer_id"
-        )
+        known = engine.table("customers").select("customer_id", "started_at")
         known = known.filter(known.started_at.isnull() | (known.started_at <= periods[0]))
         pair = groups.join(known.select("customer_id"), "customer_id")
         pair = pair.join(first.select("customer_id", x=first.revenue.cast("float64")), "customer_id")

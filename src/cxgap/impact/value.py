@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import stats
 
 from cxgap.engine import Engine
 from cxgap.gaps import GapReport
@@ -84,10 +85,6 @@ class Slope:
     value: float
     se: float
 
-    def estimate(self) -> Estimate:
-        """As an Estimate (interval not needed for simulation)."""
-        return Estimate(self.value, math.nan, math.nan, 0, self.se)
-
 
 def churn_per_nps_point(engine: Engine) -> Slope:
     """Linear-probability slope of churn on the latest relational NPS answer (0-10), from backend sums."""
@@ -146,6 +143,7 @@ def gap_values(
     Chain: gap (points) x NPS per point of the dimension x churn per NPS point x yearly revenue x customers.
     """
     rng = np.random.default_rng(seed)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))  # the gaps' intervals are at this confidence
     out = []
     for gap in report.of_kind("customer"):
         if gap.touchpoint is not None or gap.segment is not None or not gap.significant or gap.value >= 0:
@@ -153,8 +151,8 @@ def gap_values(
         slope = nps_slopes.get(gap.subject)
         if slope is None:
             continue
-        z = (gap.high - gap.low) / 2
-        gap_se = z / 1.959963984540054 if math.isfinite(z) else 0.0
+        half = (gap.high - gap.low) / 2
+        gap_se = half / z if math.isfinite(half) else 0.0
         closed = -rng.normal(gap.value, gap_se, DRAWS)
         draws = (
             closed

@@ -15,7 +15,7 @@ from cxgap.engine import Engine
 from cxgap.impact.linkage import nps_groups
 from cxgap.stats import Difference, benjamini_hochberg, nps_difference
 from cxgap.text.embedding import embed
-from cxgap.text.sentiment import Sentiment, labels_from_stars, sentiment
+from cxgap.text.sentiment import Sentiment, labels_from_nps, labels_from_stars, sentiment
 from cxgap.text.topics import Assignment, Discovered, assign, discover
 from cxgap.text.trends import Alert, emerging, more_negative, trend, weekly_counts, weeks
 
@@ -94,8 +94,6 @@ def load_texts(engine: Engine) -> pd.DataFrame:
 
 def _weak_labels(frame: pd.DataFrame) -> np.ndarray:
     """Stars (or CSAT) where present, else the comment's own NPS group: the user's own labels."""
-    from cxgap.text.sentiment import labels_from_nps
-
     stars = labels_from_stars(frame["stars"].to_numpy(dtype=float))
     nps = labels_from_nps(frame["nps"].to_numpy(dtype=float))
     return np.where(stars >= 0, stars, nps)
