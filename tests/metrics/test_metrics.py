@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cxgap.engine import Engine
+from cxgap.engine import Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.metrics import change, score
 from cxgap.stats import mean_interval, nps_difference, nps_interval, wilson_interval
@@ -95,6 +95,17 @@ def test_nps_by_month_and_by_segment(engine: Engine) -> None:
     assert months.tolist() == pytest.approx([25.0, 62.5])
     by_segment = score(engine, "nps", ("segment",), min_n=2).to_frame()
     assert by_segment[by_segment.survey_kind == "relational"].n.sum() == 80
+
+
+def test_filters_narrow_the_responses_by_month_segment_and_touchpoint(engine: Engine) -> None:
+    february = score(engine, "nps", filters=Filters(since="2024-02", until="2024-02")).to_frame()
+    assert february.n.tolist() == [40] and february.value.tolist() == pytest.approx([62.5])
+    consumers = score(engine, "nps", ("segment",), min_n=2).to_frame().set_index("segment")
+    only = score(engine, "nps", filters=Filters(segment="consumer"), min_n=2).to_frame()
+    assert only.n.tolist() == [consumers.loc["consumer", "n"]]
+    assert only.value.tolist() == pytest.approx([consumers.loc["consumer", "value"]])
+    support = score(engine, "csat", filters=Filters(touchpoint="support")).to_frame()
+    assert support.n.tolist() == [35]
 
 
 def test_change_between_periods(engine: Engine) -> None:

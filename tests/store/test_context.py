@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from cxgap.io import import_file, mapping_from_dict
@@ -110,7 +112,7 @@ def test_upgrading_a_store_from_the_first_schema_fills_the_copies(store_url: str
         ):
             conn.execute(sa.text(sql))
     old.upgrade()
-    assert old.revision() == "0003"
+    assert old.revision() == "0004"
     assert _context(old) == [("R1", "support", "transactional", "consumer")]
     assert _touches(old) == _recomputed(old)
     old.close()
@@ -136,6 +138,31 @@ def test_rollups_equal_a_recount_after_imports(store: Store, write) -> None:
         ("transactional", "support", None, "as_promised", 1, 3.0, 9.0),
         ("transactional", "support", "consumer", "as_promised", 1, 5.0, 25.0),
     ]
-    assert _rows(store, "SELECT touchpoint, kind, interactions, n_wait_seconds FROM rollup_interactions") == [
-        ("support", "call", 2, 0)
+    interactions = "SELECT touchpoint, kind, segment, month, interactions FROM rollup_interactions ORDER BY 3"
+    assert _rows(store, interactions) == [
+        ("support", "call", "consumer", dt.date(2024, 1, 1), 1),
+        ("support", "call", None, dt.date(2024, 1, 1), 1),
+    ]
+    moved = "id,segment\nC1,enterprise\nC2,consumer\n"
+    import_file(store, write("c2.csv", moved), mapping_from_dict({**CUSTOMERS, "on_existing": "replace"}))
+    assert [r[2:] for r in _rows(store, interactions)] == [
+        ("consumer", dt.date(2024, 1, 1), 1),
+        ("enterprise", dt.date(2024, 1, 1), 1),
+    ]
+
+
+def test_item_ratings_carry_channel_and_month(store: Store, write) -> None:
+    survey = (
+        "id,date,customer,kind,touchpoint,channel,q1\nR1,2024-01-31 23:59,C1,transactional,support,phone,5\n"
+        "R2,2024-02-01,C1,transactional,support,chat,3\n"
+    )
+    mapping = {**SURVEY, "columns": {**SURVEY["columns"], "channel": "channel"}}
+    import_file(store, write("s.csv", survey), mapping_from_dict(mapping))
+    assert _rows(store, "SELECT response_id, channel, month FROM response_items ORDER BY 1") == [
+        ("R1", "phone", dt.date(2024, 1, 1)),
+        ("R2", "chat", dt.date(2024, 2, 1)),
+    ]
+    assert _rows(store, "SELECT channel, month, n_perception FROM rollup_items ORDER BY 2") == [
+        ("phone", dt.date(2024, 1, 1), 1),
+        ("chat", dt.date(2024, 2, 1), 1),
     ]

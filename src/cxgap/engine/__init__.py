@@ -7,6 +7,7 @@ from typing import Any
 import ibis
 import sqlalchemy as sa
 
+from cxgap.engine.filters import ALL, Filters
 from cxgap.errors import StoreError
 from cxgap.store import Store, describe_url
 
@@ -45,4 +46,4 @@ class Engine:
         return self._tables[name]
 
 
-__all__ = ["Engine"]
+__all__ = ["ALL", "Engine", "Filters"]

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps.schemas import Gap, MissingGap
 from cxgap.stats import mean_test, sd_from_sums
 
@@ -54,18 +54,24 @@ def metric_of(name: str) -> OperationalMetric | None:
     return CATALOGUE.get(name.split("@", 1)[0])
 
 
-def _kind_sums(engine: Engine, touchpoints: set[str]) -> pd.DataFrame:
+def _kind_sums(engine: Engine, touchpoints: set[str], filters: Filters = ALL) -> pd.DataFrame:
     """Per (touchpoint, kind): counts, sums and sums of squares of every measured column.
 
-    Read from the store's rollup of interactions, which every import of interactions keeps in step.
+    Read from the store's rollup of interactions (kept in step by every import), narrowed by `filters`.
     """
-    t = engine.table("rollup_interactions")
-    return pd.DataFrame(t.filter(t.touchpoint.isin(sorted(touchpoints))).execute())
+    t = filters.on_rollup(engine.table("rollup_interactions"))
+    t = t.filter(t.touchpoint.isin(sorted(touchpoints)))
+    stats = [c for c in t.columns if c == "interactions" or c.split("_", 1)[0] in ("n", "sum", "sumsq")]
+    return pd.DataFrame(
+        t.group_by(["touchpoint", "kind"]).aggregate(**{c: t[c].sum() for c in stats}).execute()
+    )
 
 
-def actuals(engine: Engine, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, float]]:
+def actuals(
+    engine: Engine, wanted: list[tuple[str, str]], filters: Filters = ALL
+) -> dict[tuple[str, str], dict[str, float]]:
     """Mean (a share for yes/no metrics), n and sd of each (touchpoint, metric), from one scan."""
-    sums = _kind_sums(engine, {touchpoint for touchpoint, _ in wanted}).fillna(0)
+    sums = _kind_sums(engine, {touchpoint for touchpoint, _ in wanted}, filters).fillna(0)
     out: dict[tuple[str, str], dict[str, float]] = {}
     for touchpoint, name in wanted:
         metric = metric_of(name)
@@ -132,12 +138,13 @@ def operational_gaps(
     touchpoints: list[str],
     confidence: float = 0.95,
     min_n: int = 30,
+    filters: Filters = ALL,
 ) -> tuple[list[Gap], list[MissingGap]]:
     """Implementation, communication and design gaps, and what is missing to measure them."""
     wanted = [(r.touchpoint, r.metric) for r in _rows(standards)] + [
         (r.touchpoint, r.metric) for r in _rows(promises)
     ]
-    measured = actuals(engine, wanted)
+    measured = actuals(engine, wanted, filters)
     gaps: list[Gap] = []
     missing: list[MissingGap] = []
     for kind, frame, column in (

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pandas as pd
 
 from cxgap.config import Settings
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps.operations import operational_gaps
 from cxgap.gaps.schemas import Gap, GapReport
 from cxgap.gaps.voice import (
@@ -57,24 +57,35 @@ def correct(gaps: list[Gap], alpha: float = 0.05) -> list[Gap]:
     return out
 
 
-def analyze(engine: Engine, settings: Settings, alpha: float = 0.05, extra: Sequence[Gap] = ()) -> GapReport:
+def analyze(
+    engine: Engine,
+    settings: Settings,
+    alpha: float = 0.05,
+    extra: Sequence[Gap] = (),
+    filters: Filters = ALL,
+) -> GapReport:
     """Measure every gap the data allows and say which data would measure the rest.
 
     `extra` gaps measured by other analyses (stated vs derived importance from `cxgap.drivers`) join the
-    run, so one Benjamini-Hochberg correction covers every test.
+    run, so one Benjamini-Hochberg correction covers every test. `filters` narrow the customers' and the
+    operations' data to a period, segment and channel (leaders' beliefs and the standards stay whole); a
+    touchpoint filter keeps that touchpoint's gaps after the correction, so a gap's q-value does not
+    depend on which touchpoint is viewed.
     """
     confidence = settings.analysis.confidence
     standards = pd.DataFrame(engine.table("standards").execute())
     promises = pd.DataFrame(engine.table("promises").execute())
     min_n = settings.analysis.min_n
-    gaps, missing = operational_gaps(engine, standards, promises, settings.touchpoints, confidence, min_n)
-    sums = item_sums(engine, settings.items)
+    gaps, missing = operational_gaps(
+        engine, standards, promises, settings.touchpoints, confidence, min_n, filters
+    )
+    sums = item_sums(engine, settings.items, filters)
     beliefs = beliefs_sums(engine)
     gaps += customer_gaps(sums, confidence, min_n, missing)
     gaps += perception_gaps(sums, beliefs, confidence, min_n, missing)
     gaps += knowledge_gaps(sums, beliefs, confidence, min_n, missing)
     gaps += list(extra)
-    top = headline(engine, confidence)
+    top = headline(engine, confidence, filters)
     if top is not None:
         gaps.append(headline_gap(top))
     missing += missing_voice(engine, settings.items)
@@ -87,4 +98,7 @@ def analyze(engine: Engine, settings: Settings, alpha: float = 0.05, extra: Sequ
         )
         for g in gaps
     ]
-    return GapReport(tuple(correct(gaps, alpha)), tuple(missing), alpha, top)
+    corrected = correct(gaps, alpha)
+    if filters.touchpoint:
+        corrected = [g for g in corrected if g.touchpoint == filters.touchpoint]
+    return GapReport(tuple(corrected), tuple(missing), alpha, top)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps.schemas import Gap, MissingGap, PerceptionHeadline
 from cxgap.stats import mean_difference, mean_test, proportion_difference, sd_from_sums, wilson_interval
 
@@ -45,16 +45,22 @@ def _add(sums: dict[Any, tuple[int, float, float]], key: Any, cell: tuple[int, f
     sums[key] = (before[0] + cell[0], before[1] + cell[1], before[2] + cell[2])
 
 
-def item_sums(engine: Engine, items: dict[str, str]) -> ItemSums:
+def item_sums(engine: Engine, items: dict[str, str], filters: Filters = ALL) -> ItemSums:
     """Configured items' statistics added up per (touchpoint, dimension) and segment (nothing without items).
 
-    Reads the store's rollup of item ratings (per survey kind, touchpoint, segment and item), which every
-    import keeps in step; relational surveys count as touchpoint None.
+    Reads the store's rollup of item ratings (per survey kind, touchpoint, segment, channel, month and item),
+    which every import keeps in step, narrowed by `filters`; relational surveys count as touchpoint None.
     """
     if not items:
         return ItemSums({}, {}, {})
-    rollup = engine.table("rollup_items")
-    frame = rollup.filter(rollup.item.isin(list(items))).execute()
+    rollup = filters.on_rollup(engine.table("rollup_items"))
+    rollup = rollup.filter(rollup.item.isin(list(items)))
+    stats = [c for c in rollup.columns if c.split("_", 1)[0] in ("n", "sum", "sumsq")]
+    frame = (
+        rollup.group_by(["survey_kind", "touchpoint", "segment", "item"])
+        .aggregate(**{c: rollup[c].sum() for c in stats})
+        .execute()
+    )
     out: dict[str, Sums] = {"gap": {}, "perception": {}, "expectation": {}}
     by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = {}
     for row in frame.to_dict("records"):
@@ -217,10 +223,12 @@ def knowledge_gaps(
     )
 
 
-def headline(engine: Engine, confidence: float = 0.95) -> PerceptionHeadline | None:
-    """Leaders saying 'we are superior' vs customers agreeing (None without both kinds of answer)."""
+def headline(engine: Engine, confidence: float = 0.95, filters: Filters = ALL) -> PerceptionHeadline | None:
+    """Leaders saying 'we are superior' vs customers agreeing (None without both kinds of answer); the
+    customers' side is narrowed by `filters`, the leaders' belief is about the company as a whole."""
     b, r = engine.table("beliefs"), engine.table("responses")
     leaders = b.filter((b.role == "leader") & b.superior.notnull())
+    r = filters.on_events(r, "responded_at", engine.table("customers"))
     customers = r.filter(r.superior.notnull())
     lf = leaders.aggregate(n=leaders.count(), yes=leaders.superior.sum()).execute()
     cf = customers.aggregate(n=customers.count(), yes=customers.superior.sum()).execute()
@@ -273,7 +281,7 @@ def missing_voice(engine: Engine, items: dict[str, str]) -> list[MissingGap]:
                 "knowledge", "a beliefs table with leaders' believed expectations and stated importance"
             )
         )
-    rollup = engine.table("rollup_items")
+    rollup = engine.table("rollup_items")  # unfiltered: whether the survey asks, not whether a slice answered
     if rollup.n_expectation.sum().fill_null(0).execute() == 0:
         missing.append(
             MissingGap("customer", "survey items rated for expectation as well as perception (SERVQUAL)")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.metrics.compute import changes, scores
 from cxgap.metrics.schemas import METRICS, ChangeTable, ScoreTable
@@ -26,8 +26,12 @@ def _check(metric: str, by: tuple[str, ...], period: str) -> None:
         raise CxgapError(f"period = '{period}' is not one of {', '.join(PERIODS)}.")
 
 
-def _responses(engine: Engine, by: tuple[str, ...], period: str, since: str | None, until: str | None) -> Any:
-    r = engine.table("responses")
+def _responses(
+    engine: Engine, by: tuple[str, ...], period: str, since: str | None, until: str | None, filters: Filters
+) -> Any:
+    r = filters.on_events(
+        engine.table("responses"), "responded_at", engine.table("customers"), touchpoint=True
+    )
     if since:
         r = r.filter(r.responded_at >= pd.Timestamp(since))
     if until:
@@ -48,10 +52,11 @@ def aggregate(
     period: str = "month",
     since: str | None = None,
     until: str | None = None,
+    filters: Filters = ALL,
 ) -> pd.DataFrame:
-    """Per-group sufficient statistics of a metric, computed by the backend."""
+    """Per-group sufficient statistics of a metric, computed by the backend on the `filters`' slice."""
     column = "nps" if metric == "nps" else metric.split("_")[0]
-    r = _responses(engine, by, period, since, until)
+    r = _responses(engine, by, period, since, until, filters)
     r = r.filter(r[column].notnull())
     value = r[column]
     if metric == "nps":
@@ -80,11 +85,13 @@ def score(
     period: str = "month",
     since: str | None = None,
     until: str | None = None,
+    filters: Filters = ALL,
 ) -> ScoreTable:
-    """A metric (nps, csat, csat_top2, ces, ces_easy) by any grouping, each cell with n and an interval."""
+    """A metric (nps, csat, csat_top2, ces, ces_easy) by any grouping, each cell with n and an interval;
+    `filters` narrow the responses to a period, segment, channel and touchpoint."""
     _check(metric, by, period)
     keys = _keys(by)
-    frame = aggregate(engine, metric, keys, period=period, since=since, until=until)
+    frame = aggregate(engine, metric, keys, period=period, since=since, until=until, filters=filters)
     return scores(metric, frame, keys, min_n, confidence)
 
 

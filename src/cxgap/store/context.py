@@ -1,8 +1,10 @@
 """Derived data the store keeps in step with its source tables, so analyses read small tables.
 
-- Item ratings carry copies of their response's touchpoint and survey kind and of the customer's segment.
+- Item ratings carry copies of their response's touchpoint, survey kind, channel and month and of the
+  customer's segment.
 - `customer_touchpoints`: which customer touched which touchpoint (reach, journeys).
-- `rollup_items`, `rollup_interactions`: counts, sums and sums of squares per cell (the gap engine's input).
+- `rollup_items`, `rollup_interactions`: counts, sums and sums of squares per cell (the gap engine's input),
+  keyed by everything the dashboard filters on (segment, channel, month).
 
 Every import refreshes what it may have changed, in its own transaction, so derived data can never disagree
 with its source after a committed import. Rollups are rebuilt whole: a grouped scan costs far less than the
@@ -16,11 +18,20 @@ from sqlalchemy.engine import Connection
 
 from cxgap.store.models import table_of
 
+_MONTH = "CAST(date_trunc('month', {}) AS DATE)"
 _REFRESH = (
-    "UPDATE response_items SET touchpoint = r.touchpoint, survey_kind = r.survey_kind, segment = c.segment "
+    "UPDATE response_items SET touchpoint = r.touchpoint, survey_kind = r.survey_kind, segment = c.segment, "
+    f"channel = r.channel, month = {_MONTH.format('r.responded_at')} "
     "FROM responses r LEFT JOIN customers c ON c.customer_id = r.customer_id "
     "WHERE r.response_id = response_items.response_id"
 )
+# interactions with their customer's segment and their month: the source of the interactions rollup
+_INTERACTIONS = (
+    f"(SELECT i.*, c.segment AS segment, {_MONTH.format('i.occurred_at')} AS month "
+    "FROM interactions i LEFT JOIN customers c ON c.customer_id = i.customer_id) AS i"
+)
+ITEM_KEYS = ("survey_kind", "touchpoint", "segment", "channel", "month", "item")
+INTERACTION_KEYS = ("touchpoint", "kind", "segment", "channel", "month")
 _TOUCHES = (
     "INSERT INTO customer_touchpoints (customer_id, touchpoint, interactions, first_at, last_at) "
     "SELECT customer_id, touchpoint, count(*), min(occurred_at), max(occurred_at) FROM interactions "
@@ -86,9 +97,8 @@ def refresh_derived(conn: Connection, table: str | None = None, batch_id: str | 
     """
     if table in (None, "responses", "customers"):
         refresh_item_context(conn, batch_id if table else None)
-        rebuild_rollup(
-            conn, "rollup_items", "response_items", ("survey_kind", "touchpoint", "segment", "item")
-        )
+        rebuild_rollup(conn, "rollup_items", "response_items", ITEM_KEYS)
     if table in (None, "interactions"):
         refresh_customer_touchpoints(conn, batch_id if table else None)
-        rebuild_rollup(conn, "rollup_interactions", "interactions", ("touchpoint", "kind"))
+    if table in (None, "interactions", "customers"):  # the rollup carries the customers' segments
+        rebuild_rollup(conn, "rollup_interactions", _INTERACTIONS, INTERACTION_KEYS)

@@ -164,6 +164,12 @@ class ResponseItem(Base):
     segment: Mapped[str | None] = mapped_column(
         String(64), comment="Copy of the respondent's customer segment, kept in step by every import."
     )
+    channel: Mapped[str | None] = mapped_column(
+        String(64), comment="Copy of the response's channel, kept by the loader (filters)."
+    )
+    month: Mapped[dt.date | None] = mapped_column(
+        Date, comment="First day of the response's month, kept by the loader (period filters)."
+    )
     batch_id: Mapped[str | None] = _batch()
 
 
@@ -449,9 +455,9 @@ def _moments(*names: str, squares: bool = True) -> list[Column[Any]]:
 
 
 class ItemRollup(Base):
-    """Derived: sufficient statistics of item ratings per survey kind, touchpoint, segment and item
-    (gap = perception - expectation on ratings that have both); rebuilt by every import of responses or
-    customers, so the gap engine reads a few hundred rows instead of every rating."""
+    """Derived: sufficient statistics of item ratings per survey kind, touchpoint, segment, channel, month
+    and item (gap = perception - expectation on ratings that have both); rebuilt by every import of responses
+    or customers, so the gap engine reads a few thousand rows instead of every rating, for any filter."""
 
     __tablename__ = "rollup_items"
     __table__ = Table(
@@ -461,21 +467,27 @@ class ItemRollup(Base):
         Column("survey_kind", String(16), comment="Survey kind of the ratings."),
         Column("touchpoint", String(64), comment="Touchpoint of the ratings' responses."),
         Column("segment", String(64), comment="Customer segment of the respondents."),
+        Column("channel", String(64), comment="Channel of the ratings' responses."),
+        Column("month", Date, comment="First day of the month of the ratings' responses."),
         Column("item", String(64), nullable=False, comment="Item code."),
         *_moments("gap", "perception", "expectation", "importance"),
     )
 
 
 class InteractionRollup(Base):
-    """Derived: sufficient statistics of every measured interaction column per touchpoint and kind;
-    rebuilt by every import of interactions."""
+    """Derived: sufficient statistics of every measured interaction column per touchpoint, kind, customer
+    segment, channel and month; rebuilt by every import of interactions or customers."""
 
     __tablename__ = "rollup_interactions"
     __table__ = Table(
         "rollup_interactions",
         Base.metadata,
-        Column("touchpoint", String(64), primary_key=True, comment="Touchpoint."),
-        Column("kind", String(32), primary_key=True, comment="Interaction kind."),
+        Column("cell", Integer, primary_key=True, autoincrement=False, comment="Row number."),
+        Column("touchpoint", String(64), comment="Touchpoint."),
+        Column("kind", String(32), comment="Interaction kind."),
+        Column("segment", String(64), comment="Segment of the interactions' customers."),
+        Column("channel", String(64), comment="Channel of the interactions."),
+        Column("month", Date, comment="First day of the interactions' month."),
         Column("interactions", Integer, nullable=False, comment="Interactions in the cell."),
         *_moments("wait_seconds", "duration_seconds", "delay_minutes"),
         *_moments("handled", "resolved", "repeat_contact", "on_time", squares=False),
