@@ -25,7 +25,7 @@ from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.gaps import analyze
 from cxgap.store import Store
-from cxgap.store.context import rebuild_rollup, refresh_customer_touchpoints
+from cxgap.store.context import rebuild_rollups, refresh_customer_touchpoints
 
 from report import emit, machine
 
@@ -68,10 +68,7 @@ def _rebuild(store: Store) -> float:
     start = time.perf_counter()
     with store.begin() as conn:
         refresh_customer_touchpoints(conn)
-        rebuild_rollup(
-            conn, "rollup_items", "response_items", ("survey_kind", "touchpoint", "segment", "item")
-        )
-        rebuild_rollup(conn, "rollup_interactions", "interactions", ("touchpoint", "kind"))
+        rebuild_rollups(conn)
     return time.perf_counter() - start
 
 

@@ -42,7 +42,7 @@ def main() -> None:
         store = Store(f"duckdb:///{Path(tmp) / 'text.duckdb'}")
         import_file(store, args.data, load_mapping(ROOT / "examples" / "tripadvisor_reviews.toml"))
         engine = Engine(store)
-        texts = load_texts(engine)["text"].astype(str).tolist()
+        texts = load_texts(engine)[0]["text"].astype(str).tolist()
         encode(texts[:64])  # load the model once for both
         start = time.perf_counter()
         encode(texts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRE_BROWSER = os.environ.get("CXGAP_REQUIRE_BROWSER") == "1"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PG_SERVER = os.environ.get("CXGAP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CXGAP_REQUIRE_PG") == "1"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -140,3 +144,35 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's headless chromium driven by Playwright (never a downloaded browser); skipped when it is
+    not installed, unless CXGAP_REQUIRE_BROWSER=1."""
+    if not Path(CHROMIUM).exists():
+        reason = "Debian's chromium is not installed (apt-get install -y chromium)"
+        if REQUIRE_BROWSER:
+            pytest.fail(f"{reason}; CXGAP_REQUIRE_BROWSER=1 makes this a failure")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """The folder CI keeps after a run (screenshots and rendered pages to look at)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

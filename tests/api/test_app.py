@@ -33,7 +33,9 @@ def test_overview_shows_the_same_figures_as_the_api(demo_client: TestClient) -> 
     assert shown and shown == [row["figure"].replace("'", "&#39;") for row in api]
     headline = demo_client.get("/api/gaps").json()["headline"]
     assert f"{100 * headline['leaders']['value']:.0f}% of leaders" in page.text
-    assert "<script" not in page.text and "http" not in page.text.replace("/api/gaps", "").split("<body>")[0]
+    head = page.text.split("<body")[0]
+    assert re.findall(r"<script[^>]*>", head) == ['<script src="/static/htmx.min.js">'] and "http" not in head
+    assert demo_client.get("/static/htmx.min.js").status_code == 200
 
 
 def test_the_api_serves_every_gap_as_json_with_nulls_not_nan(demo_client: TestClient) -> None:
@@ -84,20 +86,51 @@ def test_plain_turns_nan_into_null() -> None:
 def test_each_page_draws_its_charts_and_links_its_evidence(
     demo_client: TestClient, path: str, heading: str, kind: str
 ) -> None:
-    page = demo_client.get(path)
+    page = demo_client.get(path, params={"segment": "consumer"})
     assert page.status_code == 200 and heading in page.text
-    assert page.text.count("<svg") >= 1 and "<script" not in page.text
-    link = re.search(rf'href="(/api/gaps\?kind={kind}&amp;touchpoint=[^"]*)"', page.text)
-    assert link, f"no evidence link for {kind}"
-    evidence = demo_client.get(link.group(1).replace("&amp;", "&")).json()["gaps"]
-    assert evidence and all(g["kind"] == kind for g in evidence)
+    assert page.text.count("<svg") >= 1
+    link = re.search(rf'href="(/api/gaps\?segment=consumer&amp;kind={kind}&amp;subject=[^"]*)"', page.text)
+    assert link, f"no evidence link for {kind} in the consumer slice"
+    evidence = demo_client.get(link.group(1).replace("&amp;", "&")).json()
+    assert evidence["filters"]["segment"] == "consumer"
+    assert len(evidence["gaps"]) >= 1 and all(g["kind"] == kind for g in evidence["gaps"])
+
+
+def test_the_drivers_and_text_pages_render_the_apis_results(demo_client: TestClient) -> None:
+    drivers = demo_client.get("/api/drivers", params={"level": "items"}).json()
+    assert drivers["level"] == "items" and len(drivers["drivers"]) >= 10
+    page = demo_client.get("/drivers", params={"level": "items"})
+    assert page.status_code == 200 and all(d["name"] in page.text for d in drivers["drivers"])
+    text = demo_client.get("/api/text").json()
+    assert text["texts"] > 100 and not text["sampled"] and text["themes"]
+    page = demo_client.get("/text")
+    assert page.status_code == 200 and all(t["theme"] in page.text for t in text["themes"])
+    reason = demo_client.get("/api/drivers", params={"level": "nonsense"}).json()["reason"]
+    assert "nonsense" in reason
+
+
+def test_filters_narrow_the_api_and_bad_ones_are_one_sentence(demo_client: TestClient) -> None:
+    whole = demo_client.get("/api/scores", params={"metric": "csat"}).json()["scores"]
+    support = demo_client.get("/api/scores", params={"metric": "csat", "touchpoint": "support"}).json()[
+        "scores"
+    ]
+    assert support[0]["n"] < whole[0]["n"]
+    bad = demo_client.get("/api/gaps", params={"since": "2024-13"})
+    assert bad.status_code == 400 and bad.json() == {
+        "detail": "since = '2024-13' is not a month; write it as YYYY-MM, e.g. 2025-07."
+    }
+    page = demo_client.get("/operations", params={"until": "May"})
+    assert page.status_code == 400 and "until = &#39;May&#39; is not a month" in page.text
+    choices = demo_client.get("/api/filters").json()
+    assert set(choices["segments"]) == {"consumer", "small_business", "enterprise"}
+    assert "support" in choices["touchpoints"] and choices["months"] == sorted(choices["months"])
 
 
 def test_pages_on_an_empty_store_explain_instead_of_failing(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
-        for path in ("/", "/gaps", "/perception", "/operations"):
+        for path in ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/?segment=x"):
             page = client.get(path)
             assert page.status_code == 200 and "cxgap import" in page.text, path
     app.state.store.close()

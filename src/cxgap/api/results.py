@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -45,12 +46,16 @@ class ResultCache:
         self.store = store
         self._version: tuple[int, str] | None = None
         self._results: dict[tuple[Any, ...], Any] = {}
+        # the server answers requests on several threads; one computation at a time keeps the store's
+        # connection to one user and lets a second request for the same view wait for the first
+        self._lock = threading.RLock()
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The cached result for `key`, computed once per store version."""
-        version = store_version(self.store)
-        if version != self._version:
-            self._version, self._results = version, {}
-        if key not in self._results:
-            self._results[key] = compute()
-        return self._results[key]
+        with self._lock:
+            version = store_version(self.store)
+            if version != self._version:
+                self._version, self._results = version, {}
+            if key not in self._results:
+                self._results[key] = compute()
+            return self._results[key]

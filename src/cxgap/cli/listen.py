@@ -28,7 +28,7 @@ def text(
     settings = load_settings(config)
     store = Store(settings.store.url)
     engine = Engine(store)
-    total = len(load_texts(engine))
+    total = len(load_texts(engine)[0])
     with Progress(
         TextColumn("embedding texts"),
         BarColumn(),

@@ -15,7 +15,7 @@ from cxgap.drivers.data import (
 )
 from cxgap.drivers.stated import importance_gaps, stated_shares
 from cxgap.drivers.weights import pairwise_correlation, relative_weights, shapley_r2
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps.schemas import Gap
 
@@ -29,21 +29,23 @@ def drivers(
     replicates: int = 200,
     seed: int = 0,
     max_rows: int = 200_000,
+    filters: Filters = ALL,
 ) -> DriverReport:
     """Key drivers of `outcome` on item ratings, dimension scores or touchpoint CSAT.
 
     Items come from the relational survey unless a touchpoint is named (then its transactional survey).
+    `filters` narrow the answers to a period, segment and channel.
     """
     if outcome not in OUTCOMES:
         raise CxgapError(f"Unknown outcome '{outcome}'; choose one of {', '.join(OUTCOMES)}.")
     if level not in LEVELS:
         raise CxgapError(f"Unknown driver level '{level}'; choose one of {', '.join(LEVELS)}.")
     if level == "touchpoints":
-        data = touchpoint_drivers(engine, settings.touchpoints, outcome, max_rows)
+        data = touchpoint_drivers(engine, settings.touchpoints, outcome, max_rows, filters)
         groups = None
     else:
         kind = "relational" if touchpoint is None else "transactional"
-        data = item_drivers(engine, settings.items, outcome, kind, touchpoint, max_rows)
+        data = item_drivers(engine, settings.items, outcome, kind, touchpoint, max_rows, filters)
         groups = settings.items
         if level == "dimensions":
             data, groups = dimension_drivers(data, settings.items), None

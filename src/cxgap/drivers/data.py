@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 
 OUTCOMES = {
@@ -67,14 +67,15 @@ def item_drivers(
     survey_kind: str = "relational",
     touchpoint: str | None = None,
     max_rows: int = 200_000,
+    filters: Filters = ALL,
 ) -> DriverData:
     """Per response: each configured item's perception and the outcome (from the same response, or the
-    respondent's churn)."""
+    respondent's churn); ratings narrowed by `filters`' period, segment and channel."""
     if not items:
         raise CxgapError(
             "Key drivers on items need an [items] section in cxgap.toml mapping items to dimensions."
         )
-    ri = engine.table("response_items")
+    ri = filters.on_rollup(engine.table("response_items"))  # ratings carry the rollups' keys
     ri = ri.filter(ri.item.isin(list(items)) & (ri.survey_kind == survey_kind))
     if touchpoint is not None:
         ri = ri.filter(ri.touchpoint == touchpoint)
@@ -102,15 +103,16 @@ def dimension_drivers(data: DriverData, items: dict[str, str]) -> DriverData:
 
 
 def touchpoint_drivers(
-    engine: Engine, touchpoints: list[str], outcome: str, max_rows: int = 200_000
+    engine: Engine, touchpoints: list[str], outcome: str, max_rows: int = 200_000, filters: Filters = ALL
 ) -> DriverData:
     """Per customer: mean transactional CSAT at each touchpoint, and the outcome (relational answer's
-    NPS/CES, or churn); a touchpoint the customer did not rate is missing, not zero."""
+    NPS/CES, or churn); a touchpoint the customer did not rate is missing, not zero. Responses are
+    narrowed by `filters`' period, segment and channel."""
     if not touchpoints:
         raise CxgapError("Key drivers on touchpoints need a touchpoints list in cxgap.toml.")
     if outcome == "csat":
         raise CxgapError("Touchpoint CSAT cannot drive CSAT itself; choose nps, promoter, ces or churn.")
-    r = engine.table("responses")
+    r = filters.on_events(engine.table("responses"), "responded_at", engine.table("customers"))
     tx = r.filter((r.survey_kind == "transactional") & r.csat.notnull())
     scores = tx.group_by("customer_id").aggregate(
         **{tp: tx.csat.cast("float64").mean(where=tx.touchpoint == tp) for tp in touchpoints}

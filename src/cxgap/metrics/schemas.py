@@ -10,6 +10,7 @@ import pandas as pd
 from cxgap.stats import Difference, Estimate
 
 METRICS = ("nps", "csat", "csat_top2", "ces", "ces_easy")
+SHARES = ("csat_top2", "ces_easy")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,20 @@ class Score:
     def status(self) -> str:
         """'ok' or why there is no number."""
         return "ok" if self.estimate is not None else "insufficient data"
+
+    def figure(self) -> str:
+        """The score in words with its interval and n, e.g. '+32 [+29, +35], n=1,204' (NPS in points, shares
+        in %, means to two decimals), or 'insufficient data, n=12'."""
+        e = self.estimate
+        if e is None:
+            return f"insufficient data, n={self.n:,}"
+        if self.metric == "nps":
+            shown = f"{e.value:+.0f} [{e.low:+.0f}, {e.high:+.0f}]"
+        elif self.metric in SHARES:
+            shown = f"{100 * e.value:.0f}% [{100 * e.low:.0f}, {100 * e.high:.0f}%]"
+        else:
+            shown = f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+        return f"{shown}, n={self.n:,}"
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def worst_finding(report: GapReport, kinds: tuple[str, ...], role: str | None = 
     )
 
 
-def _drivers_finding(report: DriverReport | None) -> str:
+def drivers_finding(report: DriverReport | None) -> str:
     if report is None or not report.drivers:
         notes = "; ".join(report.notes) if report else "needs an [items] section in cxgap.toml"
         return f"Not measured: {notes}."
@@ -73,7 +73,7 @@ def _drivers_finding(report: DriverReport | None) -> str:
     return text
 
 
-def _impact_finding(report: ImpactReport) -> str:
+def impact_finding(report: ImpactReport) -> str:
     if not report.values.values:
         return "Not measured: needs relational NPS answers linked to customers with churn and revenue."
     best = max(report.values.values, key=lambda v: v.value)
@@ -83,7 +83,7 @@ def _impact_finding(report: ImpactReport) -> str:
     )
 
 
-def _text_finding(report: TextReport) -> str:
+def text_finding(report: TextReport) -> str:
     if not report.texts:
         return "Not measured: needs feedback texts or survey comments (import them with a mapping)."
     scored = [t for t in report.themes if t.nps_impact is not None]
@@ -104,7 +104,7 @@ def _text_finding(report: TextReport) -> str:
     return text
 
 
-def _trend_finding(tables: tuple[ScoreTable, ...]) -> str:
+def trend_finding(tables: tuple[ScoreTable, ...]) -> str:
     nps = next((t for t in tables if t.metric == "nps"), None)
     cells = [s for s in nps.scores if s.estimate is not None] if nps else []
     if len(cells) < 2:
@@ -188,20 +188,20 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             "drivers",
             "What drives loyalty",
             charts.quadrant_chart(key) if key else None,
-            _drivers_finding(key),
+            drivers_finding(key),
         ),
         Section(
             "impact",
             "What closing the gap is worth",
             charts.value_chart(money.values),
-            _impact_finding(money),
+            impact_finding(money),
         ),
-        Section("text", "What customers say", charts.theme_chart(voice), _text_finding(voice)),
+        Section("text", "What customers say", charts.theme_chart(voice), text_finding(voice)),
         Section(
             "trends",
             "NPS, CSAT and CES over time",
             charts.trend_chart(list(trends), "Scores by quarter, 95% intervals"),
-            _trend_finding(trends),
+            trend_finding(trends),
         ),
     )
     return Report(

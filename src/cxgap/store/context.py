@@ -90,6 +90,12 @@ def rebuild_rollup(conn: Connection, rollup: str, source: str, keys: tuple[str, 
     )
 
 
+def rebuild_rollups(conn: Connection) -> None:
+    """Rebuild both rollups from their source tables."""
+    rebuild_rollup(conn, "rollup_items", "response_items", ITEM_KEYS)
+    rebuild_rollup(conn, "rollup_interactions", _INTERACTIONS, INTERACTION_KEYS)
+
+
 def refresh_derived(conn: Connection, table: str | None = None, batch_id: str | None = None) -> None:
     """Bring derived data in step after `batch_id` loaded `table` (everything, when table is None).
 

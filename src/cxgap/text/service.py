@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cxgap.config import Settings
-from cxgap.engine import Engine
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.impact.linkage import nps_groups
 from cxgap.stats import Difference, benjamini_hochberg, nps_difference
 from cxgap.text.embedding import embed
@@ -47,6 +47,12 @@ class TextReport:
     alerts: tuple[Alert, ...]
     discovered: Discovered | None
     weekly: pd.DataFrame
+    available: int = 0  # texts in the slice; more than `texts` when the analysis ran on a sample
+
+    @property
+    def sampled(self) -> bool:
+        """True when the analysis read a sample of the texts."""
+        return self.available > self.texts
 
     def to_frame(self) -> pd.DataFrame:
         """One row per theme, most mentioned first."""
@@ -68,28 +74,39 @@ class TextReport:
         )
 
 
-def load_texts(engine: Engine) -> pd.DataFrame:
-    """Feedback texts and survey comments: text, when, customer, star rating (feedback) and NPS (comments)."""
-    f = engine.table("feedback")
+def load_texts(
+    engine: Engine, filters: Filters = ALL, max_texts: int | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Feedback texts and survey comments (text, when, customer, star rating or CSAT, NPS) narrowed by
+    `filters`, and how many there are; above `max_texts`, a deterministic sample (by a hash of each
+    text's id) of about that size."""
+    customers = engine.table("customers")
+    f = filters.on_events(engine.table("feedback"), "received_at", customers, touchpoint=True)
     feedback = f.select(
+        key=f.feedback_id.cast("string"),
         text=f.text.cast("string"),
         at=f.received_at.cast("timestamp"),
         customer_id=f.customer_id,
         stars=f.rating.cast("float64"),
         nps=ibis.null("float64"),
     )
-    r = engine.table("responses")
+    r = filters.on_events(engine.table("responses"), "responded_at", customers, touchpoint=True)
     r = r.filter(r.comment.notnull())
     comments = r.select(
+        key=r.response_id.cast("string"),
         text=r.comment.cast("string"),
         at=r.responded_at.cast("timestamp"),
         customer_id=r.customer_id,
         stars=r.csat.cast("float64"),
         nps=r.nps.cast("float64"),
     )
-    frame = pd.DataFrame(feedback.union(comments).execute())
-    frame = frame[frame["text"].notna() & (frame["text"].str.strip() != "")]
-    return frame.reset_index(drop=True)
+    texts = feedback.union(comments)
+    texts = texts.filter(texts.text.notnull() & (texts.text.strip() != ""))
+    available = int(texts.count().execute())
+    if max_texts is not None and available > max_texts:
+        every = int(np.ceil(available / max_texts))
+        texts = texts.filter((texts.key.hash() % every) == 0)
+    return pd.DataFrame(texts.drop("key").execute()), available
 
 
 def _weak_labels(frame: pd.DataFrame) -> np.ndarray:
@@ -132,9 +149,12 @@ def analyze_text(
     settings: Settings,
     discover_topics: bool = True,
     progress: Callable[[int], None] | None = None,
+    filters: Filters = ALL,
+    max_texts: int | None = None,
 ) -> TextReport:
-    """Sentiment, themes, theme impact on NPS, trends and emerging-issue alerts for every text in the store."""
-    frame = load_texts(engine)
+    """Sentiment, themes, theme impact on NPS, trends and emerging-issue alerts for every text in the store
+    (or in the `filters`' slice; above `max_texts`, for a documented deterministic sample)."""
+    frame, available = load_texts(engine, filters, max_texts)
     texts = frame["text"].astype(str).tolist()
     embedded = embed(texts, engine.store, progress)
     mood = sentiment(texts, embedded.vectors, _weak_labels(frame))
@@ -175,4 +195,5 @@ def analyze_text(
         tuple(alerts),
         found,
         trend(counts),
+        available,
     )

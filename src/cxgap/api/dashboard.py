@@ -1,0 +1,195 @@
+"""What the pages and the API show: result objects from the analytics modules, cached per (store version,
+filters), so a page and its JSON are the same object and a repeated view costs a dictionary lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from cxgap.api.results import ResultCache
+from cxgap.config import Settings
+from cxgap.drivers import DriverReport, drivers
+from cxgap.engine import Engine, Filters
+from cxgap.errors import CxgapError
+from cxgap.gaps import GapReport, analyze
+from cxgap.metrics import Score, ScoreTable, score
+from cxgap.store import Store
+from cxgap.text.service import TextReport, analyze_text
+
+T = TypeVar("T")
+OPERATIONAL = ("implementation", "communication", "design")
+# the dashboard's text analysis reads a deterministic sample of this many texts at most: a page must answer
+# in seconds, and theme shares and NPS impacts are stable long before the whole of a large store is read
+TEXT_SAMPLE = 3_000
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The values each filter can take in this store (for the pages' drop-downs)."""
+
+    months: tuple[str, ...]
+    segments: tuple[str, ...]
+    channels: tuple[str, ...]
+    touchpoints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The headline scores of a slice: relational NPS, transactional CSAT and CES, and their monthly trend."""
+
+    nps: Score | None
+    csat: Score | None
+    ces: Score | None
+    trend: tuple[ScoreTable, ...]
+
+
+@dataclass(frozen=True)
+class TouchpointOperations:
+    """One touchpoint: its standards and promises against actuals (operational gaps) next to what its
+    customers say (transactional CSAT, CES and NPS)."""
+
+    touchpoint: str
+    gaps: tuple[Any, ...]
+    csat: Score | None
+    ces: Score | None
+    nps: Score | None
+
+
+def _distinct(frame: pd.DataFrame) -> tuple[str, ...]:
+    values = frame.iloc[:, 0].dropna() if len(frame.columns) else pd.Series(dtype=object)
+    return tuple(sorted({str(v) for v in values}))
+
+
+def _first(table: ScoreTable, kind: str, **group: str) -> Score | None:
+    """The score of one survey kind (and group) from a table, if the slice has any answers."""
+    for s in table.scores:
+        if s.group.get("survey_kind") == kind and all(s.group.get(k) == v for k, v in group.items()):
+            return s
+    return None
+
+
+class Dashboard:
+    """The configured store's results, computed by the analytics modules on first use per filters."""
+
+    def __init__(self, settings: Settings, text_sample: int = TEXT_SAMPLE) -> None:
+        self.settings = settings
+        self.store = Store(settings.store.url)
+        self.engine = Engine(self.store)
+        self.cache = ResultCache(self.store)
+        self.text_sample = text_sample
+
+    def _get(self, name: str, filters: Filters, compute: Callable[[], T], *extra: Any) -> T:
+        result: T = self.cache.get((name, filters, *extra), compute)
+        return result
+
+    def empty(self) -> bool:
+        """True when the store holds no data at all."""
+        return self._get("empty", Filters(), lambda: sum(self.store.counts().values()) == 0)
+
+    def choices(self) -> FilterChoices:
+        """Months, segments, channels and touchpoints present in the store."""
+
+        def compute() -> FilterChoices:
+            e = self.engine
+            items, events = e.table("rollup_items"), e.table("rollup_interactions")
+            months = pd.concat(
+                [items.select("month").distinct().execute(), events.select("month").distinct().execute()]
+            )
+            customers = e.table("customers")
+            channels = pd.concat(
+                [items.select("channel").distinct().execute(), events.select("channel").distinct().execute()]
+            )
+            touchpoints = set(self.settings.touchpoints) | set(
+                _distinct(events.select("touchpoint").distinct().execute())
+            )
+            return FilterChoices(
+                tuple(sorted({f"{pd.Timestamp(m):%Y-%m}" for m in months["month"].dropna()})),
+                _distinct(customers.select("segment").distinct().execute()),
+                _distinct(channels),
+                tuple(sorted(touchpoints)),
+            )
+
+        return self._get("choices", Filters(), compute)
+
+    def gaps(self, filters: Filters) -> GapReport:
+        """All six gaps of the slice, corrected together."""
+        return self._get("gaps", filters, lambda: analyze(self.engine, self.settings, filters=filters))
+
+    def score_table(self, metric: str, by: tuple[str, ...], filters: Filters) -> ScoreTable:
+        """A metric by a grouping in the slice (period means months)."""
+        a = self.settings.analysis
+
+        def compute() -> ScoreTable:
+            return score(self.engine, metric, by, min_n=a.min_n, confidence=a.confidence, filters=filters)
+
+        return self._get("score", filters, compute, metric, by)
+
+    def scores(self, filters: Filters) -> Scores:
+        """Relational NPS, transactional CSAT and CES of the slice, and each by month."""
+        tables = {m: self.score_table(m, (), filters) for m in ("nps", "csat", "ces")}
+        trend = tuple(self.score_table(m, ("period",), filters) for m in ("nps", "csat", "ces"))
+        return Scores(
+            _first(tables["nps"], "relational"),
+            _first(tables["csat"], "transactional"),
+            _first(tables["ces"], "transactional"),
+            trend,
+        )
+
+    def operations(self, filters: Filters) -> list[TouchpointOperations]:
+        """Per touchpoint: operational gaps next to the same touchpoint's customer scores."""
+        report = self.gaps(filters)
+        by_touchpoint = {m: self.score_table(m, ("touchpoint",), filters) for m in ("csat", "ces", "nps")}
+        touchpoints = [filters.touchpoint] if filters.touchpoint else self.choices().touchpoints
+        return [
+            TouchpointOperations(
+                touchpoint,
+                tuple(
+                    sorted(
+                        (g for g in report.gaps if g.kind in OPERATIONAL and g.touchpoint == touchpoint),
+                        key=lambda g: (OPERATIONAL.index(g.kind), g.subject),
+                    )
+                ),
+                *(
+                    _first(by_touchpoint[m], "transactional", touchpoint=touchpoint)
+                    for m in ("csat", "ces", "nps")
+                ),
+            )
+            for touchpoint in touchpoints
+        ]
+
+    def drivers(self, filters: Filters, level: str = "dimensions") -> DriverReport | str:
+        """Key drivers of NPS in the slice (of the touchpoint's survey when one is chosen), or why there
+        are none."""
+
+        def compute() -> DriverReport | str:
+            try:
+                return drivers(
+                    self.engine,
+                    self.settings,
+                    "nps",
+                    level,
+                    filters.touchpoint if level != "touchpoints" else None,
+                    replicates=100,
+                    filters=filters,
+                )
+            except CxgapError as error:
+                return str(error)
+
+        return self._get("drivers", filters, compute, level)
+
+    def text(self, filters: Filters) -> TextReport:
+        """Themes, sentiment and alerts of the slice's texts (a sample above `text_sample`)."""
+
+        def compute() -> TextReport:
+            return analyze_text(
+                self.engine, self.settings, discover_topics=False, filters=filters, max_texts=self.text_sample
+            )
+
+        return self._get("text", filters, compute)
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()

@@ -1,0 +1,162 @@
+"""The JSON API under /api/: the very result objects the pages render, as plain JSON (NaN as null)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from cxgap.api.dashboard import Dashboard
+from cxgap.api.results import plain
+from cxgap.engine import Filters
+from cxgap.errors import CxgapError
+from cxgap.gaps import describe, figure
+from cxgap.metrics import GROUPINGS, METRICS
+from cxgap.store import describe_url
+from cxgap.text.service import TextReport
+
+
+def filters(
+    since: Annotated[str | None, Query(description="First month of the period, YYYY-MM.")] = None,
+    until: Annotated[str | None, Query(description="Last month of the period, YYYY-MM (inclusive).")] = None,
+    segment: Annotated[str | None, Query(description="Customer segment.")] = None,
+    channel: Annotated[str | None, Query(description="Channel of the response or interaction.")] = None,
+    touchpoint: Annotated[str | None, Query(description="Touchpoint (journey stage).")] = None,
+) -> Filters:
+    """The filters of a request; a malformed month is a user error (400 with one sentence)."""
+    return Filters(since, until, segment, channel, touchpoint)
+
+
+Slice = Annotated[Filters, Depends(filters)]
+
+
+def board(request: Request) -> Dashboard:
+    """The app's dashboard (its store, engine and cache)."""
+    dashboard: Dashboard = request.app.state.dashboard
+    return dashboard
+
+
+Board = Annotated[Dashboard, Depends(board)]
+
+
+def text_summary(report: TextReport) -> dict[str, Any]:
+    """A text report as JSON: counts, the sentiment mode and its held-out quality, themes and alerts."""
+    mood = report.sentiment
+    return {
+        "texts": report.texts,
+        "available": report.available,
+        "sampled": report.sampled,
+        "sentiment": {"mode": mood.mode, "evaluation": plain(mood.evaluation)},
+        "themes": [plain(t) for t in report.themes],
+        "alerts": [plain(a) | {"sentence": a.sentence()} for a in report.alerts],
+    }
+
+
+def score_json(table: Any) -> dict[str, Any]:
+    """A score table as JSON: every cell with n, value, interval, status and the figure the pages show."""
+    return {
+        "metric": table.metric,
+        "by": list(table.by),
+        "min_n": table.min_n,
+        "scores": [
+            {"group": plain(s.group), "n": s.n, "status": s.status, "figure": s.figure()}
+            | (plain(s.estimate) if s.estimate else {"value": None, "low": None, "high": None})
+            for s in table.scores
+        ],
+    }
+
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/status")
+def status(dashboard: Board) -> dict[str, Any]:
+    """Where the store is and how many rows each table holds."""
+    store = dashboard.store
+    return {"store": describe_url(store.url), "revision": store.revision(), "rows": store.counts()}
+
+
+@router.get("/filters")
+def filter_choices(dashboard: Board) -> dict[str, Any]:
+    """The values each filter can take in this store."""
+    return dict(plain(dashboard.choices()))
+
+
+@router.get("/gaps")
+def gap_report(
+    dashboard: Board,
+    slice_: Slice,
+    kind: str | None = None,
+    subject: str | None = None,
+    overall: Annotated[bool, Query(description="Only company-wide gaps (no touchpoint).")] = False,
+) -> dict[str, Any]:
+    """Every measured gap of the slice (value, interval, p, q, reach, priority), what is missing, the
+    headline; `kind`, `subject` and `overall` narrow the list (the evidence behind a page's row)."""
+    data = dict(plain(dashboard.gaps(slice_)))
+    data["gaps"] = [
+        g
+        for g in data["gaps"]
+        if (kind is None or g["kind"] == kind)
+        and (subject is None or g["subject"] == subject)
+        and (not overall or g["touchpoint"] is None)
+    ]
+    data["filters"] = slice_.query()
+    return data
+
+
+@router.get("/gaps/act-first")
+def act_first(dashboard: Board, slice_: Slice, limit: int = 10) -> list[dict[str, Any]]:
+    """The significant shortfalls of the slice, highest priority first."""
+    return [
+        dict(plain(g)) | {"finding": describe(g), "figure": figure(g)}
+        for g in dashboard.gaps(slice_).act_first(limit)
+    ]
+
+
+@router.get("/scores")
+def scores(
+    dashboard: Board,
+    slice_: Slice,
+    metric: Annotated[str, Query(description=f"One of {', '.join(METRICS)}.")] = "nps",
+    by: Annotated[str, Query(description=f"Comma-separated groupings from {', '.join(GROUPINGS)}.")] = "",
+) -> dict[str, Any]:
+    """A CX metric of the slice by any grouping; every cell with n and its interval (period = month)."""
+    keys = tuple(b.strip() for b in by.split(",") if b.strip())
+    if metric not in METRICS:
+        raise CxgapError(f"metric = '{metric}' is not one of {', '.join(METRICS)}.")
+    return score_json(dashboard.score_table(metric, keys, slice_))
+
+
+@router.get("/operations")
+def operations(dashboard: Board, slice_: Slice) -> list[dict[str, Any]]:
+    """Per touchpoint: standards and promises against actuals, next to its customers' CSAT, CES and NPS."""
+    return [
+        {
+            "touchpoint": t.touchpoint,
+            "gaps": [dict(plain(g)) | {"finding": describe(g), "figure": figure(g)} for g in t.gaps],
+        }
+        | {
+            m: plain(getattr(t, m)) | {"figure": getattr(t, m).figure()} if getattr(t, m) else None
+            for m in ("csat", "ces", "nps")
+        }
+        for t in dashboard.operations(slice_)
+    ]
+
+
+@router.get("/drivers")
+def key_drivers(
+    dashboard: Board,
+    slice_: Slice,
+    level: Annotated[str, Query(description="dimensions, items or touchpoints.")] = "dimensions",
+) -> dict[str, Any]:
+    """Key drivers of NPS in the slice with bootstrap intervals, or why there are none."""
+    report = dashboard.drivers(slice_, level)
+    if isinstance(report, str):
+        return {"drivers": [], "reason": report}
+    return dict(plain(report))
+
+
+@router.get("/text")
+def text(dashboard: Board, slice_: Slice) -> dict[str, Any]:
+    """Themes (volume, negativity, NPS impact with q-values), sentiment and alerts of the slice's texts."""
+    return text_summary(dashboard.text(slice_))

@@ -1,0 +1,125 @@
+"""The dashboard in a real browser: Debian's chromium against a real server on 127.0.0.1. Every page loads
+with its charts drawn, a filter change swaps the view and keeps it in the URL, and a number on the page
+equals the API's; screenshots are kept as test artefacts."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from cxgap.api import create_app
+from cxgap.config import Settings, StoreSettings
+from cxgap.demo import simulate, write_demo
+from cxgap.store import Store
+
+PAGES = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`cxgap serve`'s app under Uvicorn on a free port of 127.0.0.1, on a demo store."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'demo.duckdb'}"
+    with Store(url) as store:
+        write_demo(store, simulate(3_000, seed=42))
+    app = create_app(Settings(store=StoreSettings(url=url)))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=20)
+    app.state.store.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser tab that records every URL it asks for."""
+    tab = chromium.new_page(viewport={"width": 1200, "height": 1400})
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append(request.url))
+    yield tab
+    tab.close()
+
+
+def _api(server: str, path: str, **params: str) -> Any:
+    return httpx.get(f"{server}{path}", params=params, timeout=120).json()
+
+
+def _relational_nps(server: str, **params: str) -> str:
+    table = _api(server, "/api/scores", metric="nps", **params)
+    cell = next(s for s in table["scores"] if s["group"]["survey_kind"] == "relational")
+    return str(cell["figure"]).split(" [")[0]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_loads_with_real_charts_and_nothing_from_outside(
+    server: str, page: Any, path: str, artifacts: Path
+) -> None:
+    page.goto(server + path, wait_until="networkidle", timeout=120_000)
+    assert page.inner_text("h2")
+    marks = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.chart svg')).map(s => s.querySelectorAll('path, rect').length)"
+    )
+    assert marks and all(m > 5 for m in marks), f"{path}: charts {marks}"
+    assert page.evaluate("() => typeof htmx") == "object"  # served by cxgap itself
+    outside = [u for u in page.requested if not u.startswith(server)]
+    assert outside == []
+    name = path.strip("/") or "overview"
+    page.screenshot(path=str(artifacts / f"dashboard-{name}.png"), full_page=True)
+
+
+def test_a_filter_swaps_the_view_keeps_it_in_the_url_and_matches_the_api(
+    server: str, page: Any, chromium: Any, artifacts: Path
+) -> None:
+    page.goto(server + "/", wait_until="networkidle", timeout=120_000)
+    before = page.inner_text("#score-nps .value")
+    assert before == _relational_nps(server)
+    page.select_option("#filter-segment", "small_business")
+    page.wait_for_url("**segment=small_business**", timeout=60_000)
+    page.wait_for_selector("#slice")
+    after = page.inner_text("#score-nps .value")
+    assert after == _relational_nps(server, segment="small_business") != before
+    assert "segment small_business" in page.inner_text("#slice")
+    page.screenshot(path=str(artifacts / "dashboard-overview-small-business.png"), full_page=True)
+    # the URL alone restores the view: a shared link shows the same number
+    shared = chromium.new_page()
+    shared.goto(page.url, wait_until="networkidle")
+    assert shared.inner_text("#score-nps .value") == after
+    assert shared.eval_on_selector("#filter-segment", "e => e.value") == "small_business"
+    shared.close()
+
+
+def test_operations_put_the_standards_next_to_the_touchpoints_scores(server: str, page: Any) -> None:
+    page.goto(server + "/operations", wait_until="networkidle", timeout=120_000)
+    page.select_option("#filter-touchpoint", "support")
+    page.wait_for_url("**touchpoint=support**", timeout=60_000)
+    rows = page.eval_on_selector_all("#operations tbody tr", "rows => rows.map(r => r.id)")
+    assert rows == ["ops-support"]
+    api = _api(server, "/api/operations", touchpoint="support")
+    shown = page.eval_on_selector_all("#ops-support .figure", "cells => cells.map(c => c.textContent)")
+    assert shown == [g["figure"] for g in api[0]["gaps"]] and shown
+    assert page.inner_text("#ops-support .score-csat") == f"CSAT {api[0]['csat']['figure']}"
+
+
+def test_the_drivers_and_text_pages_show_the_apis_numbers(server: str, page: Any) -> None:
+    page.goto(server + "/drivers", wait_until="networkidle", timeout=120_000)
+    top = _api(server, "/api/drivers")["drivers"]
+    best = max(top, key=lambda d: d["share"])
+    assert page.inner_text("#drivers tbody tr:first-child .share").startswith(f"{100 * best['share']:.0f}%")
+    page.goto(server + "/text", wait_until="networkidle", timeout=120_000)
+    themes = _api(server, "/api/text")["themes"]
+    most = max(themes, key=lambda t: t["texts"])
+    assert page.inner_text("#themes tbody tr:first-child .texts") == f"{most['texts']:,}"
