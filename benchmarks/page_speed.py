@@ -113,6 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cxgap-pages-"))
     path = args.store or folder / "demo.duckdb"
+    path.parent.mkdir(parents=True, exist_ok=True)
     built = _build(path, args.customers) if not path.exists() else None
     server, base = _serve(path)
     try:
