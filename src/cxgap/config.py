@@ -114,6 +114,81 @@ class Theme(_Strict):
     examples: list[str] = Field(default_factory=list, description="texts you labelled with this theme")
 
 
+TRIGGERS = {
+    "detractor": "a survey response with NPS at most `at_most` (default 6)",
+    "low_csat": "a survey response with CSAT at most `at_most` (default 2)",
+    "negative_feedback": "a feedback text with a star rating at most `at_most` (default 2)",
+    "unresolved_interaction": "an interaction whose need was not resolved",
+}
+DEFAULT_ROOT_CAUSES = [
+    "staffing",
+    "process",
+    "system",
+    "training",
+    "policy",
+    "product",
+    "third_party",
+    "other",
+]
+
+
+class Route(_Strict):
+    """Who owns a case: the first route whose touchpoint and segment match (empty matches anything)."""
+
+    touchpoint: str | None = None
+    segment: str | None = None
+    team: str = Field(min_length=1)
+    owner: str | None = None
+
+
+class CaseRule(_Strict):
+    """A rule that opens a case for each record it matches, owned per its routes, due after `due_hours`."""
+
+    when: str = Field(description=f"one of {', '.join(TRIGGERS)}")
+    at_most: float | None = None
+    touchpoints: list[str] = Field(default_factory=list, description="only these touchpoints (empty: all)")
+    due_hours: float = Field(48.0, gt=0)
+    lookback_days: int = Field(30, gt=0, description="records older than this open no case")
+    routes: list[Route] = Field(default_factory=lambda: [Route(team="cx")], min_length=1)
+
+    @model_validator(mode="after")
+    def _known_trigger(self) -> CaseRule:
+        if self.when not in TRIGGERS:
+            raise ValueError(f"when = '{self.when}' is not one of {', '.join(TRIGGERS)}")
+        return self
+
+
+DEMO_RULES = {
+    "detractor": CaseRule(
+        when="detractor",
+        due_hours=48,
+        routes=[
+            Route(segment="enterprise", team="key_accounts"),
+            Route(touchpoint="installation", team="field_service"),
+            Route(touchpoint="support", team="support"),
+            Route(team="cx"),
+        ],
+    ),
+    "low_csat": CaseRule(
+        when="low_csat",
+        due_hours=72,
+        routes=[Route(touchpoint="installation", team="field_service"), Route(team="support")],
+    ),
+    "negative_feedback": CaseRule(when="negative_feedback", due_hours=72, routes=[Route(team="cx")]),
+    "unresolved_interaction": CaseRule(
+        when="unresolved_interaction", touchpoints=["support"], due_hours=24, routes=[Route(team="support")]
+    ),
+}
+
+
+class CaseSettings(_Strict):
+    """The closed loop: the rules that open cases, the root-cause codes, the API's ingest rate limit."""
+
+    root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
+    rules: dict[str, CaseRule] = Field(default_factory=lambda: dict(DEMO_RULES))
+    ingest_per_minute: int = Field(6000, gt=0, description="webhook requests per token and minute")
+
+
 class Settings(_Strict):
     """The whole of `cxgap.toml`."""
 
@@ -128,6 +203,7 @@ class Settings(_Strict):
     themes: dict[str, Theme] = Field(
         default_factory=lambda: {name: Theme(**spec) for name, spec in DEMO_THEMES.items()}
     )
+    cases: CaseSettings = CaseSettings()
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:
@@ -141,6 +217,12 @@ class Settings(_Strict):
                 raise ValueError(
                     f"themes.{name}.touchpoint = '{theme.touchpoint}' is not one of the touchpoints {self.touchpoints}"
                 )
+        for name, rule in self.cases.rules.items():
+            for touchpoint in rule.touchpoints + [r.touchpoint for r in rule.routes if r.touchpoint]:
+                if touchpoint not in self.touchpoints:
+                    raise ValueError(
+                        f"cases.rules.{name} names touchpoint '{touchpoint}', not one of {self.touchpoints}"
+                    )
         return self
 
     @property

@@ -8,11 +8,22 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from cxgap.api import pages, routes
+from cxgap.access import AccessDenied, Forbidden
+from cxgap.api import loop, pages, routes
 from cxgap.api.dashboard import Dashboard
+from cxgap.api.limits import RateLimited
+from cxgap.cases import CaseConflict, CaseNotFound
 from cxgap.config import Settings
 from cxgap.errors import CxgapError
 
+# the most specific first: Forbidden is an AccessDenied
+STATUSES = (
+    (Forbidden, 403),
+    (AccessDenied, 401),
+    (CaseNotFound, 404),
+    (CaseConflict, 409),
+    (RateLimited, 429),
+)
 STATIC = Path(__file__).parent / "static"  # htmx, shipped in the package: nothing comes from a CDN
 
 
@@ -24,15 +35,19 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(CxgapError)
     def user_error(request: Request, error: CxgapError) -> Response:
-        """A user's mistake (a malformed month, an unknown metric): 400 and the one sentence that says so."""
+        """A user's mistake (a malformed month, an unknown metric, a bad token, a stale version): the
+        status that says which, and the one sentence that says what."""
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(error)}, status_code=400)
+            status = next((code for kind, code in STATUSES if isinstance(error, kind)), 400)
+            headers = {"Retry-After": f"{error.retry_after:.2f}"} if isinstance(error, RateLimited) else None
+            return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
         page = pages.TEMPLATES.get_template("error.html.j2").render(
             message=str(error), pages=pages.PAGES, title="Not understood", path=request.url.path
         )
         return HTMLResponse(page, status_code=400)
 
     app.include_router(routes.router)
+    app.include_router(loop.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

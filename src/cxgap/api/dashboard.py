@@ -3,12 +3,14 @@ filters), so a page and its JSON are the same object and a repeated view costs a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
 
+from cxgap.api.limits import RateLimiter
 from cxgap.api.results import ResultCache
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
@@ -80,6 +82,8 @@ class Dashboard:
         self.engine = Engine(self.store)
         self.cache = ResultCache(self.store)
         self.text_sample = text_sample
+        self.write_lock = threading.Lock()
+        self.rate_limiter = RateLimiter(settings.cases.ingest_per_minute)
 
     def _get(self, name: str, filters: Filters, compute: Callable[[], T], *extra: Any) -> T:
         result: T = self.cache.get((name, filters, *extra), compute)

@@ -55,6 +55,7 @@ class ResultCache:
         with self._lock:
             version = store_version(self.store)
             if version != self._version:
+                self.store.refresh_stale()  # an ingest since the last view may have left rollups stale
                 self._version, self._results = version, {}
             if key not in self._results:
                 self._results[key] = compute()

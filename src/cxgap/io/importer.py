@@ -357,8 +357,14 @@ def import_file(
     strict: bool = False,
     progress: Progress | None = None,
     chunk_rows: int = 50_000,
+    source: str | None = None,
+    defer_rollups: bool = False,
 ) -> ImportSummary:
-    """Import `path` into `mapping.table` as one batch; with `strict`, load nothing if any row is quarantined."""
+    """Import `path` into `mapping.table` as one batch; with `strict`, load nothing if any row is quarantined.
+
+    `source` names the batch's origin when it is not the file (an API ingest); `defer_rollups` marks the
+    rollups stale instead of rebuilding them, for many small batches (the next analysis rebuilds once).
+    """
     path = Path(path)
     options = SourceOptions(
         format=mapping.format or detect_format(path),
@@ -385,7 +391,7 @@ def import_file(
             if progress:
                 progress(batch.summary_counts["read"], chunk.bytes_read)
         replaced = batch.summary_counts["replaced"] > 0
-        refresh_derived(conn, mapping.table, None if replaced else batch.batch_id)
+        refresh_derived(conn, mapping.table, None if replaced else batch.batch_id, rollups=not defer_rollups)
         counts = batch.summary_counts
         if strict and counts["quarantined"]:
             first = batch.problems[0]
@@ -397,7 +403,7 @@ def import_file(
             sa.insert(table_of("import_batches")).values(
                 batch_id=batch.batch_id,
                 table_name=mapping.table,
-                source=str(path),
+                source=source or str(path),
                 source_sha256=_file_sha256(path),
                 mapping=mapping.model_dump_json(exclude_defaults=True),
                 started_at=started,
@@ -409,7 +415,7 @@ def import_file(
             )
         )
     return ImportSummary(
-        source=str(path),
+        source=source or str(path),
         table=mapping.table,
         batch_id=batch.batch_id,
         unit=batch.unit,

@@ -96,15 +96,46 @@ def rebuild_rollups(conn: Connection) -> None:
     rebuild_rollup(conn, "rollup_interactions", _INTERACTIONS, INTERACTION_KEYS)
 
 
-def refresh_derived(conn: Connection, table: str | None = None, batch_id: str | None = None) -> None:
+def refresh_derived(
+    conn: Connection, table: str | None = None, batch_id: str | None = None, rollups: bool = True
+) -> None:
     """Bring derived data in step after `batch_id` loaded `table` (everything, when table is None).
 
-    Pass batch_id None after a batch that replaced rows: its effects cannot be bounded by the batch.
+    Pass batch_id None after a batch that replaced rows: its effects cannot be bounded by the batch. With
+    `rollups` False the rollups are only marked stale (many small batches: see `refresh_stale`).
     """
     if table in (None, "responses", "customers"):
         refresh_item_context(conn, batch_id if table else None)
-        rebuild_rollup(conn, "rollup_items", "response_items", ITEM_KEYS)
     if table in (None, "interactions"):
         refresh_customer_touchpoints(conn, batch_id if table else None)
+    if table not in (None, "responses", "customers", "interactions"):
+        return
+    if not rollups:
+        mark_stale(conn)
+        return
+    if table in (None, "responses", "customers"):
+        rebuild_rollup(conn, "rollup_items", "response_items", ITEM_KEYS)
     if table in (None, "interactions", "customers"):  # the rollup carries the customers' segments
         rebuild_rollup(conn, "rollup_interactions", _INTERACTIONS, INTERACTION_KEYS)
+    if table is None:
+        conn.execute(sa.text("DELETE FROM derived_state WHERE name = 'rollups'"))
+
+
+def mark_stale(conn: Connection) -> None:
+    """Note that the rollups lag behind their source tables."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO derived_state (name, stale_since) VALUES ('rollups', CURRENT_TIMESTAMP) "
+            "ON CONFLICT (name) DO NOTHING"
+        )
+    )
+
+
+def refresh_stale(conn: Connection) -> bool:
+    """Rebuild the rollups if an ingest left them stale; True when it did. Of two concurrent callers on
+    PostgreSQL, the one that takes the mark rebuilds and the other waits for it and finds nothing to do."""
+    taken = conn.execute(sa.text("DELETE FROM derived_state WHERE name = 'rollups' RETURNING name")).first()
+    if taken is None:
+        return False
+    rebuild_rollups(conn)
+    return True

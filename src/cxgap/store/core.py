@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from cxgap.errors import StoreError
-from cxgap.store.context import refresh_derived
+from cxgap.store.context import refresh_derived, refresh_stale
 from cxgap.store.models import DATA_TABLES, table_of
 
 
@@ -73,6 +73,7 @@ class Store:
             raise StoreError(_explain_open_failure(self.url, error)) from None
         if upgrade:
             self.upgrade()
+            self.refresh_stale()
 
     @property
     def backend(self) -> str:
@@ -95,6 +96,11 @@ class Store:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             refresh_derived(conn)  # a new schema may derive more, or differently
+
+    def refresh_stale(self) -> bool:
+        """Rebuild derived data an API ingest left stale (True when there was any)."""
+        with self.engine.begin() as conn:
+            return refresh_stale(conn)
 
     def revision(self) -> str | None:
         """The store's current schema revision (None for an empty database)."""

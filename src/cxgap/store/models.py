@@ -383,6 +383,24 @@ class Case(Base):
         DateTime, comment="When it was closed after follow-up."
     )
     summary: Mapped[str | None] = mapped_column(Text, comment="What the case is about.")
+    segment: Mapped[str | None] = mapped_column(
+        String(64), comment="Segment of the customer when the case opened (routing)."
+    )
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="Last change.")
+    first_action_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, comment="First time a person acted on it (started, noted, assigned, resolved)."
+    )
+    reopen_count: Mapped[int | None] = mapped_column(Integer, comment="How often it was reopened.")
+    follow_up_score: Mapped[float | None] = mapped_column(
+        Double, comment="The customer's follow-up answer (e.g. NPS 0-10 or CSAT) after resolution."
+    )
+    follow_up_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When the follow-up came.")
+    issue_id: Mapped[str | None] = mapped_column(
+        String(64), comment="Systemic issue (outer loop) the case belongs to."
+    )
+    version: Mapped[int | None] = mapped_column(
+        Integer, comment="Changes so far; an update names the version it read, so none is lost."
+    )
     batch_id: Mapped[str | None] = _batch()
 
 
@@ -506,6 +524,80 @@ class TextEmbedding(Base):
     vector: Mapped[str] = mapped_column(Text, comment="The embedding: float32 little-endian, base64.")
 
 
+class CaseEvent(Base):
+    """The audit log of cases: every change, who made it and when; rows are only ever added."""
+
+    __tablename__ = "case_events"
+
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Event id.")
+    case_id: Mapped[str] = mapped_column(String(64), index=True, comment="The case changed.")
+    happened_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When.")
+    actor: Mapped[str] = mapped_column(String(128), comment="Who: a user, or 'rules' for automatic cases.")
+    action: Mapped[str] = mapped_column(
+        String(32),
+        comment="created, started, assigned, noted, root_cause, resolved, closed, reopened, follow_up, linked.",
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16), comment="Status before.")
+    to_status: Mapped[str | None] = mapped_column(String(16), comment="Status after.")
+    detail: Mapped[str | None] = mapped_column(Text, comment="What changed, as JSON; a note's text.")
+
+
+class SystemicIssue(Base):
+    """The outer loop: cases grouped by root cause and touchpoint, with an owner, an improvement action and
+    the gap it is meant to close."""
+
+    __tablename__ = "systemic_issues"
+
+    issue_id: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Issue id.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was raised.")
+    root_cause: Mapped[str] = mapped_column(String(64), comment="Root-cause code of its cases.")
+    touchpoint: Mapped[str | None] = mapped_column(String(64), comment="Touchpoint of its cases.")
+    title: Mapped[str] = mapped_column(Text, comment="What the issue is, in words.")
+    owner: Mapped[str | None] = mapped_column(String(128), comment="Who owns the improvement.")
+    team: Mapped[str | None] = mapped_column(String(64), comment="Owning team.")
+    action: Mapped[str | None] = mapped_column(Text, comment="The improvement action.")
+    action_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, comment="When the action took effect (the gap engine compares before and after)."
+    )
+    gap_kind: Mapped[str | None] = mapped_column(String(32), comment="Kind of the gap it should close.")
+    gap_subject: Mapped[str | None] = mapped_column(String(128), comment="Subject of that gap.")
+    status: Mapped[str] = mapped_column(String(16), comment="open, acting or done.")
+
+
+class User(Base):
+    """People and services that use the API, with a role and (team members) a team."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="User name.")
+    role: Mapped[str] = mapped_column(String(16), comment="admin, analyst, team_member or viewer.")
+    team: Mapped[str | None] = mapped_column(String(64), comment="Team (team members see only its cases).")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the user was added.")
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When access was withdrawn.")
+
+
+class ApiToken(Base):
+    """API tokens: only a hash of the secret is stored; a revoked token is refused."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(16), primary_key=True, comment="Public part of the token.")
+    user_id: Mapped[str] = mapped_column(String(128), index=True, comment="Whose token it is.")
+    secret_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the secret part, hex.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was issued.")
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When it was revoked.")
+
+
+class DerivedState(Base):
+    """Derived data left to rebuild: an API ingest adds rows at once and marks the rollups stale, and the
+    next analysis rebuilds them once instead of once per webhook."""
+
+    __tablename__ = "derived_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True, comment="What is stale (rollups).")
+    stale_since: Mapped[dt.datetime] = mapped_column(DateTime, comment="Since when.")
+
+
 DATA_TABLES: tuple[type[Base], ...] = (
     Customer,
     Response,
@@ -519,8 +611,15 @@ DATA_TABLES: tuple[type[Base], ...] = (
     Case,
 )
 META_TABLES: tuple[type[Base], ...] = (ImportBatch, QuarantinedRow)
-DERIVED_TABLES: tuple[type[Base], ...] = (CustomerTouchpoint, ItemRollup, InteractionRollup, TextEmbedding)
-TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES}
+DERIVED_TABLES: tuple[type[Base], ...] = (
+    CustomerTouchpoint,
+    ItemRollup,
+    InteractionRollup,
+    TextEmbedding,
+    DerivedState,
+)
+LOOP_TABLES: tuple[type[Base], ...] = (CaseEvent, SystemicIssue, User, ApiToken)
+TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
 
 
 def _add_checks(table: Table) -> None:

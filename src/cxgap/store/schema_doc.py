@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, META_TABLES, table_of
+from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, LOOP_TABLES, META_TABLES, table_of
 
 INTRO = """# cxgap data schema
 
@@ -53,14 +53,23 @@ cxgap keeps these from the tables above, in the same transaction as every import
 upgrade), so analyses read small summaries instead of every row. Nothing imports into them; read them freely.
 """
 
+LOOP_INTRO = """# Closed-loop tables
+
+The case workflow, its audit log and the API's users; written by `cxgap cases`, `cxgap users` and the API,
+never by imports. `case_events` only grows (on PostgreSQL a trigger refuses UPDATE and DELETE); API tokens
+are kept as hashes.
+"""
+
 
 def render() -> str:
     """The whole schema document as Markdown."""
     lines = [INTRO]
-    for model in DATA_TABLES + META_TABLES + DERIVED_TABLES:
+    for model in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES:
         table = table_of(model.__tablename__)
         if model is DERIVED_TABLES[0]:
             lines.append(DERIVED_INTRO)
+        if model is LOOP_TABLES[0]:
+            lines.append(LOOP_INTRO)
         lines.append(f"## {table.name}\n")
         if model.__doc__:
             lines.append(f"{' '.join(model.__doc__.split())}\n")

@@ -1,0 +1,64 @@
+"""Users and tokens: only hashes are stored; unknown, wrong, revoked and disabled tokens are refused."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from cxgap.access import (
+    AccessDenied,
+    Forbidden,
+    add_user,
+    authenticate,
+    issue_token,
+    list_users,
+    revoke_token,
+)
+from cxgap.errors import CxgapError
+from cxgap.store import Store
+
+
+def test_a_token_authenticates_its_user_and_only_its_hash_is_stored(store: Store) -> None:
+    add_user(store, "sam", "team_member", "support")
+    token = issue_token(store, "sam")
+    who = authenticate(store, token)
+    assert (who.user_id, who.role, who.team, who.scope) == ("sam", "team_member", "support", "support")
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT token_id, secret_hash FROM api_tokens")).one()
+    secret = token.split("_", 2)[2]
+    assert stored.token_id in token and secret not in stored.secret_hash and len(stored.secret_hash) == 64
+
+
+@pytest.mark.parametrize("bad", [None, "", "Bearer", "cxg_nope", "cxg_000000000000_secret", "xyz_a_b"])
+def test_missing_malformed_and_unknown_tokens_are_refused(store: Store, bad: str | None) -> None:
+    with pytest.raises(AccessDenied):
+        authenticate(store, bad)
+
+
+def test_a_wrong_secret_and_a_revoked_token_are_refused(store: Store) -> None:
+    add_user(store, "ana", "analyst")
+    token, other = issue_token(store, "ana"), issue_token(store, "ana")
+    token_id = token.split("_")[1]
+    with pytest.raises(AccessDenied, match="Unknown"):
+        authenticate(store, f"cxg_{token_id}_{'x' * 43}")
+    revoke_token(store, token)
+    with pytest.raises(AccessDenied, match="revoked"):
+        authenticate(store, token)
+    assert authenticate(store, other).user_id == "ana"  # her other token still works
+    assert list_users(store).set_index("user_id").loc["ana", "live_tokens"] == 1
+
+
+def test_roles_are_checked_and_bad_users_are_one_sentence(store: Store) -> None:
+    add_user(store, "vic", "viewer")
+    viewer = authenticate(store, issue_token(store, "vic"))
+    viewer.require("viewer", "analyst")
+    with pytest.raises(Forbidden, match="vic \\(viewer\\) may not do this"):
+        viewer.require("analyst")
+    with pytest.raises(CxgapError, match="role = 'boss' is not one of"):
+        add_user(store, "x", "boss")
+    with pytest.raises(CxgapError, match="needs --team"):
+        add_user(store, "y", "team_member")
+    with pytest.raises(CxgapError, match="already a user"):
+        add_user(store, "vic", "viewer")
+    with pytest.raises(CxgapError, match="no user 'zed'"):
+        issue_token(store, "zed")

@@ -1,0 +1,71 @@
+"""Rules open exactly the right cases, routed and due as configured, and never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from cxgap.cases import events, list_cases, open_cases
+from cxgap.config import Settings
+from cxgap.store import Store
+from tests.cases.conftest import NOW
+
+
+def _routed(store: Store) -> dict[tuple[str, str], str | None]:
+    """(rule, triggering record) -> team, for every case."""
+    return {(c.rule or "", c.trigger_id or ""): c.team for c in list_cases(store, limit=1000)}
+
+
+def test_each_rule_opens_one_case_per_matching_record(loop_store: Store) -> None:
+    run = open_cases(loop_store, Settings(), now=NOW)
+    assert run.opened == {"detractor": 2, "low_csat": 1, "negative_feedback": 1, "unresolved_interaction": 1}
+    assert _routed(loop_store) == {
+        ("detractor", "R1"): "support",
+        ("detractor", "R3"): "key_accounts",  # the enterprise route comes first
+        ("low_csat", "R3"): "field_service",
+        ("negative_feedback", "F1"): "cx",
+        ("unresolved_interaction", "I1"): "support",
+    }
+
+
+def test_a_second_run_opens_nothing_and_logs_each_case_once(loop_store: Store) -> None:
+    open_cases(loop_store, Settings(), now=NOW)
+    again = open_cases(loop_store, Settings(), now=NOW + dt.timedelta(hours=1))
+    assert again.total == 0
+    for case in list_cases(loop_store, limit=1000):
+        log = events(loop_store, case.case_id)
+        assert [(e.actor, e.action, e.to_status) for e in log] == [("rules", "created", "open")]
+        assert case.status == "open" and case.version == 0
+
+
+def test_deadlines_follow_each_rules_sla(loop_store: Store) -> None:
+    open_cases(loop_store, Settings(), now=NOW)
+    due = {c.rule: c.due_at - c.created_at for c in list_cases(loop_store, limit=1000)}
+    assert due["detractor"] == dt.timedelta(hours=48) and due["unresolved_interaction"] == dt.timedelta(
+        hours=24
+    )
+
+
+def test_an_older_since_reaches_back_and_only_named_rules_run(loop_store: Store) -> None:
+    run = open_cases(loop_store, Settings(), now=NOW, since=dt.datetime(2020, 1, 1), only=("detractor",))
+    assert run.opened == {"detractor": 3}  # R4 is two years old
+    assert {c.trigger_id for c in list_cases(loop_store)} == {"R1", "R3", "R4"}
+
+
+def test_configured_thresholds_and_touchpoints_are_honoured(loop_store: Store) -> None:
+    settings = Settings.model_validate(
+        {"cases": {"rules": {"harsh": {"when": "detractor", "at_most": 3, "touchpoints": ["support"]}}}}
+    )
+    run = open_cases(loop_store, settings, now=NOW)
+    assert run.opened == {"harsh": 1}
+    assert [c.trigger_id for c in list_cases(loop_store)] == ["R1"]
+
+
+def test_cases_carry_what_they_are_about(loop_store: Store) -> None:
+    open_cases(loop_store, Settings(), now=NOW)
+    with loop_store.engine.connect() as conn:
+        summary = conn.execute(
+            sa.text("SELECT summary, customer_id, segment FROM cases WHERE trigger_id = 'R1'")
+        ).one()
+    assert tuple(summary) == ("NPS 3 (transactional): kept on hold", "C2", "consumer")
