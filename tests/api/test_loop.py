@@ -3,50 +3,12 @@ refused, ingest idempotent with cases opened once, rate limits answered with 429
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
-from cxgap.access import add_user, issue_token, revoke_token
-from cxgap.api import create_app
+from cxgap.access import revoke_token
 from cxgap.api.limits import RateLimiter
-from cxgap.config import Settings, StoreSettings
-from cxgap.store import Store
-
-TODAY = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _response(key: str, nps: int, touchpoint: str = "support", **extra: Any) -> dict[str, Any]:
-    return {
-        "response_id": key,
-        "responded_at": TODAY,
-        "survey_kind": "transactional",
-        "touchpoint": touchpoint,
-        "nps": nps,
-    } | extra
-
-
-@pytest.fixture
-def api(store_url: str) -> Iterator[tuple[TestClient, dict[str, dict[str, str]], Store]]:
-    """A client on a store with an analyst, a viewer and one team member each in support and field service."""
-    with Store(store_url) as store:
-        people = {
-            "ana": ("analyst", None),
-            "vic": ("viewer", None),
-            "sam": ("team_member", "support"),
-            "fay": ("team_member", "field_service"),
-        }
-        for name, (role, team) in people.items():
-            add_user(store, name, role, team)
-        headers = {name: {"Authorization": f"Bearer {issue_token(store, name)}"} for name in people}
-    settings = Settings(store=StoreSettings(url=store_url))
-    app = create_app(settings)
-    with TestClient(app) as client:
-        yield client, headers, app.state.store
-    app.state.store.close()
+from tests.api.conftest import TODAY
+from tests.api.conftest import response as _response
 
 
 def test_ingest_is_idempotent_opens_each_case_once_and_accounts_for_every_record(api: Any) -> None:

@@ -55,3 +55,4 @@ def test_no_generated_request_causes_a_server_error(api_schema: tuple[Any, str])
         run()
         tried.append(operation.label)
     assert "POST /api/ingest/responses" in tried and "POST /api/cases/{case_id}/actions" in tried
+    assert "POST /api/issues" in tried and "GET /api/issues/{issue_id}/effect" in tried

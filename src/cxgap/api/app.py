@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cxgap.access import AccessDenied, Forbidden
-from cxgap.api import loop, pages, routes
+from cxgap.api import issues, loop, pages, routes
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import RateLimited
 from cxgap.cases import CaseConflict, CaseNotFound
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(routes.router)
     app.include_router(loop.router)
+    app.include_router(issues.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

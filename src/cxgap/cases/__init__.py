@@ -1,10 +1,30 @@
-"""The closed loop: rules open cases with owners and deadlines, a workflow with an audit log, and the
-accountability metrics that show how much of what customers raise is acted on, and how fast."""
+"""The closed loop: rules open cases with owners and deadlines, a workflow with an audit log, the
+accountability metrics that show how much of what customers raise is acted on, and how fast, and the
+outer loop that turns recurring root causes into systemic issues whose effect the gap engine measures."""
 
 from __future__ import annotations
 
 from cxgap.cases.accountability import Accountability, AccountabilityReport, accountability
+from cxgap.cases.effect import IssueEffect, issue_effect, suggest_gap
 from cxgap.cases.rules import RuleRun, open_cases
+from cxgap.cases.systemic import (
+    ISSUE_STATUSES,
+    IssueEvent,
+    IssueRecord,
+    Pattern,
+    assign_issue,
+    find_patterns,
+    finish_issue,
+    get_issue,
+    issue_events,
+    issues_frame,
+    link_cases,
+    list_issues,
+    patterns_frame,
+    plan_action,
+    raise_issue,
+    reopen_issue,
+)
 from cxgap.cases.workflow import (
     ACTIONS,
     CaseConflict,
@@ -23,6 +43,25 @@ from cxgap.cases.workflow import (
 
 __all__ = [
     "ACTIONS",
+    "ISSUE_STATUSES",
+    "IssueEffect",
+    "IssueEvent",
+    "IssueRecord",
+    "Pattern",
+    "assign_issue",
+    "find_patterns",
+    "finish_issue",
+    "get_issue",
+    "issue_effect",
+    "issue_events",
+    "issues_frame",
+    "link_cases",
+    "list_issues",
+    "patterns_frame",
+    "plan_action",
+    "raise_issue",
+    "reopen_issue",
+    "suggest_gap",
     "Accountability",
     "AccountabilityReport",
     "CaseConflict",

@@ -104,7 +104,8 @@ def mean_interval(n: int, total: float, total_sq: float, confidence: float = 0.9
     return Estimate(mean, mean - half, mean + half, n, se, confidence)
 
 
-def _normal_difference(diff: float, se: float, n_a: int, n_b: int, confidence: float) -> Difference:
+def normal_difference(diff: float, se: float, n_a: int, n_b: int, confidence: float = 0.95) -> Difference:
+    """A difference with a known standard error: normal interval and two-sided z-test (se 0: exact)."""
     if not se > 0:
         p = 1.0 if diff == 0 else 0.0
         return Difference(diff, diff, diff, p, n_a, n_b, confidence)
@@ -117,7 +118,7 @@ def nps_difference(a: tuple[int, int, int], b: tuple[int, int, int], confidence:
     """NPS of B minus NPS of A (points), from (promoters, passives, detractors) of each, with a z-test."""
     ea, eb = nps_interval(*a), nps_interval(*b)
     se = math.sqrt(ea.se**2 + eb.se**2)
-    return _normal_difference(eb.value - ea.value, se, ea.n, eb.n, confidence)
+    return normal_difference(eb.value - ea.value, se, ea.n, eb.n, confidence)
 
 
 def proportion_difference(a: tuple[int, int], b: tuple[int, int], confidence: float = 0.95) -> Difference:
@@ -141,7 +142,7 @@ def mean_difference(
     diff = tb / nb - ta / na
     se = math.sqrt(va + vb)
     if not se > 0:
-        return _normal_difference(diff, se, na, nb, confidence)
+        return normal_difference(diff, se, na, nb, confidence)
     df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
     t = float(stats.t.ppf(0.5 + confidence / 2, df))
     p_value = float(2 * stats.t.sf(abs(diff) / se, df))

@@ -562,6 +562,26 @@ class SystemicIssue(Base):
     gap_kind: Mapped[str | None] = mapped_column(String(32), comment="Kind of the gap it should close.")
     gap_subject: Mapped[str | None] = mapped_column(String(128), comment="Subject of that gap.")
     status: Mapped[str] = mapped_column(String(16), comment="open, acting or done.")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="Last change.")
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When the issue was marked done.")
+    version: Mapped[int | None] = mapped_column(
+        Integer, comment="Increases with every change; an update names the version it read."
+    )
+
+
+class IssueEvent(Base):
+    """The audit log of systemic issues: raised, cases linked, action planned, done; rows are only added."""
+
+    __tablename__ = "issue_events"
+
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Event id.")
+    issue_id: Mapped[str] = mapped_column(String(64), index=True, comment="The systemic issue changed.")
+    happened_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When.")
+    actor: Mapped[str] = mapped_column(String(128), comment="Who.")
+    action: Mapped[str] = mapped_column(
+        String(32), comment="raised, linked, planned, assigned, done, reopened."
+    )
+    detail: Mapped[str | None] = mapped_column(Text, comment="What changed, as JSON.")
 
 
 class User(Base):
@@ -618,7 +638,7 @@ DERIVED_TABLES: tuple[type[Base], ...] = (
     TextEmbedding,
     DerivedState,
 )
-LOOP_TABLES: tuple[type[Base], ...] = (CaseEvent, SystemicIssue, User, ApiToken)
+LOOP_TABLES: tuple[type[Base], ...] = (CaseEvent, SystemicIssue, IssueEvent, User, ApiToken)
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
 
 

@@ -55,9 +55,9 @@ upgrade), so analyses read small summaries instead of every row. Nothing imports
 
 LOOP_INTRO = """# Closed-loop tables
 
-The case workflow, its audit log and the API's users; written by `cxgap cases`, `cxgap users` and the API,
-never by imports. `case_events` only grows (on PostgreSQL a trigger refuses UPDATE and DELETE); API tokens
-are kept as hashes.
+The case workflow, the systemic issues that group its cases, their audit logs and the API's users; written
+by `cxgap cases`, `cxgap issues`, `cxgap users` and the API, never by imports. `case_events` and
+`issue_events` only grow (on PostgreSQL a trigger refuses UPDATE and DELETE); API tokens are kept as hashes.
 """
 
 

@@ -1,0 +1,96 @@
+"""`cxgap cases`, `cxgap issues` and `cxgap users` on the demo company, as an analyst would run them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cxgap.cases import list_cases
+from cxgap.store import Store
+
+
+@pytest.fixture
+def demo_store(cli, tmp_path: Path) -> str:
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    assert cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis").exit_code == 0
+    return url
+
+
+def _support_cases(url: str, count: int) -> list[str]:
+    with Store(url) as store:
+        return [c.case_id for c in list_cases(store, touchpoint="support", status="open", limit=count)]
+
+
+def test_cases_are_opened_worked_and_measured_from_the_terminal(cli, demo_store: str) -> None:
+    opened = cli("cases", "open", "--since", "2024-01-01")
+    assert opened.exit_code == 0 and re.search(r"detractor: [\d,]+ cases opened", opened.stdout)
+    assert "0 cases opened" in cli("cases", "open", "--since", "2024-01-01", "--rule", "detractor").stdout
+    case_id = _support_cases(demo_store, 1)[0]
+    assert "in_progress" in cli("cases", "act", case_id, "start", "--as", "ana").stdout
+    refused = cli("cases", "act", case_id, "resolve")
+    assert refused.exit_code == 2 and "needs a root cause: one of staffing" in " ".join(
+        refused.stderr.split()
+    )
+    assert (
+        "resolved" in cli("cases", "act", case_id, "resolve", "--root-cause", "process", "--as", "ana").stdout
+    )
+    assert cli("cases", "note", case_id, "called back", "--as", "ana").exit_code == 0
+    shown = cli("cases", "show", case_id).stdout
+    assert all(word in shown for word in ("created", "started", "resolved", "noted", "ana"))
+    metrics = cli("cases", "metrics", "--by", "touchpoint")
+    assert metrics.exit_code == 0 and "support" in metrics.stdout and "%" in metrics.stdout
+    bad = cli("cases", "metrics", "--by", "planet")
+    assert bad.exit_code == 2
+
+
+def test_a_recurring_root_cause_becomes_an_issue_whose_effect_is_measured(cli, demo_store: str) -> None:
+    cli("cases", "open", "--since", "2024-01-01")
+    for case_id in _support_cases(demo_store, 6):
+        assert cli("cases", "act", case_id, "resolve", "--root-cause", "staffing").exit_code == 0
+    found = cli("issues", "patterns", "--min-cases", "5")
+    assert found.exit_code == 0 and "staffing" in found.stdout and "support" in found.stdout
+    assert re.search(r"(perception|knowledge|customer|implementation|design|communication):", found.stdout)
+    raised = cli("issues", "raise", "staffing", "support", "--owner", "dana", "--team", "support")
+    assert raised.exit_code == 0 and "(6 cases linked)" in raised.stdout
+    issue_id = re.search(r"Raised (SI-\w+)", raised.stdout).group(1)  # type: ignore[union-attr]
+    late = cli("issues", "plan", issue_id, "Staff the callback queue", "--at", "soon")
+    assert late.exit_code == 2 and "--at 'soon' is not a date" in late.stderr
+    planned = cli(
+        "issues",
+        "plan",
+        issue_id,
+        "Staff the callback queue",
+        "--at",
+        "2025-06-15",
+        "--gap",
+        "implementation:wait_seconds@call",
+    )
+    assert planned.exit_code == 0 and "acting from 2025-06-15" in planned.stdout
+    effect = cli("issues", "effect", issue_id, "--months", "6")
+    assert effect.exit_code == 0
+    assert "The implementation gap 'wait_seconds@call' at support" in " ".join(effect.stdout.split())
+    assert cli("issues", "done", issue_id).exit_code == 0
+    assert "done" in cli("issues", "list", "--status", "done").stdout
+    log = cli("issues", "show", issue_id).stdout
+    assert all(word in log for word in ("raised", "linked", "planned", "done"))
+    twice = cli("issues", "done", issue_id)
+    assert twice.exit_code == 2 and "is done; it can be done only when acting" in " ".join(
+        twice.stderr.split()
+    )
+    unknown = cli("issues", "raise", "gremlins", "support")
+    assert unknown.exit_code == 2 and "root_cause = 'gremlins' is not one of" in " ".join(
+        unknown.stderr.split()
+    )
+
+
+def test_users_get_tokens_once_and_tokens_can_be_revoked(cli, demo_store: str) -> None:
+    added = cli("users", "add", "sam", "--role", "team_member", "--team", "support")
+    assert added.exit_code == 0
+    token = re.search(r"cxg_\w+", added.stdout).group(0)  # type: ignore[union-attr]
+    listed = cli("users", "list").stdout
+    assert "sam" in listed and "team_member" in listed and token not in listed
+    assert cli("users", "revoke", token).stdout.strip() == "Revoked."
+    assert cli("users", "add", "x", "--role", "king").exit_code == 2
