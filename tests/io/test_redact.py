@@ -87,3 +87,44 @@ def test_imported_feedback_is_redacted_before_it_is_stored(store, write) -> None
         raw = conn.execute(sa.text("SELECT raw FROM quarantine")).scalar_one()
     assert texts == ["[NAME] here, call [PHONE] or [EMAIL]", "[NAME] was great"]
     assert "4111" not in raw and "[CARD]" in raw
+
+
+def test_a_small_import_looks_up_only_the_names_it_mentions_and_redacts_the_same(
+    store, write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from cxgap.io import import_file, importer, mapping_from_dict
+
+    customers = {"table": "customers", "columns": {"customer_id": "id", "name": "name"}}
+    people = 'id,name\nC1,"Jane  Doe"\nC2,José Müller-Lüdenscheidt\nC3,Ng Wei\nC4,Ann Lee\n'
+    import_file(store, write("c.csv", people), mapping_from_dict(customers))
+    feedback = {
+        "table": "feedback",
+        "columns": {"feedback_id": "id", "customer_id": "customer", "text": "text", "rating": "stars"},
+        "constants": {"source": "review"},
+    }
+    rows = (
+        'X1,C4,"Ann here: thanks jane doe",5\n'
+        'X2,,"«jose\u0301 müller-lüdenscheidt» called",2\n'
+        'X3,C1,"NG WEI,again",1\n'
+        'X4,C1,"too",1,"many fields, mail ann@example.com"\n'
+    )
+    small = import_file(
+        store,
+        write("a.csv", "id,customer,text,stars\n" + rows.replace("X", "A")),
+        mapping_from_dict(feedback),
+    )
+    monkeypatch.setattr(importer, "SMALL_CHUNK", 0)  # every chunk loads every name
+    full = import_file(
+        store,
+        write("b.csv", "id,customer,text,stars\n" + rows.replace("X", "B")),
+        mapping_from_dict(feedback),
+    )
+    assert small.redacted == full.redacted == {"name": 4, "email": 1}
+    with store.engine.connect() as conn:
+        texts = [r[0] for r in conn.execute(sa.text("SELECT text FROM feedback ORDER BY feedback_id"))]
+        raws = [r[0] for r in conn.execute(sa.text("SELECT raw FROM quarantine ORDER BY raw"))]
+    expected = ["[NAME] here: thanks [NAME]", "«[NAME]» called", "[NAME],again"]
+    assert texts == expected + expected
+    assert len(raws) == 2 and all("ann@example.com" not in r and "[EMAIL]" in r for r in raws)

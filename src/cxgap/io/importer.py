@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from cxgap.errors import ConfigError, InputFileError
 from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_column, to_arrow
 from cxgap.io.mapping import Mapping
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
-from cxgap.io.redact import Redactor
+from cxgap.io.redact import Redactor, name_candidates
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store, insert_new, refresh_derived
 from cxgap.store.models import table_of
@@ -113,6 +114,8 @@ class _Batch:
         }
         self.problems: list[Problem] = []
         self.redactor: Redactor | None = None
+        self.full_names = False  # whether the redactor knows every customer's name
+        self.chunks_seen = 0
         self.authors: dict[str, str] = {}
         self.redacted: Counter[str] = Counter()
 
@@ -289,14 +292,55 @@ def _duplicate_keys(
 TEXT_COLUMNS = {"feedback": ("text", "title"), "responses": ("comment",)}
 
 
+SMALL_CHUNK = 1_000  # rows; a chunk this small looks up the names it mentions instead of loading all
+
+
 def _redactor(conn: Connection) -> tuple[Redactor, dict[str, str]]:
     """A redactor knowing every customer's name, and each customer's name by id (for the author's own)."""
     rows = conn.execute(sa.text("SELECT customer_id, name FROM customers WHERE name IS NOT NULL")).all()
     return Redactor(name for _, name in rows), {str(cid): str(name) for cid, name in rows}
 
 
+def _lookup(conn: Connection, sql: str, values: list[str]) -> list[Any]:
+    query = sa.text(sql).bindparams(sa.bindparam("values", expanding=True))
+    rows: list[Any] = []
+    for start in range(0, len(values), 1_000):
+        rows += conn.execute(query, {"values": values[start : start + 1_000]}).all()
+    return rows
+
+
+def _redactor_for(conn: Connection, chunk: RawChunk) -> tuple[Redactor, dict[str, str]]:
+    """A redactor knowing the customer names that the chunk's values could contain, and the names of the
+    customers whose ids appear in it: a webhook's few records never load every customer's name. Names
+    are matched in SQL by lower(); the redactor then matches them exactly as the full one does."""
+    strings = [v for column in chunk.values.values() for v in column if isinstance(v, str) and v]
+    strings += [p.raw for p in chunk.problems if p.raw]
+    keys = sorted(name_candidates(strings))
+    spaced = r"lower(regexp_replace(trim(name), '\s+', ' ', 'g'))"
+    named = _lookup(conn, f"SELECT customer_id, name FROM customers WHERE {spaced} IN :values", keys)
+    authors = _lookup(
+        conn,
+        "SELECT customer_id, name FROM customers WHERE name IS NOT NULL AND customer_id IN :values",
+        sorted(set(strings)),
+    )
+    return Redactor(name for _, name in named), {str(cid): str(name) for cid, name in authors}
+
+
+def _prepare_redactor(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
+    """Give the batch the redactor this chunk needs (nothing for tables without free text)."""
+    if batch.plan.mapping.table not in TEXT_COLUMNS or batch.full_names:
+        return
+    if chunk.size <= SMALL_CHUNK and batch.chunks_seen == 0:
+        batch.redactor, batch.authors = _redactor_for(conn, chunk)
+    else:
+        batch.redactor, batch.authors = _redactor(conn)
+        batch.full_names = True
+    batch.chunks_seen += 1
+
+
 def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
     plan = batch.plan
+    _prepare_redactor(conn, batch, chunk)
     frame, problems = _convert_chunk(plan, chunk)
     items = _item_frame(plan, chunk, problems) if plan.mapping.items else pd.DataFrame()
     if plan.hash_key:
@@ -315,7 +359,8 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
         for pos in bad
     ]
     quarantined += [
-        Problem(row=p.row, column=None, reason=p.reason, raw=p.raw or None) for p in chunk.problems
+        Problem(row=p.row, column=None, reason=p.reason, raw=batch.redact_raw(p.raw) if p.raw else None)
+        for p in chunk.problems
     ]
     good = frame.drop(index=bad)
     batch.redact(good)
@@ -384,8 +429,6 @@ def import_file(
     plan = _Plan(mapping, header, path, options)
     batch = _Batch(plan, UNITS[options.format])
     with store.begin() as conn:
-        if mapping.table in TEXT_COLUMNS:
-            batch.redactor, batch.authors = _redactor(conn)
         for chunk in chunks:
             _load_chunk(conn, batch, chunk)
             if progress:

@@ -60,6 +60,19 @@ def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
+def name_candidates(texts: Iterable[str], longest: int = 5) -> set[str]:
+    """Every run of 2..`longest` words in the texts, lower-cased and case-folded: the only strings that can
+    be a known customer's full name, so a few texts need only those names looked up, not every name."""
+    keys: set[str] = set()
+    for text in texts:
+        words = [w.group(0) for w in _WORD.finditer(unicodedata.normalize("NFC", text))]
+        for size in range(2, longest + 1):
+            for i in range(len(words) - size + 1):
+                run = " ".join(words[i : i + size])
+                keys |= {run.lower(), _key(run)}
+    return keys
+
+
 @dataclass(frozen=True)
 class Redacted:
     """Text with PII replaced by [EMAIL], [IBAN], [CARD], [PHONE], [NAME], and how many of each."""
