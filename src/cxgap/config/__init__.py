@@ -11,8 +11,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from cxgap.config.base import Strict as _Strict
+from cxgap.config.journeys import DEMO_INCIDENTS as DEMO_INCIDENTS
+from cxgap.config.journeys import INCIDENT_TRIGGERS as INCIDENT_TRIGGERS
+from cxgap.config.journeys import Incident as Incident
+from cxgap.config.journeys import JourneySettings
 from cxgap.errors import ConfigError
 
 CONFIG_FILE = "cxgap.toml"
@@ -80,10 +85,6 @@ DEMO_THEMES: dict[str, dict[str, Any]] = {
         "touchpoint": "sales",
     },
 }
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StoreSettings(_Strict):
@@ -204,6 +205,7 @@ class Settings(_Strict):
         default_factory=lambda: {name: Theme(**spec) for name, spec in DEMO_THEMES.items()}
     )
     cases: CaseSettings = CaseSettings()
+    journeys: JourneySettings = JourneySettings()
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:
@@ -217,6 +219,12 @@ class Settings(_Strict):
                 raise ValueError(
                     f"themes.{name}.touchpoint = '{theme.touchpoint}' is not one of the touchpoints {self.touchpoints}"
                 )
+        for name, incident in self.journeys.incidents.items():
+            for touchpoint in incident.touchpoints:
+                if touchpoint not in self.touchpoints:
+                    raise ValueError(
+                        f"journeys.incidents.{name} names touchpoint '{touchpoint}', not one of {self.touchpoints}"
+                    )
         for name, rule in self.cases.rules.items():
             for touchpoint in rule.touchpoints + [r.touchpoint for r in rule.routes if r.touchpoint]:
                 if touchpoint not in self.touchpoints:

@@ -1,0 +1,28 @@
+"""Journeys: critical incidents across touchpoints, how they compound, which upstream failure causes a
+downstream one, online vs offline outcomes for the same need, and customers asking the same again."""
+
+from __future__ import annotations
+
+from cxgap.journeys.incidents import incident_events
+from cxgap.journeys.schemas import (
+    ChannelGap,
+    CountDamage,
+    IncidentLoad,
+    JourneyReport,
+    RepeatContacts,
+    Synergy,
+    UpstreamLink,
+)
+from cxgap.journeys.service import analyze_journeys
+
+__all__ = [
+    "ChannelGap",
+    "CountDamage",
+    "IncidentLoad",
+    "JourneyReport",
+    "RepeatContacts",
+    "Synergy",
+    "UpstreamLink",
+    "analyze_journeys",
+    "incident_events",
+]
