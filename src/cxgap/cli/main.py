@@ -228,6 +228,7 @@ def _print_analysis(settings: Settings, top: int) -> None:
     out.print(six_gaps_table(result))
 
 
+from . import early as _early  # noqa: E402,F401  (registers journeys)
 from . import issues as _issues  # noqa: E402,F401  (registers issues)
 from . import listen as _listen  # noqa: E402,F401  (registers text)
 from . import loop as _loop  # noqa: E402,F401  (registers cases and users)
