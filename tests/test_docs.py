@@ -35,7 +35,7 @@ def test_every_setting_is_in_the_starter_config() -> None:
         assert key in starter
         if hasattr(field.annotation, "model_fields"):
             for sub in field.annotation.model_fields:
-                found = f"{sub} =" in starter or f"[{key}.{sub}." in starter
+                found = f"{sub} =" in starter or f"[{key}.{sub}." in starter or f"[{key}.{sub}]" in starter
                 assert found, f"{key}.{sub} is not in the starter cxgap.toml"
 
 

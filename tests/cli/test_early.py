@@ -35,3 +35,54 @@ def test_journeys_on_an_empty_store_says_what_is_missing(cli, tmp_path: Path) ->
     result = cli("journeys")
     assert result.exit_code == 0, result.stderr
     assert "insufficient data" in result.stdout and "standards table" in " ".join(result.stdout.split())
+
+
+def test_risk_scores_a_file_and_writes_the_scores_and_the_calibration_plot(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import SHARED_DATA
+
+    monkeypatch.setenv("COLUMNS", "200")
+    data = SHARED_DATA / "telco_customer_churn.csv"
+    mapping = Path(__file__).resolve().parents[2] / "examples" / "telco_churn.toml"
+    result = cli(
+        "risk",
+        "--file",
+        str(data),
+        "--mapping",
+        str(mapping),
+        "--top",
+        "3",
+        "--out",
+        "s.csv",
+        "--calibration",
+        "c.png",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "logistic regression (baseline)" in result.stdout and "Revenue at risk" in result.stdout
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()) == 7044
+    alone = cli("risk", "--file", str(data))
+    assert alone.exit_code == 2 and "--file and --mapping go together" in alone.stderr
+
+
+def test_risk_on_the_demo_store_lists_the_riskiest_with_reasons(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "cxgap.toml").write_text(
+        f'[store]\nurl = "duckdb:///{tmp_path / "r.duckdb"}"\n', encoding="utf-8"
+    )
+    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis").exit_code == 0
+    result = cli("risk", "--top", "5")
+    assert result.exit_code == 0, result.stderr
+    assert "Churn within 90 days" in result.stdout and "Customer health" in result.stdout
+    assert "incident" in result.stdout
+
+
+def test_risk_on_an_empty_store_is_one_sentence(cli, tmp_path: Path) -> None:
+    (tmp_path / "cxgap.toml").write_text(
+        f'[store]\nurl = "duckdb:///{tmp_path / "e.duckdb"}"\n', encoding="utf-8"
+    )
+    result = cli("risk")
+    assert result.exit_code == 2 and "no interactions, answers or feedback yet" in result.stderr

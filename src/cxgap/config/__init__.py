@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from cxgap.config.base import Strict as _Strict
+from cxgap.config.early import DEMO_PLAYBOOKS, HealthSettings, Playbook
+from cxgap.config.early import HealthWeight as HealthWeight
 from cxgap.config.journeys import DEMO_INCIDENTS as DEMO_INCIDENTS
 from cxgap.config.journeys import INCIDENT_TRIGGERS as INCIDENT_TRIGGERS
 from cxgap.config.journeys import Incident as Incident
@@ -206,6 +208,8 @@ class Settings(_Strict):
     )
     cases: CaseSettings = CaseSettings()
     journeys: JourneySettings = JourneySettings()
+    health: HealthSettings = HealthSettings()
+    playbooks: dict[str, Playbook] = Field(default_factory=lambda: dict(DEMO_PLAYBOOKS))
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:

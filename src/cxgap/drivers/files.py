@@ -65,7 +65,7 @@ def load_driver_mapping(path: str | Path) -> DriverMapping:
     return spec
 
 
-def _numbers(path: Path, frame: pd.DataFrame, column: str, values: dict[str, Value]) -> np.ndarray:
+def column_numbers(path: Path, frame: pd.DataFrame, column: str, values: dict[str, Value]) -> np.ndarray:
     """One column as numbers: through its value map if it has one, else parsed; blank = missing."""
     raw = frame[column].str.strip()
     if values:
@@ -107,10 +107,13 @@ def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
             f"{path}: no column {', '.join(repr(c) for c in missing)} (the mapping names it)."
         )
     columns = [
-        _numbers(path, frame, source, spec.values.get(name, {})) for name, source in spec.drivers.items()
+        column_numbers(path, frame, source, spec.values.get(name, {}))
+        for name, source in spec.drivers.items()
     ]
-    outcome = _numbers(path, frame, spec.outcome.column, dict(spec.outcome.values))
-    revenue = _numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor if spec.revenue else None
+    outcome = column_numbers(path, frame, spec.outcome.column, dict(spec.outcome.values))
+    revenue = (
+        column_numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor if spec.revenue else None
+    )
     data = DriverData(tuple(spec.drivers), np.column_stack([*columns, outcome]), len(frame))
     return FileData(data, revenue)
 

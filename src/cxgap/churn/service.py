@@ -1,0 +1,141 @@
+"""Churn risk and health in one call, on a flat file or on the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from cxgap.churn.data import ChurnData, data_end, store_features
+from cxgap.churn.explain import reasons, revenue_at_risk
+from cxgap.churn.health import HealthModel, calibrate, health_model
+from cxgap.churn.model import FittedClassifier, fit_classifier, score
+from cxgap.churn.schemas import HealthPoint, RiskReport, SegmentHealth
+from cxgap.churn.survival import fit_survival
+from cxgap.config import HealthWeight, Settings
+from cxgap.engine import Engine
+from cxgap.errors import CxgapError
+from cxgap.stats import mean_interval, wilson_interval
+
+REASONS_FOR = 1_000  # the riskiest customers get their reasons in words
+
+
+def _segments(scores: np.ndarray, segment: np.ndarray | None, confidence: float) -> tuple[SegmentHealth, ...]:
+    groups = segment if segment is not None else np.full(len(scores), "all customers")
+    out = []
+    for label in ["all customers"] + sorted(set(groups.tolist()) - {"all customers"}):
+        s = scores if label == "all customers" else scores[groups == label]
+        if len(s) < 2:
+            continue
+        mean = mean_interval(len(s), float(s.sum()), float((s**2).sum()), confidence)
+        out.append(
+            SegmentHealth(str(label), len(s), mean, wilson_interval(int((s < 40).sum()), len(s), confidence))
+        )
+    return tuple(out)
+
+
+def _scored(data: ChurnData, fitted: FittedClassifier, health: HealthModel) -> pd.DataFrame:
+    risk = fitted.risk(data.features)
+    scores = health.scores(data.features)
+    frame = (
+        pd.DataFrame(
+            {
+                "customer_id": data.ids,
+                "segment": data.segment if data.segment is not None else None,
+                "risk": risk,
+                "health": scores,
+                "health_churn_probability": health.churn_probability(scores),
+                "revenue": data.revenue if data.revenue is not None else np.nan,
+            }
+        )
+        .sort_values("risk", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+    top = frame.index[: min(REASONS_FOR, len(frame))]
+    rows = pd.Index(data.ids).get_indexer(frame.loc[top, "customer_id"])
+    frame["reasons"] = ""
+    frame.loc[top, "reasons"] = reasons(
+        fitted.baseline, data.features[fitted.columns].iloc[rows].reset_index(drop=True)
+    )
+    return frame
+
+
+def _fit(
+    training: ChurnData, weights: dict[str, HealthWeight], seed: int, confidence: float
+) -> tuple[FittedClassifier, HealthModel, dict[str, object]]:
+    fitted = fit_classifier(training, seed=seed, confidence=confidence)
+    train, test = fitted.train, fitted.test
+    health = health_model(training.features.iloc[train], weights)
+    calibrate(health, health.scores(training.features.iloc[train]), training.churned[train])
+    held = health.scores(training.features.iloc[test])
+    judged = score(
+        "health score (lower = riskier)", training.churned[test], health.churn_probability(held), confidence
+    )
+    survival = fit_survival(training, train, test, confidence)
+    return fitted, health, {"health": judged, "survival": survival}
+
+
+def _report(
+    training: ChurnData,
+    current: ChurnData,
+    weights: dict[str, HealthWeight],
+    seed: int,
+    confidence: float,
+    trend: tuple[HealthPoint, ...] = (),
+) -> RiskReport:
+    fitted, health, extra = _fit(training, weights, seed, confidence)
+    scored = _scored(current, fitted, health)
+    risk = fitted.risk(current.features)
+    return RiskReport(
+        horizon_days=training.horizon_days or 0,
+        trained_as_of=training.as_of,
+        scored_as_of=current.as_of,
+        n_train=len(fitted.train),
+        n_test=len(fitted.test),
+        churn_rate=float(training.churned.mean()),
+        classifier=fitted.name,
+        cv_auc=fitted.cv_auc,
+        model=fitted.chosen,
+        baseline=fitted.baseline_score,
+        health=extra["health"],  # type: ignore[arg-type]
+        survival=extra["survival"],  # type: ignore[arg-type]
+        revenue=tuple(revenue_at_risk(risk, current.revenue, current.segment, confidence)),
+        segments=_segments(health.scores(current.features), current.segment, confidence),
+        trend=trend,
+        scored=scored,
+        health_components={name: spec.weight for name, spec in weights.items()},
+    )
+
+
+def file_risk(
+    data: ChurnData, weights: dict[str, HealthWeight], seed: int = 0, confidence: float = 0.95
+) -> RiskReport:
+    """Churn models and health on a flat file: judged on held-out customers, then everyone scored."""
+    if not weights:
+        raise CxgapError("The health score needs [health] weights in the mapping (one per component).")
+    return _report(data, data, weights, seed, confidence)
+
+
+def store_risk(engine: Engine, settings: Settings, seed: int = 0, trend_months: int = 6) -> RiskReport:
+    """Train on what was known one horizon before the store's last data (labels: who churned since),
+    then score every customer active now; health per segment now and at the ends of earlier months."""
+    end = data_end(engine)
+    if end is None:
+        raise CxgapError(
+            "The store has no interactions, answers or feedback yet; import some first (cxgap import)."
+        )
+    horizon = settings.health.horizon_days
+    confidence = settings.analysis.confidence
+    training = store_features(engine, settings, end - dt.timedelta(days=horizon), horizon)
+    current = store_features(engine, settings, end, horizon)
+    weights = settings.health.components
+    report = _report(training, current, weights, seed, confidence)
+    health = health_model(training.features, weights)
+    points = []
+    for months in range(trend_months - 1, -1, -1):
+        moment = end - dt.timedelta(days=30.44 * months)
+        snapshot = current if months == 0 else store_features(engine, settings, moment, horizon)
+        for s in _segments(health.scores(snapshot.features), snapshot.segment, confidence):
+            points.append(HealthPoint(moment.date(), s.segment, s.mean))
+    return RiskReport(**{**report.__dict__, "trend": tuple(points)})
