@@ -86,3 +86,32 @@ def test_risk_on_an_empty_store_is_one_sentence(cli, tmp_path: Path) -> None:
     )
     result = cli("risk")
     assert result.exit_code == 2 and "no interactions, answers or feedback yet" in result.stderr
+
+
+def test_playbooks_dry_run_changes_nothing_and_a_rerun_opens_none(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxgap.store import Store
+
+    monkeypatch.setenv("COLUMNS", "200")
+    url = f"duckdb:///{tmp_path / 'p.duckdb'}"
+    (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis").exit_code == 0
+    dry = cli("playbooks", "run", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "dry run: nothing written" in dry.stdout and "save_valuable_customers" in dry.stdout
+    with Store(url) as store:
+        assert store.count("cases") == 0 and store.count("playbook_assignments") == 0
+    first = cli("playbooks", "run")
+    assert first.exit_code == 0, first.stderr
+    with Store(url) as store:
+        opened = store.count("cases")
+    assert opened > 0
+    again = cli("playbooks", "run")
+    with Store(url) as store:
+        assert store.count("cases") == opened
+    assert again.exit_code == 0
+    effect = cli("playbooks", "effect", "rescue_at_risk")
+    assert effect.exit_code == 2  # a 10% holdout of a small demo is too few to compare, and it says so
+    assert "Insufficient data for churn (at least 30 per cell): control all: n=" in effect.stderr
+    assert cli("playbooks", "run", "--playbook", "nope").exit_code == 2

@@ -112,7 +112,7 @@ def test_upgrading_a_store_from_the_first_schema_fills_the_copies(store_url: str
         ):
             conn.execute(sa.text(sql))
     old.upgrade()
-    assert old.revision() == "0006"
+    assert old.revision() == "0007"
     assert _context(old) == [("R1", "support", "transactional", "consumer")]
     assert _touches(old) == _recomputed(old)
     old.close()

@@ -105,7 +105,7 @@ DEMO_PLAYBOOKS = {
     "thank_healthy_customers": Playbook(
         kind="success",
         action="Thank them and invite them to the referral programme",
-        health_at_least=85,
+        health_at_least=65,
         team="cx",
         due_hours=168,
     ),

@@ -53,7 +53,7 @@ def _source(engine: Engine, metric: str, survey_kind: str | None) -> tuple[Any, 
     """The rows a metric reads, its value column and its time column (None: no time)."""
     if metric == "churn":
         c = engine.table("customers")
-        return c, c.churned.cast("int64"), None
+        return c, ibis.ifelse(c.churned, 1, 0), None
     if metric == "revenue":
         o = engine.table("outcomes")
         return o, o.revenue.cast("float64"), o.period.cast("timestamp")
@@ -63,8 +63,8 @@ def _source(engine: Engine, metric: str, survey_kind: str | None) -> tuple[Any, 
     column = {"promoter": "nps", "csat_top2": "csat"}.get(metric, metric)
     r = r.filter(r[column].notnull())
     value = {
-        "promoter": (r.nps >= 9).cast("int64"),
-        "csat_top2": (r.csat >= 4).cast("int64"),
+        "promoter": ibis.ifelse(r.nps >= 9, 1, 0),
+        "csat_top2": ibis.ifelse(r.csat >= 4, 1, 0),
     }.get(metric, r[column].cast("float64"))
     return r, value, r.responded_at
 
@@ -96,8 +96,8 @@ def cells(
         joined.group_by(["arm", "period"])
         .aggregate(
             n=x.count(),
-            promoters=(x >= 9).cast("int64").sum(),
-            detractors=(x <= 6).cast("int64").sum(),
+            promoters=ibis.ifelse(x >= 9, 1, 0).sum(),
+            detractors=ibis.ifelse(x <= 6, 1, 0).sum(),
             total=x.sum(),
             total_sq=(x * x).sum(),
         )

@@ -584,6 +584,34 @@ class IssueEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text, comment="What changed, as JSON.")
 
 
+class PlaybookAssignment(Base):
+    """Who each playbook acted on and whom it left alone on purpose (the holdout), once per cooldown period."""
+
+    __tablename__ = "playbook_assignments"
+
+    playbook: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Playbook name in cxgap.toml."
+    )
+    customer_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, index=True, comment="Customer it qualified."
+    )
+    period: Mapped[int] = mapped_column(
+        Integer,
+        primary_key=True,
+        autoincrement=False,
+        comment="Cooldown period (days since 1970 / cooldown_days).",
+    )
+    assigned_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the run assigned the customer.")
+    arm: Mapped[str] = mapped_column(
+        String(16), comment="treated (a case was opened) or holdout (left alone)."
+    )
+    run_id: Mapped[str] = mapped_column(String(32), comment="The playbook run.")
+    health: Mapped[float | None] = mapped_column(Double, comment="Health score (0-100) when assigned.")
+    risk: Mapped[float | None] = mapped_column(Double, comment="Churn risk within the horizon when assigned.")
+    revenue: Mapped[float | None] = mapped_column(Double, comment="Yearly revenue when assigned.")
+    case_id: Mapped[str | None] = mapped_column(String(64), comment="The case opened (treated only).")
+
+
 class User(Base):
     """People and services that use the API, with a role and (team members) a team."""
 
@@ -638,7 +666,14 @@ DERIVED_TABLES: tuple[type[Base], ...] = (
     TextEmbedding,
     DerivedState,
 )
-LOOP_TABLES: tuple[type[Base], ...] = (CaseEvent, SystemicIssue, IssueEvent, User, ApiToken)
+LOOP_TABLES: tuple[type[Base], ...] = (
+    CaseEvent,
+    SystemicIssue,
+    IssueEvent,
+    PlaybookAssignment,
+    User,
+    ApiToken,
+)
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
 
 
