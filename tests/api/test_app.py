@@ -130,7 +130,40 @@ def test_pages_on_an_empty_store_explain_instead_of_failing(tmp_path: Path) -> N
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
-        for path in ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/?segment=x"):
+        for path in (
+            "/",
+            "/gaps",
+            "/perception",
+            "/operations",
+            "/drivers",
+            "/text",
+            "/journeys",
+            "/risk",
+            "/?segment=x",
+        ):
             page = client.get(path)
             assert page.status_code == 200 and "cxgap import" in page.text, path
+    app.state.store.close()
+
+
+def test_the_journey_and_risk_apis_serve_the_library_results(demo_client: TestClient) -> None:
+    journeys = demo_client.get("/api/journeys").json()
+    assert {"load", "synergy", "upstream", "channels", "repeats", "flow", "notes"} <= set(journeys)
+    assert [s["touchpoint"] for s in journeys["flow"]][:3] == ["sales", "ordering", "installation"]
+    risk = demo_client.get("/api/risk", params={"limit": 5}).json()
+    assert risk["measured"] and len(risk["riskiest"]) == 5 and risk["horizon_days"] == 90
+    assert risk["riskiest"][0]["risk"] >= risk["riskiest"][-1]["risk"] and risk["riskiest"][0]["reasons"]
+    assert risk["model"]["auc"]["low"] <= risk["model"]["auc"]["value"] <= risk["model"]["auc"]["high"]
+    assert demo_client.get("/api/risk", params={"limit": 0}).status_code == 422
+
+
+def test_risk_on_a_store_too_small_to_model_says_why(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'tiny.duckdb'}"
+    with Store(url) as store:
+        write_demo(store, simulate(60, seed=1))
+    app = create_app(Settings(store=StoreSettings(url=url)))
+    with TestClient(app) as client:
+        risk = client.get("/api/risk").json()
+        assert risk["measured"] is False and "needs at least 10 churners" in risk["reason"]
+        assert "Not measured yet" in client.get("/risk").text
     app.state.store.close()

@@ -17,7 +17,7 @@ from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.server import serving
 
-PAGES = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text")
+PAGES = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk")
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +111,20 @@ def test_the_drivers_and_text_pages_show_the_apis_numbers(server: str, page: Any
     themes = _api(server, "/api/text")["themes"]
     most = max(themes, key=lambda t: t["texts"])
     assert page.inner_text("#themes tbody tr:first-child .texts") == f"{most['texts']:,}"
+
+
+def test_the_journey_and_risk_pages_show_the_apis_numbers(server: str, page: Any) -> None:
+    page.goto(server + "/journeys", wait_until="networkidle", timeout=120_000)
+    journeys = _api(server, "/api/journeys")
+    extra = journeys["synergy"]["per_extra_incident"]
+    assert page.inner_text("#synergy").startswith(f"{extra['value']:.2f} [")
+    assert "ordering → installation" in page.inner_text("#upstream")
+    assert page.query_selector("#filters") is None  # the whole store: no filters that would not apply
+    page.goto(server + "/risk", wait_until="networkidle", timeout=120_000)
+    risk = _api(server, "/api/risk", limit="1")
+    assert page.inner_text("#quality tbody tr:first-child .auc").startswith(
+        f"{risk['model']['auc']['value']:.3f} ["
+    )
+    assert (
+        page.inner_text("#riskiest tbody tr:first-child .risk") == f"{100 * risk['riskiest'][0]['risk']:.0f}%"
+    )

@@ -40,6 +40,8 @@ def test_report_is_one_self_contained_file(written: tuple[Report, Path, Path]) -
         "What drives loyalty",
         "What closing the gap is worth",
         "What customers say",
+        "Where customers fall out",
+        "Churn risk and customer health",
     ):
         assert heading in text
 
@@ -50,6 +52,11 @@ def test_every_chart_has_a_finding_and_a_png(written: tuple[Report, Path, Path])
         assert section.spec is not None, section.key
         assert section.finding and not section.finding.startswith("Not measured"), section.key
         assert (png / f"{section.key}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    findings = {s.key: s.finding for s in report.sections}
+    assert (
+        "ordering makes one at installation" in findings["journeys"] and "churned at" in findings["journeys"]
+    )
+    assert "expected to churn within 90 days" in findings["risk"] and "held-out AUC" in findings["risk"]
 
 
 def test_report_renders_in_headless_chromium_without_network(

@@ -12,11 +12,13 @@ import pandas as pd
 
 from cxgap.api.limits import RateLimiter
 from cxgap.api.results import ResultCache
+from cxgap.churn import RiskReport, store_risk
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
-from cxgap.engine import Engine, Filters
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze
+from cxgap.journeys import JourneyReport, analyze_journeys
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.store import Store
 from cxgap.text.service import TextReport, analyze_text
@@ -193,6 +195,21 @@ class Dashboard:
             )
 
         return self._get("text", filters, compute)
+
+    def journeys(self) -> JourneyReport:
+        """Incidents across the journey (the whole store: journeys follow customers across every filter)."""
+        return self._get("journeys", ALL, lambda: analyze_journeys(self.engine, self.settings))
+
+    def risk(self) -> RiskReport | str:
+        """Churn risk and health of every current customer, or why they cannot be measured yet."""
+
+        def compute() -> RiskReport | str:
+            try:
+                return store_risk(self.engine, self.settings, trend_months=6)
+            except CxgapError as error:
+                return str(error)
+
+        return self._get("risk", ALL, compute)
 
     def close(self) -> None:
         """Release the store."""

@@ -17,8 +17,9 @@ from cxgap.api.dashboard import Dashboard
 from cxgap.api.routes import Board, Slice
 from cxgap.engine import Filters
 from cxgap.gaps import GAP_KINDS, Gap, GapReport, describe, figure, headline_sentence
-from cxgap.report import charts
+from cxgap.report import charts, early_charts
 from cxgap.report.content import drivers_finding, text_finding, trend_finding, worst_finding
+from cxgap.report.early_content import journey_finding, risk_finding
 from cxgap.store import describe_url
 
 TEMPLATES = Environment(
@@ -31,6 +32,8 @@ PAGES = (
     ("/operations", "Operations"),
     ("/drivers", "Drivers"),
     ("/text", "Text"),
+    ("/journeys", "Journeys"),
+    ("/risk", "Risk"),
 )
 LEVELS = ("dimensions", "items", "touchpoints")
 
@@ -64,6 +67,7 @@ def _render(
     template: str,
     build: Callable[[], dict[str, Any]],
     *extra: str,
+    filtered: bool = True,
 ) -> str:
     """A page, rendered once per (store version, page, filters): warm views cost a lookup."""
 
@@ -76,7 +80,7 @@ def _render(
         }
         if dashboard.empty():
             return TEMPLATES.get_template("empty.html.j2").render(**context, title="No data yet")
-        context["choices"] = dashboard.choices()
+        context["choices"] = dashboard.choices() if filtered else None
         return TEMPLATES.get_template(template).render(**context, **build())
 
     page: str = dashboard.cache.get(("page", path, filters, *extra), render)
@@ -216,3 +220,36 @@ def text(dashboard: Board, slice_: Slice) -> str:
         }
 
     return _render(dashboard, "/text", slice_, "text.html.j2", build)
+
+
+@router.get("/journeys", response_class=HTMLResponse)
+def journeys(dashboard: Board, slice_: Slice) -> str:
+    """Where customers fall out, what compounds and what causes what downstream (the whole store)."""
+
+    def build() -> dict[str, Any]:
+        report = dashboard.journeys()
+        return {
+            "title": "Journeys: where customers fall out",
+            "report": report,
+            "chart": {"svg": _svg(early_charts.flow_chart(report)), "finding": journey_finding(report)},
+        }
+
+    return _render(dashboard, "/journeys", slice_, "journeys.html.j2", build, filtered=False)
+
+
+@router.get("/risk", response_class=HTMLResponse)
+def risk(dashboard: Board, slice_: Slice) -> str:
+    """Who is at risk and why, what it is worth, and health by segment (the whole store)."""
+
+    def build() -> dict[str, Any]:
+        report = dashboard.risk()
+        if isinstance(report, str):
+            return {"title": "Churn risk and health", "report": None, "reason": report}
+        return {
+            "title": "Churn risk and health",
+            "report": report,
+            "riskiest": report.riskiest(25).to_dict("records"),
+            "chart": {"svg": _svg(early_charts.health_chart(report)), "finding": risk_finding(report)},
+        }
+
+    return _render(dashboard, "/risk", slice_, "risk.html.j2", build, filtered=False)

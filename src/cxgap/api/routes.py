@@ -160,3 +160,25 @@ def key_drivers(
 def text(dashboard: Board, slice_: Slice) -> dict[str, Any]:
     """Themes (volume, negativity, NPS impact with q-values), sentiment and alerts of the slice's texts."""
     return text_summary(dashboard.text(slice_))
+
+
+@router.get("/journeys")
+def journeys(dashboard: Board) -> dict[str, Any]:
+    """Incidents per journey, their damage and synergy, upstream causes, channel mismatch, repeat contacts
+    and where customers fall out (the whole store: journeys follow customers across every slice)."""
+    return dict(plain(dashboard.journeys()))
+
+
+@router.get("/risk")
+def risk(
+    dashboard: Board,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Riskiest customers listed.")] = 50,
+) -> dict[str, Any]:
+    """Churn risk and health: model quality on held-out customers, revenue at risk and health per segment,
+    the health trend, and the riskiest customers with their reasons in words."""
+    report = dashboard.risk()
+    if isinstance(report, str):
+        return {"measured": False, "reason": report}
+    summary = {k: v for k, v in vars(report).items() if k != "scored"}
+    riskiest = report.riskiest(limit).to_dict("records")
+    return {"measured": True} | dict(plain(summary)) | {"riskiest": plain(riskiest)}

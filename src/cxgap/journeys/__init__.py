@@ -7,6 +7,7 @@ from cxgap.journeys.incidents import incident_events
 from cxgap.journeys.schemas import (
     ChannelGap,
     CountDamage,
+    FlowStep,
     IncidentLoad,
     JourneyReport,
     RepeatContacts,
@@ -18,6 +19,7 @@ from cxgap.journeys.service import analyze_journeys
 __all__ = [
     "ChannelGap",
     "CountDamage",
+    "FlowStep",
     "IncidentLoad",
     "JourneyReport",
     "RepeatContacts",

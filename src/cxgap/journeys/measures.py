@@ -19,6 +19,7 @@ from cxgap.journeys.incidents import SECONDS_PER_DAY, capped
 from cxgap.journeys.schemas import (
     ChannelGap,
     CountDamage,
+    FlowStep,
     IncidentLoad,
     RepeatContacts,
     Synergy,
@@ -309,3 +310,43 @@ def repeat_contacts(engine: Any, days: float, confidence: float, min_n: int) -> 
             )
         )
     return out
+
+
+def journey_flow(
+    engine: Any, incidents: Any, touchpoints: list[str], confidence: float
+) -> tuple[FlowStep, ...]:
+    """Per touchpoint, in the configured journey order: customers who reached it, the share with an
+    incident there, and churn of those with one against those without."""
+    t = engine.table("interactions")
+    t = t.filter(t.customer_id.notnull() & t.touchpoint.isin(touchpoints))
+    reached = t.select(customer_id=t.customer_id.cast("string"), touchpoint=t.touchpoint).distinct()
+    failed = (
+        incidents.select(incidents.customer_id, incidents.touchpoint).distinct().mutate(hit=ibis.literal(1))
+    )
+    c = engine.table("customers")
+    c = c.select(customer_id=c.customer_id.cast("string"), churned=c.churned.fill_null(False))
+    j = reached.left_join(
+        failed, [reached.customer_id == failed.customer_id, reached.touchpoint == failed.touchpoint]
+    )
+    j = j.select(reached.customer_id, reached.touchpoint, hit=failed.hit.notnull())
+    j = j.left_join(c, j.customer_id == c.customer_id).select(
+        j.touchpoint, j.hit, churned=c.churned.fill_null(False)
+    )
+    table = _frame(j.group_by(["touchpoint", "hit"]).aggregate(n=j.count(), churned=_ones(j.churned).sum()))
+    out = []
+    for touchpoint in touchpoints:
+        g = table[table.touchpoint == touchpoint]
+        n = int(g.n.sum())
+        if n == 0:
+            continue
+        bad, good = g[g.hit], g[~g.hit]
+        out.append(
+            FlowStep(
+                touchpoint,
+                n,
+                wilson_interval(int(bad.n.sum()), n, confidence),
+                wilson_interval(int(bad.churned.sum()), int(bad.n.sum()), confidence),
+                wilson_interval(int(good.churned.sum()), int(good.n.sum()), confidence),
+            )
+        )
+    return tuple(out)

@@ -110,6 +110,18 @@ class RepeatContacts:
 
 
 @dataclass(frozen=True)
+class FlowStep:
+    """One touchpoint of the journey: customers who reached it, the share who met an incident there, and
+    churn among those who did against those who did not (where customers fall out)."""
+
+    touchpoint: str
+    customers: int
+    failed: Estimate
+    churn_after_failure: Estimate
+    churn_otherwise: Estimate
+
+
+@dataclass(frozen=True)
 class JourneyReport:
     """Every journey measure of one run; upstream links and channel gaps corrected together (BH)."""
 
@@ -119,6 +131,7 @@ class JourneyReport:
     channels: tuple[ChannelGap, ...]
     repeats: tuple[RepeatContacts, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    flow: tuple[FlowStep, ...] = field(default_factory=tuple)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per measure: what, for whom, value, interval, n (and q-value where tested)."""

@@ -7,7 +7,14 @@ from dataclasses import replace
 from cxgap.config import Settings
 from cxgap.engine import Engine
 from cxgap.journeys.incidents import caps, incident_events
-from cxgap.journeys.measures import channel_gaps, incident_load, repeat_contacts, synergy, upstream_links
+from cxgap.journeys.measures import (
+    channel_gaps,
+    incident_load,
+    journey_flow,
+    repeat_contacts,
+    synergy,
+    upstream_links,
+)
 from cxgap.journeys.schemas import JourneyReport, Synergy
 from cxgap.stats import benjamini_hochberg
 
@@ -35,4 +42,5 @@ def analyze_journeys(engine: Engine, settings: Settings, alpha: float = 0.05) ->
     upstream = [replace(u, q_value=v, significant=v <= alpha) for u, v in zip(upstream, q, strict=False)]
     rest = q[len(upstream) :]
     channels = [replace(c, q_value=v, significant=v <= alpha) for c, v in zip(channels, rest, strict=True)]
-    return JourneyReport(load, damage, tuple(upstream), tuple(channels), repeats, tuple(notes))
+    flow = journey_flow(engine, incidents, settings.touchpoints, a.confidence)
+    return JourneyReport(load, damage, tuple(upstream), tuple(channels), repeats, tuple(notes), flow)

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from cxgap.churn import RiskReport
+from cxgap.journeys import JourneyReport
 from cxgap.report.charts import BETTER, NEUTRAL, WORSE, _spec
 
 
@@ -64,3 +65,47 @@ def health_chart(report: RiskReport) -> dict[str, Any]:
         )
     )
     return _spec(chart.properties(width=180, height=160, title="Health by segment"))
+
+
+def flow_chart(report: JourneyReport) -> dict[str, Any] | None:
+    """Where customers fall out: per touchpoint in journey order, the share meeting an incident there,
+    and churn after an incident there against churn without one (Wilson intervals)."""
+    if not report.flow:
+        return None
+    order = [s.touchpoint for s in report.flow]
+    failed = pd.DataFrame(
+        [
+            {"touchpoint": s.touchpoint, "share": s.failed.value, "low": s.failed.low, "high": s.failed.high}
+            for s in report.flow
+        ]
+    )
+    churn = pd.DataFrame(
+        [
+            {"touchpoint": s.touchpoint, "who": who, "share": e.value, "low": e.low, "high": e.high}
+            for s in report.flow
+            for who, e in (
+                ("after an incident there", s.churn_after_failure),
+                ("without one", s.churn_otherwise),
+            )
+            if e.n > 0
+        ]
+    )
+    x = alt.X("touchpoint:N", sort=order, title=None)
+    met = alt.Chart(failed).encode(x=x)
+    left = (
+        met.mark_bar(color=WORSE).encode(
+            y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="customers meeting an incident")
+        )
+        + met.mark_rule(color="black").encode(y="low:Q", y2="high:Q")
+    ).properties(width=300, height=220, title="Incidents along the journey")
+    colour = alt.Color(
+        "who:N",
+        scale=alt.Scale(domain=["after an incident there", "without one"], range=[WORSE, NEUTRAL]),
+        title=None,
+    )
+    base = alt.Chart(churn).encode(x=x, xOffset="who:N")
+    right = (
+        base.mark_bar().encode(y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="churned"), color=colour)
+        + base.mark_rule(color="black").encode(y="low:Q", y2="high:Q")
+    ).properties(width=300, height=220, title="Churn after an incident")
+    return _spec(alt.hconcat(left, right))

@@ -69,7 +69,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Estimat
     denominator = 1 + z**2 / n
     center = (p + z**2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
-    return Estimate(p, center - half, center + half, n, math.sqrt(p * (1 - p) / n), confidence)
+    low, high = max(center - half, 0.0), min(center + half, 1.0)  # no -0.0 from rounding at the ends
+    return Estimate(p, low, high, n, math.sqrt(p * (1 - p) / n), confidence)
 
 
 def _variance(n: int, total: float, total_sq: float) -> float:
