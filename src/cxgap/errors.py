@@ -19,3 +19,7 @@ class InputFileError(CxgapError):
 
 class StoreError(CxgapError):
     """The store cannot be opened or is at a schema version this cxgap does not know."""
+
+
+class NotFound(CxgapError):
+    """The customer, case or issue asked for does not exist (or is not one the caller may see)."""

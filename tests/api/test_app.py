@@ -155,6 +155,10 @@ def test_the_journey_and_risk_apis_serve_the_library_results(demo_client: TestCl
     assert risk["riskiest"][0]["risk"] >= risk["riskiest"][-1]["risk"] and risk["riskiest"][0]["reasons"]
     assert risk["model"]["auc"]["low"] <= risk["model"]["auc"]["value"] <= risk["model"]["auc"]["high"]
     assert demo_client.get("/api/risk", params={"limit": 0}).status_code == 422
+    one = demo_client.get(f"/api/journeys/customers/{risk['riskiest'][0]['customer_id']}").json()
+    assert one["events"] and one["events"] == sorted(one["events"], key=lambda e: e["at"])
+    missing = demo_client.get("/api/journeys/customers/nobody")
+    assert missing.status_code == 404 and "There is no customer 'nobody'" in missing.json()["detail"]
 
 
 def test_risk_on_a_store_too_small_to_model_says_why(tmp_path: Path) -> None:

@@ -83,6 +83,14 @@ def test_each_risky_customer_gets_reasons_in_words(demo_risk: RiskReport) -> Non
     words = " ".join(top["reasons"])
     assert "incident" in words or "unresolved" in words
     assert demo_risk.scored["health"].between(0, 100).all()
+    first = top.iloc[0]
+    points = [float(p.split()[-1]) for p in first["health_why"].split(", ")]
+    assert len(points) == 3 and abs(points[0]) >= abs(points[-1])  # components by the points they move
+    assert first["health_why"].split()[0] in demo_risk.health_components
+    first = top.iloc[0]
+    points = [float(p.split()[-1]) for p in first["health_why"].split(", ")]
+    assert len(points) == 3 and abs(points[0]) >= abs(points[-1])  # components by the points they move
+    assert first["health_why"].split()[0] in demo_risk.health_components
 
 
 def test_revenue_at_risk_and_health_per_segment_carry_intervals(demo_risk: RiskReport) -> None:

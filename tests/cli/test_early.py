@@ -26,6 +26,10 @@ def test_journeys_prints_every_measure_with_intervals(
     ):
         assert heading in text
     assert "ordering -> installation" in text and "each incident beyond the first" in text
+    one = cli("journeys", "--customer", "C0000001")
+    assert one.exit_code == 0 and "The journey of C0000001" in one.stdout and "purchase" in one.stdout
+    nobody = cli("journeys", "--customer", "nobody")
+    assert nobody.exit_code == 2 and "There is no customer 'nobody'" in nobody.stderr
 
 
 def test_journeys_on_an_empty_store_says_what_is_missing(cli, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from cxgap.config import ConfigError, Settings, settings_from_dict
 from cxgap.engine import Engine
-from cxgap.errors import CxgapError
-from cxgap.journeys import analyze_journeys, incident_events
+from cxgap.errors import CxgapError, NotFound
+from cxgap.journeys import analyze_journeys, customer_journey, incident_events
 from cxgap.store import Store
 
 OLD = (
@@ -104,3 +104,23 @@ def test_an_empty_store_says_what_is_missing(store: Store) -> None:
     report = analyze_journeys(Engine(store), Settings())
     assert report.synergy.status == "insufficient data" and report.upstream == ()
     assert any("late_visit" in note and "standards table" in note for note in report.notes)
+
+
+def test_a_customers_journey_is_every_record_in_order_with_its_incidents(small: Store) -> None:
+    journey = customer_journey(Engine(small), _settings(RULES), "C2")
+    steps = [(e.source, e.record_id, e.incidents) for e in journey.events]
+    assert steps == [
+        ("interaction", "I4", ("long_wait",)),
+        ("interaction", "I5", ()),
+        ("feedback", "F1", ("bad_review",)),
+    ]
+    assert journey.incidents == 2 and journey.events[0].what == "call: move (resolved)"
+    assert journey.events[2].what == "review rated 1" and list(journey.to_frame().columns)[:3] == [
+        "at",
+        "source",
+        "record_id",
+    ]
+    c3 = customer_journey(Engine(small), _settings(RULES), "C3")
+    assert [e.source for e in c3.events] == ["interaction", "feedback", "case"]
+    with pytest.raises(NotFound, match="There is no customer 'C9'"):
+        customer_journey(Engine(small), _settings(RULES), "C9")

@@ -12,15 +12,15 @@ from cxgap.access import AccessDenied, Forbidden
 from cxgap.api import issues, loop, pages, routes
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import RateLimited
-from cxgap.cases import CaseConflict, CaseNotFound
+from cxgap.cases import CaseConflict
 from cxgap.config import Settings
-from cxgap.errors import CxgapError
+from cxgap.errors import CxgapError, NotFound
 
 # the most specific first: Forbidden is an AccessDenied
 STATUSES = (
     (Forbidden, 403),
     (AccessDenied, 401),
-    (CaseNotFound, 404),
+    (NotFound, 404),
     (CaseConflict, 409),
     (RateLimited, 429),
 )

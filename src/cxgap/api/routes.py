@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from cxgap import journeys as journeys_module
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.engine import Filters
@@ -167,6 +168,13 @@ def journeys(dashboard: Board) -> dict[str, Any]:
     """Incidents per journey, their damage and synergy, upstream causes, channel mismatch, repeat contacts
     and where customers fall out (the whole store: journeys follow customers across every slice)."""
     return dict(plain(dashboard.journeys()))
+
+
+@router.get("/journeys/customers/{customer_id}")
+def customer_journey(dashboard: Board, customer_id: str) -> dict[str, Any]:
+    """One customer's journey: every interaction, answer, feedback and case in order, with its incidents."""
+    journey = journeys_module.customer_journey(dashboard.engine, dashboard.settings, customer_id)
+    return dict(plain(journey)) | {"incident_count": journey.incidents}
 
 
 @router.get("/risk")

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cxgap.errors import CxgapError
+from cxgap.errors import CxgapError, NotFound
 from cxgap.store import Store
 
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -56,7 +56,7 @@ FIELDS = (
 )
 
 
-class CaseNotFound(CxgapError):
+class CaseNotFound(NotFound):
     """No such case (or not one the caller may see)."""
 
 

@@ -58,7 +58,20 @@ def _scored(data: ChurnData, fitted: FittedClassifier, health: HealthModel) -> p
     frame.loc[top, "reasons"] = reasons(
         fitted.baseline, data.features[fitted.columns].iloc[rows].reset_index(drop=True)
     )
+    frame["health_why"] = ""
+    frame.loc[top, "health_why"] = health_explained(health, data.features.iloc[rows].reset_index(drop=True))
     return frame
+
+
+def health_explained(health: HealthModel, features: pd.DataFrame, limit: int = 3) -> list[str]:
+    """Each customer's health component by component: the points each costs or adds against a neutral
+    50, largest first ("nps_latest -9.8, incidents_90d -6.0, tenure_days +3.1")."""
+    parts = health.contributions(features)
+    out = []
+    for _, row in parts.iterrows():
+        ranked = row.reindex(row.abs().sort_values(ascending=False).index)[:limit]
+        out.append(", ".join(f"{name} {points:+.1f}" for name, points in ranked.items()))
+    return out
 
 
 def _fit(

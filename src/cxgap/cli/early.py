@@ -79,13 +79,27 @@ def journey_tables(report: JourneyReport) -> list[Table]:
 
 @app.command()
 @user_errors
-def journeys(config: ConfigOption = None) -> None:
+def journeys(
+    customer: Annotated[str | None, typer.Option(help="Show this customer's journey, step by step.")] = None,
+    config: ConfigOption = None,
+) -> None:
     """Critical incidents across the journey: how many, how they compound, which upstream failure causes
     a downstream one, online vs offline outcomes, and customers asking the same again."""
     from cxgap.engine import Engine
-    from cxgap.journeys import analyze_journeys
+    from cxgap.journeys import analyze_journeys, customer_journey
 
     settings = load_settings(config)
+    if customer is not None:
+        with _store(config) as store:
+            journey = customer_journey(Engine(store), settings, customer)
+        table = Table(title=f"The journey of {customer} ({journey.incidents} incidents)")
+        for column in ("when", "what", "touchpoint", "channel", "incident"):
+            table.add_column(column, overflow="fold")
+        for e in journey.events:
+            flag = f"[red]{', '.join(e.incidents)}[/]" if e.incidents else ""
+            table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.what, e.touchpoint or "", e.channel or "", flag)
+        out.print(table)
+        return
     with _store(config) as store:
         report = analyze_journeys(Engine(store), settings)
     for table in journey_tables(report):

@@ -15,16 +15,20 @@ from cxgap.journeys.schemas import (
     UpstreamLink,
 )
 from cxgap.journeys.service import analyze_journeys
+from cxgap.journeys.timeline import CustomerJourney, JourneyEvent, customer_journey
 
 __all__ = [
     "ChannelGap",
+    "CustomerJourney",
     "CountDamage",
     "FlowStep",
     "IncidentLoad",
+    "JourneyEvent",
     "JourneyReport",
     "RepeatContacts",
     "Synergy",
     "UpstreamLink",
     "analyze_journeys",
+    "customer_journey",
     "incident_events",
 ]
