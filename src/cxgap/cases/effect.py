@@ -194,21 +194,7 @@ def issue_effect(engine: Engine, settings: Settings, issue: IssueRecord, months:
         )
         net_se = math.hypot(_se(before, confidence), _se(after, confidence), se)
         net = normal_difference(change.value - mean, net_se, before.n, after.n, confidence)
-    return IssueEffect(
-        issue.issue_id,
-        kind,
-        subject,
-        issue.touchpoint,
-        before_period,
-        after_period,
-        before,
-        after,
-        change,
-        control,
-        len(changes),
-        net,
-        "measured",
-    )
+    return replace(empty, change=change, control=control, controls=len(changes), net=net, status="measured")
 
 
 def suggest_gap(report: GapReport, touchpoint: str | None) -> Gap | None:

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import Field, ValidationError
 
 from cxgap.config import HealthWeight, Settings, describe_validation_error, read_toml
-from cxgap.drivers.files import DriverMapping, column_numbers
+from cxgap.drivers.files import DriverMapping, column_numbers, read_text_csv
 from cxgap.engine import Engine
 from cxgap.errors import ConfigError, InputFileError
 from cxgap.journeys import incident_events
@@ -219,10 +219,7 @@ def load_churn_mapping(path: str | Path) -> ChurnMapping:
 def read_churn_file(path: str | Path, spec: ChurnMapping) -> ChurnData:
     """A CSV (UTF-8, a byte-order mark is fine) as churn data through `spec`."""
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise InputFileError(f"{path}: cannot read it as a UTF-8 CSV ({error}).") from None
+    frame = read_text_csv(path)
     optional = [c for c in (spec.id, spec.duration, spec.segment) if c] + (
         [spec.revenue.column] if spec.revenue else []
     )

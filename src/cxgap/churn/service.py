@@ -10,9 +10,9 @@ import pandas as pd
 from cxgap.churn.data import ChurnData, data_end, store_features
 from cxgap.churn.explain import reasons, revenue_at_risk
 from cxgap.churn.health import HealthModel, calibrate, health_model
-from cxgap.churn.model import FittedClassifier, fit_classifier, score
+from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, score
 from cxgap.churn.schemas import HealthPoint, RiskReport, SegmentHealth
-from cxgap.churn.survival import fit_survival
+from cxgap.churn.survival import SurvivalModel, fit_survival
 from cxgap.config import HealthWeight, Settings
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
@@ -76,7 +76,9 @@ def health_explained(health: HealthModel, features: pd.DataFrame, limit: int = 3
 
 def _fit(
     training: ChurnData, weights: dict[str, HealthWeight], seed: int, confidence: float
-) -> tuple[FittedClassifier, HealthModel, dict[str, object]]:
+) -> tuple[FittedClassifier, HealthModel, ModelScore, SurvivalModel | None]:
+    """The classifier, the health score calibrated on the training customers and judged on the held-out
+    ones, and the survival model, all on the same split."""
     fitted = fit_classifier(training, seed=seed, confidence=confidence)
     train, test = fitted.train, fitted.test
     health = health_model(training.features.iloc[train], weights)
@@ -86,7 +88,7 @@ def _fit(
         "health score (lower = riskier)", training.churned[test], health.churn_probability(held), confidence
     )
     survival = fit_survival(training, train, test, confidence)
-    return fitted, health, {"health": judged, "survival": survival}
+    return fitted, health, judged, survival
 
 
 def _report(
@@ -97,7 +99,7 @@ def _report(
     confidence: float,
     trend: tuple[HealthPoint, ...] = (),
 ) -> RiskReport:
-    fitted, health, extra = _fit(training, weights, seed, confidence)
+    fitted, health, judged, survival = _fit(training, weights, seed, confidence)
     scored = _scored(current, fitted, health)
     risk = fitted.risk(current.features)
     return RiskReport(
@@ -111,8 +113,8 @@ def _report(
         cv_auc=fitted.cv_auc,
         model=fitted.chosen,
         baseline=fitted.baseline_score,
-        health=extra["health"],  # type: ignore[arg-type]
-        survival=extra["survival"],  # type: ignore[arg-type]
+        health=judged,
+        survival=survival,
         revenue=tuple(revenue_at_risk(risk, current.revenue, current.segment, confidence)),
         segments=_segments(health.scores(current.features), current.segment, confidence),
         trend=trend,

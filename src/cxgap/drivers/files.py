@@ -93,13 +93,18 @@ class FileData:
     revenue: np.ndarray | None
 
 
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV (UTF-8, a byte-order mark is fine) with every cell as text; one sentence if it cannot be read."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise InputFileError(f"{path}: cannot read it as a UTF-8 CSV ({error}).") from None
+
+
 def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
     """Read a CSV (UTF-8, a byte-order mark is fine) into driver data through `spec`."""
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise InputFileError(f"{path}: cannot read it as a UTF-8 CSV ({error}).") from None
+    frame = read_text_csv(path)
     needed = [spec.outcome.column, *spec.drivers.values()] + ([spec.revenue.column] if spec.revenue else [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:
