@@ -52,7 +52,7 @@ def test_features_are_what_was_known_at_the_moment(small: Store) -> None:
     assert c1["open_cases"] == 1 and c1["open_case_days"] == pytest.approx(20.6, abs=0.1)
     assert c1["tenure_days"] == pytest.approx(546, abs=1)
     assert data.churned.tolist() == [1, 0] and data.duration is not None
-    assert data.duration[0] == pytest.approx(45, abs=1)
+    assert data.duration[0] == pytest.approx(45, abs=1) and data.duration[1] == 90  # censored a horizon on
     c2 = data.features.iloc[1]
     assert c2["usage_90d"] == 1 and np.isnan(c2["nps_latest"]) and c2["unresolved_total"] == 0
 
@@ -73,7 +73,10 @@ def test_the_demo_is_scored_with_models_judged_on_held_out_customers(demo_risk: 
     assert set(r.cv_auc) == {"logistic regression", "gradient-boosted trees", "average of both"}
     # churn in the demo follows unresolved issues and detractors: better than chance, on held-out customers
     assert r.model.auc.low > 0.55 and r.baseline.auc.low > 0.55 and r.health.auc.value > 0.55
-    assert r.survival is not None and r.survival.concordance > 0.55
+    assert r.survival is not None and r.survival.concordance > 0.55 and r.survival.n_train == r.n_train
+    # the Cox model's chance of churning within the horizon agrees with the classifier's
+    agree = r.scored[["risk", "survival_churn_probability"]].corr(method="spearman").iloc[0, 1]
+    assert agree > 0.8 and r.scored["survival_churn_probability"].between(0, 1).all()
     assert len(r.model.calibration) == 10
 
 

@@ -173,7 +173,8 @@ def _assemble(frame: pd.DataFrame, as_of: dt.datetime, horizon: dt.datetime, hor
     )
     churned_after = frame["churned"].astype(bool) & frame["churn_day"].notna()
     label = churned_after & (frame["churn_day"] <= horizon_days)
-    duration = np.where(churned_after, frame["churn_day"], np.nan)
+    # survival time from the moment: days to churn, or censored where the data ends (one horizon later)
+    duration = np.where(label, frame["churn_day"], float(horizon_days))
     columns = [c for c in RISK_DIRECTION if c in frame.columns]
     return ChurnData(
         ids=frame["customer_id"].to_numpy(),

@@ -35,7 +35,9 @@ def _segments(scores: np.ndarray, segment: np.ndarray | None, confidence: float)
     return tuple(out)
 
 
-def _scored(data: ChurnData, fitted: FittedClassifier, health: HealthModel) -> pd.DataFrame:
+def _scored(
+    data: ChurnData, fitted: FittedClassifier, health: HealthModel, survival: SurvivalModel | None
+) -> pd.DataFrame:
     risk = fitted.risk(data.features)
     scores = health.scores(data.features)
     frame = (
@@ -58,6 +60,10 @@ def _scored(data: ChurnData, fitted: FittedClassifier, health: HealthModel) -> p
     frame.loc[top, "reasons"] = reasons(
         fitted.baseline, data.features[fitted.columns].iloc[rows].reset_index(drop=True)
     )
+    if survival is not None and data.horizon_days:
+        order = pd.Index(data.ids).get_indexer(frame["customer_id"])
+        churn = survival.churn_within(data.features.iloc[order].reset_index(drop=True), data.horizon_days)
+        frame["survival_churn_probability"] = churn
     frame["health_why"] = ""
     frame.loc[top, "health_why"] = health_explained(health, data.features.iloc[rows].reset_index(drop=True))
     return frame
@@ -100,7 +106,7 @@ def _report(
     trend: tuple[HealthPoint, ...] = (),
 ) -> RiskReport:
     fitted, health, judged, survival = _fit(training, weights, seed, confidence)
-    scored = _scored(current, fitted, health)
+    scored = _scored(current, fitted, health, survival)
     risk = fitted.risk(current.features)
     return RiskReport(
         horizon_days=training.horizon_days or 0,

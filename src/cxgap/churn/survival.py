@@ -4,7 +4,8 @@ customers by Harrell's concordance; hazard ratios per standard deviation of each
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from lifelines import CoxPHFitter
 from lifelines.utils import concordance_index
 
 from cxgap.churn.data import ChurnData
+from cxgap.errors import CxgapError
 from cxgap.stats import Estimate
 
 
@@ -24,6 +26,16 @@ class SurvivalModel:
     n_train: int
     n_test: int
     events_train: int
+    model: Any = field(default=None, repr=False, compare=False)
+    reference: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def churn_within(self, features: pd.DataFrame, days: float) -> np.ndarray:
+        """Each customer's probability of churning within `days`, from the Cox model's survival curve."""
+        if self.model is None or self.reference is None:
+            raise CxgapError("This survival model was not kept for prediction.")
+        x = _standardised(features[list(self.reference.columns)], self.reference)
+        survival = self.model.predict_survival_function(x, times=[days])
+        return np.asarray(1 - survival.to_numpy()[0])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per feature, largest hazard ratio first."""
@@ -83,4 +95,5 @@ def fit_survival(
         )
         for name, row in summary.iterrows()
     }
-    return SurvivalModel(concordance, ratios, len(train), len(test), int(data.churned[train].sum()))
+    events = int(data.churned[train].sum())
+    return SurvivalModel(concordance, ratios, len(train), len(test), events, model, x.iloc[train])
