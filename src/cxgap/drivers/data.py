@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import numpy as np
 from numpy.typing import NDArray
 
@@ -45,9 +46,9 @@ def _outcome(table: Any, outcome: str, engine: Engine) -> Any:
     if outcome == "churn":
         c = engine.table("customers").select("customer_id", "churned")
         joined = table.join(c, "customer_id")
-        return joined.mutate(outcome_value=joined.churned.cast("float64"))
+        return joined.mutate(outcome_value=ibis.ifelse(joined.churned, 1.0, 0.0))
     if outcome == "promoter":
-        return table.mutate(outcome_value=(table.nps >= 9).cast("float64")).filter(table.nps.notnull())
+        return table.mutate(outcome_value=ibis.ifelse(table.nps >= 9, 1.0, 0.0)).filter(table.nps.notnull())
     return table.mutate(outcome_value=table[outcome].cast("float64")).filter(table[outcome].notnull())
 
 

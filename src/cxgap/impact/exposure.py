@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import ibis
 import pandas as pd
 from scipy import stats
 
@@ -80,13 +81,13 @@ def churn_by_exposure(engine: Engine, confidence: float = 0.95, min_n: int = 30)
     """Per touchpoint and failure: churn of customers who met it at least once vs the touchpoint's other users."""
     i = engine.table("interactions")
     i = i.filter(i.customer_id.notnull())
-    flags = {name: (i[column] == value).cast("int64").max() for name, (column, value) in FAILURES.items()}
+    flags = {name: ibis.ifelse(i[column] == value, 1, 0).max() for name, (column, value) in FAILURES.items()}
     per = i.group_by(["customer_id", "touchpoint"]).aggregate(
         **{f"f{k}": v for k, v in enumerate(flags.values())}
     )
     c = engine.table("customers").select("customer_id", "churned", "revenue")
     j = per.join(c, "customer_id")
-    churned = j.churned.cast("int64")
+    churned = ibis.ifelse(j.churned, 1, 0)
     revenue = j.revenue.cast("float64").fill_null(0.0)
     measures: dict[str, Any] = {}
     for k in range(len(flags)):
@@ -95,7 +96,7 @@ def churn_by_exposure(engine: Engine, confidence: float = 0.95, min_n: int = 30)
             f"n{k}": f.count(),
             f"x{k}": f.sum(),
             f"xc{k}": (f * churned).sum(),
-            f"c{k}": (churned * f.notnull().cast("int64")).sum(),
+            f"c{k}": (churned * ibis.ifelse(f.notnull(), 1, 0)).sum(),
             f"r{k}": (f.cast("float64") * revenue).sum(),
         }
     frame = j.group_by("touchpoint").aggregate(**measures).execute()

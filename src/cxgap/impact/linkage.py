@@ -98,7 +98,7 @@ def linkage(engine: Engine, confidence: float = 0.95) -> Linkage:
         joined.group_by("group")
         .aggregate(
             n=joined.count(),
-            churned=joined.churned.cast("int64").sum(),
+            churned=ibis.ifelse(joined.churned, 1, 0).sum(),
             n_rev=rev.count(),
             s_rev=rev.sum(),
             q_rev=(rev * rev).sum(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -93,7 +94,7 @@ def churn_per_nps_point(engine: Engine) -> Slope:
     per = g.group_by("customer_id").aggregate(x=g.nps.cast("float64").mean())
     c = engine.table("customers").select("customer_id", "churned")
     j = per.join(c, "customer_id")
-    y = j.churned.cast("float64")
+    y = ibis.ifelse(j.churned, 1.0, 0.0)  # PostgreSQL cannot cast a boolean to a number
     s = (
         j.aggregate(
             n=j.count(),
