@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -71,8 +72,15 @@ def test_results_are_cached_until_an_import_changes_the_store(tmp_path: Path) ->
         assert cache.get(("x",), lambda: calls.append(1) or len(calls)) == 2
 
 
-def test_plain_turns_nan_into_null() -> None:
+def test_plain_turns_nan_into_null_and_leaves_handles_out() -> None:
     assert plain({"a": float("nan"), "b": (1.0, float("inf"))}) == {"a": None, "b": [1.0, None]}
+
+    @dataclasses.dataclass
+    class Fitted:
+        score: float
+        model: object = dataclasses.field(default=None, repr=False)
+
+    assert plain(Fitted(0.5, object())) == {"score": 0.5}
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,11 @@ from cxgap.store import Store
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses, tuples and dicts as JSON-ready data; NaN and infinities become None."""
+    """Dataclasses, tuples and dicts as JSON-ready data; NaN and infinities become None; fields a dataclass
+    keeps out of its repr are left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        data = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # fields left out of repr are handles (a fitted model, its reference data), not part of the result
+        data = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
         for name in ("direction", "priority"):
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 data[name] = plain(getattr(value, name))
