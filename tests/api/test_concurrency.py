@@ -80,6 +80,27 @@ def _sender(
                 assert _post(client, "/api/ingest/responses", batch, failures).status_code == 200
 
 
+def _stale_update(
+    client: httpx.Client,
+    case: dict[str, Any],
+    seed: int,
+    accepted: list[tuple[str, str]],
+    failures: Counter[int],
+) -> None:
+    """Note a case (its version moves on), then try to start it naming the version read before the note."""
+    text = f"note {seed}-stale"
+    if _post(client, f"/api/cases/{case['case_id']}/notes", {"text": text}, failures).status_code == 200:
+        accepted.append((case["case_id"], text))
+    reply = _post(
+        client,
+        f"/api/cases/{case['case_id']}/actions",
+        {"action": "start", "version": case["version"]},
+        failures,
+    )
+    assert reply.status_code == 409, reply.text
+    failures[409] += 1
+
+
 def _worker(
     base: str,
     token: str,
@@ -99,7 +120,9 @@ def _worker(
                 continue
             case = rng.choice(cases)
             n += 1
-            if rng.random() < 0.5:
+            if n == 1:  # once per worker, for certain: an update from a stale read is refused, not applied
+                _stale_update(client, case, seed, accepted, failures)
+            elif rng.random() < 0.5:
                 text = f"note {seed}-{n}"
                 if (
                     _post(client, f"/api/cases/{case['case_id']}/notes", {"text": text}, failures).status_code
