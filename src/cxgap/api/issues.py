@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap import cases
-from cxgap.api.loop import ANALYSTS, User, writing
+from cxgap.api.loop import ANALYSTS, Assignment, User, writing
 from cxgap.api.results import plain
 from cxgap.api.routes import Board
 
@@ -56,15 +56,6 @@ class Plan(BaseModel):
     gap_kind: GapKind | None = None
     gap_subject: str | None = Field(None, min_length=1, max_length=128)
     version: int | None = Field(None, ge=0, description="The version you read; a newer one answers 409.")
-
-
-class IssueAssignment(BaseModel):
-    """Give an issue to an owner and/or team."""
-
-    model_config = ConfigDict(extra="forbid")
-    owner: str | None = Field(None, min_length=1, max_length=128)
-    team: str | None = Field(None, min_length=1, max_length=64)
-    version: int | None = Field(None, ge=0)
 
 
 class Version(BaseModel):
@@ -141,7 +132,7 @@ def plan(dashboard: Board, user: User, issue_id: str, body: Plan) -> dict[str, A
 
 
 @router.post("/{issue_id}/assign")
-def assign(dashboard: Board, user: User, issue_id: str, body: IssueAssignment) -> dict[str, Any]:
+def assign(dashboard: Board, user: User, issue_id: str, body: Assignment) -> dict[str, Any]:
     """Give an issue to another owner and/or team."""
     user.require(*ANALYSTS)
     with writing(dashboard):

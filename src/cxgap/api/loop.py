@@ -82,7 +82,7 @@ class Action(BaseModel):
 
 
 class Assignment(BaseModel):
-    """Give a case to a team and/or owner."""
+    """Give a case or a systemic issue to a team and/or owner."""
 
     model_config = ConfigDict(extra="forbid")
     team: str | None = Field(None, min_length=1, max_length=64)

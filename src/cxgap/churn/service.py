@@ -103,11 +103,22 @@ def _report(
     weights: dict[str, HealthWeight],
     seed: int,
     confidence: float,
-    trend: tuple[HealthPoint, ...] = (),
+    earlier: tuple[ChurnData, ...] | None = None,
 ) -> RiskReport:
+    """Fit on `training`, score `current`; health per segment now and at each `earlier` snapshot (the
+    trend, ending with now; None: no trend), all read with the same health model."""
     fitted, health, judged, survival = _fit(training, weights, seed, confidence)
     scored = _scored(current, fitted, health, survival)
     risk = fitted.risk(current.features)
+    segments = _segments(health.scores(current.features), current.segment, confidence)
+    trend = [
+        HealthPoint(snapshot.as_of.date(), s.segment, s.mean)
+        for snapshot in earlier or ()
+        if snapshot.as_of is not None
+        for s in _segments(health.scores(snapshot.features), snapshot.segment, confidence)
+    ]
+    if earlier is not None and current.as_of is not None:
+        trend += [HealthPoint(current.as_of.date(), s.segment, s.mean) for s in segments]
     return RiskReport(
         horizon_days=training.horizon_days or 0,
         trained_as_of=training.as_of,
@@ -122,8 +133,8 @@ def _report(
         health=judged,
         survival=survival,
         revenue=tuple(revenue_at_risk(risk, current.revenue, current.segment, confidence)),
-        segments=_segments(health.scores(current.features), current.segment, confidence),
-        trend=trend,
+        segments=segments,
+        trend=tuple(trend),
         scored=scored,
         health_components={name: spec.weight for name, spec in weights.items()},
     )
@@ -150,13 +161,8 @@ def store_risk(engine: Engine, settings: Settings, seed: int = 0, trend_months: 
     confidence = settings.analysis.confidence
     training = store_features(engine, settings, end - dt.timedelta(days=horizon), horizon)
     current = store_features(engine, settings, end, horizon)
-    weights = settings.health.components
-    report = _report(training, current, weights, seed, confidence)
-    health = health_model(training.features, weights)
-    points = []
-    for months in range(trend_months - 1, -1, -1):
-        moment = end - dt.timedelta(days=30.44 * months)
-        snapshot = current if months == 0 else store_features(engine, settings, moment, horizon)
-        for s in _segments(health.scores(snapshot.features), snapshot.segment, confidence):
-            points.append(HealthPoint(moment.date(), s.segment, s.mean))
-    return RiskReport(**{**report.__dict__, "trend": tuple(points)})
+    earlier = tuple(
+        store_features(engine, settings, end - dt.timedelta(days=30.44 * months), horizon)
+        for months in range(trend_months - 1, 0, -1)
+    )
+    return _report(training, current, settings.health.components, seed, confidence, earlier)

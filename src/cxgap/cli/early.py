@@ -11,6 +11,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, out, user_errors
+from .render import _interval
 
 if TYPE_CHECKING:
     from cxgap.churn import RiskReport
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def _ci(e: Estimate | Difference, fmt: str = ".2f") -> str:
-    return f"{e.value:{fmt}} [{e.low:{fmt}}, {e.high:{fmt}}]"
+    return _interval(e.value, e.low, e.high, fmt)
 
 
 def journey_tables(report: JourneyReport) -> list[Table]:
