@@ -14,7 +14,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +23,9 @@ from sqlalchemy.engine import Connection
 from cxgap.errors import ConfigError, InputFileError
 from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_column, to_arrow
 from cxgap.io.mapping import Mapping
+from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
-from cxgap.io.redact import Redactor, name_candidates
+from cxgap.io.redact import Redactor
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store, insert_new, refresh_derived
 from cxgap.store.models import table_of
@@ -295,45 +295,16 @@ TEXT_COLUMNS = {"feedback": ("text", "title"), "responses": ("comment",)}
 SMALL_CHUNK = 1_000  # rows; a chunk this small looks up the names it mentions instead of loading all
 
 
-def _redactor(conn: Connection) -> tuple[Redactor, dict[str, str]]:
-    """A redactor knowing every customer's name, and each customer's name by id (for the author's own)."""
-    rows = conn.execute(sa.text("SELECT customer_id, name FROM customers WHERE name IS NOT NULL")).all()
-    return Redactor(name for _, name in rows), {str(cid): str(name) for cid, name in rows}
-
-
-def _lookup(conn: Connection, sql: str, values: list[str]) -> list[Any]:
-    query = sa.text(sql).bindparams(sa.bindparam("values", expanding=True))
-    rows: list[Any] = []
-    for start in range(0, len(values), 1_000):
-        rows += conn.execute(query, {"values": values[start : start + 1_000]}).all()
-    return rows
-
-
-def _redactor_for(conn: Connection, chunk: RawChunk) -> tuple[Redactor, dict[str, str]]:
-    """A redactor knowing the customer names that the chunk's values could contain, and the names of the
-    customers whose ids appear in it: a webhook's few records never load every customer's name. Names
-    are matched in SQL by lower(); the redactor then matches them exactly as the full one does."""
-    strings = [v for column in chunk.values.values() for v in column if isinstance(v, str) and v]
-    strings += [p.raw for p in chunk.problems if p.raw]
-    keys = sorted(name_candidates(strings))
-    spaced = r"lower(regexp_replace(trim(name), '\s+', ' ', 'g'))"
-    named = _lookup(conn, f"SELECT customer_id, name FROM customers WHERE {spaced} IN :values", keys)
-    authors = _lookup(
-        conn,
-        "SELECT customer_id, name FROM customers WHERE name IS NOT NULL AND customer_id IN :values",
-        sorted(set(strings)),
-    )
-    return Redactor(name for _, name in named), {str(cid): str(name) for cid, name in authors}
-
-
 def _prepare_redactor(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
     """Give the batch the redactor this chunk needs (nothing for tables without free text)."""
     if batch.plan.mapping.table not in TEXT_COLUMNS or batch.full_names:
         return
     if chunk.size <= SMALL_CHUNK and batch.chunks_seen == 0:
-        batch.redactor, batch.authors = _redactor_for(conn, chunk)
+        strings = [v for column in chunk.values.values() for v in column if isinstance(v, str)]
+        strings += [p.raw for p in chunk.problems if p.raw]
+        batch.redactor, batch.authors = redactor_for(conn, strings)
     else:
-        batch.redactor, batch.authors = _redactor(conn)
+        batch.redactor, batch.authors = all_names_redactor(conn)
         batch.full_names = True
     batch.chunks_seen += 1
 
