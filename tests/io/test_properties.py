@@ -1,4 +1,5 @@
-"""Property: whatever CSV arrives, every row read is loaded, already present, or quarantined."""
+"""Property: whatever CSV arrives, every row read is loaded, already present, or quarantined, and every
+line of the file is a header or blank line or belongs to exactly one row."""
 
 from __future__ import annotations
 
@@ -84,4 +85,8 @@ def test_read_equals_loaded_plus_present_plus_quarantined(
             sa.text("SELECT count(*) FROM quarantine WHERE batch_id = :b"), {"b": summary.batch_id}
         ).scalar_one()
     assert quarantined == summary.rows_quarantined
-    assert summary.rows_read == _records(path.read_text(encoding="utf-8"))
+    assert summary.lines_read == len(path.read_bytes().splitlines())
+    records = _records(path.read_text(encoding="utf-8"))
+    line_breaks = any("\n" in c or "\r" in c for r in rows for c in (r.values() if isinstance(r, dict) else r))
+    # a quoted line break may be split where its next line reads as a whole row (quarantined, never merged)
+    assert summary.rows_read >= records if line_breaks else summary.rows_read == records

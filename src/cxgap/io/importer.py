@@ -75,6 +75,7 @@ class _Plan:
                     f"add it under [columns] (source column) or [constants] (one value for all rows)."
                 )
         self.unused = [h for h in header if h not in self.sources.values() and h not in mapping.items]
+        self.used = list(dict.fromkeys([*self.sources.values(), *mapping.items]))
 
 
 def _missing_column(
@@ -111,28 +112,27 @@ class _Batch:
             "existing": 0,
             "quarantined": 0,
             "items": 0,
+            "lines_read": 0,
+            "lines_skipped": 0,
+            "lines_in_rows": 0,
         }
         self.problems: list[Problem] = []
-        self.redactor: Redactor | None = None
+        self.redactor = Redactor()  # patterns only, until a chunk brings the names it needs
         self.full_names = False  # whether the redactor knows every customer's name
         self.chunks_seen = 0
         self.authors: dict[str, str] = {}
         self.redacted: Counter[str] = Counter()
 
     def redact_raw(self, raw: str) -> str:
-        """A quarantined row's raw text, redacted too: refused rows are stored as well."""
-        if self.redactor is None:
-            return raw
+        """A quarantined row's raw text or reason, redacted too: refused rows are stored as well."""
         result = self.redactor.redact(raw)
         self.redacted.update(result.counts)
         return result.text
 
     def redact(self, frame: pd.DataFrame) -> None:
         """Replace PII in the frame's free-text columns, in place, counting what was redacted."""
-        if self.redactor is None:
-            return
         authors = frame["customer_id"] if "customer_id" in frame.columns else None
-        for column in TEXT_COLUMNS[self.plan.mapping.table]:
+        for column in TEXT_COLUMNS.get(self.plan.mapping.table, ()):
             if column not in frame.columns:
                 continue
             out = []
@@ -153,14 +153,35 @@ class _Batch:
             {
                 "batch_id": self.batch_id,
                 "source_row": [p.row for p in rows],
-                "column_name": [p.column for p in rows],
-                "reason": [p.reason for p in rows],
-                "raw": [p.raw for p in rows],
+                "source_row_end": [p.end or p.row for p in rows],
+                "column_name": [_printable(p.column) for p in rows],
+                "reason": [_printable(p.reason) for p in rows],
+                "raw": [_printable(p.raw) for p in rows],
             }
         )
         insert_new(conn, "quarantine", to_arrow(frame, table_of("quarantine")))
         self.summary_counts["quarantined"] += len(rows)
         self.problems.extend(rows[: max(0, 20 - len(self.problems))])
+
+
+def _printable(text: str | None) -> str | None:
+    """Text the store can hold on every backend: a NUL byte is shown as \\0 (PostgreSQL refuses it)."""
+    return text.replace("\x00", "\\0") if text else text
+
+
+def _unreadable_cells(
+    plan: _Plan, chunk: RawChunk, problems: dict[int, list[tuple[str | None, str]]]
+) -> None:
+    """Values of mapped columns that are not text (nested JSON, bad bytes) or hold a NUL byte are problems."""
+    for source in plan.used:
+        for pos, reason in chunk.cell_problems.get(source, {}).items():
+            problems.setdefault(pos, []).append((source, reason))
+        for pos, value in enumerate(chunk.values[source]):
+            if value and "\x00" in value:
+                problems.setdefault(pos, []).append(
+                    (source, "contains a NUL byte (\\0), which text in the store cannot hold")
+                )
+                chunk.values[source][pos] = None
 
 
 def _convert_chunk(
@@ -169,6 +190,7 @@ def _convert_chunk(
     """Typed frame of the chunk's readable rows, and the problems of each row position."""
     mapping = plan.mapping
     problems: dict[int, list[tuple[str | None, str]]] = {}
+    _unreadable_cells(plan, chunk, problems)
     frame = pd.DataFrame(index=range(len(chunk.rows)))
 
     def note(source: str | None, converted: Converted) -> None:
@@ -241,12 +263,8 @@ def _item_frame(
 
 def _content_keys(frame: pd.DataFrame, items: pd.DataFrame, batch: _Batch) -> list[str]:
     """Stable content-hash keys; the n-th identical row in the file gets '#n'."""
-    rows = (
-        frame.drop(columns=[c for c in frame.columns if c == batch.plan.hash_key])
-        .astype(str)
-        .to_numpy()
-        .tolist()
-    )
+    values = frame.drop(columns=[c for c in frame.columns if c == batch.plan.hash_key]).astype(object)
+    rows = [["" if pd.isna(v) else str(v) for v in row] for row in values.to_numpy().tolist()]
     extra: dict[int, str] = {}
     if len(items):
         for pos, group in items.groupby("pos"):
@@ -321,8 +339,9 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
     quarantined = [
         Problem(
             row=chunk.rows[pos],
+            end=chunk.ends[pos] if pos < len(chunk.ends) else chunk.rows[pos],
             column=problems[pos][0][0],
-            reason="; ".join(f"column '{c}': {r}" if c else r for c, r in problems[pos]),
+            reason=batch.redact_raw("; ".join(f"column '{c}': {r}" if c else r for c, r in problems[pos])),
             raw=batch.redact_raw(
                 json.dumps({k: v[pos] for k, v in chunk.values.items()}, ensure_ascii=False, default=str)
             )[:100_000],
@@ -330,7 +349,13 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
         for pos in bad
     ]
     quarantined += [
-        Problem(row=p.row, column=None, reason=p.reason, raw=batch.redact_raw(p.raw) if p.raw else None)
+        Problem(
+            row=p.row,
+            end=p.last,
+            column=None,
+            reason=batch.redact_raw(p.reason),
+            raw=batch.redact_raw(p.raw)[:100_000] if p.raw else None,
+        )
         for p in chunk.problems
     ]
     good = frame.drop(index=bad)
@@ -363,6 +388,9 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
         batch.summary_counts["items"] += item_counts.new + item_counts.replaced
     batch.quarantine(conn, quarantined)
     batch.summary_counts["read"] += chunk.size
+    batch.summary_counts["lines_read"] = chunk.lines_read
+    batch.summary_counts["lines_skipped"] += chunk.skipped_lines
+    batch.summary_counts["lines_in_rows"] += chunk.lines_in_rows
 
 
 def import_file(
@@ -423,6 +451,7 @@ def import_file(
                 started_at=started,
                 finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 rows_read=counts["read"],
+                lines_read=counts["lines_read"],
                 rows_loaded=counts["loaded"],
                 rows_existing=counts["existing"],
                 rows_quarantined=counts["quarantined"],
@@ -434,6 +463,9 @@ def import_file(
         batch_id=batch.batch_id,
         unit=batch.unit,
         rows_read=counts["read"],
+        lines_read=counts["lines_read"],
+        lines_skipped=counts["lines_skipped"],
+        lines_in_rows=counts["lines_in_rows"],
         rows_loaded=counts["loaded"],
         rows_replaced=counts["replaced"],
         rows_existing=counts["existing"],

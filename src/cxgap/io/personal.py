@@ -37,7 +37,7 @@ def redactor_for(conn: Connection, strings: Iterable[str]) -> tuple[Redactor, di
     authors = _lookup(
         conn,
         "SELECT customer_id, name FROM customers WHERE name IS NOT NULL AND customer_id IN :values",
-        sorted(set(strings)),
+        sorted({s for s in strings if len(s) <= 128 and "\x00" not in s}),  # could be a customer id
     )
     return Redactor(name for _, name in named), {str(cid): str(name) for cid, name in authors}
 

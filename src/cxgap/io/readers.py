@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cxgap.errors import InputFileError
+from cxgap.io.csv_reader import csv_records
+from cxgap.io.lines import PhysicalLines
+from cxgap.io.parquet_text import parquet_text
 
 CHUNK_ROWS = 50_000
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
@@ -23,26 +26,46 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 
 @dataclass(frozen=True)
 class RowProblem:
-    """A source row that could not be read into fields."""
+    """A source row (lines `row`..`end`) that could not be read into fields."""
 
     row: int
     reason: str
     raw: str
+    end: int = 0
+
+    @property
+    def last(self) -> int:
+        """The row's last source line."""
+        return max(self.row, self.end)
 
 
 @dataclass
 class RawChunk:
-    """Up to CHUNK_ROWS rows: `values[column][i]` is the raw text (None when absent) of row `rows[i]`."""
+    """Up to CHUNK_ROWS rows: `values[column][i]` is the raw text (None when absent) of row `rows[i]`, which
+    took source lines `rows[i]`..`ends[i]`. `cell_problems[column][i]` says why a value could not be read
+    as text (a nested JSON value, bytes that are not UTF-8); it matters only for the columns a mapping uses.
+    `skipped_lines` counts header and blank lines; `lines_read` and `bytes_read` run over the whole file."""
 
     rows: list[int] = field(default_factory=list)
     values: dict[str, list[str | None]] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    cell_problems: dict[str, dict[int, str]] = field(default_factory=dict)
+    skipped_lines: int = 0
+    lines_read: int = 0
     bytes_read: int = 0
 
     @property
     def size(self) -> int:
         """Rows read in this chunk, readable or not."""
         return len(self.rows) + len(self.problems)
+
+    @property
+    def lines_in_rows(self) -> int:
+        """Source lines taken by this chunk's rows, readable or not."""
+        spans = sum(max(start, end) - start + 1 for start, end in zip(self.rows, self.ends, strict=False))
+        spans += len(self.rows) - min(len(self.rows), len(self.ends))  # rows without a span take one line
+        return spans + sum(p.last - p.row + 1 for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -77,90 +100,6 @@ def _check_not_empty(path: Path) -> None:
         )
 
 
-_BLOCK = 1 << 20
-
-
-class _Lines:
-    """Decoded physical lines of a text file (LF, CRLF or CR endings), counting line numbers.
-
-    Lines are split a block at a time. A line longer than max_row_bytes is not kept: it is skipped up to
-    its end, its size recorded in `oversized`, and an empty line stands in for it so the CSV reader can
-    carry on.
-    """
-
-    def __init__(self, handle: BinaryIO, path: Path, options: SourceOptions) -> None:
-        self.handle, self.path, self.options = handle, path, options
-        self.line_no = 0
-        self.bytes_read = 0
-        self.oversized: dict[int, int] = {}
-        self._lines = self._split()
-
-    def _split(self) -> Iterator[bytes]:
-        """Raw lines with their endings; an over-long line comes out as b"\\n" after noting its size."""
-        limit = self.options.max_row_bytes
-        carry = b""
-        skipping = 0  # bytes of an over-long line seen so far (0: not skipping)
-        while True:
-            block = self.handle.read(_BLOCK)
-            data = carry + block
-            if not data:
-                return
-            pieces = data.splitlines(keepends=True)
-            carry = b""
-            if block and pieces and (not pieces[-1].endswith((b"\n", b"\r")) or pieces[-1].endswith(b"\r")):
-                carry = pieces.pop()  # incomplete line, or a CR that may be the first half of CRLF
-            for piece in pieces:
-                if skipping:
-                    skipping += len(piece)
-                    self.bytes_read += len(piece)
-                    self.oversized[self.line_no + 1] = skipping
-                    skipping = 0
-                    yield b"\n"
-                elif len(piece) > limit:
-                    self.bytes_read += len(piece)
-                    self.oversized[self.line_no + 1] = len(piece)
-                    yield b"\n"
-                else:
-                    self.bytes_read += len(piece)
-                    yield piece
-            if len(carry) > limit:
-                skipping += len(carry)
-                self.bytes_read += len(carry)
-                carry = b""
-            if not block:
-                if skipping:
-                    self.oversized[self.line_no + 1] = skipping
-                    yield b"\n"
-                return
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        raw = next(self._lines)
-        self.line_no += 1
-        if (
-            self.line_no == 1
-            and raw.startswith(codecs.BOM_UTF8)
-            and self.options.encoding.lower() in {"utf-8", "utf8"}
-        ):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        if self.line_no in self.oversized:
-            return "\n"
-        try:
-            return raw.decode(self.options.encoding)
-        except UnicodeDecodeError as error:
-            bad = raw[error.start : error.start + 1].hex()
-            hint = (
-                ' if it was saved as Latin-1 (Windows), set encoding = "latin-1" in the mapping'
-                if self.options.encoding.lower().startswith("utf")
-                else ""
-            )
-            raise InputFileError(
-                f"{self.path} line {self.line_no} is not valid {self.options.encoding} text (byte 0x{bad});{hint}."
-            ) from None
-
-
 def _refuse_utf16(path: Path, head: bytes) -> None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputFileError(
@@ -168,7 +107,7 @@ def _refuse_utf16(path: Path, head: bytes) -> None:
         )
 
 
-def _header(path: Path, reader: Any, lines: _Lines, options: SourceOptions) -> list[str]:
+def _header(path: Path, reader: Any, lines: PhysicalLines, options: SourceOptions) -> list[str]:
     try:
         header = next(reader)
     except StopIteration:
@@ -205,63 +144,44 @@ def read_csv(
     handle = path.open("rb")
     _refuse_utf16(path, handle.read(2))
     handle.seek(0)
-    lines = _Lines(handle, path, options)
+    lines = PhysicalLines(handle, path, options.encoding, options.max_row_bytes)
     csv.field_size_limit(options.max_row_bytes + 1)
     reader = csv.reader(lines, delimiter=options.delimiter, strict=False)
     header = _header(path, reader, lines, options)
-    return header, _csv_chunks(handle, reader, lines, header, chunk_rows)
+    return header, _csv_chunks(handle, lines, header, options.delimiter, chunk_rows)
 
 
 def _csv_chunks(
-    handle: BinaryIO, reader: Any, lines: _Lines, header: list[str], chunk_rows: int
+    handle: BinaryIO, lines: PhysicalLines, header: list[str], delimiter: str, chunk_rows: int
 ) -> Iterator[RawChunk]:
     width = len(header)
-    limit = lines.options.max_row_bytes
     with handle:
-        rows: list[int] = []
+        chunk = RawChunk(skipped_lines=lines.line_no)  # the header's lines
         records: list[list[str]] = []
-        problems: list[RowProblem] = []
 
         def flush() -> RawChunk:
             columns = list(zip(*records, strict=True)) if records else [()] * width
-            values: dict[str, list[str | None]] = {
-                name: list(col) for name, col in zip(header, columns, strict=True)
-            }
-            return RawChunk(
-                rows=list(rows), values=values, problems=list(problems), bytes_read=lines.bytes_read
-            )
+            chunk.values = {name: list(col) for name, col in zip(header, columns, strict=True)}
+            chunk.bytes_read, chunk.lines_read = lines.bytes_read, lines.line_no
+            return chunk
 
-        while True:
-            start = lines.line_no + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                problems.append(RowProblem(start, f"cannot be read as CSV ({error})", ""))
+        for record in csv_records(lines, width, delimiter):
+            if record.fields is None:
+                chunk.problems.append(RowProblem(record.start, record.reason, record.raw, record.end))
+            elif not record.fields:
+                chunk.skipped_lines += record.end - record.start + 1
                 continue
-            if start in lines.oversized:
-                size = lines.oversized[start]
-                reason = (
-                    f"is {size:,} bytes long, over the {limit:,}-byte limit (max_row_bytes in the mapping)"
-                )
-                problems.append(RowProblem(start, reason, ""))
-            elif not record:
-                continue  # an empty line is not a row; anything else is read and accounted for
-            elif len(record) != width:
-                raw = json.dumps(record, ensure_ascii=False)
-                problems.append(
-                    RowProblem(start, f"has {len(record)} fields but the header has {width}", raw)
-                )
             else:
-                rows.append(start)
-                records.append(record)
-            if len(rows) + len(problems) >= chunk_rows:
+                chunk.rows.append(record.start)
+                chunk.ends.append(record.end)
+                records.append(record.fields)
+            if chunk.size >= chunk_rows:
                 yield flush()
-                rows.clear()
-                records.clear()
-                problems.clear()
+                chunk, records = RawChunk(), []
         yield flush()
+
+
+_NESTED = {dict: "a JSON object", list: "a JSON list"}
 
 
 def _as_text(value: Any) -> str | None:
@@ -269,8 +189,6 @@ def _as_text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
@@ -283,7 +201,7 @@ def read_jsonl(
         _refuse_utf16(path, handle.read(2))
         handle.seek(0)
         keys: dict[str, None] = {}
-        for line in _Lines(handle, path, options):
+        for line in PhysicalLines(handle, path, options.encoding, options.max_row_bytes):
             try:
                 obj = json.loads(line) if line.strip() else None
             except json.JSONDecodeError:
@@ -296,46 +214,50 @@ def read_jsonl(
     return header, _jsonl_chunks(path, options, header, chunk_rows)
 
 
+def _json_row(chunk: RawChunk, header: list[str], row: int, obj: dict[str, Any]) -> None:
+    pos = len(chunk.rows)
+    chunk.rows.append(row)
+    chunk.ends.append(row)
+    for name in header:
+        value = obj.get(name)
+        if isinstance(value, dict | list):
+            where = chunk.cell_problems.setdefault(name, {})
+            where[pos] = f"holds {_NESTED[type(value)]} where a single value is expected"
+            value = None
+        chunk.values[name].append(_as_text(value))
+
+
 def _jsonl_chunks(
     path: Path, options: SourceOptions, header: list[str], chunk_rows: int
 ) -> Iterator[RawChunk]:
     with path.open("rb") as handle:
-        lines = _Lines(handle, path, options)
+        lines = PhysicalLines(handle, path, options.encoding, options.max_row_bytes)
         chunk = RawChunk(values={name: [] for name in header})
         for line in lines:
             row = lines.line_no
             if row in lines.oversized:
-                size = lines.oversized[row]
-                chunk.problems.append(
-                    RowProblem(
-                        row,
-                        f"is {size:,} bytes long, over the {options.max_row_bytes:,}-byte limit (max_row_bytes in the mapping)",
-                        "",
-                    )
-                )
+                size = lines.oversized[row].size
+                reason = f"is {size:,} bytes long, over the {options.max_row_bytes:,}-byte limit (max_row_bytes in the mapping)"
+                chunk.problems.append(RowProblem(row, reason, lines.oversized_text(row), row))
             elif not line.strip():
+                chunk.skipped_lines += 1
                 continue
             else:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as error:
-                    chunk.problems.append(
-                        RowProblem(
-                            row, f"is not valid JSON ({error.msg} at column {error.colno})", line[:10_000]
-                        )
-                    )
+                    reason = f"is not valid JSON ({error.msg} at column {error.colno})"
+                    chunk.problems.append(RowProblem(row, reason, line.rstrip("\r\n"), row))
                     continue
                 if not isinstance(obj, dict):
-                    chunk.problems.append(RowProblem(row, "is not a JSON object", line[:10_000]))
+                    chunk.problems.append(RowProblem(row, "is not a JSON object", line.rstrip("\r\n"), row))
                     continue
-                chunk.rows.append(row)
-                for name in header:
-                    chunk.values[name].append(_as_text(obj.get(name)))
+                _json_row(chunk, header, row, obj)
             if chunk.size >= chunk_rows:
-                chunk.bytes_read = lines.bytes_read
+                chunk.bytes_read, chunk.lines_read = lines.bytes_read, lines.line_no
                 yield chunk
                 chunk = RawChunk(values={name: [] for name in header})
-        chunk.bytes_read = lines.bytes_read
+        chunk.bytes_read, chunk.lines_read = lines.bytes_read, lines.line_no
         yield chunk
 
 
@@ -343,8 +265,6 @@ def read_parquet(
     path: Path, options: SourceOptions, chunk_rows: int = CHUNK_ROWS
 ) -> tuple[list[str], Iterator[RawChunk]]:
     """Parquet: typed values are turned into text so one validation path serves every format."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     _check_not_empty(path)
@@ -358,17 +278,19 @@ def read_parquet(
 
     def chunks() -> Iterator[RawChunk]:
         offset = 0
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
-            chunk = RawChunk(rows=list(range(offset + 1, offset + batch.num_rows + 1)))
-            for name, column in zip(batch.schema.names, batch.columns, strict=True):
-                if pa.types.is_boolean(column.type):
-                    column = pc.if_else(column, "true", "false")
-                elif not pa.types.is_string(column.type):
-                    column = pc.cast(column, pa.string())
-                chunk.values[name] = column.to_pylist()
-            offset += batch.num_rows
-            chunk.bytes_read = 0
-            yield chunk
+        try:
+            for batch in parquet.iter_batches(batch_size=chunk_rows):
+                rows = list(range(offset + 1, offset + batch.num_rows + 1))
+                chunk = RawChunk(rows=rows, ends=list(rows))
+                for name, column in zip(batch.schema.names, batch.columns, strict=True):
+                    chunk.values[name] = parquet_text(column, chunk.cell_problems.setdefault(name, {}))
+                offset += batch.num_rows
+                chunk.lines_read = offset
+                yield chunk
+        except OSError as error:  # pyarrow's errors for damaged pages derive from it
+            raise InputFileError(
+                f"{path} record {offset + 1} onwards cannot be read as Parquet ({str(error).splitlines()[0]})."
+            ) from None
 
     return header, chunks()
 

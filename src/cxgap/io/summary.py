@@ -15,6 +15,7 @@ class Problem:
     column: str | None
     reason: str
     raw: str | None = None
+    end: int = 0  # the row's last source line, when it spans several
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,16 @@ class ImportSummary:
     problems: tuple[Problem, ...]
     unused_columns: tuple[str, ...]
     redacted: dict[str, int] = field(default_factory=dict)
+    lines_read: int = 0
+    lines_skipped: int = 0
+    lines_in_rows: int = 0
 
     @property
     def reconciles(self) -> bool:
-        """True when every row read is accounted for."""
-        return self.rows_read == self.rows_loaded + self.rows_existing + self.rows_quarantined
+        """True when every row read is accounted for, and every source line is a header or blank line or
+        belongs to exactly one row (Parquet has records, not lines: each counts as one)."""
+        rows = self.rows_read == self.rows_loaded + self.rows_existing + self.rows_quarantined
+        return rows and self.lines_read == self.lines_skipped + self.lines_in_rows
 
     @property
     def first_problem(self) -> str | None:
@@ -58,6 +64,7 @@ class ImportSummary:
                     "source": self.source,
                     "table": self.table,
                     "batch_id": self.batch_id,
+                    "lines_read": self.lines_read,
                     "read": self.rows_read,
                     "loaded": self.rows_loaded,
                     "replaced": self.rows_replaced,

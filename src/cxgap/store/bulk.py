@@ -119,18 +119,24 @@ def insert_new(
     data = conform(table, data)
     with _staged(conn, table, data):
         match = _key_match(table, STAGE)
-        exists = f"EXISTS (SELECT 1 FROM {table.name} t WHERE {match})"
-        existing = int(conn.execute(sa.text(f"SELECT count(*) FROM {STAGE} s WHERE {exists}")).scalar_one())
         columns = ", ".join(data.column_names)
-        if replace_existing and existing:
+        select = ", ".join(f"s.{c}" for c in data.column_names)
+        replaced = 0
+        if replace_existing:
+            exists = f"EXISTS (SELECT 1 FROM {table.name} t WHERE {match})"
+            replaced = int(
+                conn.execute(sa.text(f"SELECT count(*) FROM {STAGE} s WHERE {exists}")).scalar_one()
+            )
             conn.execute(
                 sa.text(f"DELETE FROM {table.name} t WHERE EXISTS (SELECT 1 FROM {STAGE} s WHERE {match})")
             )
-            where = ""
-        else:
-            where = f"WHERE NOT {exists}"
-        select = ", ".join(f"s.{c}" for c in data.column_names)
-        conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s {where}"))
-    return InsertCounts(
-        new=data.num_rows - existing, existing=existing, replaced=existing if replace_existing else 0
-    )
+        # counted from what the INSERT wrote: a concurrent batch that stores the same key first makes
+        # this one skip it (ON CONFLICT waits for that batch on PostgreSQL), never count it twice
+        inserted = conn.execute(
+            sa.text(
+                f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s "
+                f"ON CONFLICT DO NOTHING RETURNING 1"
+            )
+        )
+        new = len(inserted.all())
+    return InsertCounts(new=new - replaced, existing=data.num_rows - new + replaced, replaced=replaced)

@@ -417,6 +417,10 @@ class ImportBatch(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="Start of the import.")
     finished_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="Commit time of the import.")
     rows_read: Mapped[int] = mapped_column(Integer, comment="Data rows read from the source.")
+    lines_read: Mapped[int | None] = mapped_column(
+        Integer,
+        comment="Physical lines read (header and blank lines included; records for Parquet; empty for the demo).",
+    )
     rows_loaded: Mapped[int] = mapped_column(Integer, comment="Rows newly loaded.")
     rows_existing: Mapped[int] = mapped_column(
         Integer, comment="Rows already in the store (same key), not loaded again."
@@ -434,6 +438,9 @@ class QuarantinedRow(Base):
     batch_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Batch that read the row.")
     source_row: Mapped[int] = mapped_column(
         Integer, primary_key=True, comment="Row number in the source file (header = row 1)."
+    )
+    source_row_end: Mapped[int | None] = mapped_column(
+        Integer, comment="Last source line of the row, when it spans several lines (a quoted line break)."
     )
     column_name: Mapped[str | None] = mapped_column(
         String(256), comment="Source column at fault (first problem)."
