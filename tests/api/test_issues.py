@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import response
+from tests.cases.typed import TEAM, TYPED, add_named_customer, assert_no_personal_data, redacted
 
 
 def _resolved_support_cases(client: Any, headers: dict[str, str], count: int) -> list[str]:
@@ -72,3 +73,23 @@ def test_roles_and_team_scope_hold_for_issues(api: Any) -> None:
     assert bad.status_code == 400 and "root_cause = 'gremlins' is not one of" in bad.json()["detail"]
     no_plan = client.get(f"{path}/effect", headers=h["ana"])
     assert no_plan.status_code == 400 and "has no action date yet" in no_plan.json()["detail"]
+
+
+def test_what_a_person_types_into_an_issue_through_the_api_is_stored_redacted(api: Any) -> None:
+    client, h, store = api
+    add_named_customer(store)
+    _resolved_support_cases(client, h["ana"], 1)
+    new = {"root_cause": "process", "touchpoint": "support", "title": TYPED, "owner": TYPED, "team": TEAM}
+    issue = client.post("/api/issues", json=new | {"action": TYPED}, headers=h["ana"]).json()
+    assert redacted(issue["title"]) and redacted(issue["owner"]) and redacted(issue["action"])
+    path = f"/api/issues/{issue['issue_id']}"
+    gap = {"gap_kind": "implementation", "gap_subject": "wait_seconds@call"}
+    plan = {"action": TYPED, "action_at": "2026-01-15T09:00:00"} | gap
+    planned = client.post(f"{path}/plan", json=plan, headers=h["ana"]).json()
+    assert redacted(planned["action"]) and planned["gap_subject"] == "wait_seconds@call"
+    assigned = client.post(f"{path}/assign", json={"owner": TYPED, "team": TEAM}, headers=h["ana"]).json()
+    assert redacted(assigned["owner"]) and assigned["team"] == "[EMAIL]"
+    log = client.get(path, headers=h["ana"]).json()["events"]
+    assert [e["action"] for e in log] == ["raised", "linked", "planned", "assigned"]
+    assert all(redacted(e["detail"]) for e in log if e["action"] != "linked")
+    assert_no_personal_data(store)

@@ -9,6 +9,7 @@ from cxgap.access import revoke_token
 from cxgap.api.limits import RateLimiter
 from tests.api.conftest import TODAY
 from tests.api.conftest import response as _response
+from tests.cases.typed import TEAM, TYPED, add_named_customer, assert_no_personal_data, redacted
 
 
 def test_ingest_is_idempotent_opens_each_case_once_and_accounts_for_every_record(api: Any) -> None:
@@ -97,3 +98,22 @@ def test_bad_records_are_one_sentence_and_ingest_is_rate_limited(api: Any) -> No
     assert codes[:6] == [200] * 6 and 429 in codes[6:]
     limited = client.post("/api/ingest/responses", json=[_response("R99", 9)], headers=h["ana"])
     assert limited.status_code == 429 and float(limited.headers["Retry-After"]) > 0
+
+
+def test_what_a_person_types_through_the_api_is_stored_redacted(api: Any) -> None:
+    client, h, store = api
+    add_named_customer(store)
+    client.post("/api/ingest/responses", json=[_response("W1", 2)], headers=h["ana"])
+    path = f"/api/cases/{client.get('/api/cases', headers=h['ana']).json()[0]['case_id']}"
+    posts = (
+        ("actions", {"action": "start", "note": TYPED}),
+        ("notes", {"text": TYPED}),
+        ("assign", {"owner": TYPED, "team": TEAM}),
+        ("actions", {"action": "resolve", "root_cause": "process", "note": TYPED}),
+    )
+    for verb, body in posts:
+        assert client.post(f"{path}/{verb}", json=body, headers=h["ana"]).status_code == 200
+    case = client.get(path, headers=h["ana"]).json()
+    assert redacted(case["owner"]) and case["team"] == "[EMAIL]"
+    assert sum(redacted(e["detail"]) for e in case["events"]) == 4
+    assert_no_personal_data(store)

@@ -16,6 +16,7 @@ from cxgap.engine import Engine
 from cxgap.errors import CxgapError
 from cxgap.playbooks import playbook_assignments, playbook_effect, qualifying, run_playbooks
 from cxgap.store import Store
+from tests.cases.typed import TEAM, TYPED, add_named_customer, assert_no_personal_data, redacted
 
 AT = dt.datetime(2026, 3, 2, 9, 0)
 RNG = np.random.default_rng(4)
@@ -128,3 +129,15 @@ def test_the_effect_compares_treated_customers_with_the_holdout(store: Store) ->
         0.1, abs=0.03
     )
     assert result.difference.high < 0 and result.difference.low < -0.3 < result.difference.high
+
+
+def test_an_owner_team_and_action_typed_into_a_playbook_are_stored_redacted(store: Store) -> None:
+    add_named_customer(store)
+    typed = {"action": TYPED, "risk_above": 0.9, "team": TEAM, "owner": TYPED, "holdout": 0.0}
+    run = run_playbooks(store, SCORED, settings_from_dict({"playbooks": {"typed": typed}}), at=AT)
+    assert run.outcomes[0].opened > 10
+    with store.engine.connect() as conn:
+        cases = conn.execute(sa.text("SELECT team, owner, summary FROM cases WHERE rule = 'typed'")).all()
+    assert len(cases) == run.outcomes[0].opened
+    assert all(team == "[EMAIL]" and redacted(owner) and redacted(summary) for team, owner, summary in cases)
+    assert_no_personal_data(store)

@@ -2,7 +2,8 @@
 
 A case's id is derived from (rule, triggering record), and the insert skips ids that exist, so a rerun, a
 retried webhook or two servers running the rules at once never open a second case for the same trigger.
-Routing (the first route whose touchpoint and segment match) is a CASE expression with bound values.
+Routing (the first route whose touchpoint and segment match) is a CASE expression with bound values; the
+teams and owners a person typed into the routes are bound redacted, like everything typed into the loop.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.cases.typed import TypedText
 from cxgap.config import CaseRule, Settings
 from cxgap.store import Store
 
@@ -74,8 +76,8 @@ class RuleRun:
         return sum(self.opened.values())
 
 
-def _routing(rule: CaseRule, field: str, params: dict[str, Any]) -> str:
-    """CASE expression choosing the first matching route's team or owner (bound values only)."""
+def _routing(rule: CaseRule, field: str, params: dict[str, Any], typed: TypedText) -> str:
+    """CASE expression choosing the first matching route's team or owner (bound values only, redacted)."""
     whens = []
     for i, route in enumerate(rule.routes):
         conditions = []
@@ -85,7 +87,7 @@ def _routing(rule: CaseRule, field: str, params: dict[str, Any]) -> str:
         if route.segment:
             params[f"route{i}_seg"] = route.segment
             conditions.append(f"c.segment = :route{i}_seg")
-        params[f"route{i}_{field}"] = getattr(route, field)
+        params[f"route{i}_{field}"] = typed.text(getattr(route, field))
         whens.append(f"WHEN {' AND '.join(conditions) or 'true'} THEN :route{i}_{field}")
     return f"CASE {' '.join(whens)} END"
 
@@ -98,6 +100,7 @@ def _open(
     now: dt.datetime,
     since: dt.datetime,
     batch: str | None,
+    typed: TypedText,
 ) -> int:
     source = _SOURCES[rule.when]
     params: dict[str, Any] = {
@@ -118,11 +121,12 @@ def _open(
         params["batch"] = batch
         where.append("s.batch_id = :batch")
     case_id = f"(:rule || '-' || substr(md5(:rule || ':' || {source['id']}), 1, 16))"
+    team, owner = _routing(rule, "team", params, typed), _routing(rule, "owner", params, typed)
     sql = (
         "INSERT INTO cases (case_id, created_at, customer_id, touchpoint, segment, trigger_kind, trigger_id, rule, "
         "team, owner, status, due_at, summary, updated_at, reopen_count, version, batch_id) "
         f"SELECT {case_id}, :now, s.customer_id, {source['touchpoint']}, c.segment, :kind, {source['id']}, :rule, "
-        f"{_routing(rule, 'team', params)}, {_routing(rule, 'owner', params)}, 'open', :due, {source['summary']}, "
+        f"{team}, {owner}, 'open', :due, {source['summary']}, "
         ":now, 0, 0, :run "
         f"FROM {source['table']} LEFT JOIN customers c ON c.customer_id = s.customer_id "
         f"WHERE {' AND '.join(where)} ON CONFLICT (case_id) DO NOTHING"
@@ -150,11 +154,12 @@ def open_cases(
     run = f"run-{uuid.uuid4().hex[:24]}"
     opened = {}
     with store.begin() as conn:
+        typed = TypedText(conn)  # one per run: a team named in several routes is redacted once
         for name, rule in settings.cases.rules.items():
             if only and name not in only:
                 continue
             start = since or now - dt.timedelta(days=rule.lookback_days)
-            opened[name] = _open(conn, name, rule, run, now, start, batch)
+            opened[name] = _open(conn, name, rule, run, now, start, batch, typed)
         conn.execute(
             sa.text(
                 "INSERT INTO case_events (event_id, case_id, happened_at, actor, action, from_status, to_status, detail) "

@@ -5,6 +5,8 @@ an improvement action and the gap it is meant to close.
 its cases (and later ones, through `link_cases`); `plan_action`, `assign_issue`, `finish_issue` and
 `reopen_issue` move it on. Like cases, every change is one conditional UPDATE plus one line in an
 append-only log (`issue_events`), and a caller that names the version it read is told when it changed.
+What a person typed (a title, an action, an owner, a team, the actor) is redacted in the same
+transaction, before it reaches a column or an audit detail.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.cases.typed import TypedText
 from cxgap.cases.workflow import CaseConflict, CaseNotFound
 from cxgap.errors import CxgapError
 from cxgap.gaps import GAP_KINDS
@@ -149,6 +152,7 @@ def patterns_frame(patterns: list[Pattern]) -> pd.DataFrame:
 def _log(
     conn: Connection, issue_id: str, actor: str, action: str, detail: dict[str, Any], now: dt.datetime
 ) -> None:
+    """One audit line; callers pass the actor and the detail already redacted (`TypedText`)."""
     conn.execute(
         sa.text(
             "INSERT INTO issue_events (event_id, issue_id, happened_at, actor, action, detail) "
@@ -284,8 +288,28 @@ def raise_issue(
     title = (
         title or f"{root_cause.replace('_', ' ').capitalize()} failures at {touchpoint or 'no touchpoint'}"
     )
-    params: dict[str, Any] = {"root_cause": root_cause}
     with store.begin() as conn:
+        typed = TypedText(conn)  # before the table lock: the name lookups need not hold it
+        actor = typed.text(actor)
+        values = typed.fields(
+            {
+                "issue_id": issue_id,
+                "created_at": now,
+                "root_cause": root_cause,
+                "touchpoint": touchpoint,
+                "title": title,
+                "owner": owner,
+                "team": team,
+                "action": action,
+                "gap_kind": gap_kind,
+                "gap_subject": gap_subject,
+                "status": "open",
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+        root_cause, touchpoint = values["root_cause"], values["touchpoint"]  # match the group as stored
+        params: dict[str, Any] = {"root_cause": root_cause}
         if (
             store.backend == "postgresql"
         ):  # two people raising the same issue at once: one waits, then sees it
@@ -300,21 +324,6 @@ def raise_issue(
             raise CaseConflict(
                 f"Systemic issue {active} already covers {root_cause} at {touchpoint}; update that one."
             )
-        values = {
-            "issue_id": issue_id,
-            "created_at": now,
-            "root_cause": root_cause,
-            "touchpoint": touchpoint,
-            "title": title,
-            "owner": owner,
-            "team": team,
-            "action": action,
-            "gap_kind": gap_kind,
-            "gap_subject": gap_subject,
-            "status": "open",
-            "updated_at": now,
-            "version": 1,
-        }
         names = ", ".join(values)
         conn.execute(
             sa.text(f"INSERT INTO systemic_issues ({names}) VALUES ({', '.join(':' + k for k in values)})"),
@@ -331,7 +340,7 @@ def link_cases(store: Store, issue_id: str, actor: str) -> int:
     if issue.status == "done":
         raise CaseConflict(f"Systemic issue {issue_id} is done; reopen it before linking cases.")
     with store.begin() as conn:
-        return _link(conn, issue_id, issue.root_cause, issue.touchpoint, actor, _now())
+        return _link(conn, issue_id, issue.root_cause, issue.touchpoint, TypedText(conn).text(actor), _now())
 
 
 def _update(
@@ -343,9 +352,10 @@ def _update(
     allowed: tuple[str, ...],
     version: int | None,
 ) -> IssueRecord:
-    """One conditional UPDATE of an issue plus its audit line, in one transaction."""
+    """One conditional UPDATE of an issue plus its audit line, in one transaction; what a person typed (in
+    `sets` and the actor) is stored redacted, in the issue and in the audit line alike."""
     now = _now()
-    params: dict[str, Any] = {"id": issue_id, "now": now} | {f"set_{k}": v for k, v in sets.items()}
+    params: dict[str, Any] = {"id": issue_id, "now": now}
     params |= {f"allowed{i}": s for i, s in enumerate(allowed)}
     assignments = [f"{k} = :set_{k}" for k in sets] + [
         "version = COALESCE(version, 0) + 1",
@@ -356,6 +366,9 @@ def _update(
         params["version"] = version
         where += " AND COALESCE(version, 0) = :version"
     with store.begin() as conn:
+        typed = TypedText(conn)
+        sets, actor = typed.fields(sets), typed.text(actor)
+        params |= {f"set_{k}": v for k, v in sets.items()}
         sql = f"UPDATE systemic_issues SET {', '.join(assignments)} WHERE {where} RETURNING issue_id"
         if conn.execute(sa.text(sql), params).first() is None:
             row = conn.execute(

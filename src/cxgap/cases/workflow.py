@@ -2,7 +2,8 @@
 
 Every change is one conditional UPDATE (the case must be in a state the action allows, at the version the
 caller read when it names one) and one audit event, in one transaction: two people acting on the same case
-at once both succeed in turn or one is told the case changed, and no change is silently lost.
+at once both succeed in turn or one is told the case changed, and no change is silently lost. What a person
+typed (a note, an owner, a team, the actor) is redacted in that transaction before either is written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.cases.typed import TypedText
 from cxgap.errors import CxgapError, NotFound
 from cxgap.store import Store
 
@@ -185,6 +187,7 @@ def _log(
     detail: dict[str, Any],
     now: dt.datetime,
 ) -> None:
+    """One audit line; callers pass the actor and the detail already redacted (`TypedText`)."""
     conn.execute(
         sa.text(
             "INSERT INTO case_events (event_id, case_id, happened_at, actor, action, from_status, to_status, detail) "
@@ -241,9 +244,9 @@ def _update(
     expressions: tuple[str, ...] = (),
 ) -> CaseRecord:
     """One conditional UPDATE (values in `sets`, SQL `expressions` such as a counter) plus its audit event,
-    in one transaction."""
+    in one transaction; what a person typed (in `sets`, `detail` and the actor) is stored redacted."""
     now = _now()
-    params: dict[str, Any] = {"id": case_id, "now": now} | {f"set_{k}": v for k, v in sets.items()}
+    params: dict[str, Any] = {"id": case_id, "now": now}
     assignments = (
         [f"{k} = :set_{k}" for k in sets]
         + list(expressions)
@@ -264,6 +267,9 @@ def _update(
     # the embedded store serialises its writers itself
     lock = " FOR UPDATE" if store.backend == "postgresql" else ""
     with store.begin() as conn:
+        typed = TypedText(conn)  # before the row lock: the name lookups need not hold it
+        sets, detail, actor = typed.fields(sets), typed.fields(detail), typed.text(actor)
+        params |= {f"set_{k}": v for k, v in sets.items()}
         before = conn.execute(sa.text("SELECT status FROM cases WHERE case_id = :id" + lock), params).scalar()
         changed = conn.execute(sa.text(sql + " RETURNING case_id"), params).first()
         if changed is None:

@@ -4,7 +4,8 @@ through the closed loop, and leave a holdout alone on purpose so the effect can 
 A customer is assigned at most once per playbook and cooldown period: the assignment's key (playbook,
 customer, period) and the case id derived from it make a rerun, or two runs at once, open nothing twice.
 Which customers are held out is decided by a hash of (playbook, customer, period), not by chance at run
-time, so a rerun holds out the same ones.
+time, so a rerun holds out the same ones. The team, owner and action a person typed into the playbook are
+stored redacted in the cases it opens, like everything typed into the closed loop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from cxgap.cases.typed import TypedText
 from cxgap.config import Playbook, Settings
 from cxgap.store import Store, insert_new
 
@@ -127,10 +129,11 @@ def plan(
     )
 
 
-def _summary(playbook: Playbook, row: dict[Any, Any]) -> str:
+def _summary(playbook: Playbook, action: str, row: dict[Any, Any]) -> str:
+    """What the case asks for: the playbook's (redacted) `action` and why the customer qualified."""
     reasons = f"; {row['reasons']}" if row.get("reasons") else ""
     return (
-        f"{playbook.kind.capitalize()}: {playbook.action} (health {float(row['health']):.0f}, "
+        f"{playbook.kind.capitalize()}: {action} (health {float(row['health']):.0f}, "
         f"churn risk {float(row['risk']):.0%}{reasons})"
     )
 
@@ -147,6 +150,13 @@ def write(store: Store, outcome: PlaybookOutcome, playbook: Playbook, at: dt.dat
         return 0
     period = int(planned["period"].iloc[0])
     with store.begin() as conn:
+        # redacted once per playbook, not per case, and before the table lock: the same text for every case
+        typed = TypedText(conn)
+        team, owner, action = (
+            typed.text(playbook.team),
+            typed.text(playbook.owner),
+            typed.text(playbook.action),
+        )
         if (
             store.backend == "postgresql"
         ):  # two runs at once: the second waits and then finds the first's rows
@@ -173,11 +183,11 @@ def write(store: Store, outcome: PlaybookOutcome, playbook: Playbook, at: dt.dat
                 "trigger_kind": "health",
                 "trigger_id": f"{outcome.playbook}/{period}",
                 "rule": outcome.playbook,
-                "team": playbook.team,
-                "owner": playbook.owner,
+                "team": team,
+                "owner": owner,
                 "status": "open",
                 "due_at": due,
-                "summary": _summary(playbook, r),
+                "summary": _summary(playbook, action, r),
                 "updated_at": at,
                 "reopen_count": 0,
                 "version": 1,
