@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -27,6 +28,13 @@ STATUSES = (
 STATIC = Path(__file__).parent / "static"  # htmx, shipped in the package: nothing comes from a CDN
 
 
+def _error_page(request: Request, message: str, status: int) -> Response:
+    page = pages.TEMPLATES.get_template("error.html.j2").render(
+        message=message, pages=pages.PAGES, title="Not understood", path=request.url.path
+    )
+    return HTMLResponse(page, status_code=status)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """An app on the configured store; results are cached per filters until the next import."""
     app = FastAPI(title="cxgap", description="The customer experience gap: API and dashboard.")
@@ -41,10 +49,20 @@ def create_app(settings: Settings) -> FastAPI:
             status = next((code for kind, code in STATUSES if isinstance(error, kind)), 400)
             headers = {"Retry-After": f"{error.retry_after:.2f}"} if isinstance(error, RateLimited) else None
             return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
-        page = pages.TEMPLATES.get_template("error.html.j2").render(
-            message=str(error), pages=pages.PAGES, title="Not understood", path=request.url.path
-        )
-        return HTMLResponse(page, status_code=400)
+        return _error_page(request, str(error), 400)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        """A request whose body or parameters do not fit: where and what was expected, in one sentence,
+        never the value sent (it may hold personal data)."""
+        problems = [
+            f"{'.'.join(str(part) for part in problem.get('loc', ()))}: {problem.get('msg', 'not valid')}"
+            for problem in error.errors()[:3]
+        ]
+        message = f"The request to {request.url.path} does not fit: {'; '.join(problems)}."
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=422)
+        return _error_page(request, message, 422)
 
     app.include_router(routes.router)
     app.include_router(loop.router)

@@ -1,0 +1,41 @@
+"""What the API says about refused input never quotes personal data, and a NUL byte costs its record
+only, alike on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.api.conftest import response as _response
+
+EMAIL, CARD = "jane.doe@example.com", "4111 1111 1111 1111"
+
+
+def test_problems_quote_values_only_after_redaction(api: Any) -> None:
+    client, h, _ = api
+    batch = [_response("W1", 5), {**_response("W2", 5), "nps": EMAIL}, {**_response("W3", 5), "csat": CARD}]
+    body = client.post("/api/ingest/responses", json=batch, headers=h["ana"]).json()
+    assert (body["loaded"], body["quarantined"]) == (1, 2)
+    text = " ".join(body["problems"])
+    assert "[EMAIL]" in text and "[CARD]" in text
+    assert EMAIL not in text and "4111" not in text
+
+
+def test_a_malformed_body_is_refused_without_echoing_it(api: Any) -> None:
+    client, h, _ = api
+    refused = client.post("/api/ingest/responses", json=f"call {EMAIL}", headers=h["ana"])
+    assert refused.status_code == 422
+    assert EMAIL not in refused.text and refused.json()["detail"]
+
+
+def test_a_nul_byte_quarantines_its_record_only(api: Any) -> None:
+    client, h, store = api
+    batch = [_response("W1", 5, comment="fine"), _response("W2", 5, comment="bad\x00byte")]
+    answer = client.post("/api/ingest/responses", json=batch, headers=h["ana"])
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["loaded"], answer.json()["quarantined"]) == (1, 1)
+    assert "NUL" in answer.json()["problems"][0]
+    with store.engine.connect() as conn:
+        raw = conn.execute(sa.text("SELECT raw FROM quarantine")).scalar_one()
+    assert "\x00" not in raw
