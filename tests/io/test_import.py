@@ -182,3 +182,28 @@ def test_a_required_column_without_source_is_a_mapping_error(store: Store, write
     )
     with pytest.raises(ConfigError, match="gives no source for responses.survey_kind, which every row needs"):
         import_file(store, write("r.csv", GOOD_CSV), mapping)
+
+
+def test_free_text_of_every_table_is_redacted_once_per_distinct_text(store: Store, write) -> None:
+    mapping = mapping_from_dict(
+        {
+            "table": "interactions",
+            "columns": {
+                "interaction_id": "id",
+                "occurred_at": "date",
+                "touchpoint": "tp",
+                "kind": "kind",
+                "reason": "reason",
+            },
+        }
+    )
+    text = (
+        "id,date,tp,kind,reason\n"
+        "I1,2024-01-05,support,call,call back on +44 20 7946 0958\n"
+        "I2,2024-01-05,support,call,call back on +44 20 7946 0958\n"
+        "I3,2024-01-05,support,call,billing question\n"
+    )
+    summary = import_file(store, write("i.csv", text), mapping)
+    assert summary.rows_loaded == 3 and summary.redacted == {"phone": 2}
+    reasons = _rows(store, "SELECT reason FROM interactions ORDER BY interaction_id")
+    assert reasons == [("call back on [PHONE]",), ("call back on [PHONE]",), ("billing question",)]

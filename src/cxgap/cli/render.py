@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import sqlalchemy as sa
 from rich.table import Table
 
@@ -16,9 +19,20 @@ from cxgap.store.models import table_of
 from cxgap.text.service import TextReport
 
 
+def cell(value: object) -> str:
+    """A table cell from a value read from a frame or a row: blank for a missing value (None, NaN, NaT),
+    which rich cannot render and which a reader should not see as 'nan'."""
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
 def import_table(summary: ImportSummary) -> Table:
     """One import's reconciliation and its first quarantined rows."""
     table = Table(title=f"{summary.source} -> {summary.table}", show_header=False)
+    if summary.unit != "record":  # Parquet has records, not lines
+        skipped = f" ({summary.lines_skipped:,} header or blank)" if summary.lines_skipped else ""
+        table.add_row("lines read", f"{summary.lines_read:,}{skipped}")
     table.add_row("read", f"{summary.rows_read:,}")
     table.add_row(
         "loaded",
@@ -36,7 +50,8 @@ def import_table(summary: ImportSummary) -> Table:
         shown = ", ".join(summary.unused_columns[:8]) + (" ..." if len(summary.unused_columns) > 8 else "")
         table.add_row("not imported", shown)
     for problem in summary.problems[:5]:
-        table.add_row(f"{summary.unit} {problem.row}", problem.reason)
+        span = f"-{problem.end}" if problem.end > problem.row else ""
+        table.add_row(f"{summary.unit} {problem.row}{span}", problem.reason)
     return table
 
 
@@ -69,8 +84,12 @@ def batches_table(store: Store, limit: int = 10) -> Table:
     return table
 
 
-def act_first_table(report: GapReport, limit: int = 10) -> Table:
-    """The significant shortfalls, highest priority (size x reach) first."""
+def act_first_table(report: GapReport, limit: int = 10) -> Table | str:
+    """The significant shortfalls, highest priority (size x reach) first; when there are none, the
+    sentence saying why (no gap measured, or none a significant shortfall) instead of an empty table."""
+    why = report.nothing_to_act_on()
+    if why is not None:
+        return f"[bold]Where to act first[/]\n{why}"
     table = Table("#", "gap", "where", "finding", "figure [95% interval]", "q", title="Where to act first")
     for rank, gap in enumerate(report.act_first(limit), 1):
         table.add_row(
@@ -108,8 +127,16 @@ def _interval(value: float, low: float, high: float, fmt: str = ".2f") -> str:
     return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
 
 
-def driver_table(report: DriverReport) -> Table:
-    """Drivers by importance with both methods' intervals, performance and quadrant."""
+def driver_table(report: DriverReport) -> Table | str:
+    """Drivers by importance with both methods' intervals, performance and quadrant; without any driver,
+    the sentence saying why (which answers are missing) instead of an empty table."""
+    if not report.drivers:
+        outcome = OUTCOMES.get(report.outcome, report.outcome)
+        return (
+            f"Key drivers of {outcome} ({report.level}): "
+            + "; ".join(report.notes or ("not measured",))
+            + "."
+        )
     title = (
         f"Key drivers of {OUTCOMES.get(report.outcome, report.outcome)} ({report.level}); R² = "
         f"{_interval(report.r_squared, report.r_squared_low, report.r_squared_high)}, n = {report.rows:,}"
@@ -132,7 +159,8 @@ def driver_table(report: DriverReport) -> Table:
 
 
 def impact_tables(report: ImpactReport) -> list[Table]:
-    """Outcomes by NPS group, then the yearly values."""
+    """Outcomes by NPS group, exposure, then the yearly values; a part with nothing in it is left out (the
+    report's notes say what it needs)."""
     link = report.linkage
     growth = f"revenue growth {link.periods[0]} -> {link.periods[1]}" if link.periods else "revenue growth"
     groups = Table("NPS group", "customers", "churn", "yearly revenue", growth, title="Outcomes by NPS group")
@@ -152,7 +180,7 @@ def impact_tables(report: ImpactReport) -> list[Table]:
     tables = [groups, values]
     if report.exposures:
         tables.insert(1, exposure_table(list(report.exposures), "churn"))
-    return tables
+    return [table for table in tables if table.row_count]
 
 
 def experiment_table(result: ExperimentResult) -> Table:
@@ -201,7 +229,8 @@ def exposure_table(exposures: list[Exposure], outcome: str) -> Table:
 
 
 def text_tables(report: TextReport) -> list[Table]:
-    """Themes with their NPS impact, emerging-issue alerts and discovered topics."""
+    """Themes with their NPS impact, emerging-issue alerts and discovered topics; a table with nothing
+    in it is left out (the report's notes say what it needs)."""
     mood = report.sentiment
     caption = f"{report.texts:,} texts; sentiment: {mood.mode}"
     if mood.evaluation:
@@ -236,9 +265,9 @@ def text_tables(report: TextReport) -> list[Table]:
     alerts = Table("emerging issue", title="Emerging issues")
     for a in report.alerts:
         alerts.add_row(a.sentence())
-    if not report.alerts:
+    if not report.alerts and report.alerts_checked:
         alerts.add_row("None: no theme rose beyond its usual variation.")
-    tables = [themes, alerts]
+    tables = [table for table in (themes, alerts) if table.row_count and report.texts]
     if report.discovered is not None:
         found = Table(
             "discovered topic (distinctive words)",

@@ -25,7 +25,7 @@ from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_col
 from cxgap.io.mapping import Mapping
 from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
-from cxgap.io.redact import Redactor
+from cxgap.io.redact import Redacted, Redactor
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store, insert_new, refresh_derived
 from cxgap.store.models import table_of
@@ -130,18 +130,22 @@ class _Batch:
         return result.text
 
     def redact(self, frame: pd.DataFrame) -> None:
-        """Replace PII in the frame's free-text columns, in place, counting what was redacted."""
-        authors = frame["customer_id"] if "customer_id" in frame.columns else None
+        """Replace PII in the frame's free-text columns, in place, counting what was redacted; a text
+        repeated by the same author (a contact reason, a stock phrase) is redacted once."""
+        ids = frame["customer_id"].tolist() if "customer_id" in frame.columns else [None] * len(frame)
+        authors = [self.authors.get(i) if isinstance(i, str) else None for i in ids]
         for column in TEXT_COLUMNS.get(self.plan.mapping.table, ()):
             if column not in frame.columns:
                 continue
+            done: dict[tuple[str, str | None], Redacted] = {}
             out = []
-            for pos, text in enumerate(frame[column].tolist()):
+            for text, author in zip(frame[column].tolist(), authors, strict=True):
                 if not isinstance(text, str):
                     out.append(text)
                     continue
-                author = self.authors.get(authors.iloc[pos]) if authors is not None else None
-                result = self.redactor.redact(text, author)
+                if (text, author) not in done:
+                    done[text, author] = self.redactor.redact(text, author)
+                result = done[text, author]
                 self.redacted.update(result.counts)
                 out.append(result.text)
             frame[column] = out
@@ -307,7 +311,8 @@ def _duplicate_keys(
         )
 
 
-TEXT_COLUMNS = {"feedback": ("text", "title"), "responses": ("comment",)}
+TEXT_COLUMNS = {"feedback": ("text", "title"), "responses": ("comment",), "interactions": ("reason",)}
+"""Free text a customer or an agent wrote: redacted before it is stored."""
 
 
 SMALL_CHUNK = 1_000  # rows; a chunk this small looks up the names it mentions instead of loading all
