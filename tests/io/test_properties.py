@@ -87,6 +87,8 @@ def test_read_equals_loaded_plus_present_plus_quarantined(
     assert quarantined == summary.rows_quarantined
     assert summary.lines_read == len(path.read_bytes().splitlines())
     records = _records(path.read_text(encoding="utf-8"))
-    line_breaks = any("\n" in c or "\r" in c for r in rows for c in (r.values() if isinstance(r, dict) else r))
+    line_breaks = any(
+        "\n" in c or "\r" in c for r in rows for c in (r.values() if isinstance(r, dict) else r)
+    )
     # a quoted line break may be split where its next line reads as a whole row (quarantined, never merged)
     assert summary.rows_read >= records if line_breaks else summary.rows_read == records

@@ -142,23 +142,31 @@ def csv_records(lines: PhysicalLines, width: int, delimiter: str) -> Iterator[Re
             reason = (
                 f"is {size:,} bytes long, over the {lines.limit:,}-byte limit (max_row_bytes in the mapping)"
             )
-            yield Record(start, end, None, reason, lines.oversized_text(start))
+            yield Record(start, end, None, reason, _fields_json(lines.oversized_text(start), delimiter))
         elif not fields:
             yield Record(start, end, [])  # a blank line: the caller counts it
         elif len(fields) != width:
-            yield Record(
-                start, end, None, f"has {len(fields)} fields but the header has {width}", _joined(feed)
-            )
+            reason = f"has {len(fields)} fields but the header has {width}"
+            yield Record(start, end, None, reason, raw_json(fields))
         else:
             yield Record(start, end, fields)
 
 
-def _joined(feed: _Feed) -> str:
-    return "".join(text for _, text in feed.taken).rstrip("\r\n")
+def _fields_json(text: str, delimiter: str) -> str:
+    """Text that could not be a record, split into fields as well as it goes (an open quote runs to the
+    end), kept as JSON like every quarantined row: each value can then be redacted on its own."""
+    fields: list[str] = []
+    try:
+        for row in csv.reader(text.splitlines(), delimiter=delimiter, strict=False):
+            fields += row
+    except csv.Error:  # a field over the size limit: split on the delimiter alone
+        fields = text.rstrip("\r\n").split(delimiter)
+    return raw_json(fields)
 
 
 def _refused(feed: _Feed, reason: str) -> Record:
-    return Record(feed.taken[0][0], feed.taken[-1][0], None, reason, _joined(feed))
+    text = "".join(line for _, line in feed.taken)
+    return Record(feed.taken[0][0], feed.taken[-1][0], None, reason, _fields_json(text, feed.delimiter))
 
 
 def _refused_first_line(feed: _Feed, why: str) -> Record:
@@ -166,7 +174,7 @@ def _refused_first_line(feed: _Feed, why: str) -> Record:
     (number, text), rest = feed.taken[0], feed.taken[1:]
     feed.again.extendleft(reversed(rest))
     reason = f"{why}; the quote on this line is probably not closed (the lines after it are read as rows of their own)"
-    return Record(number, number, None, reason, text.rstrip("\r\n"))
+    return Record(number, number, None, reason, _fields_json(text, feed.delimiter))
 
 
 def raw_json(fields: list[str]) -> str:

@@ -11,6 +11,9 @@ from sqlalchemy.engine import Connection
 
 from cxgap.io.redact import Redactor, name_candidates
 
+CANDIDATES_PER_CHAR = 0.7
+"""Runs of two to five words a text of n characters yields, about (four runs per word of ~6 characters)."""
+
 
 def all_names_redactor(conn: Connection) -> tuple[Redactor, dict[str, str]]:
     """A redactor knowing every customer's name, and each customer's name by id (for the author's own)."""
@@ -29,17 +32,21 @@ def _lookup(conn: Connection, sql: str, values: list[str]) -> list[Any]:
 def redactor_for(conn: Connection, strings: Iterable[str]) -> tuple[Redactor, dict[str, str]]:
     """A redactor knowing the customer names that `strings` could contain, and the names of the customers
     whose ids appear among them. Names are matched in SQL by lower(); the redactor then matches them
-    exactly as the full one does."""
+    exactly as the full one does. When the texts are long enough to hold more candidate names than the
+    store has customers (a 1 MB comment), loading every name at once is the cheaper way."""
     strings = [s for s in strings if s]
-    keys = sorted(name_candidates(strings))
+    named = conn.execute(sa.text("SELECT count(*) FROM customers WHERE name IS NOT NULL")).scalar_one()
+    if named and CANDIDATES_PER_CHAR * sum(len(s) for s in strings) >= named:
+        return all_names_redactor(conn)
+    keys = sorted(name_candidates(strings)) if named else []
     spaced = r"lower(regexp_replace(trim(name), '\s+', ' ', 'g'))"
-    named = _lookup(conn, f"SELECT customer_id, name FROM customers WHERE {spaced} IN :values", keys)
+    found = _lookup(conn, f"SELECT customer_id, name FROM customers WHERE {spaced} IN :values", keys)
     authors = _lookup(
         conn,
         "SELECT customer_id, name FROM customers WHERE name IS NOT NULL AND customer_id IN :values",
         sorted({s for s in strings if len(s) <= 128 and "\x00" not in s}),  # could be a customer id
     )
-    return Redactor(name for _, name in named), {str(cid): str(name) for cid, name in authors}
+    return Redactor(name for _, name in found), {str(cid): str(name) for cid, name in authors}
 
 
 def redact_typed(conn: Connection, text: str | None) -> str | None:
