@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PG_SERVER = os.environ.get("CXGAP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CXGAP_REQUIRE_PG") == "1"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REQUIRE_SHARED = os.environ.get("CXGAP_REQUIRE_SHARED") == "1"
 
 
 def _pg_reachable() -> str | None:
@@ -64,6 +65,28 @@ def _reset_pg(url: str) -> None:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def shared_file(name: str) -> Path:
+    """One of the real public data sets in ../shared/data (they sit beside the project, not in it).
+
+    A fresh clone has no ../shared: the test is skipped with the reason, unless CXGAP_REQUIRE_SHARED=1
+    (as in CI), where a missing file is a failure, so a CI run can never pass by skipping them.
+    """
+    path = SHARED_DATA / name
+    if not path.exists():
+        reason = f"{path} is not here (the shared data sets sit beside the project, in ../shared/data)"
+        if REQUIRE_SHARED:
+            pytest.fail(f"{reason}; CXGAP_REQUIRE_SHARED=1 makes this a failure")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Callable[[str], Path]:
+    """`shared_data(name)`: the path of a shared real data set, or a skip (a failure under
+    CXGAP_REQUIRE_SHARED=1) when it is missing; see `shared_file`."""
+    return shared_file
 
 
 @pytest.fixture(scope="session")

@@ -21,5 +21,10 @@ class StoreError(CxgapError):
     """The store cannot be opened or is at a schema version this cxgap does not know."""
 
 
+class DiskFull(StoreError):
+    """The disk under the store (or under a file being written) ran out of space; the store's transaction
+    was rolled back, so free space and run the same command again."""
+
+
 class NotFound(CxgapError):
     """The customer, case or issue asked for does not exist (or is not one the caller may see)."""

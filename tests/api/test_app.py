@@ -176,6 +176,7 @@ def test_risk_on_a_store_too_small_to_model_says_why(tmp_path: Path) -> None:
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
         risk = client.get("/api/risk").json()
-        assert risk["measured"] is False and "needs at least 10 churners" in risk["reason"]
+        assert risk["measured"] is False
+        assert "needs at least 10 customers who churned within 90 days" in risk["reason"]
         assert "Not measured yet" in client.get("/risk").text
     app.state.store.close()

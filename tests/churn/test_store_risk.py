@@ -13,6 +13,7 @@ from cxgap.churn import RiskReport, store_features, store_risk
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine
+from cxgap.errors import CxgapError
 from cxgap.store import Store
 
 AS_OF = dt.datetime(2025, 6, 30, 23, 59)
@@ -105,3 +106,52 @@ def test_revenue_at_risk_and_health_per_segment_carry_intervals(demo_risk: RiskR
     assert parts == pytest.approx(everyone.revenue.value)
     assert {s.segment for s in demo_risk.segments} == set(groups)
     assert len({p.as_of for p in demo_risk.trend}) == 3
+
+
+def _fill(store: Store, *sql: str) -> Engine:
+    with store.begin() as conn:
+        for statement in sql:
+            conn.execute(sa.text(statement))
+    return Engine(store)
+
+
+def _customers(churned: str, ended: str = "NULL", n: int = 40) -> str:
+    rows = ", ".join(
+        f"('K{k}', 'plan', {ended if k % 4 == 0 else 'NULL'}, {churned if k % 4 == 0 else 'false'}, 100)"
+        for k in range(n)
+    )
+    return f"INSERT INTO customers (customer_id, segment, ended_at, churned, revenue) VALUES {rows}"
+
+
+def _feedback(received: str, n: int = 50) -> str:
+    rows = ", ".join(f"('F{k}', 'review', {received}, 4, 'fine stay {k}')" for k in range(n))
+    return f"INSERT INTO feedback (feedback_id, source, received_at, rating, text) VALUES {rows}"
+
+
+def test_an_empty_store_needs_customers(store: Store) -> None:
+    with pytest.raises(CxgapError, match="Churn risk needs your customers, and the customers table is empty"):
+        store_risk(Engine(store), Settings())
+
+
+def test_a_crm_table_and_undated_reviews_say_both_what_is_missing(store: Store) -> None:
+    engine = _fill(store, _customers("true"), _feedback("NULL"))
+    with pytest.raises(CxgapError) as caught:
+        store_risk(engine, Settings())
+    said = str(caught.value)
+    assert "none of the 10 churned customers has an end date" in said
+    assert "the 50 feedback rows have no date" in said and "no interactions, answers or feedback" not in said
+
+
+def test_a_crm_table_without_churn_says_which_customers_churned_is_missing(store: Store) -> None:
+    engine = _fill(store, _customers("false"), _feedback("'2025-05-01 10:00:00'"))
+    with pytest.raises(CxgapError, match=r"which customers churned \(none of the 40 customers"):
+        store_risk(engine, Settings())
+
+
+def test_too_few_churners_in_the_training_window_are_counted(store: Store) -> None:
+    engine = _fill(store, _customers("true", "'2025-04-01'", n=32), _feedback("'2025-05-01 10:00:00'"))
+    with pytest.raises(CxgapError) as caught:
+        store_risk(engine, Settings())
+    said = str(caught.value)
+    assert "at least 10 customers who churned within 90 days after 2025-01-31" in said
+    assert "the store has 8 churned of 32 customers active then" in said

@@ -3,23 +3,21 @@ computes, the chosen model is at least the logistic baseline, and bad input is o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cxgap.churn import RiskReport, file_risk, load_churn_mapping, read_churn_file
 from cxgap.errors import ConfigError, InputFileError
-from tests.conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "churn-quality.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def telco() -> RiskReport:
-    path = SHARED_DATA / "telco_customer_churn.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the shared data sets)")
+def telco(shared_data: Callable[[str], Path]) -> RiskReport:
+    path = shared_data("telco_customer_churn.csv")
     spec = load_churn_mapping(ROOT / "examples" / "telco_churn.toml")
     return file_risk(read_churn_file(path, spec), spec.health, seed=0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,16 +39,16 @@ def test_journeys_on_an_empty_store_says_what_is_missing(cli, tmp_path: Path) ->
     )
     result = cli("journeys")
     assert result.exit_code == 0, result.stderr
-    assert "insufficient data" in result.stdout and "standards table" in " ".join(result.stdout.split())
+    text = " ".join(result.stdout.split())
+    assert text.startswith("The store has no interactions yet, so there are no journeys to follow")
+    assert "into the interactions table" in text and "standard" not in text and "┃" not in text
 
 
 def test_risk_scores_a_file_and_writes_the_scores_and_the_calibration_plot(
-    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Callable[[str], Path]
 ) -> None:
-    from tests.conftest import SHARED_DATA
-
     monkeypatch.setenv("COLUMNS", "200")
-    data = SHARED_DATA / "telco_customer_churn.csv"
+    data = shared_data("telco_customer_churn.csv")
     mapping = Path(__file__).resolve().parents[2] / "examples" / "telco_churn.toml"
     result = cli(
         "risk",
@@ -89,7 +90,8 @@ def test_risk_on_an_empty_store_is_one_sentence(cli, tmp_path: Path) -> None:
         f'[store]\nurl = "duckdb:///{tmp_path / "e.duckdb"}"\n', encoding="utf-8"
     )
     result = cli("risk")
-    assert result.exit_code == 2 and "no interactions, answers or feedback yet" in result.stderr
+    assert result.exit_code == 2
+    assert "Churn risk needs your customers, and the customers table is empty" in result.stderr
 
 
 def test_playbooks_dry_run_changes_nothing_and_a_rerun_opens_none(

@@ -94,3 +94,13 @@ def test_users_get_tokens_once_and_tokens_can_be_revoked(cli, demo_store: str) -
     assert "sam" in listed and "team_member" in listed and token not in listed
     assert cli("users", "revoke", token).stdout.strip() == "Revoked."
     assert cli("users", "add", "x", "--role", "king").exit_code == 2
+
+
+def test_users_list_shows_a_user_without_a_team_beside_one_with_a_team(cli) -> None:
+    assert cli("users", "add", "carl", "--role", "admin").exit_code == 0
+    assert cli("users", "add", "bea", "--role", "team_member", "--team", "support").exit_code == 0
+    listed = cli("users", "list")
+    assert listed.exit_code == 0, listed.stderr
+    rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") == 5}
+    assert "support" in rows["bea"] and "admin" in rows["carl"]
+    assert "nan" not in rows["carl"] and rows["carl"].split("│")[3].strip() == ""

@@ -3,6 +3,7 @@ whose numbers docs/telco-drivers.md shows; bad files and mappings get one senten
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,19 +12,14 @@ from cxgap.drivers import key_drivers
 from cxgap.drivers.files import exposure_linkage, load_driver_mapping, read_driver_file
 from cxgap.errors import ConfigError, InputFileError
 
-from ..conftest import SHARED_DATA
-
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "examples" / "telco_drivers.toml"
 
 
 @pytest.fixture(scope="module")
-def telco():
-    path = SHARED_DATA / "telco_customer_churn.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the shared data sets sit beside the project)")
+def telco(shared_data: Callable[[str], Path]):
     spec = load_driver_mapping(MAPPING)
-    data = read_driver_file(path, spec)
+    data = read_driver_file(shared_data("telco_customer_churn.csv"), spec)
     return spec, data, key_drivers(data.drivers, "churn", "file", replicates=200, quadrants=False)
 
 

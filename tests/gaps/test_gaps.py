@@ -12,7 +12,7 @@ import pytest
 from cxgap.config import Settings
 from cxgap.demo import TRUTH, simulate, write_demo
 from cxgap.engine import Engine
-from cxgap.gaps import GAP_KINDS, Gap, GapReport, analyze, correct, headline
+from cxgap.gaps import GAP_KINDS, Gap, GapReport, MissingGap, analyze, correct, headline
 from cxgap.store import Store
 
 
@@ -178,3 +178,25 @@ def test_customer_gaps_by_segment_add_up_to_the_whole(report: GapReport) -> None
         assert sum(g.value * g.n for g in parts) / whole.n == pytest.approx(whole.value, abs=1e-9)
         assert all(g.reach < 1.0 for g in parts)
     assert all(g.direction == "worse" for g in by_segment if g.subject == "reliability")
+
+
+def test_an_empty_where_to_act_first_says_why() -> None:
+    nothing = GapReport((), (MissingGap("perception", "a beliefs table"),))
+    assert nothing.nothing_to_act_on() == (
+        "Nothing to act on yet: no gap could be measured from the data in the store "
+        "(the six gaps say which data each one needs)."
+    )
+    fine = Gap("customer", None, "reliability", "P - E", 0.2, 0.1, 0.3, 400, 0.001, 0.3, significant=True)
+    measured = GapReport((fine,), ())
+    said = measured.nothing_to_act_on()
+    assert said is not None and said.startswith(
+        "Nothing to act on: the one gap measured is not a significant shortfall"
+    )
+    assert "the perception, knowledge, design, implementation and communication gaps could not" in said
+    short = Gap("customer", None, "empathy", "P - E", -0.5, -0.7, -0.3, 400, 0.001, -0.6, significant=True)
+    assert GapReport((short,), ()).nothing_to_act_on() is None
+
+
+def test_analyze_on_an_empty_store_has_nothing_to_act_on(store: Store) -> None:
+    said = analyze(Engine(store), Settings()).nothing_to_act_on()
+    assert said is not None and said.startswith("Nothing to act on yet: no gap could be measured")

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from cxgap.config import Settings
 from cxgap.demo import TRUTH
@@ -19,9 +20,11 @@ from cxgap.impact import (
     detractor_shift,
     gap_values,
     impact,
+    nps_per_dimension_point,
 )
 from cxgap.impact.linkage import _ratio
 from cxgap.stats import Estimate
+from cxgap.store import Store
 
 
 def _exact(value: float, n: int = 100) -> Estimate:
@@ -109,3 +112,38 @@ def test_customers_exposed_to_planted_failures_churn_more(demo_impact) -> None:
 
 def test_exposure_labels_say_what_the_exposure_is(demo_impact) -> None:
     assert "support: unresolved" in [e.label for e in demo_impact.exposures]
+
+
+def test_a_crm_table_alone_gives_no_value_and_says_which_data_each_part_needs(store: Store) -> None:
+    """Customers with churn and revenue but no survey answers: nothing to regress, so no value and no
+    singular-matrix error; each part names the data it lacks."""
+    with store.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (customer_id, segment, churned, revenue) VALUES "
+                + ", ".join(f"('K{k}', 'plan', {str(k % 4 == 0).lower()}, {100 + k})" for k in range(60))
+            )
+        )
+    engine, settings = Engine(store), Settings()
+    report = impact(engine, settings, analyze(engine, settings))
+    assert report.values.values == () and report.linkage.groups == () and report.customers == 45
+    said = " ".join(report.notes)
+    assert "need relational NPS answers tied to customers" in said
+    assert "rate the configured items together with NPS" in said
+    assert "Churn by gap exposure needs interactions" in said
+
+
+def test_dimension_slopes_are_left_out_when_they_cannot_be_estimated() -> None:
+    names = ("reliability", "empathy")
+    assert nps_per_dimension_point(np.zeros((0, 3)), names) == {}
+    same = np.column_stack([np.full(50, 4.0), np.linspace(1, 5, 50), np.linspace(0, 10, 50)])
+    assert nps_per_dimension_point(same, names) == {}  # a dimension that never varies: singular
+    too_few = np.array([[1.0, 2.0, 3.0], [2.0, 1.0, 5.0], [3.0, 3.0, 8.0]])
+    assert nps_per_dimension_point(too_few, names) == {}  # three rows, three terms: no residual left
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    fitted = nps_per_dimension_point(
+        np.column_stack([x, 2 * x[:, 0] - x[:, 1] + rng.normal(size=200)]), names
+    )
+    assert fitted["reliability"].value == pytest.approx(2, abs=0.3)
+    assert fitted["empathy"].value == pytest.approx(-1, abs=0.3)

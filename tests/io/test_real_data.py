@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,21 +11,12 @@ import sqlalchemy as sa
 from cxgap.io import import_file, load_mapping
 from cxgap.store import Store
 
-from ..conftest import SHARED_DATA
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _data(name: str) -> Path:
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the shared data sets sit beside the project)")
-    return path
-
-
-def test_telco_customers_import_completely(duck_store: Store) -> None:
+def test_telco_customers_import_completely(duck_store: Store, shared_data: Callable[[str], Path]) -> None:
     summary = import_file(
-        duck_store, _data("telco_customer_churn.csv"), load_mapping(EXAMPLES / "telco_customers.toml")
+        duck_store, shared_data("telco_customer_churn.csv"), load_mapping(EXAMPLES / "telco_customers.toml")
     )
     assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (7043, 7043, 0)
     with duck_store.engine.connect() as conn:
@@ -38,9 +30,11 @@ def test_telco_customers_import_completely(duck_store: Store) -> None:
     assert revenue == pytest.approx(29.85 * 12)
 
 
-def test_tripadvisor_reviews_import_completely_and_only_once(duck_store: Store) -> None:
+def test_tripadvisor_reviews_import_completely_and_only_once(
+    duck_store: Store, shared_data: Callable[[str], Path]
+) -> None:
     path, mapping = (
-        _data("tripadvisor_hotel_reviews.csv"),
+        shared_data("tripadvisor_hotel_reviews.csv"),
         load_mapping(EXAMPLES / "tripadvisor_reviews.toml"),
     )
     first = import_file(duck_store, path, mapping)

@@ -100,9 +100,17 @@ def test_a_rule_naming_an_unknown_column_is_one_sentence(small: Store) -> None:
         _settings({"odd": {"when": "sometimes"}})
 
 
-def test_an_empty_store_says_what_is_missing(store: Store) -> None:
+def test_an_empty_store_says_there_are_no_interactions_to_follow(store: Store) -> None:
     report = analyze_journeys(Engine(store), Settings())
     assert report.synergy.status == "insufficient data" and report.upstream == ()
+    assert not report.measured and report.load == () and report.repeats == ()
+    assert len(report.notes) == 1 and report.notes[0].startswith("The store has no interactions yet")
+    assert "interactions table" in report.notes[0]
+
+
+def test_a_rule_whose_standard_is_missing_is_named(small: Store) -> None:
+    report = analyze_journeys(Engine(small), Settings())
+    assert report.measured
     assert any("late_visit" in note and "standards table" in note for note in report.notes)
 
 

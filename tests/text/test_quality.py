@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from cxgap.text import labels_from_stars
 from cxgap.text.embedding import embed
 from cxgap.text.quality import quality_table, sentiment_quality
 
-from ..conftest import SHARED_DATA
-
 DOC = Path(__file__).resolve().parents[2] / "docs" / "text-quality.md"
 
 
-def test_sentiment_beats_the_lexicon_on_real_reviews_as_documented() -> None:
-    path = SHARED_DATA / "tripadvisor_hotel_reviews.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the shared data sets sit beside the project)")
-    frame = pd.read_csv(path)
+def test_sentiment_beats_the_lexicon_on_real_reviews_as_documented(
+    shared_data: Callable[[str], Path],
+) -> None:
+    frame = pd.read_csv(shared_data("tripadvisor_hotel_reviews.csv"))
     texts = frame["Review"].astype(str).tolist()
     held_out, quality = sentiment_quality(
         texts, embed(texts).vectors, labels_from_stars(frame["Rating"].to_numpy(dtype=float))

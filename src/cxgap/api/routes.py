@@ -41,7 +41,8 @@ Board = Annotated[Dashboard, Depends(board)]
 
 
 def text_summary(report: TextReport) -> dict[str, Any]:
-    """A text report as JSON: counts, the sentiment mode and its held-out quality, themes and alerts."""
+    """A text report as JSON: counts, the sentiment mode and its held-out quality, themes and alerts
+    (whether the alert check could run at all), and notes on what the texts lack."""
     mood = report.sentiment
     return {
         "texts": report.texts,
@@ -50,6 +51,8 @@ def text_summary(report: TextReport) -> dict[str, Any]:
         "sentiment": {"mode": mood.mode, "evaluation": plain(mood.evaluation)},
         "themes": [plain(t) for t in report.themes],
         "alerts": [plain(a) | {"sentence": a.sentence()} for a in report.alerts],
+        "alerts_checked": report.alerts_checked,
+        "notes": list(report.notes),
     }
 
 

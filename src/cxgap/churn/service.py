@@ -149,17 +149,61 @@ def file_risk(
     return _report(data, data, weights, seed, confidence)
 
 
+def _store_needs(engine: Engine, end: dt.datetime | None) -> str | None:
+    """What the store lacks for a churn model, in one sentence (None when nothing is missing): customers;
+    which of them churned and when (the labels); dated activity to learn from (the features' clock)."""
+    c = engine.table("customers")
+    counts = c.aggregate(
+        n=c.count(),
+        churned=c.count(where=c.churned),
+        dated=c.count(where=c.churned & c.ended_at.notnull()),
+    ).execute()
+    n, churned, dated = (int(counts[k].iloc[0] or 0) for k in ("n", "churned", "dated"))
+    if n == 0:
+        return (
+            "Churn risk needs your customers, and the customers table is empty: import the CRM table first "
+            "(cxgap import FILE --mapping MAPPING)."
+        )
+    needs = []
+    if churned == 0:
+        needs.append(f"which customers churned (none of the {n:,} customers is marked as churned)")
+    elif dated == 0:
+        needs.append(
+            f"when customers churned (none of the {churned:,} churned customers has an end date, "
+            "customers.ended_at)"
+        )
+    if end is None:
+        undated = int(engine.table("feedback").count().execute())
+        needs.append(
+            "dated activity to learn from (interactions, survey answers or dated feedback"
+            + (f"; the {undated:,} feedback rows have no date)" if undated else "; the store has none)")
+        )
+    if not needs:
+        return None
+    return f"Churn risk cannot be modelled on this store yet: it needs {' and '.join(needs)}."
+
+
 def store_risk(engine: Engine, settings: Settings, seed: int = 0, trend_months: int = 6) -> RiskReport:
     """Train on what was known one horizon before the store's last data (labels: who churned since),
-    then score every customer active now; health per segment now and at the ends of earlier months."""
+    then score every customer active now; health per segment now and at the ends of earlier months.
+
+    Raises one sentence naming the missing data when the store cannot support a churn model (no
+    customers, no churn or churn dates, no dated activity, too few churners in the training window)."""
     end = data_end(engine)
-    if end is None:
-        raise CxgapError(
-            "The store has no interactions, answers or feedback yet; import some first (cxgap import)."
-        )
+    needs = _store_needs(engine, end)
+    if needs is not None or end is None:
+        raise CxgapError(needs or "Churn risk needs dated activity to learn from; the store has none.")
     horizon = settings.health.horizon_days
     confidence = settings.analysis.confidence
-    training = store_features(engine, settings, end - dt.timedelta(days=horizon), horizon)
+    as_of = end - dt.timedelta(days=horizon)
+    training = store_features(engine, settings, as_of, horizon)
+    events = int(training.churned.sum())
+    if events < 10 or training.n - events < 10:
+        raise CxgapError(
+            f"A churn model needs at least 10 customers who churned within {horizon} days after "
+            f"{as_of:%Y-%m-%d} (one horizon before the store's last activity) and 10 who stayed; the store "
+            f"has {events:,} churned of {training.n:,} customers active then."
+        )
     current = store_features(engine, settings, end, horizon)
     earlier = tuple(
         store_features(engine, settings, end - dt.timedelta(days=30.44 * months), horizon)

@@ -11,7 +11,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, out, user_errors
-from .render import _interval
+from .render import _interval, cell
 
 if TYPE_CHECKING:
     from cxgap.churn import RiskReport
@@ -103,7 +103,7 @@ def journeys(
         return
     with _store(config) as store:
         report = analyze_journeys(Engine(store), settings)
-    for table in journey_tables(report):
+    for table in journey_tables(report) if report.measured else []:
         out.print(table)
     for note in report.notes:
         out.print(f"[yellow]{note}[/]")
@@ -134,11 +134,11 @@ def risk_tables(report: RiskReport, top: int) -> list[Table]:
         risky.add_column(column, overflow="fold")
     for row in report.riskiest(top).to_dict("records"):
         risky.add_row(
-            str(row["customer_id"]),
-            str(row["segment"] or ""),
+            cell(row["customer_id"]),
+            cell(row["segment"]),
             f"{row['risk']:.0%}",
             f"{row['health']:.0f}",
-            row["reasons"],
+            cell(row["reasons"]),
         )
     return [quality, money, health, risky]
 

@@ -95,6 +95,13 @@ def patterns(
     with _store(config) as store:
         found = find_patterns(store, min_cases=min_cases)
         report = analyze(Engine(store), settings) if found else None
+    if not found:
+        out.print(
+            f"No root cause recurs yet: no {min_cases} or more cases outside an issue share a root cause at "
+            "one touchpoint (a case gets its root cause when it is resolved: cxgap cases act CASE resolve "
+            "--root-cause CAUSE)."
+        )
+        return
     table = Table(title=f"{len(found)} recurring root causes ({min_cases}+ cases)")
     for column in (
         "root cause",

@@ -42,3 +42,5 @@ def text(
     store.close()
     for table in text_tables(report):
         out.print(table)
+    for note in report.notes:
+        out.print(f"[yellow]{note}[/]")

@@ -12,6 +12,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, out, user_errors
+from .render import cell
 
 if TYPE_CHECKING:
     from cxgap.cases import CaseRecord
@@ -282,5 +283,5 @@ def list_users(config: ConfigOption = None) -> None:
     for column in ("user", "role", "team", "live tokens"):
         table.add_column(column)
     for row in frame.to_dict("records"):
-        table.add_row(row["user_id"], row["role"], row["team"] or "", str(row["live_tokens"]))
+        table.add_row(cell(row["user_id"]), cell(row["role"]), cell(row["team"]), cell(row["live_tokens"]))
     out.print(table)

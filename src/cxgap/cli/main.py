@@ -17,6 +17,7 @@ from cxgap.errors import CxgapError, InputFileError
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
 from cxgap.store import Store, describe_url
+from cxgap.store.space import database_errors, disk_full, is_disk_full
 
 from .render import act_first_table, batches_table, counts_table, headline_text, import_table, six_gaps_table
 
@@ -34,16 +35,31 @@ ConfigOption = Annotated[
 ]
 
 
+AGAIN = {"import_": "import again", "demo": "run the demo again"}  # what to do once there is space
+
+
+def _say(error: CxgapError) -> typer.Exit:
+    """Print the error's one sentence on stderr; the exit to raise with its exit code."""
+    err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    return typer.Exit(error.exit_code)
+
+
 def user_errors(func: F) -> F:
-    """Show a CxgapError as its one sentence and exit 2, never a traceback."""
+    """Show a CxgapError as its one sentence and exit 2, never a traceback; so too a full disk under the
+    store (the one database error a user fixes, by freeing space; any other still surfaces as a bug)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except CxgapError as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-            raise typer.Exit(error.exit_code) from None
+            raise _say(error) from None
+        except database_errors() as error:
+            if not is_disk_full(error):
+                raise
+            url = load_settings(kwargs.get("config")).store.url
+            again = AGAIN.get(func.__name__, "run the command again")
+            raise _say(disk_full(error, url, again)) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing from the unfinished batch was kept.")
             raise typer.Exit(130) from None
@@ -94,17 +110,19 @@ def import_(
     if (mapping is None) == (preset is None):
         raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
     chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
-    store = _store(config)
     size = file.stat().st_size if file.exists() else 0
-    with Progress(
-        TextColumn("importing {task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
+    with (
+        _store(config) as store,  # closed on every path: a failed batch leaves nothing open or cached
+        Progress(
+            TextColumn("importing {task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar,
+    ):
         task = bar.add_task(file.name, total=size or None)
         summary = run_import(
             store, file, chosen, strict=strict, progress=lambda rows, done: bar.update(task, completed=done)
@@ -131,21 +149,20 @@ def demo(
     from cxgap.demo import simulate, write_demo
 
     settings = load_settings(config)
-    store = Store(settings.store.url)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
-        task = bar.add_task(f"simulating {customers:,} customers", total=None)
-        data = simulate(customers, seed)
-        bar.update(task, description="writing to the store", total=len(data.tables), completed=0)
-        write_demo(store, data, progress=lambda name, rows: bar.advance(task))
-    out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
-    out.print(counts_table(store.counts()))
-    store.close()
+    with Store(settings.store.url) as store:  # closed on every path, a failed write included
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task(f"simulating {customers:,} customers", total=None)
+            data = simulate(customers, seed)
+            bar.update(task, description="writing to the store", total=len(data.tables), completed=0)
+            write_demo(store, data, progress=lambda name, rows: bar.advance(task))
+        out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
+        out.print(counts_table(store.counts()))
     if analysis:
         _print_analysis(settings, 10)
         _write_report(settings, report_file, None)

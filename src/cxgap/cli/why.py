@@ -88,6 +88,8 @@ def impact(
     store.close()
     for table in impact_tables(result):
         out.print(table)
+    for note in result.notes:
+        out.print(f"[yellow]{note}[/]")
 
 
 @experiment_app.command("compare")

@@ -3,6 +3,8 @@ importance-performance quadrants."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cxgap.config import Settings
 from cxgap.drivers.analysis import QUADRANTS, Driver, DriverReport, key_drivers
 from cxgap.drivers.data import (
@@ -34,23 +36,40 @@ def drivers(
     """Key drivers of `outcome` on item ratings, dimension scores or touchpoint CSAT.
 
     Items come from the relational survey unless a touchpoint is named (then its transactional survey).
-    `filters` narrow the answers to a period, segment and channel.
+    `filters` narrow the answers to a period, segment and channel. Without any answer to read, the
+    report's one note names the answers that would measure it.
     """
     if outcome not in OUTCOMES:
         raise CxgapError(f"Unknown outcome '{outcome}'; choose one of {', '.join(OUTCOMES)}.")
     if level not in LEVELS:
         raise CxgapError(f"Unknown driver level '{level}'; choose one of {', '.join(LEVELS)}.")
+    kind = "relational" if touchpoint is None and level != "touchpoints" else "transactional"
     if level == "touchpoints":
         data = touchpoint_drivers(engine, settings.touchpoints, outcome, max_rows, filters)
         groups = None
     else:
-        kind = "relational" if touchpoint is None else "transactional"
         data = item_drivers(engine, settings.items, outcome, kind, touchpoint, max_rows, filters)
         groups = settings.items
         if level == "dimensions":
             data, groups = dimension_drivers(data, settings.items), None
     a = settings.analysis
-    return key_drivers(data, outcome, level, groups, replicates, a.confidence, a.min_n, seed)
+    report = key_drivers(data, outcome, level, groups, replicates, a.confidence, a.min_n, seed)
+    if report.rows == 0:  # say which data would measure it, not only that there is none
+        needed = max(a.min_n, len(data.drivers) + 2)  # as key_drivers asks
+        report = replace(report, notes=(_no_rows(level, kind, outcome, needed),))
+    return report
+
+
+def _no_rows(level: str, kind: str, outcome: str, min_n: int) -> str:
+    """Why a driver analysis has no rows at all, in words: the answers it reads are missing."""
+    with_outcome = (
+        "from customers whose churn is known" if outcome == "churn" else f"with {OUTCOMES[outcome]}"
+    )
+    if level == "touchpoints":
+        what = f"customers who rated touchpoints (transactional CSAT) {with_outcome}"
+    else:
+        what = f"{kind} survey answers that rate the configured items, {with_outcome}"
+    return f"insufficient data: the store has no {what} (at least {min_n} needed)"
 
 
 __all__ = [

@@ -135,6 +135,31 @@ class GapReport:
                 out.append(gap)
         return out[:limit]
 
+    def nothing_to_act_on(self) -> str | None:
+        """Why "where to act first" is empty, in one sentence (None when it lists something): no gap could
+        be measured, or none measured is a significant shortfall; either way, which gaps lack data."""
+        if self.act_first(1):
+            return None
+        unmeasured = [s.kind for s in self.summary() if not s.measured]
+        if not self.gaps:
+            return (
+                "Nothing to act on yet: no gap could be measured from the data in the store "
+                "(the six gaps say which data each one needs)."
+            )
+        which = (
+            "the one gap measured is not"
+            if len(self.gaps) == 1
+            else f"none of the {len(self.gaps):,} gaps measured is"
+        )
+        text = f"Nothing to act on: {which} a significant shortfall after correcting for the number of tests"
+        if unmeasured:
+            names = ", ".join(unmeasured[:-1]) + (" and " if len(unmeasured) > 1 else "") + unmeasured[-1]
+            text += (
+                f"; the {names} gap{'s' if len(unmeasured) > 1 else ''} could not be measured "
+                "(the six gaps say which data they need)"
+            )
+        return text + "."
+
     def summary(self) -> list[KindSummary]:
         """All six kinds, in the model's order, each with its worst shortfall or the data it lacks."""
         out = []

@@ -110,19 +110,27 @@ def churn_per_nps_point(engine: Engine) -> Slope:
     n = float(s.n)
     if n < 3:
         return Slope(math.nan, math.nan)
-    sxx = s.sxx - s.sx**2 / n
-    sxy = s.sxy - s.sx * s.sy / n
-    syy = s.syy - s.sy**2 / n
+    sxx = float(s.sxx - s.sx**2 / n)
+    sxy = float(s.sxy - s.sx * s.sy / n)
+    syy = float(s.syy - s.sy**2 / n)
+    if sxx <= 0:  # every customer gave the same NPS: no slope to estimate
+        return Slope(math.nan, math.nan)
     slope = sxy / sxx
     resid = max(syy - slope * sxy, 0.0) / (n - 2)
     return Slope(float(slope), math.sqrt(resid / sxx))
 
 
 def nps_per_dimension_point(scores: NDArray[np.float64], names: tuple[str, ...]) -> dict[str, Slope]:
-    """OLS of NPS (last column) on all dimension scores together (complete rows): effect of one point."""
+    """OLS of NPS (last column) on all dimension scores together (complete rows): effect of one point.
+
+    Empty when the slopes cannot be estimated: fewer complete answers than the model has terms plus one
+    (no residual variance), or dimensions that never vary or move together (a singular design).
+    """
     rows = scores[~np.isnan(scores).any(axis=1)]
     x = np.column_stack([np.ones(len(rows)), rows[:, :-1]])
     y = rows[:, -1]
+    if len(rows) <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
+        return {}
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     resid = y - x @ beta
     sigma2 = float(resid @ resid) / (len(rows) - x.shape[1])
@@ -143,6 +151,8 @@ def gap_values(
 
     Chain: gap (points) x NPS per point of the dimension x churn per NPS point x yearly revenue x customers.
     """
+    if not (math.isfinite(churn_slope.value) and math.isfinite(churn_slope.se)):
+        return []
     rng = np.random.default_rng(seed)
     z = float(stats.norm.ppf(0.5 + confidence / 2))  # the gaps' intervals are at this confidence
     out = []

@@ -183,6 +183,11 @@ class JourneyReport:
             add("asked the same again", r.touchpoint, r.asked_again, r.contacts)
         return pd.DataFrame(rows)
 
+    @property
+    def measured(self) -> bool:
+        """Whether there was anything to measure at all (else `notes` say what is missing)."""
+        return bool(self.load or self.channels or self.repeats)
+
     def top_upstream(self, limit: int = 5) -> list[UpstreamLink]:
         """Significant upstream links, largest rise first."""
         links = [u for u in self.upstream if u.significant and u.difference.value > 0]

@@ -18,11 +18,21 @@ from cxgap.journeys.measures import (
 from cxgap.journeys.schemas import JourneyReport, Synergy
 from cxgap.stats import benjamini_hochberg
 
+NO_INTERACTIONS = (
+    "The store has no interactions yet, so there are no journeys to follow: import your operational events "
+    "(calls, chats, visits, orders, app sessions: customer, time, touchpoint, and whether each was handled, "
+    "resolved or on time) into the interactions table with `cxgap import FILE --mapping MAPPING`."
+)
+
 
 def analyze_journeys(engine: Engine, settings: Settings, alpha: float = 0.05) -> JourneyReport:
     """Incidents per journey, their compounding damage, upstream causes, channel mismatch and repeat
-    contacts; the upstream and channel tests share one Benjamini-Hochberg correction."""
+    contacts; the upstream and channel tests share one Benjamini-Hochberg correction. Without any
+    interactions there is no journey: the report is empty and its one note says what to import."""
     a, j = settings.analysis, settings.journeys
+    if int(engine.table("interactions").count().execute()) == 0:
+        empty = Synergy(f"{j.outcome_survey} NPS", 0, None, {}, (), "insufficient data")
+        return JourneyReport((), empty, (), (), (), (NO_INTERACTIONS,))
     notes: list[str] = []
     incidents = incident_events(engine, settings, notes)
     repeats = tuple(repeat_contacts(engine, j.repeat_days, a.confidence, a.min_n))

@@ -154,13 +154,9 @@ def gap_bars(
 
 def trend_chart(tables: list[ScoreTable], title: str) -> dict[str, Any] | None:
     """Metrics over time with their intervals; insufficient cells are left out (no number dressed as fact)."""
-    frames = [t.to_frame() for t in tables]
-    frame = (
-        pd.concat([f[f.status == "ok"] for f in frames if not f.empty], ignore_index=True)
-        if frames
-        else pd.DataFrame()
-    )
-    if frame.empty:
+    parts = [f[f.status == "ok"] for f in (t.to_frame() for t in tables) if not f.empty]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if frame.empty:  # no answers at all, or none in a period with enough of them
         return None
     frame["period"] = pd.to_datetime(frame["period"])
     frame["series"] = frame["metric"] + " (" + frame["survey_kind"] + ")"

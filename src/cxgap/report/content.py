@@ -78,8 +78,13 @@ def drivers_finding(report: DriverReport | None) -> str:
 
 
 def impact_finding(report: ImpactReport) -> str:
+    """The largest yearly value in one sentence, or what the value of closing a gap still needs."""
     if not report.values.values:
-        return "Not measured: needs relational NPS answers linked to customers with churn and revenue."
+        needs = (
+            " ".join(report.notes)
+            or "needs relational NPS answers linked to customers with churn and revenue."
+        )
+        return f"Not measured: {needs}"
     best = max(report.values.values, key=lambda v: v.value)
     return (
         f"Largest: {best.what}, worth {best.value:,.0f} [{best.low:,.0f}, {best.high:,.0f}] a year "

@@ -30,7 +30,11 @@ def journey_finding(report: JourneyReport) -> str:
             f"Each incident beyond the first costs {-extra.value:.1f} [{-extra.high:.1f}, {-extra.low:.1f}] "
             f"{report.synergy.outcome} points on top of the incidents' own damage."
         )
-    return " ".join(parts) or "Not measured: no incidents or no journeys to follow yet."
+    if parts:
+        return " ".join(parts)
+    if not report.measured and report.notes:
+        return f"Not measured: {report.notes[0]}"
+    return "Not measured: no incidents or no journeys to follow yet."
 
 
 def risk_finding(report: RiskReport) -> str:

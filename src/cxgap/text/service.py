@@ -17,7 +17,15 @@ from cxgap.stats import Difference, benjamini_hochberg, nps_difference
 from cxgap.text.embedding import embed
 from cxgap.text.sentiment import Sentiment, labels_from_nps, labels_from_stars, sentiment
 from cxgap.text.topics import Assignment, Discovered, assign, discover
-from cxgap.text.trends import Alert, emerging, more_negative, trend, weekly_counts, weeks
+from cxgap.text.trends import (
+    HISTORY_WEEKS,
+    Alert,
+    emerging,
+    more_negative,
+    trend,
+    weekly_counts,
+    weeks,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class TextReport:
     discovered: Discovered | None
     weekly: pd.DataFrame
     available: int = 0  # texts in the slice; more than `texts` when the analysis ran on a sample
+    alerts_checked: bool = True  # False: too few dated weeks for the emerging-issue check to run
+    notes: tuple[str, ...] = ()  # what could not be measured, and the data it needs
 
     @property
     def sampled(self) -> bool:
@@ -186,6 +196,7 @@ def analyze_text(
     negative = weekly_counts(negative_best, frame["at"])
     alerts = sorted(emerging(counts, totals) + more_negative(counts, negative), key=lambda a: a.week)
     found = discover(texts, embedded.vectors) if discover_topics and len(texts) >= 50 else None
+    checked = len(counts) > HISTORY_WEEKS  # the check compares each week with the weeks before it
     return TextReport(
         len(texts),
         embedded.new,
@@ -196,4 +207,32 @@ def analyze_text(
         found,
         trend(counts),
         available,
+        checked,
+        tuple(_notes(frame, summaries, checked)),
     )
+
+
+def _notes(frame: pd.DataFrame, summaries: list[ThemeSummary], checked: bool) -> list[str]:
+    """What the text analysis could not do on these texts, and the data it needs, in words."""
+    if frame.empty:
+        return [
+            "There are no texts yet: import feedback (reviews, tickets, chats, social posts) or survey "
+            "answers with comments (cxgap import FILE --mapping MAPPING)."
+        ]
+    notes = []
+    if summaries and not any(t.texts for t in summaries):
+        notes.append(
+            f"None of the {len(frame):,} texts matches a configured theme: name your own themes in "
+            "[themes] in cxgap.toml, or let topic discovery find what they raise."
+        )
+    if not checked:
+        dated = int(frame["at"].notna().sum())
+        notes.append(
+            f"Emerging issues were not checked: that needs dated texts over more than {HISTORY_WEEKS} weeks"
+            + (
+                f" ({dated:,} of the {len(frame):,} texts have a date)."
+                if dated
+                else " (these texts have no date)."
+            )
+        )
+    return notes
