@@ -184,8 +184,7 @@ def _unreadable_cells(
             if value and "\x00" in value:
                 problems.setdefault(pos, []).append(
                     (source, "contains a NUL byte (\\0), which text in the store cannot hold")
-                )
-                chunk.values[source][pos] = None
+                )  # the row is quarantined; its raw copy keeps the value, the NUL escaped by JSON
 
 
 def _convert_chunk(
@@ -363,6 +362,7 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
         )
         for p in chunk.problems
     ]
+    quarantined.sort(key=lambda p: p.row)
     good = frame.drop(index=bad)
     batch.redact(good)
     good["batch_id"] = batch.batch_id
