@@ -5,10 +5,8 @@ a mocked error."""
 from __future__ import annotations
 
 import errno
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,26 +35,6 @@ def _big_customers(path: Path, rows: int = 100_000) -> Path:
                 f"K{k:07d},plan{k % 7},{'Yes' if k % 4 == 0 else 'No'},{20 + k % 50}.5,customer {k * 7919}\n"
             )
     return path
-
-
-@pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A folder on a 3 MB tmpfs of its own (mounted for this test, unmounted after); skipped where this
-    process may not mount (not root, or a container without the capability)."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("there is no mount command here to make a small full disk")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(folder)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"mounting a 3 MB tmpfs is not permitted here ({done.stderr.strip() or 'refused'})")
-    try:
-        yield folder
-    finally:
-        if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
 def _rows_on_disk(database: Path, table: str) -> int:
