@@ -212,5 +212,6 @@ class Dashboard:
         return self._get("risk", ALL, compute)
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the engine's connections, then the store."""
+        self.engine.close()
         self.store.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import sqlalchemy as sa
 
 from cxgap.engine.filters import ALL, Filters
@@ -13,37 +16,77 @@ from cxgap.store import Store, describe_url
 
 
 class Engine:
-    """An Ibis connection on the same data as a Store (DuckDB shares the store's instance)."""
+    """Ibis on the same data as a Store, one backend connection per thread (DuckDB: a cursor of the store's
+    own connection, so every thread shares the store's instance; PostgreSQL: a connection of its own).
+
+    A DuckDB or psycopg connection must not run queries from two threads at once, and the server answers
+    requests on many threads: each thread that uses the engine gets its own connection on first use.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._tables: dict[str, Any] = {}
-        if store.backend == "duckdb":
-            self.con: Any = ibis.duckdb.from_connection(store.duckdb_connection())
-        else:
-            url = sa.make_url(store.url)
-            try:
-                self.con = ibis.postgres.connect(
-                    host=url.host or "127.0.0.1",
-                    port=url.port or 5432,
-                    user=url.username,
-                    password=url.password,
-                    database=url.database,
-                )
-            except Exception as error:  # driver errors differ; all mean "cannot open"
-                raise StoreError(f"The engine cannot reach {describe_url(store.url)}: {error}.") from None
+        self._schemas: dict[str, Any] = {}
+        self._schemas_lock = threading.Lock()
+        self._local = threading.local()
+        # every backend still alive, to close them all (a thread's own dies with the thread)
+        self._opened: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+        self._opened_lock = threading.Lock()
+        _ = self.con  # connect now: an unreachable backend is an error here, not at the first query
 
     @property
     def backend(self) -> str:
         """'duckdb' or 'postgresql'."""
         return self.store.backend
 
+    @property
+    def con(self) -> Any:
+        """This thread's Ibis backend (made on the thread's first use)."""
+        backend = getattr(self._local, "backend", None)
+        if backend is None:
+            backend = self._connect()
+            self._local.backend, self._local.tables = backend, {}
+            with self._opened_lock:
+                self._opened[id(backend)] = backend
+        return backend
+
+    def _connect(self) -> Any:
+        if self.store.backend == "duckdb":
+            return ibis.duckdb.from_connection(self.store.duckdb_cursor())
+        url = sa.make_url(self.store.url)
+        try:
+            return ibis.postgres.connect(
+                host=url.host or "127.0.0.1",
+                port=url.port or 5432,
+                user=url.username,
+                password=url.password,
+                database=url.database,
+            )
+        except Exception as error:  # driver errors differ; all mean "cannot open"
+            raise StoreError(f"The engine cannot reach {describe_url(self.store.url)}: {error}.") from None
+
     def table(self, name: str) -> Any:
-        """An Ibis table expression for a cxgap table (looked up once per Engine: the schema is fixed
-        while the store is open, since migrations run only when a Store opens)."""
-        if name not in self._tables:
-            self._tables[name] = self.con.table(name)
-        return self._tables[name]
+        """An Ibis table expression for a cxgap table, bound to this thread's backend. Its schema is looked
+        up once per Engine (the schema is fixed while the store is open, since migrations run only when a
+        Store opens); each thread binds it to its own connection."""
+        backend = self.con
+        tables: dict[str, Any] = self._local.tables
+        if name not in tables:
+            with self._schemas_lock:
+                if name not in self._schemas:
+                    self._schemas[name] = backend.get_schema(name)
+                schema = self._schemas[name]
+            tables[name] = ops.DatabaseTable(
+                name, schema=schema, source=backend, namespace=ops.Namespace(catalog=None, database=None)
+            ).to_expr()
+        return tables[name]
+
+    def close(self) -> None:
+        """Close every thread's connection (the Store's own connections stay the Store's to close)."""
+        with self._opened_lock:
+            backends, self._opened = list(self._opened.values()), weakref.WeakValueDictionary()
+        for backend in backends:
+            backend.disconnect()
+        self._local = threading.local()
 
 
 __all__ = ["ALL", "Engine", "Filters"]

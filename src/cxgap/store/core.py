@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -59,6 +60,9 @@ class Store:
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
         self.url = url
+        # the DuckDB connection the engine's cursors come from (see duckdb_connection), once asked for
+        self._own: Any = None
+        self._own_lock = threading.Lock()
         if url.startswith("duckdb:///") and not url.startswith("duckdb:///:memory:"):
             Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
         if url.startswith("postgresql://"):
@@ -131,23 +135,36 @@ class Store:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table_of(table))).scalar_one())
 
     def duckdb_connection(self) -> Any:
-        """A new DuckDB connection to this store's database instance, for the engine layer.
+        """The store's own DuckDB connection, for the engine layer: held outside SQLAlchemy's pool for
+        this Store's life and closed by `close()`, so no pool can close it under the engine's feet.
 
         DuckDB allows one configuration per file and process, so the engine must share the store's
-        instance rather than open the file again. It lives as long as this Store.
+        instance rather than open the file again. A connection must not run queries from several threads
+        at once: give each thread a cursor of its own (`duckdb_cursor()`).
         """
         if self.backend != "duckdb":
             raise StoreError(f"The store {describe_url(self.url)} is not a DuckDB store.")
-        raw = self.engine.raw_connection()
-        wrapper: Any = raw.driver_connection
-        inner = wrapper._ConnectionWrapper__c  # duckdb_engine keeps the DuckDB connection private
-        cursor = inner.cursor()
+        with self._own_lock:
+            if self._own is None:
+                raw = self.engine.raw_connection()
+                wrapper: Any = raw.driver_connection
+                raw.detach()  # ours now: the pool forgets it and will never close it, nor hand it out
+                self._own = wrapper._ConnectionWrapper__c  # duckdb_engine keeps the DuckDB one private
+            return self._own
+
+    def duckdb_cursor(self) -> Any:
+        """A new cursor of the store's own DuckDB connection: a connection of its own to the same database
+        instance, for one thread at a time; `close()` closes it with the store's connection."""
+        cursor = self.duckdb_connection().cursor()
         cursor.execute("SET enable_progress_bar = false")
-        raw.close()  # back to the pool; the cursor is a connection of its own
         return cursor
 
     def close(self) -> None:
         """Release every connection (a DuckDB file can then be opened by another process)."""
+        with self._own_lock:
+            if self._own is not None:
+                self._own.close()  # DuckDB closes the cursors made from it too
+                self._own = None
         self.engine.dispose()
 
     def __enter__(self) -> Store:
