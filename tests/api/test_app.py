@@ -13,6 +13,7 @@ from cxgap.api import create_app, plain
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.signing import sign_in, signed_up
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,10 @@ def demo_client(tmp_path_factory: pytest.TempPathFactory):
     url = f"duckdb:///{tmp_path_factory.mktemp('web') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
+        signed_up(store)
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
+        sign_in(client, "ana")
         yield client
     app.state.store.close()
 
@@ -51,8 +54,11 @@ def test_the_api_serves_every_gap_as_json_with_nulls_not_nan(demo_client: TestCl
 
 def test_an_empty_store_explains_how_to_import(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    with Store(url) as store:
+        signed_up(store)
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
+        sign_in(client, "ana")
         page = client.get("/")
         assert page.status_code == 200 and "cxgap import" in page.text and "cxgap demo" in page.text
         assert client.get("/api/gaps").json()["gaps"] == []
@@ -136,8 +142,11 @@ def test_filters_narrow_the_api_and_bad_ones_are_one_sentence(demo_client: TestC
 
 def test_pages_on_an_empty_store_explain_instead_of_failing(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    with Store(url) as store:
+        signed_up(store)
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
+        sign_in(client, "ana")
         for path in (
             "/",
             "/gaps",
@@ -173,10 +182,29 @@ def test_risk_on_a_store_too_small_to_model_says_why(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'tiny.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(60, seed=1))
+        signed_up(store)
     app = create_app(Settings(store=StoreSettings(url=url)))
     with TestClient(app) as client:
+        sign_in(client, "ana")
         risk = client.get("/api/risk").json()
         assert risk["measured"] is False
         assert "needs at least 10 customers who churned within 90 days" in risk["reason"]
         assert "Not measured yet" in client.get("/risk").text
     app.state.store.close()
+
+
+def test_a_viewer_sees_the_aggregates_without_customer_level_detail(demo_client: TestClient) -> None:
+    with TestClient(demo_client.app) as viewer:
+        sign_in(viewer, "vic")
+        risk = viewer.get("/api/risk").json()
+        assert risk["measured"] and risk["riskiest"] is None and risk["revenue"]
+        assert all("examples" not in t for t in viewer.get("/api/text").json()["themes"])
+        customer = demo_client.get("/api/risk", params={"limit": 1}).json()["riskiest"][0]["customer_id"]
+        assert viewer.get(f"/api/journeys/customers/{customer}").status_code == 403
+        page = viewer.get("/risk").text
+        assert 'id="revenue"' in page and 'id="riskiest"' not in page and "analysts and admins only" in page
+        assert customer not in page
+        text = viewer.get("/text").text
+        assert 'id="themes"' in text and "<th>example</th>" not in text and 'id="withheld"' in text
+    assert 'id="riskiest"' in demo_client.get("/risk").text
+    assert "<th>example</th>" in demo_client.get("/text").text

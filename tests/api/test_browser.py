@@ -16,8 +16,10 @@ from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.server import serving
+from tests.api.signing import PASSWORD, signed_up
 
 PAGES = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk")
+HEADERS: dict[str, str] = {}  # an analyst's token for the API calls the tests compare with
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +28,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
+        HEADERS["Authorization"] = f"Bearer {signed_up(store)['ana']}"
     app = create_app(Settings(store=StoreSettings(url=url)))
     with serving(app) as base:
         yield base
     app.state.store.close()
 
 
+def _sign_in(tab: Any, server: str, name: str = "ana") -> None:
+    """Sign in through the form, as a person does."""
+    tab.goto(server + "/sign-in", wait_until="networkidle", timeout=120_000)
+    tab.fill("#username", name)
+    tab.fill("#password", PASSWORD)
+    tab.click("#sign-in button")
+    tab.wait_for_url(server + "/", timeout=120_000)
+
+
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    """A fresh browser tab that records every URL it asks for."""
+def page(chromium: Any, server: str) -> Iterator[Any]:
+    """A fresh browser tab, signed in as an analyst, that records every URL it asks for."""
     tab = chromium.new_page(viewport={"width": 1200, "height": 1400})
+    _sign_in(tab, server)
     tab.requested = []
     tab.on("request", lambda request: tab.requested.append(request.url))
     yield tab
@@ -43,7 +56,7 @@ def page(chromium: Any) -> Iterator[Any]:
 
 
 def _api(server: str, path: str, **params: str) -> Any:
-    return httpx.get(f"{server}{path}", params=params, timeout=120).json()
+    return httpx.get(f"{server}{path}", params=params, headers=HEADERS, timeout=120).json()
 
 
 def _relational_nps(server: str, **params: str) -> str:
@@ -84,6 +97,7 @@ def test_a_filter_swaps_the_view_keeps_it_in_the_url_and_matches_the_api(
     page.screenshot(path=str(artifacts / "dashboard-overview-small-business.png"), full_page=True)
     # the URL alone restores the view: a shared link shows the same number
     shared = chromium.new_page()
+    _sign_in(shared, server)
     shared.goto(page.url, wait_until="networkidle")
     assert shared.inner_text("#score-nps .value") == after
     assert shared.eval_on_selector("#filter-segment", "e => e.value") == "small_business"
@@ -128,3 +142,25 @@ def test_the_journey_and_risk_pages_show_the_apis_numbers(server: str, page: Any
     assert (
         page.inner_text("#riskiest tbody tr:first-child .risk") == f"{100 * risk['riskiest'][0]['risk']:.0f}%"
     )
+
+
+def test_a_person_signs_in_browses_signs_out_and_is_refused_after(
+    server: str, chromium: Any, artifacts: Path
+) -> None:
+    tab = chromium.new_page(viewport={"width": 1200, "height": 1400})
+    tab.goto(server + "/gaps", wait_until="networkidle", timeout=120_000)
+    assert tab.url == f"{server}/sign-in?next=%2Fgaps"  # anonymous: sent to sign in first
+    tab.fill("#username", "ana")
+    tab.fill("#password", PASSWORD)
+    tab.click("#sign-in button")
+    tab.wait_for_url(server + "/gaps", timeout=120_000)
+    assert tab.inner_text("h2") == "Gap map" and "ana (analyst)" in tab.inner_text("#account")
+    tab.click("nav a[href='/text']")
+    tab.wait_for_url(server + "/text", timeout=120_000)
+    assert tab.inner_text("h2") == "What customers say"
+    tab.screenshot(path=str(artifacts / "dashboard-signed-in.png"))
+    tab.click("#sign-out")
+    tab.wait_for_url(server + "/sign-in", timeout=60_000)
+    tab.goto(server + "/text", wait_until="networkidle", timeout=120_000)
+    assert tab.url == f"{server}/sign-in?next=%2Ftext" and tab.query_selector("#sign-in")
+    tab.close()

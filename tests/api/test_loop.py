@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxgap.access import revoke_token
+from cxgap.access import issue_token, revoke_token
 from cxgap.api.limits import RateLimiter
 from tests.api.conftest import TODAY
 from tests.api.conftest import response as _response
@@ -117,3 +117,14 @@ def test_what_a_person_types_through_the_api_is_stored_redacted(api: Any) -> Non
     assert redacted(case["owner"]) and case["team"] == "[EMAIL]"
     assert sum(redacted(e["detail"]) for e in case["events"]) == 4
     assert_no_personal_data(store)
+
+
+def test_the_ingest_rate_limit_is_per_user_not_per_token(api: Any) -> None:
+    client, h, store = api
+    second = {"Authorization": f"Bearer {issue_token(store, 'ana')}"}
+    client.app.state.dashboard.rate_limiter = RateLimiter(1, burst=2)  # one more a minute: none in the test
+    codes = [
+        client.post("/api/ingest/responses", json=[_response(f"R{i}", 9)], headers=headers).status_code
+        for i, headers in enumerate((h["ana"], second, second))
+    ]
+    assert codes == [200, 200, 429]

@@ -3,10 +3,16 @@ only, alike on both backends."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
+from cxgap.access import add_user, issue_token
+from cxgap.api import create_app
+from cxgap.config import Settings, StoreSettings
+from cxgap.store import Store
 from tests.api.conftest import response as _response
 
 EMAIL, CARD = "jane.doe@example.com", "4111 1111 1111 1111"
@@ -39,3 +45,30 @@ def test_a_nul_byte_quarantines_its_record_only(api: Any) -> None:
     with store.engine.connect() as conn:
         raw = conn.execute(sa.text("SELECT raw FROM quarantine")).scalar_one()
     assert "\x00" not in raw
+
+
+def test_an_ingest_on_a_full_disk_is_a_507_with_one_sentence(full_disk: Path) -> None:
+    url = f"duckdb:///{full_disk / 'cxgap.duckdb'}"
+    with Store(url) as store:
+        add_user(store, "ana", "analyst", None)
+        headers = {"Authorization": f"Bearer {issue_token(store, 'ana')}"}
+    app = create_app(Settings(store=StoreSettings(url=url)))
+    text = "the room was cold and the staff kind " * 8
+    answers = []
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for start in range(0, 80_000, 8_000):  # batches under the body limit until the 3 MB disk is full
+            batch = [
+                {
+                    "feedback_id": f"F{i}",
+                    "source": "review",
+                    "received_at": "2024-01-05",
+                    "text": f"{text}{i}",
+                }
+                for i in range(start, start + 8_000)
+            ]
+            answers.append(client.post("/api/ingest/feedback", json=batch, headers=headers))
+            if answers[-1].status_code != 200:
+                break
+    app.state.store.close()
+    assert answers[-1].status_code == 507, answers[-1].text
+    assert answers[-1].json()["detail"].startswith("The store's disk is full")

@@ -47,7 +47,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, 
     board.text(ALL)
     board.journeys()
     board.risk()
-    yield schemathesis.openapi.from_asgi("/openapi.json", app), token
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", app, headers={"Authorization": f"Bearer {token}"}
+    )
+    yield schema, token
     app.state.store.close()
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from cxgap.cases import list_cases
 from cxgap.store import Store
@@ -104,3 +105,33 @@ def test_users_list_shows_a_user_without_a_team_beside_one_with_a_team(cli) -> N
     rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") == 5}
     assert "support" in rows["bea"] and "admin" in rows["carl"]
     assert "nan" not in rows["carl"] and rows["carl"].split("│")[3].strip() == ""
+
+
+def test_users_add_with_password_prompts_twice_and_lets_them_sign_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cxgap.access import sign_in
+    from cxgap.access.sessions import utcnow
+    from cxgap.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CXGAP_STORE_URL", raising=False)
+    monkeypatch.delenv("CXGAP_CONFIG", raising=False)
+    runner = CliRunner()
+    secret = "a long enough pass phrase"
+    short = runner.invoke(
+        app, ["users", "add", "ana", "--role", "analyst", "--password"], input="short\nshort\n"
+    )
+    assert short.exit_code != 0 and "at least 12 characters" in " ".join(short.output.split())
+    added = runner.invoke(
+        app, ["users", "add", "ana", "--role", "analyst", "--password"], input=f"{secret}\n{secret}\n"
+    )
+    assert added.exit_code == 0, added.output
+    assert secret not in added.output and "cxg_" in added.output
+    with Store(f"duckdb:///{tmp_path / 'cxgap.duckdb'}") as store:
+        assert sign_in(store, "ana", secret, utcnow())
+        with store.engine.connect() as conn:
+            hashed = conn.execute(sa.text("SELECT password_hash FROM users")).scalar_one()
+    assert hashed.startswith("$argon2id$") and secret not in hashed

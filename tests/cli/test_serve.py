@@ -13,6 +13,7 @@ import httpx
 
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.signing import sign_in, signed_up
 
 
 def _free_port() -> int:
@@ -25,6 +26,7 @@ def test_serve_answers_pages_and_api(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'serve.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(1_000, seed=3))
+        token = signed_up(store)["ana"]
     port = _free_port()
     env = os.environ | {"CXGAP_STORE_URL": url}
     server = subprocess.Popen(
@@ -38,7 +40,9 @@ def test_serve_answers_pages_and_api(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
             try:
-                status = httpx.get(f"{base}/api/status", timeout=2)
+                status = httpx.get(
+                    f"{base}/api/status", headers={"Authorization": f"Bearer {token}"}, timeout=2
+                )
                 break
             except httpx.TransportError:
                 time.sleep(0.5)
@@ -47,7 +51,10 @@ def test_serve_answers_pages_and_api(tmp_path: Path) -> None:
                 server.stderr.read().decode() if server.poll() is not None else "server did not start"
             )
         assert status.json()["rows"]["customers"] == 1_000
-        page = httpx.get(f"{base}/", timeout=60)
+        assert httpx.get(f"{base}/", timeout=60).status_code == 303  # to the sign-in page
+        with httpx.Client(base_url=base, timeout=60) as person:
+            sign_in(person, "ana")
+            page = person.get("/")
         assert page.status_code == 200 and "Where to act first" in page.text
     finally:
         server.terminate()

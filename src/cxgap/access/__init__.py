@@ -1,7 +1,9 @@
-"""Who may use the API: users with a role (and a team for team members) and API tokens stored as hashes."""
+"""Who may use cxgap: users with a role (and a team for team members), API tokens for systems and passwords
+with sessions for people, all stored as hashes."""
 
 from __future__ import annotations
 
+from cxgap.access.sessions import SignInFailed, csrf_token, set_password, sign_in, sign_out
 from cxgap.access.tokens import (
     ROLES,
     AccessDenied,
@@ -9,6 +11,7 @@ from cxgap.access.tokens import (
     Principal,
     add_user,
     authenticate,
+    bearer_token,
     issue_token,
     list_users,
     revoke_token,
@@ -16,12 +19,18 @@ from cxgap.access.tokens import (
 
 __all__ = [
     "ROLES",
+    "SignInFailed",
     "AccessDenied",
     "Forbidden",
     "Principal",
     "add_user",
     "authenticate",
+    "csrf_token",
+    "bearer_token",
     "issue_token",
     "list_users",
     "revoke_token",
+    "set_password",
+    "sign_in",
+    "sign_out",
 ]

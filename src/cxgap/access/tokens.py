@@ -111,6 +111,21 @@ def revoke_token(store: Store, token_id: str) -> None:
         )
 
 
+BEARER_FORM = "send it as 'Authorization: Bearer cxg_<id>_<secret>'"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (the scheme in any case, one space, one
+    token); None without the header. Anything else is refused rather than guessed at, so a token pasted
+    without its scheme or with extra words never passes."""
+    if authorization is None:
+        return None
+    scheme, space, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not space or not token or any(c.isspace() for c in token):
+        raise AccessDenied(f"The Authorization header is not understood; {BEARER_FORM}.")
+    return token
+
+
 def authenticate(store: Store, token: str | None) -> Principal:
     """The principal a bearer token stands for, or AccessDenied."""
     if not token:

@@ -8,14 +8,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
-from cxgap.api import issues, loop, pages, routes
+from cxgap.access.sessions import utcnow
+from cxgap.api import auth, docs, issues, loop, pages, routes
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.limits import RateLimited
+from cxgap.api.limits import BodyLimit, RateLimited
 from cxgap.cases import CaseConflict
 from cxgap.config import Settings
 from cxgap.errors import CxgapError, NotFound
+from cxgap.store.space import database_errors, disk_full, is_disk_full
 
 # the most specific first: Forbidden is an AccessDenied
 STATUSES = (
@@ -28,16 +31,16 @@ STATUSES = (
 STATIC = Path(__file__).parent / "static"  # htmx, shipped in the package: nothing comes from a CDN
 
 
-def _error_page(request: Request, message: str, status: int) -> Response:
+def _error_page(request: Request, message: str, status: int, title: str = "Not understood") -> Response:
     page = pages.TEMPLATES.get_template("error.html.j2").render(
-        message=message, pages=pages.PAGES, title="Not understood", path=request.url.path
+        message=message, pages=pages.PAGES, title=title, path=request.url.path
     )
     return HTMLResponse(page, status_code=status)
 
 
 def create_app(settings: Settings) -> FastAPI:
     """An app on the configured store; results are cached per filters until the next import."""
-    app = FastAPI(title="cxgap", description="The customer experience gap: API and dashboard.")
+    app = FastAPI(title="cxgap", description="The customer experience gap: API and dashboard.", docs_url=None)
     app.state.dashboard = Dashboard(settings)
     app.state.store = app.state.dashboard.store
 
@@ -49,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
             status = next((code for kind, code in STATUSES if isinstance(error, kind)), 400)
             headers = {"Retry-After": f"{error.retry_after:.2f}"} if isinstance(error, RateLimited) else None
             return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
-        return _error_page(request, str(error), 400)
+        return _error_page(request, str(error), 403 if isinstance(error, Forbidden) else 400)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> Response:
@@ -64,9 +67,41 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"detail": message}, status_code=422)
         return _error_page(request, message, 422)
 
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """An unknown path or a method a path does not take: JSON under /api/, an HTML page elsewhere (a
+        browser asking for a page that does not exist gets a page that says so)."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            )
+        if error.status_code == 404:
+            message = f"There is no page at {request.url.path}; the pages are listed at the top."
+            return _error_page(request, message, 404, title="Not found")
+        return _error_page(request, f"{error.detail}.", error.status_code)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, error: Exception) -> Response:
+        """A full disk under the store is the one database error a person fixes (by freeing space): 507
+        with its sentence. Anything else is a fault of cxgap's: a plain 500 that quotes nothing."""
+        if isinstance(error, database_errors()) and is_disk_full(error):
+            message = str(disk_full(error, settings.store.url, "send it again"))
+            status = 507
+        else:
+            message, status = "Something went wrong on the server; the error is in its log.", 500
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=status)
+        return _error_page(request, message, status)
+
+    app.state.clock = utcnow  # tests move it to expire sessions without sleeping
+    app.include_router(auth.router)
     app.include_router(routes.router)
     app.include_router(loop.router)
     app.include_router(issues.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(auth.Gate, settings=settings, store=app.state.store, clock=lambda: app.state.clock())
+    # issue 15: added last, so outermost: bodies over the limit are refused before auth reads anything
+    app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
     return app

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap import cases
-from cxgap.access import Forbidden, Principal, authenticate
+from cxgap.access import Forbidden, Principal, authenticate, bearer_token
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.api.routes import Board
@@ -29,12 +29,16 @@ ANALYSTS = ("admin", "analyst")
 
 
 def principal(
+    request: Request,
     dashboard: Board,
     authorization: Annotated[str | None, Header(description="Bearer cxg_<id>_<secret>")] = None,
 ) -> Principal:
-    """The request's user, from its bearer token (401 without a valid one)."""
-    token = authorization.removeprefix("Bearer ").strip() if authorization else None
-    return authenticate(dashboard.store, token)
+    """The request's user, from its bearer token (401 without a valid one), or the signed-in person the
+    gate (cxgap.api.auth) already found."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
+    return authenticate(dashboard.store, bearer_token(authorization))
 
 
 User = Annotated[Principal, Depends(principal)]
@@ -237,7 +241,7 @@ def run_rules(dashboard: Board, user: User, body: RuleRequest | None = None) -> 
 
 def _ingest(dashboard: Dashboard, user: Principal, table: str, payload: Any) -> dict[str, Any]:
     user.require(*ANALYSTS)
-    dashboard.rate_limiter.take(user.token_id)
+    dashboard.rate_limiter.take(user.user_id)  # per person or system, however many tokens it holds
     records = payload if isinstance(payload, list) else [payload]
     with writing(dashboard):
         summary = ingest_records(dashboard.store, table, records, f"api:{user.user_id}:{user.token_id}")

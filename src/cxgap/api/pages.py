@@ -9,10 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import vl_convert as vlc
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cxgap.api.auth import WITHHELD, csrf_of, person, sees_customers
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.routes import Board, Slice
 from cxgap.engine import Filters
@@ -36,6 +37,8 @@ PAGES = (
     ("/risk", "Risk"),
 )
 LEVELS = ("dimensions", "items", "touchpoints")
+CSRF_MARK = "<cxgap-csrf>"  # autoescaped data can never contain these: a "<" in it becomes "&lt;"
+ACCOUNT_MARK = "<cxgap-account>"
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,6 +65,7 @@ def gap_rows(gaps: list[Gap], filters: Filters) -> list[dict[str, Any]]:
 
 def _render(
     dashboard: Dashboard,
+    request: Request,
     path: str,
     filters: Filters,
     template: str,
@@ -69,7 +73,8 @@ def _render(
     *extra: str,
     filtered: bool = True,
 ) -> str:
-    """A page, rendered once per (store version, page, filters): warm views cost a lookup."""
+    """A page, rendered once per (store version, page, filters): warm views cost a lookup. The cached
+    page holds markers where the person's CSRF token and account links go, filled in per request."""
 
     def render() -> str:
         context = {
@@ -77,6 +82,7 @@ def _render(
             "pages": PAGES,
             "path": path,
             "filters": filters,
+            "personal": True,
         }
         if dashboard.empty():
             return TEMPLATES.get_template("empty.html.j2").render(**context, title="No data yet")
@@ -84,7 +90,15 @@ def _render(
         return TEMPLATES.get_template(template).render(**context, **build())
 
     page: str = dashboard.cache.get(("page", path, filters, *extra), render)
-    return page
+    return personalise(page, request)
+
+
+def personalise(page: str, request: Request) -> str:
+    """Fill a cached page's markers with this person's CSRF token and their name with a sign-out button
+    (a kiosk reader gets a sign-in link)."""
+    who = person(request)
+    account = TEMPLATES.get_template("account.html.j2").render(who=who, csrf=csrf_of(request))
+    return page.replace(CSRF_MARK, csrf_of(request)).replace(ACCOUNT_MARK, account)
 
 
 def _chart_page(
@@ -103,7 +117,7 @@ def _chart_page(
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(dashboard: Board, slice_: Slice) -> str:
+def overview(request: Request, dashboard: Board, slice_: Slice) -> str:
     """The perception headline, NPS/CSAT/CES with intervals and trend, where to act first, the six gaps."""
 
     def build() -> dict[str, Any]:
@@ -122,11 +136,11 @@ def overview(dashboard: Board, slice_: Slice) -> str:
             "figure": figure,
         }
 
-    return _render(dashboard, "/", slice_, "overview.html.j2", build)
+    return _render(dashboard, request, "/", slice_, "overview.html.j2", build)
 
 
 @router.get("/gaps", response_class=HTMLResponse)
-def gap_map(dashboard: Board, slice_: Slice) -> str:
+def gap_map(request: Request, dashboard: Board, slice_: Slice) -> str:
     """Touchpoint x gap, each cell's largest shortfall; every gap with a link to its evidence."""
 
     def build() -> dict[str, Any]:
@@ -139,11 +153,11 @@ def gap_map(dashboard: Board, slice_: Slice) -> str:
             slice_,
         )
 
-    return _render(dashboard, "/gaps", slice_, "charts.html.j2", build)
+    return _render(dashboard, request, "/gaps", slice_, "charts.html.j2", build)
 
 
 @router.get("/perception", response_class=HTMLResponse)
-def perception(dashboard: Board, slice_: Slice) -> str:
+def perception(request: Request, dashboard: Board, slice_: Slice) -> str:
     """Leaders vs customers: the headline and the believed vs actual rating per touchpoint."""
 
     def build() -> dict[str, Any]:
@@ -163,11 +177,11 @@ def perception(dashboard: Board, slice_: Slice) -> str:
             slice_,
         )
 
-    return _render(dashboard, "/perception", slice_, "charts.html.j2", build)
+    return _render(dashboard, request, "/perception", slice_, "charts.html.j2", build)
 
 
 @router.get("/operations", response_class=HTMLResponse)
-def operations(dashboard: Board, slice_: Slice) -> str:
+def operations(request: Request, dashboard: Board, slice_: Slice) -> str:
     """SLA actuals against targets and promises, next to the same touchpoint's customer scores."""
 
     def build() -> dict[str, Any]:
@@ -182,11 +196,11 @@ def operations(dashboard: Board, slice_: Slice) -> str:
             ],
         }
 
-    return _render(dashboard, "/operations", slice_, "operations.html.j2", build)
+    return _render(dashboard, request, "/operations", slice_, "operations.html.j2", build)
 
 
 @router.get("/drivers", response_class=HTMLResponse)
-def key_drivers(dashboard: Board, slice_: Slice, level: str = "dimensions") -> str:
+def key_drivers(request: Request, dashboard: Board, slice_: Slice, level: str = "dimensions") -> str:
     """What drives NPS: importance with intervals against performance (quadrants)."""
 
     def build() -> dict[str, Any]:
@@ -204,26 +218,30 @@ def key_drivers(dashboard: Board, slice_: Slice, level: str = "dimensions") -> s
             },
         }
 
-    return _render(dashboard, "/drivers", slice_, "drivers.html.j2", build, level)
+    return _render(dashboard, request, "/drivers", slice_, "drivers.html.j2", build, level)
 
 
 @router.get("/text", response_class=HTMLResponse)
-def text(dashboard: Board, slice_: Slice) -> str:
+def text(request: Request, dashboard: Board, slice_: Slice) -> str:
     """What customers write: themes with their NPS impact, sentiment and emerging-issue alerts."""
+
+    shown = sees_customers(person(request))
 
     def build() -> dict[str, Any]:
         report = dashboard.text(slice_)
         return {
             "title": "What customers say",
             "report": report,
+            "customers_shown": shown,
+            "withheld": WITHHELD,
             "chart": {"svg": _svg(charts.theme_chart(report)), "finding": text_finding(report)},
         }
 
-    return _render(dashboard, "/text", slice_, "text.html.j2", build)
+    return _render(dashboard, request, "/text", slice_, "text.html.j2", build, f"customers={shown}")
 
 
 @router.get("/journeys", response_class=HTMLResponse)
-def journeys(dashboard: Board, slice_: Slice) -> str:
+def journeys(request: Request, dashboard: Board, slice_: Slice) -> str:
     """Where customers fall out, what compounds and what causes what downstream (the whole store)."""
 
     def build() -> dict[str, Any]:
@@ -234,12 +252,14 @@ def journeys(dashboard: Board, slice_: Slice) -> str:
             "chart": {"svg": _svg(early_charts.flow_chart(report)), "finding": journey_finding(report)},
         }
 
-    return _render(dashboard, "/journeys", slice_, "journeys.html.j2", build, filtered=False)
+    return _render(dashboard, request, "/journeys", slice_, "journeys.html.j2", build, filtered=False)
 
 
 @router.get("/risk", response_class=HTMLResponse)
-def risk(dashboard: Board, slice_: Slice) -> str:
+def risk(request: Request, dashboard: Board, slice_: Slice) -> str:
     """Who is at risk and why, what it is worth, and health by segment (the whole store)."""
+
+    shown = sees_customers(person(request))
 
     def build() -> dict[str, Any]:
         report = dashboard.risk()
@@ -248,8 +268,11 @@ def risk(dashboard: Board, slice_: Slice) -> str:
         return {
             "title": "Churn risk and health",
             "report": report,
-            "riskiest": report.riskiest(25).to_dict("records"),
+            "riskiest": report.riskiest(25).to_dict("records") if shown else None,
+            "withheld": WITHHELD,
             "chart": {"svg": _svg(early_charts.health_chart(report)), "finding": risk_finding(report)},
         }
 
-    return _render(dashboard, "/risk", slice_, "risk.html.j2", build, filtered=False)
+    return _render(
+        dashboard, request, "/risk", slice_, "risk.html.j2", build, f"customers={shown}", filtered=False
+    )

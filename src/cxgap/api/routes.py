@@ -7,28 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from cxgap import journeys as journeys_module
+from cxgap.api.auth import WITHHELD, Analyst, Person, sees_customers, team_cases_elsewhere
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.engine import Filters
+from cxgap.engine.filters import check_known
 from cxgap.errors import CxgapError
 from cxgap.gaps import describe, figure
 from cxgap.metrics import GROUPINGS, METRICS
 from cxgap.store import describe_url
 from cxgap.text.service import TextReport
-
-
-def filters(
-    since: Annotated[str | None, Query(description="First month of the period, YYYY-MM.")] = None,
-    until: Annotated[str | None, Query(description="Last month of the period, YYYY-MM (inclusive).")] = None,
-    segment: Annotated[str | None, Query(description="Customer segment.")] = None,
-    channel: Annotated[str | None, Query(description="Channel of the response or interaction.")] = None,
-    touchpoint: Annotated[str | None, Query(description="Touchpoint (journey stage).")] = None,
-) -> Filters:
-    """The filters of a request; a malformed month is a user error (400 with one sentence)."""
-    return Filters(since, until, segment, channel, touchpoint)
-
-
-Slice = Annotated[Filters, Depends(filters)]
 
 
 def board(request: Request) -> Dashboard:
@@ -38,6 +26,27 @@ def board(request: Request) -> Dashboard:
 
 
 Board = Annotated[Dashboard, Depends(board)]
+
+
+def filters(
+    dashboard: Board,
+    since: Annotated[str | None, Query(description="First month of the period, YYYY-MM.")] = None,
+    until: Annotated[str | None, Query(description="Last month of the period, YYYY-MM (inclusive).")] = None,
+    segment: Annotated[str | None, Query(description="Customer segment.")] = None,
+    channel: Annotated[str | None, Query(description="Channel of the response or interaction.")] = None,
+    touchpoint: Annotated[str | None, Query(description="Touchpoint (journey stage).")] = None,
+) -> Filters:
+    """The filters of a request, checked before any query runs: a malformed month, or a segment, channel
+    or touchpoint the data does not hold, is a user error (400 with one sentence saying what is allowed)."""
+    if segment or channel or touchpoint:
+        known = dashboard.choices()
+        check_known("segment", segment, known.segments)
+        check_known("channel", channel, known.channels)
+        check_known("touchpoint", touchpoint, known.touchpoints)
+    return Filters(since, until, segment, channel, touchpoint)
+
+
+Slice = Annotated[Filters, Depends(filters)]
 
 
 def text_summary(report: TextReport) -> dict[str, Any]:
@@ -161,9 +170,14 @@ def key_drivers(
 
 
 @router.get("/text")
-def text(dashboard: Board, slice_: Slice) -> dict[str, Any]:
-    """Themes (volume, negativity, NPS impact with q-values), sentiment and alerts of the slice's texts."""
-    return text_summary(dashboard.text(slice_))
+def text(dashboard: Board, slice_: Slice, who: Person) -> dict[str, Any]:
+    """Themes (volume, negativity, NPS impact with q-values), sentiment and alerts of the slice's texts;
+    the verbatim examples only for analysts and admins."""
+    summary = text_summary(dashboard.text(slice_))
+    if not sees_customers(who):
+        summary["themes"] = [{k: v for k, v in t.items() if k != "examples"} for t in summary["themes"]]
+        summary["notes"].append(WITHHELD)
+    return summary
 
 
 @router.get("/journeys")
@@ -174,22 +188,33 @@ def journeys(dashboard: Board) -> dict[str, Any]:
 
 
 @router.get("/journeys/customers/{customer_id}")
-def customer_journey(dashboard: Board, customer_id: str) -> dict[str, Any]:
-    """One customer's journey: every interaction, answer, feedback and case in order, with its incidents."""
+def customer_journey(dashboard: Board, customer_id: str, who: Analyst) -> dict[str, Any]:
+    """One customer's journey: every interaction, answer, feedback and case in order, with its incidents
+    (analysts and admins; a team member only for a customer with a case of their team, and only those
+    cases)."""
+    others = team_cases_elsewhere(dashboard.store, customer_id, who.scope)
     journey = journeys_module.customer_journey(dashboard.engine, dashboard.settings, customer_id)
-    return dict(plain(journey)) | {"incident_count": journey.incidents}
+    data = dict(plain(journey)) | {"incident_count": journey.incidents}
+    if others:
+        data["events"] = [
+            e for e in data["events"] if not (e["source"] == "case" and e["record_id"] in others)
+        ]
+    return data
 
 
 @router.get("/risk")
 def risk(
     dashboard: Board,
+    who: Person,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Riskiest customers listed.")] = 50,
 ) -> dict[str, Any]:
     """Churn risk and health: model quality on held-out customers, revenue at risk and health per segment,
-    the health trend, and the riskiest customers with their reasons in words."""
+    the health trend, and the riskiest customers with their reasons in words (analysts and admins only)."""
     report = dashboard.risk()
     if isinstance(report, str):
         return {"measured": False, "reason": report}
     summary = {k: v for k, v in vars(report).items() if k != "scored"}
+    if not sees_customers(who):
+        return {"measured": True} | dict(plain(summary)) | {"riskiest": None, "withheld": WITHHELD}
     riskiest = report.riskiest(limit).to_dict("records")
     return {"measured": True} | dict(plain(summary)) | {"riskiest": plain(riskiest)}

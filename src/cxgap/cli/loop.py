@@ -235,16 +235,38 @@ def add(
     name: str,
     role: Annotated[str, typer.Option(help="admin, analyst, team_member or viewer.")],
     team: Annotated[str | None, typer.Option(help="The team (team members).")] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password (typed twice, never shown) to sign in.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Add an API user and print their first token (shown once; only its hash is kept)."""
-    from cxgap.access import add_user, issue_token
+    """Add a user and print their first API token (shown once; only its hash is kept); with --password
+    they can also sign in to the pages in a browser."""
+    from cxgap.access import add_user, issue_token, set_password
+    from cxgap.access.sessions import check_password
 
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    if secret is not None:
+        check_password(secret)
     with _store(config) as store:
         add_user(store, name, role, team)
+        if secret is not None:
+            set_password(store, name, secret)
         token = issue_token(store, name)
     out.print(f"Added {name} ({role}{', team ' + team if team else ''}). Token, shown only now:")
     out.print(token, highlight=False, soft_wrap=True)
+
+
+@users_app.command("password")
+@user_errors
+def password(name: str, config: ConfigOption = None) -> None:
+    """Set or change a user's password for browser sign-in (typed twice, never shown)."""
+    from cxgap.access import set_password
+
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _store(config) as store:
+        set_password(store, name, secret)
+    out.print(f"{name} can now sign in at /sign-in.")
 
 
 @users_app.command("token")

@@ -193,6 +193,17 @@ class CaseSettings(_Strict):
     ingest_per_minute: int = Field(6000, gt=0, description="webhook requests per token and minute")
 
 
+class ServerSettings(_Strict):
+    """The web server: how large a request body it accepts (larger ones are refused before they are read)."""
+
+    max_body_bytes: int = Field(5_000_000, gt=0, description="largest request body accepted, in bytes")
+    public_aggregates: bool = Field(
+        False, description="open aggregate pages and API reads to anyone (a kiosk); never customer-level data"
+    )
+    session_idle_minutes: int = Field(60, gt=0, description="a browser session ends after this long unused")
+    session_hours: int = Field(12, gt=0, description="a browser session ends this long after sign-in")
+
+
 class Settings(_Strict):
     """The whole of `cxgap.toml`."""
 
@@ -211,6 +222,7 @@ class Settings(_Strict):
     journeys: JourneySettings = JourneySettings()
     health: HealthSettings = HealthSettings()
     playbooks: dict[str, Playbook] = Field(default_factory=lambda: dict(DEMO_PLAYBOOKS))
+    server: ServerSettings = ServerSettings()
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:

@@ -9,20 +9,47 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from cxgap.errors import CxgapError
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+NAMES = ("since", "until", "segment", "channel", "touchpoint")
+SHOWN = 20  # at most this many allowed values are listed in an error
+
+
+def has_control(value: str) -> bool:
+    """Whether `value` holds a control character (NUL, a line break, an escape...), which no month, segment,
+    channel or touchpoint has; such a value is refused before it gets near a query."""
+    return any(unicodedata.category(c) == "Cc" for c in value)
 
 
 def parse_month(value: str, name: str) -> dt.date:
     """The first day of a 'YYYY-MM' month; a clear error for anything else."""
-    match = _MONTH.match(value.strip())
+    match = _MONTH.fullmatch(value)
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise CxgapError(f"{name} = '{value}' is not a month; write it as YYYY-MM, e.g. 2025-07.")
+        shown = "a value with a control character" if has_control(value) else f"'{value}'"
+        raise CxgapError(f"{name} = {shown} is not a month; write it as YYYY-MM, e.g. 2025-07.")
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def check_known(name: str, value: str | None, known: Sequence[str]) -> None:
+    """Refuse a `name` filter value the data does not hold, or one with a control character, in one
+    sentence that lists what is allowed: a typo gets an answer rather than an empty report, and no
+    arbitrary text reaches a query. While the data holds no `name` values at all (nothing imported yet),
+    only control characters are refused, so the pages can still explain how to import."""
+    if not value or (not has_control(value) and (value in known or not known)):
+        return
+    shown = "a value with a control character" if has_control(value) else f"'{value}'"
+    if not known:
+        raise CxgapError(
+            f"{name} = {shown} is not allowed; filter values are plain text without control characters."
+        )
+    listed = ", ".join(known[:SHOWN]) + (f" and {len(known) - SHOWN} more" if len(known) > SHOWN else "")
+    raise CxgapError(f"{name} = {shown} is not in the data; choose one of: {listed}.")
 
 
 @dataclass(frozen=True)
@@ -37,9 +64,12 @@ class Filters:
     touchpoint: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("since", "until", "segment", "channel", "touchpoint"):
-            if getattr(self, name) == "":
+        for name in NAMES:
+            value = getattr(self, name)
+            if value == "":
                 object.__setattr__(self, name, None)
+            elif value is not None and name not in ("since", "until") and has_control(value):
+                raise CxgapError(f"{name} holds a control character; pick its value from the filter list.")
         first = parse_month(self.since, "since") if self.since else None
         last = parse_month(self.until, "until") if self.until else None
         if first and last and first > last:

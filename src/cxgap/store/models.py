@@ -629,6 +629,9 @@ class User(Base):
     team: Mapped[str | None] = mapped_column(String(64), comment="Team (team members see only its cases).")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the user was added.")
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When access was withdrawn.")
+    password_hash: Mapped[str | None] = mapped_column(
+        String(256), comment="Argon2id hash of the password (empty: API tokens only, no browser sign-in)."
+    )
 
 
 class ApiToken(Base):
@@ -641,6 +644,34 @@ class ApiToken(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the secret part, hex.")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was issued.")
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When it was revoked.")
+
+
+class WebSession(Base):
+    """Browser sessions of signed-in people: only a hash of the session id is stored, so a copy of the
+    database signs nobody in; idle and absolute expiry are judged from the two times."""
+
+    __tablename__ = "web_sessions"
+
+    session_hash: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="SHA-256 of the session id, hex."
+    )
+    user_id: Mapped[str] = mapped_column(String(128), index=True, comment="Who signed in.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When they signed in.")
+    seen_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, comment="Their last request (for the idle expiry)."
+    )
+
+
+class SignInFailure(Base):
+    """Failed sign-ins per user name (existing or not): repeated failures lock that name for a while."""
+
+    __tablename__ = "sign_in_failures"
+
+    failure_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Random id of the attempt.")
+    user_name: Mapped[str] = mapped_column(
+        String(128), index=True, comment="The name tried (it may not exist)."
+    )
+    failed_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the attempt failed.")
 
 
 class DerivedState(Base):
@@ -680,6 +711,8 @@ LOOP_TABLES: tuple[type[Base], ...] = (
     PlaybookAssignment,
     User,
     ApiToken,
+    WebSession,
+    SignInFailure,
 )
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
 
