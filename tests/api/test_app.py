@@ -75,7 +75,11 @@ def test_results_are_cached_until_an_import_changes_the_store(tmp_path: Path) ->
         assert cache.get(("x",), lambda: calls.append(1) or len(calls)) == 1
         assert cache.get(("x",), lambda: calls.append(1) or len(calls)) == 1
         write_demo(store, simulate(200, seed=1))
+        # stale-while-revalidate: the last result at once, the new one computed in the background
+        assert cache.get(("x",), lambda: calls.append(1) or len(calls)) == 1
+        cache.settle(60)
         assert cache.get(("x",), lambda: calls.append(1) or len(calls)) == 2
+        cache.close()
 
 
 def test_plain_turns_nan_into_null_and_leaves_handles_out() -> None:

@@ -1,5 +1,6 @@
-"""What the pages and the API show: result objects from the analytics modules, cached per (store version,
-filters), so a page and its JSON are the same object and a repeated view costs a dictionary lookup."""
+"""What the pages and the API show: result objects from the analytics modules, cached per filters and
+stamped with the store version, so a page and its JSON are the same object and a repeated view costs a
+dictionary lookup; after an ingest the last result is served (marked updating) while the next computes."""
 
 from __future__ import annotations
 
@@ -82,9 +83,12 @@ class Dashboard:
         self.settings = settings
         self.store = Store(settings.store.url)
         self.engine = Engine(self.store)
-        self.cache = ResultCache(self.store)
-        self.text_sample = text_sample
         self.write_lock = threading.Lock()
+        # stale rollups are rebuilt under the write lock on DuckDB (one writer per file), beside ingests
+        self.cache = ResultCache(
+            self.store, write_lock=self.write_lock if self.store.backend == "duckdb" else None
+        )
+        self.text_sample = text_sample
         self.rate_limiter = RateLimiter(settings.cases.ingest_per_minute)
 
     def _get(self, name: str, filters: Filters, compute: Callable[[], T], *extra: Any) -> T:
@@ -212,6 +216,7 @@ class Dashboard:
         return self._get("risk", ALL, compute)
 
     def close(self) -> None:
-        """Release the engine's connections, then the store."""
+        """Stop the cache's background recomputations, release the engine's connections, then the store."""
+        self.cache.close()
         self.engine.close()
         self.store.close()

@@ -1,14 +1,20 @@
-"""Result objects as plain JSON-ready data (NaN becomes null), and a cache keyed by the store's version."""
+"""Result objects as plain JSON-ready data (NaN becomes null), and a cache stamped with the store's version
+that serves the last result while the next one computes (stale-while-revalidate)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import sqlalchemy as sa
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxgap.store import Store
 
@@ -34,7 +40,23 @@ def plain(value: Any) -> Any:
     return value
 
 
-def store_version(store: Store) -> tuple[int, str]:
+Version = tuple[int, str]
+# the request being answered, if any: a cache that serves a stale result marks it (see UpdatingHeader)
+_REQUEST: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("cxgap_request", default=None)
+# True while a result is being computed: what it reads must be current, never a stale copy
+_COMPUTING: contextvars.ContextVar[bool] = contextvars.ContextVar("cxgap_computing", default=False)
+log = logging.getLogger(__name__)
+REFRESH_WORKERS = 2
+
+
+@dataclasses.dataclass
+class _Request:
+    """What one request was answered with: True once any result it got was a stale one being recomputed."""
+
+    updating: bool = False
+
+
+def store_version(store: Store) -> Version:
     """Changes with every import (batches are never deleted): the key under which results stay valid."""
     with store.engine.connect() as conn:
         row = conn.execute(sa.text("SELECT count(*), max(finished_at) FROM import_batches")).one()
@@ -49,52 +71,185 @@ class _Slot:
     users: int = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Cached:
+    """A result and whether it is stale: computed for an older store version, its successor computing in
+    the background."""
+
+    value: Any
+    stale: bool
+
+
 class ResultCache:
-    """Results per (store version, name, filters); an import changes the version and so empties it.
+    """Results per (name, filters), each stamped with the store version it was computed for.
+
+    Stale-while-revalidate: once an import moves the store's version, a request for a key still gets the
+    last result at once (flagged stale, so surfaces can say "updating") while one background job per key
+    computes the new one; a burst of ingests therefore never leaves the dashboard recomputing every view in
+    its requests. A key never computed is computed in the request (there is nothing to serve meanwhile).
 
     Each key has a lock of its own: twenty requests for one view compute it once (the others wait for that
-    result), while different views compute in parallel, so a slow one (text, risk) blocks only itself.
+    result), while different views compute in parallel, so a slow one (text, risk) blocks only itself. A
+    failed computation is not cached. Background jobs run on a small bounded pool, at most one per key.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workers: int = REFRESH_WORKERS,
+        write_lock: threading.Lock | None = None,
+        version: Callable[[], Version] | None = None,
+    ) -> None:
+        """`write_lock`: held while stale rollups are rebuilt (DuckDB: the store's one writer at a time);
+        `version`: how to read the store's version (default `store_version`; tests pass their own)."""
         self.store = store
-        self._version: tuple[int, str] | None = None
-        self._results: dict[tuple[Any, ...], tuple[tuple[int, str], Any]] = {}
+        self._version_of = version or (lambda: store_version(store))
+        self._write_lock = write_lock
+        self._results: dict[tuple[Any, ...], tuple[Version, Any]] = {}
         self._slots: dict[tuple[Any, ...], _Slot] = {}
+        self._pending: dict[tuple[Any, ...], Future[None]] = {}
         self._guard = threading.Lock()  # guards the dictionaries above, held for no query or computation
-        self._refresh = threading.Lock()  # one refresh of stale rollups at a time, per new version
+        self._refresh = threading.Lock()  # one refresh of stale rollups at a time
+        self._refreshed: Version | None = None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cxgap-revalidate")
 
-    def _current_version(self) -> tuple[int, str]:
-        """The store's version; on a new one, stale rollups are rebuilt (once) and older results dropped."""
-        version = store_version(self.store)
-        if version != self._version:
-            with self._refresh:
-                if version != self._version:
-                    self.store.refresh_stale()  # an ingest since the last view may have left rollups stale
-                    with self._guard:
-                        self._version = version
-                        self._results = {k: v for k, v in self._results.items() if v[0] == version}
-        return version
+    def _fresh_rollups(self, version: Version) -> None:
+        """Rebuild rollups an ingest left stale, once per store version, before anything computes on them."""
+        if self._refreshed == version:
+            return
+        with self._refresh:
+            if self._refreshed != version:
+                with self._write_lock or contextlib.nullcontext():
+                    self.store.refresh_stale()
+                self._refreshed = version
 
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """The cached result for `key`, computed once per store version (callers asking for a key while it
-        is computed wait for that result rather than compute it again)."""
-        version = self._current_version()
+    @contextlib.contextmanager
+    def _slot(self, key: tuple[Any, ...]) -> Iterator[None]:
+        """Hold `key`'s lock (its slot exists while anyone holds or waits for it)."""
         with self._guard:
             slot = self._slots.setdefault(key, _Slot())
             slot.users += 1
         try:
             with slot.lock:
-                with self._guard:
-                    cached = self._results.get(key)
-                if cached is not None and cached[0] == version:
-                    return cached[1]
-                result = compute()  # an error leaves nothing cached: the next caller tries again
-                with self._guard:
-                    self._results[key] = (version, result)
-                return result
+                yield
         finally:
             with self._guard:
                 slot.users -= 1
                 if slot.users == 0:
                     del self._slots[key]
+
+    def _compute(self, key: tuple[Any, ...], compute: Callable[[], Any], version: Version) -> Any:
+        """Compute `key` for `version` (under its lock) and keep it unless a newer result got there first."""
+        self._fresh_rollups(version)
+        token = _COMPUTING.set(True)
+        try:
+            result = compute()  # an error leaves nothing cached: the next caller tries again
+        finally:
+            _COMPUTING.reset(token)
+        with self._guard:
+            kept = self._results.get(key)
+            if kept is None or kept[0][0] <= version[0]:  # the batch count only grows
+                self._results[key] = (version, result)
+        return result
+
+    def _revalidate(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
+        """Background job: recompute `key` for the current version (nothing to do if a caller already has)."""
+        try:
+            with self._slot(key):
+                version = self._version_of()
+                with self._guard:
+                    kept = self._results.get(key)
+                if kept is None or kept[0] != version:
+                    self._compute(key, compute, version)
+        except Exception:  # kept stale; the next request for the key schedules another try
+            log.exception("recomputing %r failed; its last result is served meanwhile", key)
+        finally:
+            with self._guard:
+                del self._pending[key]
+
+    def _schedule(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
+        """Start the background recomputation of `key` unless one is queued or running."""
+        with self._guard:
+            if key in self._pending:
+                return
+            future: Future[None] = Future()
+            self._pending[key] = future
+        try:
+            submitted = self._pool.submit(self._revalidate, key, compute)
+        except RuntimeError:  # the pool is shut down (the app is closing): nothing will recompute
+            with self._guard:
+                del self._pending[key]
+            future.set_result(None)
+            return
+        submitted.add_done_callback(lambda done: future.set_result(None))
+
+    def lookup(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Cached:
+        """The result for `key` and whether it is stale.
+
+        Current: served as it is. Stale (the store moved on since): served at once, and one background
+        recomputation starts. Never computed: computed now, in this call; callers asking meanwhile wait for
+        it. Inside a computation every lookup is current (computed in place when stale), so a result is
+        never built from another's stale copy.
+        """
+        version = self._version_of()
+        with self._guard:
+            kept = self._results.get(key)
+        if kept is not None and kept[0] == version:
+            return Cached(kept[1], False)
+        if kept is not None and not _COMPUTING.get():
+            self._schedule(key, compute)
+            return Cached(kept[1], True)
+        with self._slot(key):
+            with self._guard:
+                kept = self._results.get(key)
+            if kept is not None and kept[0] == version:
+                return Cached(kept[1], False)  # computed while this call waited
+            if kept is not None and not _COMPUTING.get():
+                self._schedule(key, compute)
+                return Cached(kept[1], True)
+            return Cached(self._compute(key, compute, version), False)
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """The result for `key` (see `lookup`); a stale one marks the request being answered as updating."""
+        found = self.lookup(key, compute)
+        if found.stale:
+            request = _REQUEST.get()
+            if request is not None:
+                request.updating = True
+        return found.value
+
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait for the background recomputations started so far (tests, benchmarks, shutdown)."""
+        with self._guard:
+            pending = list(self._pending.values())
+        wait(pending, timeout=timeout)
+
+    def close(self) -> None:
+        """Stop taking background work; let what runs finish."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class UpdatingHeader:
+    """ASGI middleware: answers that used a stale result carry `X-Cxgap-Updating: 1` (the page or JSON is
+    the last result; a newer one is computing), so a client knows to look again shortly."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = _Request()
+        token = _REQUEST.set(request)
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start" and request.updating:
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), (b"x-cxgap-updating", b"1")]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, marked)
+        finally:
+            _REQUEST.reset(token)
