@@ -21,6 +21,10 @@ class StoreError(CxgapError):
     """The store cannot be opened or is at a schema version this cxgap does not know."""
 
 
+class StoreInUse(StoreError):
+    """Another process holds the embedded store's file (DuckDB lets one process write a file at a time)."""
+
+
 class DiskFull(StoreError):
     """The disk under the store (or under a file being written) ran out of space; the store's transaction
     was rolled back, so free space and run the same command again."""

@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
 from cxgap.access.sessions import utcnow
-from cxgap.api import auth, docs, issues, loop, pages, routes
+from cxgap.api import admin, auth, docs, issues, loop, pages, routes
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import BodyLimit, RateLimited
+from cxgap.api.results import UpdatingHeader
 from cxgap.cases import CaseConflict
 from cxgap.config import Settings
 from cxgap.errors import CxgapError, NotFound
@@ -98,9 +99,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(loop.router)
     app.include_router(issues.router)
+    app.include_router(admin.router)  # issue 15: CLI writes sent by the local hand-off (cli/handoff.py)
     app.include_router(pages.router)
     app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(UpdatingHeader)  # answers built from a last result that is being recomputed say so
     app.add_middleware(auth.Gate, settings=settings, store=app.state.store, clock=lambda: app.state.clock())
     # issue 15: added last, so outermost: bodies over the limit are refused before auth reads anything
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)

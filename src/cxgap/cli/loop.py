@@ -1,17 +1,22 @@
-"""`cxgap cases ...` and `cxgap users ...`: the closed loop from the terminal, and who may use the API."""
+"""`cxgap cases ...` and `cxgap users ...`: the closed loop from the terminal, and who may use the API.
+
+The commands that write send their work to a running `cxgap serve` when it holds the DuckDB store (see
+cxgap.cli.handoff) and print the same lines as a local run."""
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
 
 from cxgap.config import load_settings
+from cxgap.store import Store
 
-from .main import ConfigOption, _store, app, out, user_errors
+from .main import ConfigOption, _store, _store_or_server, app, out, user_errors
 from .render import cell
 
 if TYPE_CHECKING:
@@ -77,11 +82,19 @@ def open_(
         start = dt.datetime.fromisoformat(since) if since else None
     except ValueError:
         raise CxgapError(f"--since '{since}' is not a date; write it as YYYY-MM-DD.") from None
-    with _store(config) as store:
-        run = open_cases(store, settings, since=start, only=tuple(rule or ()))
-    for name, opened in run.opened.items():
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            run = open_cases(store, settings, since=start, only=tuple(rule or ()))
+        counts, total, run_id = run.opened, run.total, run.run_id
+    else:  # `cxgap serve` holds the store: it runs the rules
+        answer = target.call(
+            "/api/admin/cases/open", {"since": start.isoformat() if start else None, "rules": rule or []}
+        )
+        counts, total, run_id = answer["opened"], answer["total"], answer["run_id"]
+    for name, opened in counts.items():
         out.print(f"{name}: {opened:,} cases opened")
-    out.print(f"{run.total:,} in all (run {run.run_id})")
+    out.print(f"{total:,} in all (run {run_id})")
 
 
 @cases_app.command("list")
@@ -141,7 +154,13 @@ def act(
     from cxgap.cases import transition
 
     settings = load_settings(config)
-    with _store(config) as store:
+    target = _store_or_server(config)
+    if not isinstance(target, Store):  # `cxgap serve` holds the store: it moves the case
+        sent = {"actor": _actor(as_), "action": action, "root_cause": root_cause, "note": note}
+        answer = target.call(f"/api/admin/cases/{quote(case_id, safe='')}/act", sent)
+        out.print(f"{answer['case_id']} is now {answer['status']} (version {answer['version']}).")
+        return
+    with target as store:
         record = transition(
             store,
             case_id,
@@ -166,7 +185,13 @@ def assign(
     """Give a case to another team and/or owner."""
     from cxgap.cases import assign as run
 
-    with _store(config) as store:
+    target = _store_or_server(config)
+    if not isinstance(target, Store):  # `cxgap serve` holds the store: it assigns the case
+        sent = {"actor": _actor(as_), "team": team, "owner": owner}
+        answer = target.call(f"/api/admin/cases/{quote(case_id, safe='')}/assign", sent)
+        out.print(f"{answer['case_id']}: team {answer['team']}, owner {answer['owner'] or '-'}.")
+        return
+    with target as store:
         record = run(store, case_id, _actor(as_), team=team, owner=owner)
     out.print(f"{record.case_id}: team {record.team}, owner {record.owner or '-'}.")
 
@@ -177,8 +202,12 @@ def note(case_id: str, text: str, as_: AsOption = None, config: ConfigOption = N
     """Add a note to a case's log."""
     from cxgap.cases import add_note
 
-    with _store(config) as store:
-        add_note(store, case_id, _actor(as_), text)
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            add_note(store, case_id, _actor(as_), text)
+    else:  # `cxgap serve` holds the store: it adds the note
+        target.call(f"/api/admin/cases/{quote(case_id, safe='')}/note", {"actor": _actor(as_), "text": text})
     out.print(f"Noted on {case_id}.")
 
 
@@ -248,11 +277,16 @@ def add(
     secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
     if secret is not None:
         check_password(secret)
-    with _store(config) as store:
-        add_user(store, name, role, team)
-        if secret is not None:
-            set_password(store, name, secret)
-        token = issue_token(store, name)
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            add_user(store, name, role, team)
+            if secret is not None:
+                set_password(store, name, secret)
+            token = issue_token(store, name)
+    else:  # `cxgap serve` holds the store: it adds the user
+        sent = {"name": name, "role": role, "team": team, "password": secret}
+        token = str(target.call("/api/admin/users", sent)["token"])
     out.print(f"Added {name} ({role}{', team ' + team if team else ''}). Token, shown only now:")
     out.print(token, highlight=False, soft_wrap=True)
 
@@ -264,8 +298,12 @@ def password(name: str, config: ConfigOption = None) -> None:
     from cxgap.access import set_password
 
     secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _store(config) as store:
-        set_password(store, name, secret)
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            set_password(store, name, secret)
+    else:  # `cxgap serve` holds the store: it sets the password
+        target.call("/api/admin/users/password", {"name": name, "password": secret})
     out.print(f"{name} can now sign in at /sign-in.")
 
 
@@ -275,8 +313,13 @@ def token(name: str, config: ConfigOption = None) -> None:
     """Issue another token for a user (shown once)."""
     from cxgap.access import issue_token
 
-    with _store(config) as store:
-        out.print(issue_token(store, name), highlight=False, soft_wrap=True)
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            issued = issue_token(store, name)
+    else:  # `cxgap serve` holds the store: it issues the token
+        issued = str(target.call("/api/admin/users/token", {"name": name})["token"])
+    out.print(issued, highlight=False, soft_wrap=True)
 
 
 @users_app.command("revoke")
@@ -288,8 +331,12 @@ def revoke(
     """Revoke a token: the API refuses it from now on."""
     from cxgap.access import revoke_token
 
-    with _store(config) as store:
-        revoke_token(store, token_id)
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            revoke_token(store, token_id)
+    else:  # `cxgap serve` holds the store: it revokes the token
+        target.call("/api/admin/tokens/revoke", {"token": token_id})
     out.print("Revoked.")
 
 

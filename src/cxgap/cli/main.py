@@ -6,20 +6,24 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxgap.config import CONFIG_FILE, Settings, load_settings, starter_config
-from cxgap.errors import CxgapError, InputFileError
+from cxgap.errors import CxgapError, InputFileError, StoreError
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
+from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store, describe_url
 from cxgap.store.space import database_errors, disk_full, is_disk_full
 
 from .render import act_first_table, batches_table, counts_table, headline_text, import_table, six_gaps_table
+
+if TYPE_CHECKING:
+    from .handoff import LocalServer
 
 app = typer.Typer(
     help="cxgap measures the customer experience gap: what customers expect, what they experience, "
@@ -71,6 +75,18 @@ def _store(config: Path | None) -> Store:
     return Store(load_settings(config).store.url)
 
 
+def _store_or_server(config: Path | None) -> Store | LocalServer:
+    """The store for a command that writes; while `cxgap serve` holds the DuckDB file, the server to send
+    the write to instead (see cxgap.cli.handoff), or one sentence saying what to do."""
+    url = load_settings(config).store.url
+    try:
+        return Store(url)
+    except StoreError as error:
+        from .handoff import server_for
+
+        return server_for(url, error)
+
+
 @app.command()
 @user_errors
 def init(
@@ -111,8 +127,15 @@ def import_(
         raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
     chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
     size = file.stat().st_size if file.exists() else 0
+    target = _store_or_server(config)
+    if not isinstance(target, Store):  # `cxgap serve` holds the store: it imports the file
+        summary = _import_through(target, file, mapping, preset, strict)
+        out.print(import_table(summary))
+        if summary.rows_quarantined:
+            raise InputFileError(summary.first_problem or "some rows were quarantined")
+        return
     with (
-        _store(config) as store,  # closed on every path: a failed batch leaves nothing open or cached
+        target as store,  # closed on every path: a failed batch leaves nothing open or cached
         Progress(
             TextColumn("importing {task.description}"),
             BarColumn(),
@@ -130,6 +153,31 @@ def import_(
     out.print(import_table(summary))
     if summary.rows_quarantined:
         raise InputFileError(summary.first_problem or "some rows were quarantined")
+
+
+def _import_through(
+    server: LocalServer, file: Path, mapping: Path | None, preset: str | None, strict: bool
+) -> ImportSummary:
+    """Import through the running server: upload the file in pieces within its body limit, then import it
+    with the mapping's TOML text (or the preset); the summary a local import would have returned."""
+    if not file.is_file():
+        raise InputFileError(f"{file}: file not found.")
+    with err.status(f"sending {file.name} to the cxgap server at {server.url}"):
+        upload = server.upload(file)
+        answer = server.call(
+            "/api/admin/import",
+            {
+                "upload": upload,
+                "source": str(file),
+                "mapping": mapping.read_text(encoding="utf-8") if mapping else None,
+                "mapping_name": str(mapping) if mapping else "mapping",
+                "preset": preset,
+                "strict": strict,
+            },
+        )
+    answer["problems"] = tuple(Problem(**p) for p in answer["problems"])
+    answer["unused_columns"] = tuple(answer["unused_columns"])
+    return ImportSummary(**answer)
 
 
 @app.command()
@@ -210,14 +258,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     config: ConfigOption = None,
 ) -> None:
-    """Start the dashboard and JSON API on the configured store (pages at /, API under /api/, docs at /docs)."""
-    import uvicorn
+    """Start the dashboard and JSON API on the configured store (pages at /, API under /api/, docs at /docs).
 
+    On a DuckDB file it leaves a hand-off file beside the database while it runs, so that `cxgap import`,
+    `cxgap users ...` and `cxgap cases ...` send their writes to it instead of failing on the lock."""
     from cxgap.api import create_app
 
-    app_ = create_app(load_settings(config))
+    from .handoff import run_server
+
+    settings = load_settings(config)
+    app_ = create_app(settings)
     out.print(f"cxgap dashboard on http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    try:
+        run_server(app_, host, port, app_.state.store, settings.server.max_body_bytes)
+    except KeyboardInterrupt:  # Ctrl+C: the hand-off is already withdrawn; not an unfinished batch
+        out.print("cxgap dashboard stopped.")
 
 
 def _write_report(settings: Settings, output: Path, png_dir: Path | None) -> None:

@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from cxgap.errors import StoreError
+from cxgap.errors import StoreError, StoreInUse
 from cxgap.store.context import refresh_derived, refresh_stale
 from cxgap.store.models import DATA_TABLES, table_of
 
@@ -41,13 +41,15 @@ def describe_url(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
-def _explain_open_failure(url: str, error: Exception) -> str:
+def _open_failure(url: str, error: Exception) -> StoreError:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if "lock" in text.lower():
-        return f"The store {describe_url(url)} is in use by another process; close it (or use PostgreSQL for several users)."
+    if "lock" in text.lower():  # DuckDB's words for a file another process holds
+        return StoreInUse(
+            f"The store {describe_url(url)} is in use by another process; close it (or use PostgreSQL for several users)."
+        )
     if url.startswith("postgresql"):
-        return f"Cannot open the PostgreSQL store {describe_url(url)}: {text}."
-    return f"Cannot open the store {describe_url(url)}: {text}."
+        return StoreError(f"Cannot open the PostgreSQL store {describe_url(url)}: {text}.")
+    return StoreError(f"Cannot open the store {describe_url(url)}: {text}.")
 
 
 def _quiet_duckdb(dbapi_connection: Any, _record: object) -> None:
@@ -74,7 +76,7 @@ class Store:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except Exception as error:  # driver errors differ per backend; all mean "cannot open"
-            raise StoreError(_explain_open_failure(self.url, error)) from None
+            raise _open_failure(self.url, error) from None
         if upgrade:
             self.upgrade()
             self.refresh_stale()
