@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
@@ -59,3 +60,19 @@ def test_serve_answers_pages_and_api(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_serve_says_how_to_add_a_person_when_nobody_can_sign_in(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cxgap.cli.handoff
+
+    url = f"duckdb:///{tmp_path / 'serve.duckdb'}"
+    monkeypatch.setenv("CXGAP_STORE_URL", url)
+    monkeypatch.setattr(cxgap.cli.handoff, "run_server", lambda *args: None)  # start nothing: the words only
+    first = cli("serve")
+    assert first.exit_code == 0 and "Nobody can sign in to the pages yet" in " ".join(first.stdout.split())
+    with Store(url) as store:
+        signed_up(store)
+    again = cli("serve")
+    assert again.exit_code == 0 and "Nobody can sign in" not in again.stdout

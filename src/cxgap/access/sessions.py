@@ -68,6 +68,15 @@ def set_password(store: Store, user_id: str, password: str) -> None:
             raise CxgapError(f"There is no user {user_id!r}; add one with `cxgap users add`.")
 
 
+def can_sign_in(store: Store) -> bool:
+    """Whether any enabled person has a password, i.e. whether anyone can sign in to the pages."""
+    with store.engine.connect() as conn:
+        count = conn.execute(
+            sa.text("SELECT count(*) FROM users WHERE password_hash IS NOT NULL AND disabled_at IS NULL")
+        ).scalar_one()
+    return int(count) > 0
+
+
 def sign_in(store: Store, user_id: str, password: str, now: dt.datetime) -> str:
     """Check a user name and password and open a session; its id (for the cookie) is returned, only its
     hash is stored. Refused with one sentence for a wrong pair, a disabled user or a locked name."""

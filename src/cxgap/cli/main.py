@@ -262,6 +262,7 @@ def serve(
 
     On a DuckDB file it leaves a hand-off file beside the database while it runs, so that `cxgap import`,
     `cxgap users ...` and `cxgap cases ...` send their writes to it instead of failing on the lock."""
+    from cxgap.access.sessions import can_sign_in
     from cxgap.api import create_app
 
     from .handoff import run_server
@@ -269,6 +270,11 @@ def serve(
     settings = load_settings(config)
     app_ = create_app(settings)
     out.print(f"cxgap dashboard on http://{host}:{port}/ (Ctrl+C stops it)")
+    if not can_sign_in(app_.state.store):
+        out.print(
+            "Nobody can sign in to the pages yet: add a person with "
+            "`cxgap users add NAME --role analyst --password` (it works while the dashboard runs)."
+        )
     try:
         run_server(app_, host, port, app_.state.store, settings.server.max_body_bytes)
     except KeyboardInterrupt:  # Ctrl+C: the hand-off is already withdrawn; not an unfinished batch
