@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxgap import cases
 from cxgap.access import Principal, add_user, issue_token, revoke_token, set_password
 from cxgap.access.sessions import check_password
-from cxgap.api.loop import User, writing
+from cxgap.api.loop import Note, User, writing
 from cxgap.api.routes import Board
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.io import import_file, mapping_from_dict
@@ -123,12 +123,10 @@ class CaseAssignment(BaseModel):
     owner: str | None = Field(None, max_length=128)
 
 
-class CaseNote(BaseModel):
-    """A note for a case's log, by `actor`."""
+class CaseNote(Note):
+    """A note for a case's log (the loop API's `Note`), by `actor`."""
 
-    model_config = ConfigDict(extra="forbid")
     actor: str = Field(min_length=1, max_length=128)
-    text: str = Field(min_length=1, max_length=10_000)
 
 
 @router.post("/uploads/{upload}")
