@@ -28,3 +28,17 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+class TickingClock:
+    """A clock that moves `step` seconds each time it is read: a rate limiter driven by it refills by the
+    same amount per request however fast or slow the machine runs, so which requests it refuses is certain."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.now += self.step
+            return self.now

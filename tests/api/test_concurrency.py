@@ -21,7 +21,7 @@ from cxgap.api import create_app
 from cxgap.api.limits import RateLimiter
 from cxgap.config import Settings, StoreSettings
 from cxgap.store import Store
-from tests.api.server import serving
+from tests.api.server import TickingClock, serving
 
 RESPONSES, BATCH, SENDERS, WORKERS = 10_000, 20, 20, 4
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
@@ -150,8 +150,9 @@ def test_concurrent_webhooks_and_case_updates_lose_nothing(store_url: str) -> No
     for batch in batches:
         work.put(batch)
     app = create_app(Settings(store=StoreSettings(url=store_url)))
-    # 20 requests a second, bursts of 3: twenty senders outrun it and must retry
-    app.state.dashboard.rate_limiter = RateLimiter(1200, burst=3)
+    # 20 requests a second, bursts of 3, on a clock that moves 25 ms a request: half a request's allowance
+    # comes back per request, so senders are refused and retry however fast the machine runs
+    app.state.dashboard.rate_limiter = RateLimiter(1200, burst=3, clock=TickingClock(0.025))
     failures: Counter[int] = Counter()
     accepted: list[tuple[str, str]] = []
     done = threading.Event()
