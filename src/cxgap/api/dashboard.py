@@ -4,21 +4,25 @@ dictionary lookup; after an ingest the last result is served (marked updating) w
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
 
+from cxgap.api.group_commit import GroupCommit
 from cxgap.api.limits import RateLimiter
 from cxgap.api.results import ResultCache
+from cxgap.cases import Intake, intake
 from cxgap.churn import RiskReport, store_risk
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze
+from cxgap.io.ingest import Delivery
 from cxgap.journeys import JourneyReport, analyze_journeys
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.store import Store
@@ -90,6 +94,22 @@ class Dashboard:
         )
         self.text_sample = text_sample
         self.rate_limiter = RateLimiter(settings.cases.ingest_per_minute)
+        # webhook calls from one source that arrive while its last batch is written go in together
+        self.intake: GroupCommit[tuple[str, str], Delivery, Intake] = GroupCommit(
+            self._intake, lambda group, delivery: delivery.joins(group)
+        )
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """One writer at a time on the embedded store (DuckDB has one writer per file); PostgreSQL's own
+        transactions and row locks keep concurrent writers apart."""
+        with self.write_lock if self.store.backend == "duckdb" else contextlib.nullcontext():
+            yield
+
+    def _intake(self, key: tuple[str, str], deliveries: Sequence[Delivery]) -> list[Intake]:
+        table, source = key
+        with self.writing():
+            return intake(self.store, self.settings, table, deliveries, source)
 
     def _get(self, name: str, filters: Filters, compute: Callable[[], T], *extra: Any) -> T:
         result: T = self.cache.get((name, filters, *extra), compute)

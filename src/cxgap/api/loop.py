@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -21,7 +20,7 @@ from cxgap.access import Forbidden, Principal, authenticate, bearer_token
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.api.routes import Board
-from cxgap.io import ingest_records
+from cxgap.io.ingest import check_delivery
 from cxgap.io.summary import ImportSummary
 
 WORKERS = ("admin", "analyst", "team_member")
@@ -46,10 +45,8 @@ User = Annotated[Principal, Depends(principal)]
 
 @contextlib.contextmanager
 def writing(dashboard: Dashboard) -> Iterator[None]:
-    """One writer at a time on the embedded store (DuckDB has one writer per file); PostgreSQL's own
-    transactions and row locks keep concurrent writers apart."""
-    lock: threading.Lock = dashboard.write_lock
-    with lock if dashboard.store.backend == "duckdb" else contextlib.nullcontext():
+    """The dashboard's write turn (`Dashboard.writing`)."""
+    with dashboard.writing():
         yield
 
 
@@ -243,10 +240,9 @@ def _ingest(dashboard: Dashboard, user: Principal, table: str, payload: Any) -> 
     user.require(*ANALYSTS)
     dashboard.rate_limiter.take(user.user_id)  # per person or system, however many tokens it holds
     records = payload if isinstance(payload, list) else [payload]
-    with writing(dashboard):
-        summary = ingest_records(dashboard.store, table, records, f"api:{user.user_id}:{user.token_id}")
-        opened = cases.open_cases(dashboard.store, dashboard.settings, batch=summary.batch_id).total
-    return summary_json(summary, opened)
+    delivery = check_delivery(table, records)
+    done = dashboard.intake.submit((table, f"api:{user.user_id}:{user.token_id}"), delivery)
+    return summary_json(done.summary, done.cases_opened)
 
 
 Records = Annotated[

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from cxgap.cases.accountability import Accountability, AccountabilityReport, accountability
 from cxgap.cases.effect import IssueEffect, issue_effect, suggest_gap
+from cxgap.cases.intake import Intake, intake
 from cxgap.cases.rules import RuleRun, open_cases
 from cxgap.cases.systemic import (
     ISSUE_STATUSES,
@@ -44,6 +45,7 @@ from cxgap.cases.workflow import (
 __all__ = [
     "ACTIONS",
     "ISSUE_STATUSES",
+    "Intake",
     "IssueEffect",
     "IssueEvent",
     "IssueRecord",
@@ -52,6 +54,7 @@ __all__ = [
     "find_patterns",
     "finish_issue",
     "get_issue",
+    "intake",
     "issue_effect",
     "issue_events",
     "issues_frame",

@@ -69,6 +69,7 @@ class RuleRun:
 
     run_id: str
     opened: dict[str, int]
+    triggers: tuple[str, ...] = ()  # the record that opened each case (a record can open one per rule)
 
     @property
     def total(self) -> int:
@@ -101,7 +102,7 @@ def _open(
     since: dt.datetime,
     batch: str | None,
     typed: TypedText,
-) -> int:
+) -> None:
     source = _SOURCES[rule.when]
     params: dict[str, Any] = {
         "rule": name,
@@ -132,11 +133,6 @@ def _open(
         f"WHERE {' AND '.join(where)} ON CONFLICT (case_id) DO NOTHING"
     )
     conn.execute(sa.text(sql), params)
-    return int(
-        conn.execute(
-            sa.text("SELECT count(*) FROM cases WHERE batch_id = :run AND rule = :rule"), params
-        ).scalar_one()
-    )
 
 
 def open_cases(
@@ -152,14 +148,13 @@ def open_cases(
     or of one import `batch`; open the cases, log each as created by 'rules', in one transaction."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run = f"run-{uuid.uuid4().hex[:24]}"
-    opened = {}
     with store.begin() as conn:
         typed = TypedText(conn)  # one per run: a team named in several routes is redacted once
         for name, rule in settings.cases.rules.items():
             if only and name not in only:
                 continue
             start = since or now - dt.timedelta(days=rule.lookback_days)
-            opened[name] = _open(conn, name, rule, run, now, start, batch, typed)
+            _open(conn, name, rule, run, now, start, batch, typed)
         conn.execute(
             sa.text(
                 "INSERT INTO case_events (event_id, case_id, happened_at, actor, action, from_status, to_status, detail) "
@@ -169,4 +164,9 @@ def open_cases(
             ),
             {"now": now, "run": run},
         )
-    return RuleRun(run, opened)
+        rows = conn.execute(
+            sa.text("SELECT rule, trigger_id FROM cases WHERE batch_id = :run"), {"run": run}
+        ).all()
+    names = [name for name in settings.cases.rules if not only or name in only]
+    opened = {name: sum(rule == name for rule, _ in rows) for name in names}
+    return RuleRun(run, opened, tuple(str(trigger) for _, trigger in rows))

@@ -26,7 +26,7 @@ from cxgap.io.mapping import Mapping
 from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
 from cxgap.io.redact import Redacted, Redactor
-from cxgap.io.summary import ImportSummary, Problem
+from cxgap.io.summary import ImportSummary, Problem, RowOutcomes
 from cxgap.store import Store, insert_new, refresh_derived
 from cxgap.store.models import table_of
 
@@ -100,8 +100,11 @@ def _missing_column(
 class _Batch:
     """State of one import: running counts, keys seen, quarantine records."""
 
-    def __init__(self, plan: _Plan, unit: str) -> None:
-        self.plan, self.unit = plan, unit
+    def __init__(self, plan: _Plan, unit: str, track_rows: bool = False) -> None:
+        self.plan, self.unit, self.track_rows = plan, unit, track_rows
+        self.loaded_keys: set[str] = set()  # with track_rows: what RowOutcomes reports
+        self.item_keys: Counter[str] = Counter()
+        self.quarantined: list[Problem] = []
         self.batch_id = uuid.uuid4().hex
         self.seen: dict[str, int] = {}
         self.hash_seen: dict[str, int] = {}
@@ -165,6 +168,8 @@ class _Batch:
         )
         insert_new(conn, "quarantine", to_arrow(frame, table_of("quarantine")))
         self.summary_counts["quarantined"] += len(rows)
+        if self.track_rows:
+            self.quarantined.extend(rows)
         self.problems.extend(rows[: max(0, 20 - len(self.problems))])
 
 
@@ -371,7 +376,9 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
         plan.mapping.table,
         to_arrow(good, plan.table),
         replace_existing=plan.mapping.on_existing == "replace",
+        keys=batch.track_rows,
     )
+    batch.loaded_keys.update(str(key[0]) for key in counts.keys)
     batch.summary_counts["loaded"] += counts.new + counts.replaced
     batch.summary_counts["replaced"] += counts.replaced
     batch.summary_counts["existing"] += counts.existing - counts.replaced
@@ -389,8 +396,10 @@ def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
             "response_items",
             to_arrow(long, table_of("response_items")),
             replace_existing=plan.mapping.on_existing == "replace",
+            keys=batch.track_rows,
         )
         batch.summary_counts["items"] += item_counts.new + item_counts.replaced
+        batch.item_keys.update(str(key[0]) for key in item_counts.keys)
     batch.quarantine(conn, quarantined)
     batch.summary_counts["read"] += chunk.size
     batch.summary_counts["lines_read"] = chunk.lines_read
@@ -408,11 +417,13 @@ def import_file(
     chunk_rows: int = 50_000,
     source: str | None = None,
     defer_rollups: bool = False,
+    track_rows: bool = False,
 ) -> ImportSummary:
     """Import `path` into `mapping.table` as one batch; with `strict`, load nothing if any row is quarantined.
 
     `source` names the batch's origin when it is not the file (an API ingest); `defer_rollups` marks the
-    rollups stale instead of rebuilding them, for many small batches (the next analysis rebuilds once).
+    rollups stale instead of rebuilding them, for many small batches (the next analysis rebuilds once);
+    `track_rows` adds the row-by-row outcome (`summary.rows`), for a table keyed by one source column.
     """
     path = Path(path)
     options = SourceOptions(
@@ -431,7 +442,7 @@ def import_file(
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     header, chunks = open_source(path, options, chunk_rows)
     plan = _Plan(mapping, header, path, options)
-    batch = _Batch(plan, UNITS[options.format])
+    batch = _Batch(plan, UNITS[options.format], track_rows)
     with store.begin() as conn:
         for chunk in chunks:
             _load_chunk(conn, batch, chunk)
@@ -479,4 +490,7 @@ def import_file(
         redacted=dict(batch.redacted),
         problems=tuple(batch.problems),
         unused_columns=tuple(plan.unused),
+        rows=RowOutcomes(frozenset(batch.loaded_keys), dict(batch.item_keys), tuple(batch.quarantined))
+        if track_rows
+        else None,
     )

@@ -1,12 +1,15 @@
 """Ingest records as they happen (webhooks): the same validation, quarantine, redaction and lineage as a
-file import, one batch per call, idempotent by each record's key (a retried or duplicated delivery loads
-nothing twice). The rollups are marked stale rather than rebuilt per call."""
+file import, idempotent by each record's key (a retried or duplicated delivery loads nothing twice). One
+call is one batch, or calls that arrived together from one source are one batch (`ingest_deliveries`), each
+told its own outcome. The rollups are marked stale rather than rebuilt per call."""
 
 from __future__ import annotations
 
 import json
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +18,14 @@ import sqlalchemy as sa
 from cxgap.errors import CxgapError
 from cxgap.io.importer import import_file
 from cxgap.io.mapping import ITEM_MEASURES, ItemColumn, mapping_from_dict
+from cxgap.io.readers import as_text
 from cxgap.io.summary import ImportSummary
 from cxgap.store import Store
 from cxgap.store.models import table_of
 
 INGESTIBLE = {"responses": "response_id", "feedback": "feedback_id"}
 RETRIES = 6
+MOST_RECORDS = 5_000  # in one batch of several deliveries
 
 
 def _flatten(table: str, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, ItemColumn]]:
@@ -50,12 +55,28 @@ def _flatten(table: str, records: list[dict[str, Any]]) -> tuple[list[dict[str, 
     return flat, items
 
 
-def ingest_records(store: Store, table: str, records: list[dict[str, Any]], source: str) -> ImportSummary:
-    """Load records (schema column names; responses may carry `items`) into `table` as one batch.
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook call's records, checked and flattened (item ratings spread into columns), with each
+    record's key as the store will hold it."""
 
-    Every record needs its key; records already stored under that key are counted as existing. On
-    PostgreSQL a concurrent delivery of the same key can collide; the batch is then retried.
-    """
+    rows: list[dict[str, Any]]
+    items: dict[str, ItemColumn]
+    keys: tuple[str, ...]
+
+    def joins(self, group: Sequence[Delivery], most: int = MOST_RECORDS) -> bool:
+        """Whether this delivery can be loaded in one batch with `group`: no key twice in the batch (a key
+        this delivery repeats stays its own problem, reported on its own record numbers) and not too big."""
+        if len(set(self.keys)) < len(self.keys):
+            return not group
+        if sum(len(d.keys) for d in group) + len(self.keys) > most:
+            return not group
+        return all(set(self.keys).isdisjoint(d.keys) for d in group)
+
+
+def check_delivery(table: str, records: list[dict[str, Any]]) -> Delivery:
+    """The records of one call, checked (the table, a key on every record, known fields) and flattened;
+    a CxgapError names the first record at fault."""
     if table not in INGESTIBLE:
         raise CxgapError(f"Cannot ingest into '{table}'; choose one of {', '.join(INGESTIBLE)}.")
     if not records:
@@ -64,7 +85,82 @@ def ingest_records(store: Store, table: str, records: list[dict[str, Any]], sour
     missing = [n for n, r in enumerate(records, start=1) if isinstance(r, dict) and not r.get(key)]
     if missing:
         raise CxgapError(f"Record {missing[0]} has no {key}: every ingested record needs its key.")
-    flat, items = _flatten(table, records)
+    rows, items = _flatten(table, records)
+    return Delivery(rows, items, tuple((as_text(row[key]) or "").strip() for row in rows))
+
+
+def ingest_records(store: Store, table: str, records: list[dict[str, Any]], source: str) -> ImportSummary:
+    """Load records (schema column names; responses may carry `items`) into `table` as one batch.
+
+    Every record needs its key; records already stored under that key are counted as existing. On
+    PostgreSQL a concurrent delivery of the same key can collide; the batch is then retried.
+    """
+    return ingest_deliveries(store, table, [check_delivery(table, records)], source)[0]
+
+
+def ingest_deliveries(
+    store: Store, table: str, deliveries: Sequence[Delivery], source: str
+) -> list[ImportSummary]:
+    """Load several deliveries from one source as one batch (one transaction): what a server does with the
+    webhook calls that arrived while it was writing. Each delivery gets its own summary, its records
+    numbered from 1 as it sent them; the summaries share the batch id. The deliveries must fit together
+    (`Delivery.joins`)."""
+    for n, delivery in enumerate(deliveries):
+        if not delivery.joins(deliveries[:n], most=10**9):
+            raise ValueError("deliveries loaded as one batch must not share a key")
+    if len(deliveries) == 1:
+        return [_import(store, table, deliveries[0].rows, deliveries[0].items, source, track_rows=False)]
+    items = {k: v for d in deliveries for k, v in d.items.items()}
+    merged = _import(
+        store, table, [row for d in deliveries for row in d.rows], items, source, track_rows=True
+    )
+    summaries, start = [], 0
+    for delivery in deliveries:
+        summaries.append(_part(merged, delivery, start))
+        start += len(delivery.rows)
+    return summaries
+
+
+def _part(merged: ImportSummary, delivery: Delivery, start: int) -> ImportSummary:
+    """One delivery's share of a merged batch, its rows renumbered from 1."""
+    assert merged.rows is not None
+    n = len(delivery.rows)
+    problems = [
+        replace(p, row=p.row - start, end=p.end - start if p.end else 0)
+        for p in merged.rows.quarantined
+        if start < p.row <= start + n
+    ]
+    bad = {p.row for p in problems}
+    good = [key for pos, key in enumerate(delivery.keys, start=1) if pos not in bad]
+    loaded = sum(key in merged.rows.loaded for key in good)
+    return replace(
+        merged,
+        rows_read=n,
+        lines_read=n,
+        lines_in_rows=n,
+        lines_skipped=0,
+        rows_loaded=loaded,
+        rows_replaced=0,
+        rows_existing=len(good) - loaded,
+        rows_quarantined=len(problems),
+        items_loaded=sum(merged.rows.items.get(key, 0) for key in good),
+        problems=tuple(problems[:20]),
+        redacted={},  # counted per batch, not per delivery
+        rows=None,
+    )
+
+
+def _import(
+    store: Store,
+    table: str,
+    flat: list[dict[str, Any]],
+    items: dict[str, ItemColumn],
+    source: str,
+    *,
+    track_rows: bool,
+) -> ImportSummary:
+    """Flattened records through the file importer (the same validation, quarantine and redaction)."""
+    key = INGESTIBLE[table]
     columns = sorted({k for row in flat for k in row} - set(items))
     mapping = mapping_from_dict(
         {
@@ -81,7 +177,9 @@ def ingest_records(store: Store, table: str, records: list[dict[str, Any]], sour
         path.write_text("\n".join(json.dumps(row, default=str) for row in flat) + "\n", encoding="utf-8")
         for attempt in range(RETRIES):
             try:
-                return import_file(store, path, mapping, source=source, defer_rollups=True)
+                return import_file(
+                    store, path, mapping, source=source, defer_rollups=True, track_rows=track_rows
+                )
             except sa.exc.DBAPIError:  # a concurrent batch took the same key (or a serialisation failure)
                 if attempt == RETRIES - 1:
                     raise

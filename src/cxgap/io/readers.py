@@ -184,7 +184,8 @@ def _csv_chunks(
 _NESTED = {dict: "a JSON object", list: "a JSON list"}
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
+    """A JSON value as the text a CSV cell would hold (true/false for booleans)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -224,7 +225,7 @@ def _json_row(chunk: RawChunk, header: list[str], row: int, obj: dict[str, Any])
             where = chunk.cell_problems.setdefault(name, {})
             where[pos] = f"holds {_NESTED[type(value)]} where a single value is expected"
             value = None
-        chunk.values[name].append(_as_text(value))
+        chunk.values[name].append(as_text(value))
 
 
 def _jsonl_chunks(

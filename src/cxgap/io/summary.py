@@ -19,6 +19,16 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class RowOutcomes:
+    """Row by row, what a batch did: the keys it loaded, the item ratings loaded per key, every quarantined
+    row. A batch made of several webhook deliveries uses it to tell each sender its own outcome."""
+
+    loaded: frozenset[str]
+    items: dict[str, int]
+    quarantined: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
 class ImportSummary:
     """The outcome of one import batch."""
 
@@ -38,6 +48,7 @@ class ImportSummary:
     lines_read: int = 0
     lines_skipped: int = 0
     lines_in_rows: int = 0
+    rows: RowOutcomes | None = None  # with import_file(track_rows=True)
 
     @property
     def reconciles(self) -> bool:

@@ -26,6 +26,7 @@ class InsertCounts:
     new: int
     existing: int
     replaced: int = 0
+    keys: tuple[tuple[object, ...], ...] = ()  # the primary keys written, when asked for
 
 
 def arrow_type(column: sa.Column[object]) -> pa.DataType:
@@ -107,11 +108,13 @@ def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
 
 
 def insert_new(
-    conn: Connection, table_name: str, data: pa.Table, *, replace_existing: bool = False
+    conn: Connection, table_name: str, data: pa.Table, *, replace_existing: bool = False, keys: bool = False
 ) -> InsertCounts:
     """Insert the rows of `data` whose primary key is not yet stored; with `replace_existing`, replace those too.
 
-    `data`'s columns must be a subset of the table's, named alike; keys must be unique within `data`.
+    `data`'s columns must be a subset of the table's, named alike; keys must be unique within `data`. With
+    `keys`, the counts carry the primary key of every row written (a batch of several deliveries needs to
+    tell each its own outcome).
     """
     table = table_of(table_name)
     if data.num_rows == 0:
@@ -132,11 +135,17 @@ def insert_new(
             )
         # counted from what the INSERT wrote: a concurrent batch that stores the same key first makes
         # this one skip it (ON CONFLICT waits for that batch on PostgreSQL), never count it twice
+        returned = ", ".join(c.name for c in table.primary_key.columns) if keys else "1"
         inserted = conn.execute(
             sa.text(
                 f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s "
-                f"ON CONFLICT DO NOTHING RETURNING 1"
+                f"ON CONFLICT DO NOTHING RETURNING {returned}"
             )
-        )
-        new = len(inserted.all())
-    return InsertCounts(new=new - replaced, existing=data.num_rows - new + replaced, replaced=replaced)
+        ).all()
+        new = len(inserted)
+    return InsertCounts(
+        new=new - replaced,
+        existing=data.num_rows - new + replaced,
+        replaced=replaced,
+        keys=tuple(tuple(row) for row in inserted) if keys else (),
+    )
