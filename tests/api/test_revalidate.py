@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
 from cxgap.api.results import Cached, ResultCache, UpdatingHeader
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import ServerSettings, Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.io import ingest_records
 from cxgap.store import Store
@@ -76,6 +76,24 @@ def test_the_old_value_is_served_while_exactly_one_recomputation_runs(duck_store
     cache.close()
 
 
+def test_while_the_store_keeps_moving_a_key_is_recomputed_at_most_once_per_refresh_interval(
+    duck_store: Store,
+) -> None:
+    clock = Clock()
+    cache = ResultCache(
+        duck_store, version=clock, refresh_seconds=3600
+    )  # computed just now: not before an hour
+    calls: list[int] = []
+    assert cache.lookup(("k",), lambda: calls.append(1) or "first") == Cached("first", False)
+    for _ in range(5):
+        clock.count += 1  # an ingest
+        assert cache.lookup(("k",), lambda: calls.append(1) or "again") == Cached("first", True)
+    assert calls == [1]  # one computation; the next waits its turn
+    cache.close()  # drops the recomputation still waiting
+    assert cache.lookup(("k",), lambda: "x") == Cached("first", True)
+    assert calls == [1]
+
+
 def test_a_key_never_computed_is_computed_in_the_request(duck_store: Store) -> None:
     cache, clock = _cache(duck_store)
     here = threading.current_thread().name
@@ -129,7 +147,7 @@ def test_an_answer_built_from_a_stale_result_says_updating(tmp_path: Path) -> No
         write_demo(store, simulate(200, seed=3))
         add_user(store, "hook", "analyst")
         token = issue_token(store, "hook")
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ServerSettings(refresh_seconds=0)))
     dashboard = app.state.dashboard
     held = threading.Event()
     release = threading.Event()

@@ -90,13 +90,15 @@ class Dashboard:
         self.write_lock = threading.Lock()
         # stale rollups are rebuilt under the write lock on DuckDB (one writer per file), beside ingests
         self.cache = ResultCache(
-            self.store, write_lock=self.write_lock if self.store.backend == "duckdb" else None
+            self.store,
+            write_lock=self.write_lock if self.store.backend == "duckdb" else None,
+            refresh_seconds=settings.server.refresh_seconds,
         )
         self.text_sample = text_sample
         self.rate_limiter = RateLimiter(settings.cases.ingest_per_minute)
         # webhook calls from one source that arrive while its last batch is written go in together
         self.intake: GroupCommit[tuple[str, str], Delivery, Intake] = GroupCommit(
-            self._intake, lambda group, delivery: delivery.joins(group)
+            self._intake, lambda group, delivery: delivery.joins(group), gather_seconds=0.005
         )
 
     @contextlib.contextmanager

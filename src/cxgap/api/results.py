@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -80,6 +81,15 @@ class Cached:
     stale: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class _Kept:
+    """A computed result, the store version it is for, and when it was computed (time.monotonic)."""
+
+    version: Version
+    value: Any
+    at: float
+
+
 class ResultCache:
     """Results per (name, filters), each stamped with the store version it was computed for.
 
@@ -90,7 +100,9 @@ class ResultCache:
 
     Each key has a lock of its own: twenty requests for one view compute it once (the others wait for that
     result), while different views compute in parallel, so a slow one (text, risk) blocks only itself. A
-    failed computation is not cached. Background jobs run on a small bounded pool, at most one per key.
+    failed computation is not cached. Background jobs run on a small bounded pool, at most one per key, and
+    a key is recomputed at most once every `refresh_seconds`: while webhooks move the store every fraction
+    of a second, the views keep up a few seconds behind instead of taking the cores from the ingest.
     """
 
     def __init__(
@@ -99,15 +111,19 @@ class ResultCache:
         workers: int = REFRESH_WORKERS,
         write_lock: threading.Lock | None = None,
         version: Callable[[], Version] | None = None,
+        refresh_seconds: float = 0.0,
     ) -> None:
         """`write_lock`: held while stale rollups are rebuilt (DuckDB: the store's one writer at a time);
-        `version`: how to read the store's version (default `store_version`; tests pass their own)."""
+        `version`: how to read the store's version (default `store_version`; tests pass their own);
+        `refresh_seconds`: the least time between two computations of one key."""
         self.store = store
+        self.refresh_seconds = refresh_seconds
         self._version_of = version or (lambda: store_version(store))
         self._write_lock = write_lock
-        self._results: dict[tuple[Any, ...], tuple[Version, Any]] = {}
+        self._results: dict[tuple[Any, ...], _Kept] = {}
         self._slots: dict[tuple[Any, ...], _Slot] = {}
         self._pending: dict[tuple[Any, ...], Future[None]] = {}
+        self._timers: dict[tuple[Any, ...], threading.Timer] = {}  # recomputations waiting their turn
         self._guard = threading.Lock()  # guards the dictionaries above, held for no query or computation
         self._refresh = threading.Lock()  # one refresh of stale rollups at a time
         self._refreshed: Version | None = None
@@ -148,8 +164,8 @@ class ResultCache:
             _COMPUTING.reset(token)
         with self._guard:
             kept = self._results.get(key)
-            if kept is None or kept[0][0] <= version[0]:  # the batch count only grows
-                self._results[key] = (version, result)
+            if kept is None or kept.version[0] <= version[0]:  # the batch count only grows
+                self._results[key] = _Kept(version, result, time.monotonic())
         return result
 
     def _revalidate(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
@@ -159,7 +175,7 @@ class ResultCache:
                 version = self._version_of()
                 with self._guard:
                     kept = self._results.get(key)
-                if kept is None or kept[0] != version:
+                if kept is None or kept.version != version:
                     self._compute(key, compute, version)
         except Exception:  # kept stale; the next request for the key schedules another try
             log.exception("recomputing %r failed; its last result is served meanwhile", key)
@@ -168,20 +184,36 @@ class ResultCache:
                 del self._pending[key]
 
     def _schedule(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
-        """Start the background recomputation of `key` unless one is queued or running."""
+        """Start the background recomputation of `key` unless one is queued or running; not before
+        `refresh_seconds` have passed since its last computation."""
         with self._guard:
             if key in self._pending:
                 return
             future: Future[None] = Future()
             self._pending[key] = future
-        try:
-            submitted = self._pool.submit(self._revalidate, key, compute)
-        except RuntimeError:  # the pool is shut down (the app is closing): nothing will recompute
+            kept = self._results.get(key)
+        delay = kept.at + self.refresh_seconds - time.monotonic() if kept is not None else 0.0
+
+        def submit() -> None:
             with self._guard:
-                del self._pending[key]
-            future.set_result(None)
+                self._timers.pop(key, None)
+            try:
+                submitted = self._pool.submit(self._revalidate, key, compute)
+            except RuntimeError:  # the pool is shut down (the app is closing): nothing will recompute
+                with self._guard:
+                    del self._pending[key]
+                future.set_result(None)
+                return
+            submitted.add_done_callback(lambda done: future.set_result(None))
+
+        if delay <= 0:
+            submit()
             return
-        submitted.add_done_callback(lambda done: future.set_result(None))
+        timer = threading.Timer(delay, submit)
+        timer.daemon = True
+        with self._guard:
+            self._timers[key] = timer
+        timer.start()
 
     def lookup(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Cached:
         """The result for `key` and whether it is stale.
@@ -194,19 +226,19 @@ class ResultCache:
         version = self._version_of()
         with self._guard:
             kept = self._results.get(key)
-        if kept is not None and kept[0] == version:
-            return Cached(kept[1], False)
+        if kept is not None and kept.version == version:
+            return Cached(kept.value, False)
         if kept is not None and not _COMPUTING.get():
             self._schedule(key, compute)
-            return Cached(kept[1], True)
+            return Cached(kept.value, True)
         with self._slot(key):
             with self._guard:
                 kept = self._results.get(key)
-            if kept is not None and kept[0] == version:
-                return Cached(kept[1], False)  # computed while this call waited
+            if kept is not None and kept.version == version:
+                return Cached(kept.value, False)  # computed while this call waited
             if kept is not None and not _COMPUTING.get():
                 self._schedule(key, compute)
-                return Cached(kept[1], True)
+                return Cached(kept.value, True)
             return Cached(self._compute(key, compute, version), False)
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -225,7 +257,16 @@ class ResultCache:
         wait(pending, timeout=timeout)
 
     def close(self) -> None:
-        """Stop taking background work; let what runs finish."""
+        """Stop taking background work (recomputations waiting their turn are dropped); let what runs finish."""
+        with self._guard:
+            timers = list(self._timers.items())
+            self._timers.clear()
+        for key, timer in timers:
+            timer.cancel()
+            with self._guard:
+                dropped = self._pending.pop(key, None)
+            if dropped is not None:
+                dropped.set_result(None)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

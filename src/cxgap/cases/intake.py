@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cxgap.cases.rules import open_cases
+from cxgap.cases.rules import open_cases, rules_reading
 from cxgap.config import Settings
 from cxgap.io.ingest import Delivery, ingest_deliveries
 from cxgap.io.summary import ImportSummary
@@ -29,8 +29,9 @@ def intake(
     """Load `deliveries` from one `source` as one batch, run the case rules over it, and split the outcome
     by delivery (in their order)."""
     summaries = ingest_deliveries(store, table, deliveries, source)
-    run = open_cases(store, settings, batch=summaries[0].batch_id)
-    opened = Counter(run.triggers)
+    rules = rules_reading(settings, table)
+    run = open_cases(store, settings, batch=summaries[0].batch_id, only=rules) if rules else None
+    opened = Counter(run.triggers if run else ())
     return [
         Intake(summary, sum(opened[key] for key in set(delivery.keys)))
         for summary, delivery in zip(summaries, deliveries, strict=True)

@@ -135,6 +135,15 @@ def _open(
     conn.execute(sa.text(sql), params)
 
 
+def rules_reading(settings: Settings, table: str) -> tuple[str, ...]:
+    """The configured rules that open cases from records of `table` (a batch of it can match no other)."""
+    return tuple(
+        name
+        for name, rule in settings.cases.rules.items()
+        if _SOURCES[rule.when]["table"].split()[0] == table
+    )
+
+
 def open_cases(
     store: Store,
     settings: Settings,

@@ -43,9 +43,20 @@ def _quote(value: object) -> str:
 
 
 def blank_mask(raw: pd.Series) -> pd.Series:
-    """True where a raw value is absent or only whitespace."""
-    text = raw.astype("string")
-    return (text.isna() | (text.str.strip() == "")).fillna(True).astype(bool)
+    """True where a raw value is absent or only whitespace (one pass in Python: faster than pandas' string
+    methods, which loop in Python as well, on chunks of any size)."""
+    mask = np.fromiter(
+        (
+            v is None
+            or v is pd.NA
+            or (isinstance(v, float) and v != v)
+            or (isinstance(v, str) and not v.strip())
+            for v in raw.to_numpy(dtype=object)
+        ),
+        dtype=bool,
+        count=len(raw),
+    )
+    return pd.Series(mask, index=raw.index)
 
 
 def apply_value_map(raw: pd.Series, mapping: Mapping[str, object], out: Converted) -> pd.Series:

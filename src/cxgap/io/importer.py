@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -322,14 +322,24 @@ TEXT_COLUMNS = {"feedback": ("text", "title"), "responses": ("comment",), "inter
 SMALL_CHUNK = 1_000  # rows; a chunk this small looks up the names it mentions instead of loading all
 
 
-def _prepare_redactor(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
-    """Give the batch the redactor this chunk needs (nothing for tables without free text)."""
-    if batch.plan.mapping.table not in TEXT_COLUMNS or batch.full_names:
+def _prepare_redactor(conn: Connection, batch: _Batch, chunk: RawChunk, refused: Iterable[int]) -> None:
+    """Give the batch the redactor this chunk needs (nothing for tables without free text): for a small
+    chunk, the names its free text and its `refused` rows (stored raw in quarantine) could contain."""
+    plan = batch.plan
+    if plan.mapping.table not in TEXT_COLUMNS or batch.full_names:
         return
     if chunk.size <= SMALL_CHUNK and batch.chunks_seen == 0:
-        strings = [v for column in chunk.values.values() for v in column if isinstance(v, str)]
+        texts = [plan.sources[c] for c in TEXT_COLUMNS[plan.mapping.table] if c in plan.sources]
+        strings = [v for source in texts for v in chunk.values[source] if isinstance(v, str)]
+        strings += [
+            v for pos in refused for column in chunk.values.values() if isinstance(v := column[pos], str)
+        ]
         strings += [p.raw for p in chunk.problems if p.raw]
-        batch.redactor, batch.authors = redactor_for(conn, strings)
+        ids = chunk.values[plan.sources["customer_id"]] if "customer_id" in plan.sources else []
+        if strings:  # else no text to hold a name: the patterns alone
+            batch.redactor, batch.authors = redactor_for(
+                conn, strings, [i for i in ids if isinstance(i, str)]
+            )
     else:
         batch.redactor, batch.authors = all_names_redactor(conn)
         batch.full_names = True
@@ -338,12 +348,12 @@ def _prepare_redactor(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
 
 def _load_chunk(conn: Connection, batch: _Batch, chunk: RawChunk) -> None:
     plan = batch.plan
-    _prepare_redactor(conn, batch, chunk)
     frame, problems = _convert_chunk(plan, chunk)
     items = _item_frame(plan, chunk, problems) if plan.mapping.items else pd.DataFrame()
     if plan.hash_key:
         frame[plan.hash_key] = _content_keys(frame, items, batch)
     _duplicate_keys(frame, chunk.rows, batch, problems)
+    _prepare_redactor(conn, batch, chunk, problems)
     bad = sorted(problems)
     quarantined = [
         Problem(

@@ -29,12 +29,16 @@ def _lookup(conn: Connection, sql: str, values: list[str]) -> list[Any]:
     return rows
 
 
-def redactor_for(conn: Connection, strings: Iterable[str]) -> tuple[Redactor, dict[str, str]]:
+def redactor_for(
+    conn: Connection, strings: Iterable[str], ids: Iterable[str] | None = None
+) -> tuple[Redactor, dict[str, str]]:
     """A redactor knowing the customer names that `strings` could contain, and the names of the customers
-    whose ids appear among them. Names are matched in SQL by lower(); the redactor then matches them
-    exactly as the full one does. When the texts are long enough to hold more candidate names than the
-    store has customers (a 1 MB comment), loading every name at once is the cheaper way."""
+    whose ids appear among `ids` (default: among the strings). Names are matched in SQL by lower(); the
+    redactor then matches them exactly as the full one does. When the texts are long enough to hold more
+    candidate names than the store has customers (a 1 MB comment), loading every name at once is the
+    cheaper way."""
     strings = [s for s in strings if s]
+    possible_ids = strings if ids is None else [i for i in ids if i]
     named = conn.execute(sa.text("SELECT count(*) FROM customers WHERE name IS NOT NULL")).scalar_one()
     if named and CANDIDATES_PER_CHAR * sum(len(s) for s in strings) >= named:
         return all_names_redactor(conn)
@@ -44,7 +48,7 @@ def redactor_for(conn: Connection, strings: Iterable[str]) -> tuple[Redactor, di
     authors = _lookup(
         conn,
         "SELECT customer_id, name FROM customers WHERE name IS NOT NULL AND customer_id IN :values",
-        sorted({s for s in strings if len(s) <= 128 and "\x00" not in s}),  # could be a customer id
+        sorted({s for s in possible_ids if len(s) <= 128 and "\x00" not in s}),  # could be a customer id
     )
     return Redactor(name for _, name in found), {str(cid): str(name) for cid, name in authors}
 
@@ -53,5 +57,5 @@ def redact_typed(conn: Connection, text: str | None) -> str | None:
     """One free-text or identifier value a person typed (a note, a title, an owner), redacted before storing."""
     if not text:
         return text
-    redactor, _ = redactor_for(conn, [text])
+    redactor, _ = redactor_for(conn, [text], ids=())  # no author: typed text is nobody's own words
     return redactor.redact(text).text
