@@ -13,7 +13,13 @@ limit raised out of the way: this measures the server, not the limiter) and meas
     stored exactly once and the `loaded` counts must add up to the same number;
 (b) views alone on a warm cache: --page-clients signed-in clients browse pages and API views;
 (c) both at once: how the views fare while ingest moves the store's version (stale results are served,
-    marked `X-Cxgap-Updating: 1`, while the cache recomputes them in the background).
+    marked `X-Cxgap-Updating: 1`, while the cache recomputes them in the background);
+(d) ingest at the goal rate (issue 15: 300 records/s on PostgreSQL, 100/s on DuckDB, p95 under 250 ms):
+    the same senders, each sending its share of --goal on a fixed schedule (a sender that falls behind sends
+    at once, so a server too slow for the rate shows as fewer records/s), alone and (e) with the readers.
+
+(a) and (c) are closed loops (each sender posts again as soon as it is answered): they measure capacity,
+and their latency is the queue of twenty senders; (d) and (e) measure latency at a stated rate.
 
 The baseline, in the same run on the same server: GET /static/htmx.min.js, the server's floor per request.
 With --out the "Server under load" section of that file is replaced by the new figures.
@@ -178,15 +184,29 @@ def reader(base: str, until: float, seed: int, tally: Tally) -> None:
 
 
 def sender(
-    base: str, token: str, until: float, seed: int, customers: list[str], batch: int, tally: Tally
+    base: str,
+    token: str,
+    until: float,
+    seed: int,
+    customers: list[str],
+    batch: int,
+    tally: Tally,
+    every: float = 0.0,
 ) -> None:
-    """Post batches of new responses until `until`; 15% of batches twice (a retried delivery)."""
+    """Post batches of new responses until `until`, a batch every `every` seconds (0: as soon as answered);
+    15% of batches twice (a retried delivery)."""
     prefix = f"L{uuid.uuid4().hex[:8]}-"  # new ids in every phase
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     n = 0
+    due = time.perf_counter() + rng.uniform(0, every)  # senders spread over the first interval
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
         while time.perf_counter() < until:
+            if every:
+                if due >= until:
+                    break
+                time.sleep(max(0.0, due - time.perf_counter()))
+                due += every
             rows = []
             for _ in range(batch):
                 n += 1
@@ -220,16 +240,24 @@ def sender(
 
 
 def phase(
-    base: str, token: str, customers: list[str], args: argparse.Namespace, ingest: bool, pages: bool
+    base: str,
+    token: str,
+    customers: list[str],
+    args: argparse.Namespace,
+    ingest: bool,
+    pages: bool,
+    rate: float = 0.0,
 ) -> tuple[Tally, float]:
-    """Run the chosen clients for --duration seconds; the tally and the wall time."""
+    """Run the chosen clients for --duration seconds (senders at `rate` records/s in all, 0: closed loop);
+    the tally and the wall time."""
     tally = Tally()
     start = time.perf_counter()
     until = start + args.duration
+    every = args.batch * args.ingest_clients / rate if rate else 0.0
     threads = []
     if ingest:
         threads += [
-            threading.Thread(target=sender, args=(base, token, until, i, customers, args.batch, tally))
+            threading.Thread(target=sender, args=(base, token, until, i, customers, args.batch, tally, every))
             for i in range(args.ingest_clients)
         ]
     if pages:
@@ -299,9 +327,15 @@ def run_backend(backend: str, args: argparse.Namespace, folder: Path) -> str:
             rewarm = warm(base)
             pages, pages_wall = phase(base, token, customers, args, ingest=False, pages=True)
             both, both_wall = phase(base, token, customers, args, ingest=True, pages=True)
+            goal = args.goals[backend]
+            warm(base)  # (d) starts, like (a), on a current cache with nothing recomputing
+            paced, paced_wall = phase(base, token, customers, args, ingest=True, pages=False, rate=goal)
+            mixed, mixed_wall = phase(base, token, customers, args, ingest=True, pages=True, rate=goal)
         rows, distinct = stored(url)
-    sent = len(ingest.sent | both.sent)
-    once = rows == distinct == sent == ingest.loaded + both.loaded
+    tallies = (ingest, both, paced, mixed)
+    sent = len(set().union(*(t.sent for t in tallies)))
+    loaded = sum(t.loaded for t in tallies)
+    once = rows == distinct == sent == loaded
     lines = [
         f"### {backend}, {args.customers:,}-customer demo, {args.duration:.0f} s per phase ({machine()})",
         "",
@@ -310,7 +344,7 @@ def run_backend(backend: str, args: argparse.Namespace, folder: Path) -> str:
         f"- baseline, GET /static/htmx.min.js (300 sequential): p50 {1000 * _q(static, 50):.1f} ms, "
         f"p95 {1000 * _q(static, 95):.1f} ms",
         f"- exactly once: {sent:,} distinct records sent (15% of batches twice), {rows:,} rows stored, "
-        f"{distinct:,} distinct, `loaded` summed {ingest.loaded + both.loaded:,}: **{'yes' if once else 'NO'}**",
+        f"{distinct:,} distinct, `loaded` summed {loaded:,}: **{'yes' if once else 'NO'}**",
         "",
         "| phase | clients | requests/s | records/s | views/s | p50 ms | p95 ms | p99 ms | updating | errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -328,12 +362,34 @@ def run_backend(backend: str, args: argparse.Namespace, folder: Path) -> str:
 
     i, p = f"{args.ingest_clients} senders", f"{args.page_clients} readers"
     lines += [
-        row("(a) ingest alone", i, ingest, ingest_wall, "ingest"),
+        row("(a) ingest alone, closed loop", i, ingest, ingest_wall, "ingest"),
         row("(b) views alone, warm", p, pages, pages_wall, "view"),
-        row("(c) both: ingest", i, both, both_wall, "ingest"),
+        row("(c) both: ingest, closed loop", i, both, both_wall, "ingest"),
         row("(c) both: views", p, both, both_wall, "view"),
+        row(f"(d) ingest at {goal:.0f} records/s", i, paced, paced_wall, "ingest"),
+        row(f"(e) both: ingest at {goal:.0f} records/s", i, mixed, mixed_wall, "ingest"),
+        row("(e) both: views", p, mixed, mixed_wall, "view"),
     ]
+    lines += ["", *verdicts(goal, (paced, paced_wall), (mixed, mixed_wall), both)]
     return "\n".join(lines) + "\n"
+
+
+def verdicts(goal: float, paced: tuple[Tally, float], mixed: tuple[Tally, float], both: Tally) -> list[str]:
+    """Each goal of issue 15, met or not, from this run's figures."""
+    out = []
+    for name, (tally, wall) in (("(d)", paced), ("(e)", mixed)):
+        rate, p95 = tally.loaded / wall, 1000 * _q(tally.latency.get("ingest", []), 95)
+        met = rate >= 0.97 * goal and p95 < 250 and not tally.errors  # 3%: the schedule's ends
+        out.append(
+            f"- goal {name}: {goal:.0f} records/s with p95 under 250 ms: {rate:.0f}/s, p95 {p95:.0f} ms: "
+            f"**{'met' if met else 'not met'}**"
+        )
+    for name, tally in (("(c)", both), ("(e)", mixed[0])):
+        p95 = 1000 * _q(tally.latency.get("view", []), 95)
+        out.append(
+            f"- goal {name}: views p95 under 1 s during ingest: {p95:.0f} ms: **{'met' if p95 < 1000 else 'not met'}**"
+        )
+    return out
 
 
 def replace_section(path: Path, body: str) -> None:
@@ -356,6 +412,11 @@ def main() -> None:
     parser.add_argument("--ingest-clients", type=int, default=20)
     parser.add_argument("--page-clients", type=int, default=10)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument(
+        "--goal",
+        default="duckdb=100,postgresql=300",
+        help="records/s the paced phases (d) and (e) send, per backend",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--note", default="", help="a sentence to put under the section heading")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
@@ -367,6 +428,7 @@ def main() -> None:
     for name, value in (("customers", args.customers), ("duration", args.duration), ("batch", args.batch)):
         if not 0 < value <= {"customers": 2_000_000, "duration": 600, "batch": 1000}[name]:
             raise SystemExit(f"--{name} {value} is out of range")
+    args.goals = {k.strip(): float(v) for k, v in (part.split("=") for part in args.goal.split(","))}
     folder = Path(tempfile.mkdtemp(prefix="cxgap-load-"))
     sections = [run_backend(b.strip(), args, folder) for b in args.backends.split(",") if b.strip()]
     body = "\n".join(

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.access import add_user, issue_token
@@ -92,6 +93,21 @@ def test_while_the_store_keeps_moving_a_key_is_recomputed_at_most_once_per_refre
     cache.close()  # drops the recomputation still waiting
     assert cache.lookup(("k",), lambda: "x") == Cached("first", True)
     assert calls == [1]
+
+
+def test_rollups_are_rebuilt_at_most_once_per_refresh_interval_and_results_say_which_version_they_show(
+    duck_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    cache = ResultCache(duck_store, version=clock, refresh_seconds=3600)
+    rebuilds: list[int] = []
+    monkeypatch.setattr(duck_store, "refresh_stale", lambda: rebuilds.append(clock.count) or True)
+    assert cache.lookup(("a",), lambda: "a0") == Cached("a0", False)
+    clock.count += 1  # an ingest: the rollups are stale again
+    assert cache.lookup(("b",), lambda: "b1") == Cached("b1", False)  # computed on the last rebuild
+    assert rebuilds == [0]  # not rebuilt again within the hour
+    assert cache.lookup(("b",), lambda: "b2") == Cached("b1", True)  # stamped with the rebuild's version
+    cache.close()
 
 
 def test_a_key_never_computed_is_computed_in_the_request(duck_store: Store) -> None:

@@ -127,17 +127,25 @@ class ResultCache:
         self._guard = threading.Lock()  # guards the dictionaries above, held for no query or computation
         self._refresh = threading.Lock()  # one refresh of stale rollups at a time
         self._refreshed: Version | None = None
+        self._refreshed_at = 0.0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cxgap-revalidate")
 
-    def _fresh_rollups(self, version: Version) -> None:
-        """Rebuild rollups an ingest left stale, once per store version, before anything computes on them."""
+    def _fresh_rollups(self, version: Version) -> Version:
+        """Rebuild rollups an ingest left stale, before anything computes on them; the store version they
+        now reflect. While ingest keeps moving the store, at most once per `refresh_seconds` (a rebuild
+        holds the writer's turn): in between, results are computed on the last rebuild and stamped with its
+        version, so they count as stale and are computed again after the next one."""
         if self._refreshed == version:
-            return
+            return version
         with self._refresh:
+            recent = time.monotonic() - self._refreshed_at < self.refresh_seconds
+            if self._refreshed is not None and self._refreshed != version and recent:
+                return self._refreshed
             if self._refreshed != version:
                 with self._write_lock or contextlib.nullcontext():
                     self.store.refresh_stale()
-                self._refreshed = version
+                self._refreshed, self._refreshed_at = version, time.monotonic()
+            return version
 
     @contextlib.contextmanager
     def _slot(self, key: tuple[Any, ...]) -> Iterator[None]:
@@ -156,7 +164,7 @@ class ResultCache:
 
     def _compute(self, key: tuple[Any, ...], compute: Callable[[], Any], version: Version) -> Any:
         """Compute `key` for `version` (under its lock) and keep it unless a newer result got there first."""
-        self._fresh_rollups(version)
+        version = self._fresh_rollups(version)
         token = _COMPUTING.set(True)
         try:
             result = compute()  # an error leaves nothing cached: the next caller tries again

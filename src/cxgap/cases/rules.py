@@ -9,6 +9,7 @@ teams and owners a person typed into the routes are bound redacted, like everyth
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,24 @@ class RuleRun:
         return sum(self.opened.values())
 
 
+_ROUTE_TEXTS: dict[tuple[str, str | None], tuple[float, str | None]] = {}
+ROUTE_TEXT_SECONDS = 60.0
+"""How long a configured team or owner keeps its redacted form (per store): a burst of webhook batches runs
+the rules many times a second, and each redaction looks up the customer names the text could contain."""
+
+
+def _route_text(typed: TypedText, value: str | None) -> str | None:
+    """A route's team or owner from cxgap.toml, redacted (the result kept for a minute per store)."""
+    key = (typed.conn.engine.url.render_as_string(hide_password=True), value)
+    now = time.monotonic()
+    kept = _ROUTE_TEXTS.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    text = typed.text(value)
+    _ROUTE_TEXTS[key] = (now + ROUTE_TEXT_SECONDS, text)
+    return text
+
+
 def _routing(rule: CaseRule, field: str, params: dict[str, Any], typed: TypedText) -> str:
     """CASE expression choosing the first matching route's team or owner (bound values only, redacted)."""
     whens = []
@@ -88,7 +107,7 @@ def _routing(rule: CaseRule, field: str, params: dict[str, Any], typed: TypedTex
         if route.segment:
             params[f"route{i}_seg"] = route.segment
             conditions.append(f"c.segment = :route{i}_seg")
-        params[f"route{i}_{field}"] = typed.text(getattr(route, field))
+        params[f"route{i}_{field}"] = _route_text(typed, getattr(route, field))
         whens.append(f"WHEN {' AND '.join(conditions) or 'true'} THEN :route{i}_{field}")
     return f"CASE {' '.join(whens)} END"
 

@@ -203,7 +203,7 @@ class ServerSettings(_Strict):
     session_idle_minutes: int = Field(60, gt=0, description="a browser session ends after this long unused")
     session_hours: int = Field(12, gt=0, description="a browser session ends this long after sign-in")
     refresh_seconds: float = Field(
-        5.0, ge=0, description="while data keeps arriving, each view is recomputed at most this often"
+        30.0, ge=0, description="while data keeps arriving, each view is recomputed at most this often"
     )
 
 
