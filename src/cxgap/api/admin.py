@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxgap import cases
 from cxgap.access import Principal, add_user, issue_token, revoke_token, set_password
 from cxgap.access.sessions import check_password
-from cxgap.api.loop import Note, User, writing
+from cxgap.api.loop import Note, User
 from cxgap.api.routes import Board
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.io import import_file, mapping_from_dict
@@ -174,7 +174,7 @@ def import_upload(request: Request, dashboard: Board, user: User, body: Import) 
         path = folder / name  # the file's own name: the format is told by its extension
         received.replace(path)
         mapping = _mapping(body)
-        with writing(dashboard):
+        with dashboard.writing():
             summary = import_file(dashboard.store, path, mapping, strict=body.strict, source=body.source)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -188,7 +188,7 @@ def new_user(dashboard: Board, user: User, body: NewUser) -> dict[str, Any]:
     _admin(user)
     if body.password is not None:
         check_password(body.password)
-    with writing(dashboard):
+    with dashboard.writing():
         add_user(dashboard.store, body.name, body.role, body.team)
         if body.password is not None:
             set_password(dashboard.store, body.name, body.password)
@@ -200,7 +200,7 @@ def new_user(dashboard: Board, user: User, body: NewUser) -> dict[str, Any]:
 def new_token(dashboard: Board, user: User, body: UserName) -> dict[str, Any]:
     """Issue another token for a user, as `cxgap users token`."""
     _admin(user)
-    with writing(dashboard):
+    with dashboard.writing():
         return {"user": body.name, "token": issue_token(dashboard.store, body.name)}
 
 
@@ -208,7 +208,7 @@ def new_token(dashboard: Board, user: User, body: UserName) -> dict[str, Any]:
 def new_password(dashboard: Board, user: User, body: Password) -> dict[str, Any]:
     """Set a user's password, as `cxgap users password`."""
     _admin(user)
-    with writing(dashboard):
+    with dashboard.writing():
         set_password(dashboard.store, body.name, body.password)
     return {"user": body.name}
 
@@ -217,7 +217,7 @@ def new_password(dashboard: Board, user: User, body: Password) -> dict[str, Any]
 def revoke(dashboard: Board, user: User, body: Revocation) -> dict[str, Any]:
     """Revoke a token by itself or its id, as `cxgap users revoke`."""
     _admin(user)
-    with writing(dashboard):
+    with dashboard.writing():
         revoke_token(dashboard.store, body.token)
     return {"revoked": True}
 
@@ -230,7 +230,7 @@ def open_cases(dashboard: Board, user: User, body: OpenCases) -> dict[str, Any]:
     unknown = [r for r in body.rules if r not in known]
     if unknown:
         raise CxgapError(f"There is no rule '{unknown[0]}'; cxgap.toml has {', '.join(known)}.")
-    with writing(dashboard):
+    with dashboard.writing():
         run = cases.open_cases(dashboard.store, dashboard.settings, since=body.since, only=tuple(body.rules))
     return {"run_id": run.run_id, "opened": run.opened, "total": run.total}
 
@@ -249,7 +249,7 @@ def _case(record: cases.CaseRecord) -> dict[str, Any]:
 def act(dashboard: Board, user: User, case_id: str, body: CaseAction) -> dict[str, Any]:
     """Move a case along its workflow, as `cxgap cases act` (the command's actor is kept)."""
     _admin(user)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.transition(
             dashboard.store,
             case_id,
@@ -266,7 +266,7 @@ def act(dashboard: Board, user: User, case_id: str, body: CaseAction) -> dict[st
 def assign(dashboard: Board, user: User, case_id: str, body: CaseAssignment) -> dict[str, Any]:
     """Give a case to a team and/or owner, as `cxgap cases assign`."""
     _admin(user)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.assign(dashboard.store, case_id, body.actor, team=body.team, owner=body.owner)
     return _case(record)
 
@@ -275,6 +275,6 @@ def assign(dashboard: Board, user: User, case_id: str, body: CaseAssignment) -> 
 def note(dashboard: Board, user: User, case_id: str, body: CaseNote) -> dict[str, Any]:
     """Add a note to a case's log, as `cxgap cases note`."""
     _admin(user)
-    with writing(dashboard):
+    with dashboard.writing():
         cases.add_note(dashboard.store, case_id, body.actor, body.text)
     return {"case_id": case_id}

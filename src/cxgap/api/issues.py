@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap import cases
-from cxgap.api.loop import ANALYSTS, Assignment, User, writing
+from cxgap.api.loop import ANALYSTS, Assignment, User
 from cxgap.api.results import plain
 from cxgap.api.routes import Board
 
@@ -94,7 +94,7 @@ def list_issues(
 def raise_issue(dashboard: Board, user: User, body: NewIssue) -> dict[str, Any]:
     """Raise an issue and link its cases (409 when one is already open for that root cause and touchpoint)."""
     user.require(*ANALYSTS)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.raise_issue(
             dashboard.store,
             user.user_id,
@@ -117,7 +117,7 @@ def get_issue(dashboard: Board, user: User, issue_id: str) -> dict[str, Any]:
 def plan(dashboard: Board, user: User, issue_id: str, body: Plan) -> dict[str, Any]:
     """Record the improvement action and its date; the issue becomes 'acting'."""
     user.require(*ANALYSTS)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.plan_action(
             dashboard.store,
             issue_id,
@@ -135,7 +135,7 @@ def plan(dashboard: Board, user: User, issue_id: str, body: Plan) -> dict[str, A
 def assign(dashboard: Board, user: User, issue_id: str, body: Assignment) -> dict[str, Any]:
     """Give an issue to another owner and/or team."""
     user.require(*ANALYSTS)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.assign_issue(
             dashboard.store, issue_id, user.user_id, owner=body.owner, team=body.team, version=body.version
         )
@@ -146,7 +146,7 @@ def assign(dashboard: Board, user: User, issue_id: str, body: Assignment) -> dic
 def done(dashboard: Board, user: User, issue_id: str, body: Version | None = None) -> dict[str, Any]:
     """Mark an acting issue done."""
     user.require(*ANALYSTS)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.finish_issue(
             dashboard.store, issue_id, user.user_id, version=body.version if body else None
         )
@@ -157,7 +157,7 @@ def done(dashboard: Board, user: User, issue_id: str, body: Version | None = Non
 def reopen(dashboard: Board, user: User, issue_id: str, body: Version | None = None) -> dict[str, Any]:
     """Reopen a done issue."""
     user.require(*ANALYSTS)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.reopen_issue(
             dashboard.store, issue_id, user.user_id, version=body.version if body else None
         )
@@ -168,7 +168,7 @@ def reopen(dashboard: Board, user: User, issue_id: str, body: Version | None = N
 def link(dashboard: Board, user: User, issue_id: str) -> dict[str, Any]:
     """Link cases of the issue's root cause and touchpoint that arrived since it was raised."""
     user.require(*ANALYSTS)
-    with writing(dashboard):
+    with dashboard.writing():
         linked = cases.link_cases(dashboard.store, issue_id, user.user_id)
     return {"linked": linked, "issue": issue_json(cases.get_issue(dashboard.store, issue_id))}
 

@@ -6,9 +6,7 @@ exist); viewers read; analysts and admins do everything. Ingest is rate-limited 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -41,13 +39,6 @@ def principal(
 
 
 User = Annotated[Principal, Depends(principal)]
-
-
-@contextlib.contextmanager
-def writing(dashboard: Dashboard) -> Iterator[None]:
-    """The dashboard's write turn (`Dashboard.writing`)."""
-    with dashboard.writing():
-        yield
 
 
 def case_json(record: cases.CaseRecord, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -172,7 +163,7 @@ def get_case(dashboard: Board, user: User, case_id: str) -> dict[str, Any]:
 def act(dashboard: Board, user: User, case_id: str, body: Action) -> dict[str, Any]:
     """Start, resolve (with a root cause), close or reopen a case."""
     user.require(*WORKERS)
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.transition(
             dashboard.store,
             case_id,
@@ -195,7 +186,7 @@ def assign(dashboard: Board, user: User, case_id: str, body: Assignment) -> dict
         raise Forbidden(
             f"User {user.user_id} may assign owners in team {user.scope} but not move cases to another team."
         )
-    with writing(dashboard):
+    with dashboard.writing():
         record = cases.assign(
             dashboard.store,
             case_id,
@@ -212,7 +203,7 @@ def assign(dashboard: Board, user: User, case_id: str, body: Assignment) -> dict
 def note(dashboard: Board, user: User, case_id: str, body: Note) -> dict[str, Any]:
     """Add a note to a case's log."""
     user.require(*WORKERS)
-    with writing(dashboard):
+    with dashboard.writing():
         return case_json(cases.add_note(dashboard.store, case_id, user.user_id, body.text, team=user.scope))
 
 
@@ -220,7 +211,7 @@ def note(dashboard: Board, user: User, case_id: str, body: Note) -> dict[str, An
 def follow_up(dashboard: Board, user: User, case_id: str, body: FollowUp) -> dict[str, Any]:
     """Attach the customer's follow-up answer to a resolved or closed case."""
     user.require(*WORKERS)
-    with writing(dashboard):
+    with dashboard.writing():
         return case_json(
             cases.record_follow_up(dashboard.store, case_id, user.user_id, body.score, team=user.scope)
         )
@@ -231,7 +222,7 @@ def run_rules(dashboard: Board, user: User, body: RuleRequest | None = None) -> 
     """Open cases for every record the rules match (none twice)."""
     user.require(*ANALYSTS)
     since = dt.datetime.combine(body.since, dt.time()) if body and body.since else None
-    with writing(dashboard):
+    with dashboard.writing():
         run = cases.open_cases(dashboard.store, dashboard.settings, since=since)
     return {"run_id": run.run_id, "opened": run.opened, "total": run.total}
 
