@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 
@@ -69,3 +70,22 @@ def test_cases_carry_what_they_are_about(loop_store: Store) -> None:
             sa.text("SELECT summary, customer_id, segment FROM cases WHERE trigger_id = 'R1'")
         ).one()
     assert tuple(summary) == ("NPS 3 (transactional): kept on hold", "C2", "consumer")
+
+
+def test_named_records_are_the_only_ones_a_run_considers(loop_store: Store) -> None:
+    """A webhook batch names the records it wrote; the rules look those up by key (R3 matches two rules)."""
+    run = open_cases(loop_store, Settings(), now=NOW, records=["R3", "F2"], only=("detractor", "low_csat"))
+    assert run.opened == {"detractor": 1, "low_csat": 1}
+    assert sorted(run.triggers) == ["R3", "R3"]
+    assert open_cases(loop_store, Settings(), now=NOW, records=[]).total == 0
+
+
+def test_the_creation_event_names_rule_and_team_as_json(loop_store: Store) -> None:
+    """A team with a quote in its name still gives a readable event (the detail is built as JSON)."""
+    settings = Settings.model_validate(
+        {"cases": {"rules": {"detractor": {"when": "detractor", "routes": [{"team": 'the "A" team'}]}}}}
+    )
+    open_cases(loop_store, settings, now=NOW)
+    for case in list_cases(loop_store, limit=1000):
+        (created,) = events(loop_store, case.case_id)
+        assert json.loads(created.detail or "") == {"rule": "detractor", "team": 'the "A" team'}

@@ -30,7 +30,10 @@ def intake(
     by delivery (in their order)."""
     summaries = ingest_deliveries(store, table, deliveries, source)
     rules = rules_reading(settings, table)
-    run = open_cases(store, settings, batch=summaries[0].batch_id, only=rules) if rules else None
+    new = [key for summary in summaries if summary.rows for key in summary.rows.loaded]
+    run = None
+    if rules and new:
+        run = open_cases(store, settings, batch=summaries[0].batch_id, records=new, only=rules)
     opened = Counter(run.triggers if run else ())
     return [
         Intake(summary, sum(opened[key] for key in set(delivery.keys)))

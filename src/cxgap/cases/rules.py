@@ -9,17 +9,21 @@ teams and owners a person typed into the routes are bound redacted, like everyth
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cxgap.cases.typed import TypedText
 from cxgap.config import CaseRule, Settings
-from cxgap.store import Store
+from cxgap.store import Store, insert_all
 
 # per trigger: (kind, source table with alias, its id, time, touchpoint and condition; the summary)
 _SOURCES: dict[str, dict[str, str]] = {
@@ -120,8 +124,10 @@ def _open(
     now: dt.datetime,
     since: dt.datetime,
     batch: str | None,
+    records: Collection[str] | None,
     typed: TypedText,
-) -> None:
+) -> list[tuple[str, str, str | None]]:
+    """Open `rule`'s cases; (case id, trigger id, team) of each case opened."""
     source = _SOURCES[rule.when]
     params: dict[str, Any] = {
         "rule": name,
@@ -140,6 +146,9 @@ def _open(
     if batch is not None:
         params["batch"] = batch
         where.append("s.batch_id = :batch")
+    if records is not None:  # found by key, not by scanning the whole table for the batch
+        params["records"] = list(records)
+        where.append(f"{source['id']} IN :records")
     case_id = f"(:rule || '-' || substr(md5(:rule || ':' || {source['id']}), 1, 16))"
     team, owner = _routing(rule, "team", params, typed), _routing(rule, "owner", params, typed)
     sql = (
@@ -149,9 +158,12 @@ def _open(
         f"{team}, {owner}, 'open', :due, {source['summary']}, "
         ":now, 0, 0, :run "
         f"FROM {source['table']} LEFT JOIN customers c ON c.customer_id = s.customer_id "
-        f"WHERE {' AND '.join(where)} ON CONFLICT (case_id) DO NOTHING"
+        f"WHERE {' AND '.join(where)} ON CONFLICT (case_id) DO NOTHING RETURNING case_id, trigger_id, team"
     )
-    conn.execute(sa.text(sql), params)
+    statement = sa.text(sql)
+    if records is not None:
+        statement = statement.bindparams(sa.bindparam("records", expanding=True, type_=sa.String))
+    return [(str(c), str(t), team) for c, t, team in conn.execute(statement, params).all()]
 
 
 def rules_reading(settings: Settings, table: str) -> tuple[str, ...]:
@@ -169,32 +181,43 @@ def open_cases(
     *,
     since: dt.datetime | None = None,
     batch: str | None = None,
+    records: Collection[str] | None = None,
     now: dt.datetime | None = None,
     only: tuple[str, ...] = (),
 ) -> RuleRun:
     """Run the configured rules (or `only` those) over records since `since` (default: each rule's lookback)
-    or of one import `batch`; open the cases, log each as created by 'rules', in one transaction."""
+    or of one import `batch`; open the cases, log each as created by 'rules', in one transaction.
+
+    `records`: only these source records (ids) of the batch, the keys a webhook batch wrote; they are found
+    by key, so the cost does not grow with the table."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run = f"run-{uuid.uuid4().hex[:24]}"
+    opened: dict[str, list[tuple[str, str, str | None]]] = {}
     with store.begin() as conn:
         typed = TypedText(conn)  # one per run: a team named in several routes is redacted once
         for name, rule in settings.cases.rules.items():
             if only and name not in only:
                 continue
             start = since or now - dt.timedelta(days=rule.lookback_days)
-            _open(conn, name, rule, run, now, start, batch, typed)
-        conn.execute(
-            sa.text(
-                "INSERT INTO case_events (event_id, case_id, happened_at, actor, action, from_status, to_status, detail) "
-                "SELECT substr(md5(case_id || '|created'), 1, 32), case_id, :now, 'rules', 'created', NULL, 'open', "
-                "'{\"rule\": \"' || rule || '\", \"team\": \"' || COALESCE(team, '') || '\"}' "
-                "FROM cases WHERE batch_id = :run"
-            ),
-            {"now": now, "run": run},
-        )
-        rows = conn.execute(
-            sa.text("SELECT rule, trigger_id FROM cases WHERE batch_id = :run"), {"run": run}
-        ).all()
-    names = [name for name in settings.cases.rules if not only or name in only]
-    opened = {name: sum(rule == name for rule, _ in rows) for name in names}
-    return RuleRun(run, opened, tuple(str(trigger) for _, trigger in rows))
+            opened[name] = _open(conn, name, rule, run, now, start, batch, records, typed)
+        events = [
+            _created(case_id, name, team, now) for name, cases in opened.items() for case_id, _, team in cases
+        ]
+        if events:
+            insert_all(conn, "case_events", pa.Table.from_pylist(events))
+    triggers = tuple(trigger for cases in opened.values() for _, trigger, _ in cases)
+    return RuleRun(run, {name: len(cases) for name, cases in opened.items()}, triggers)
+
+
+def _created(case_id: str, rule: str, team: str | None, now: dt.datetime) -> dict[str, Any]:
+    """The case event that records a rule opening `case_id`."""
+    return {
+        "event_id": hashlib.md5(f"{case_id}|created".encode()).hexdigest(),
+        "case_id": case_id,
+        "happened_at": now,
+        "actor": "rules",
+        "action": "created",
+        "from_status": None,
+        "to_status": "open",
+        "detail": json.dumps({"rule": rule, "team": team or ""}),
+    }

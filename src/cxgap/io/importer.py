@@ -459,7 +459,11 @@ def import_file(
             if progress:
                 progress(batch.summary_counts["read"], chunk.bytes_read)
         replaced = batch.summary_counts["replaced"] > 0
-        refresh_derived(conn, mapping.table, None if replaced else batch.batch_id, rollups=not defer_rollups)
+        if mapping.table != "responses" or replaced or batch.summary_counts["items"]:
+            # (derived data of responses is of their item ratings: a batch without any changes none)
+            refresh_derived(
+                conn, mapping.table, None if replaced else batch.batch_id, rollups=not defer_rollups
+            )
         counts = batch.summary_counts
         if strict and counts["quarantined"]:
             first = batch.problems[0]

@@ -19,7 +19,7 @@ from cxgap.errors import CxgapError
 from cxgap.io.importer import import_file
 from cxgap.io.mapping import ITEM_MEASURES, ItemColumn, mapping_from_dict
 from cxgap.io.readers import as_text
-from cxgap.io.summary import ImportSummary
+from cxgap.io.summary import ImportSummary, RowOutcomes
 from cxgap.store import Store
 from cxgap.store.models import table_of
 
@@ -103,17 +103,16 @@ def ingest_deliveries(
 ) -> list[ImportSummary]:
     """Load several deliveries from one source as one batch (one transaction): what a server does with the
     webhook calls that arrived while it was writing. Each delivery gets its own summary, its records
-    numbered from 1 as it sent them; the summaries share the batch id. The deliveries must fit together
-    (`Delivery.joins`)."""
+    numbered from 1 as it sent them, and its rows' outcomes (`summary.rows`: the keys it loaded, which the
+    case rules look up by key instead of scanning the table for the batch); the summaries share the batch
+    id. The deliveries must fit together (`Delivery.joins`)."""
     for n, delivery in enumerate(deliveries):
         if not delivery.joins(deliveries[:n], most=10**9):
             raise ValueError("deliveries loaded as one batch must not share a key")
     if len(deliveries) == 1:
-        return [_import(store, table, deliveries[0].rows, deliveries[0].items, source, track_rows=False)]
+        return [_import(store, table, deliveries[0].rows, deliveries[0].items, source)]
     items = {k: v for d in deliveries for k, v in d.items.items()}
-    merged = _import(
-        store, table, [row for d in deliveries for row in d.rows], items, source, track_rows=True
-    )
+    merged = _import(store, table, [row for d in deliveries for row in d.rows], items, source)
     summaries, start = [], 0
     for delivery in deliveries:
         summaries.append(_part(merged, delivery, start))
@@ -132,21 +131,23 @@ def _part(merged: ImportSummary, delivery: Delivery, start: int) -> ImportSummar
     ]
     bad = {p.row for p in problems}
     good = [key for pos, key in enumerate(delivery.keys, start=1) if pos not in bad]
-    loaded = sum(key in merged.rows.loaded for key in good)
+    loaded = frozenset(key for key in good if key in merged.rows.loaded)
     return replace(
         merged,
         rows_read=n,
         lines_read=n,
         lines_in_rows=n,
         lines_skipped=0,
-        rows_loaded=loaded,
+        rows_loaded=len(loaded),
         rows_replaced=0,
-        rows_existing=len(good) - loaded,
+        rows_existing=len(good) - len(loaded),
         rows_quarantined=len(problems),
         items_loaded=sum(merged.rows.items.get(key, 0) for key in good),
         problems=tuple(problems[:20]),
         redacted={},  # counted per batch, not per delivery
-        rows=None,
+        rows=RowOutcomes(
+            loaded, {key: merged.rows.items[key] for key in good if key in merged.rows.items}, tuple(problems)
+        ),
     )
 
 
@@ -156,10 +157,9 @@ def _import(
     flat: list[dict[str, Any]],
     items: dict[str, ItemColumn],
     source: str,
-    *,
-    track_rows: bool,
 ) -> ImportSummary:
-    """Flattened records through the file importer (the same validation, quarantine and redaction)."""
+    """Flattened records through the file importer (the same validation, quarantine and redaction), with
+    their row by row outcomes."""
     key = INGESTIBLE[table]
     columns = sorted({k for row in flat for k in row} - set(items))
     mapping = mapping_from_dict(
@@ -177,9 +177,7 @@ def _import(
         path.write_text("\n".join(json.dumps(row, default=str) for row in flat) + "\n", encoding="utf-8")
         for attempt in range(RETRIES):
             try:
-                return import_file(
-                    store, path, mapping, source=source, defer_rollups=True, track_rows=track_rows
-                )
+                return import_file(store, path, mapping, source=source, defer_rollups=True, track_rows=True)
             except sa.exc.DBAPIError:  # a concurrent batch took the same key (or a serialisation failure)
                 if attempt == RETRIES - 1:
                     raise
