@@ -18,9 +18,9 @@ from cxgap.api.dashboard import Dashboard
 from cxgap.api.routes import Board, Slice
 from cxgap.engine import Filters
 from cxgap.gaps import GAP_KINDS, Gap, GapReport, describe, figure, headline_sentence
-from cxgap.report import charts, early_charts
+from cxgap.report import charts, journey_risk_charts
 from cxgap.report.content import drivers_finding, text_finding, trend_finding, worst_finding
-from cxgap.report.early_content import journey_finding, risk_finding
+from cxgap.report.findings import journey_finding, risk_finding
 from cxgap.store import describe_url
 
 TEMPLATES = Environment(
@@ -249,7 +249,10 @@ def journeys(request: Request, dashboard: Board, slice_: Slice) -> str:
         return {
             "title": "Journeys: where customers fall out",
             "report": report,
-            "chart": {"svg": _svg(early_charts.flow_chart(report)), "finding": journey_finding(report)},
+            "chart": {
+                "svg": _svg(journey_risk_charts.flow_chart(report)),
+                "finding": journey_finding(report),
+            },
         }
 
     return _render(dashboard, request, "/journeys", slice_, "journeys.html.j2", build, filtered=False)
@@ -270,7 +273,7 @@ def risk(request: Request, dashboard: Board, slice_: Slice) -> str:
             "report": report,
             "riskiest": report.riskiest(25).to_dict("records") if shown else None,
             "withheld": WITHHELD,
-            "chart": {"svg": _svg(early_charts.health_chart(report)), "finding": risk_finding(report)},
+            "chart": {"svg": _svg(journey_risk_charts.health_chart(report)), "finding": risk_finding(report)},
         }
 
     return _render(

@@ -306,11 +306,15 @@ def _print_analysis(settings: Settings, top: int) -> None:
     out.print(six_gaps_table(result))
 
 
-from . import early as _early  # noqa: E402,F401  (registers journeys)
+from . import drivers as _drivers  # noqa: E402,F401  (registers drivers)
+from . import experiment as _experiment  # noqa: E402,F401  (registers experiment)
+from . import impact as _impact  # noqa: E402,F401  (registers impact)
 from . import issues as _issues  # noqa: E402,F401  (registers issues)
-from . import listen as _listen  # noqa: E402,F401  (registers text)
+from . import journeys as _journeys  # noqa: E402,F401  (registers journeys)
 from . import loop as _loop  # noqa: E402,F401  (registers cases and users)
-from . import why as _why  # noqa: E402,F401  (registers drivers, impact and experiment)
+from . import playbooks as _playbooks  # noqa: E402,F401  (registers playbooks)
+from . import risk as _risk  # noqa: E402,F401  (registers risk)
+from . import text as _text  # noqa: E402,F401  (registers text)
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from cxgap.config.base import Strict as _Strict
-from cxgap.config.early import DEMO_PLAYBOOKS, HealthSettings
-from cxgap.config.early import HealthWeight as HealthWeight
-from cxgap.config.early import Playbook as Playbook
+from cxgap.config.health import DEMO_PLAYBOOKS, HealthSettings
+from cxgap.config.health import HealthWeight as HealthWeight
+from cxgap.config.health import Playbook as Playbook
 from cxgap.config.journeys import DEMO_INCIDENTS as DEMO_INCIDENTS
 from cxgap.config.journeys import INCIDENT_TRIGGERS as INCIDENT_TRIGGERS
 from cxgap.config.journeys import Incident as Incident

@@ -17,8 +17,8 @@ from cxgap.gaps import GapReport, analyze, describe, figure, headline_sentence
 from cxgap.impact import ImpactReport, impact
 from cxgap.journeys import analyze_journeys
 from cxgap.metrics import Score, ScoreTable, score
-from cxgap.report import charts, early_charts
-from cxgap.report.early_content import journey_finding, risk_finding
+from cxgap.report import charts, journey_risk_charts
+from cxgap.report.findings import journey_finding, risk_finding
 from cxgap.store import describe_url
 from cxgap.text.service import TextReport, analyze_text
 
@@ -131,18 +131,21 @@ def trend_finding(tables: tuple[ScoreTable, ...]) -> str:
     )
 
 
-def early_sections(engine: Engine, settings: Settings) -> tuple[Section, ...]:
+def journey_risk_sections(engine: Engine, settings: Settings) -> tuple[Section, ...]:
     """Where journeys break, and who is at risk (or why that cannot be measured yet)."""
     journeys = analyze_journeys(engine, settings)
     flow = Section(
-        "journeys", "Where customers fall out", early_charts.flow_chart(journeys), journey_finding(journeys)
+        "journeys",
+        "Where customers fall out",
+        journey_risk_charts.flow_chart(journeys),
+        journey_finding(journeys),
     )
     try:
         risk = store_risk(engine, settings, trend_months=1)
     except CxgapError as error:
         return flow, Section("risk", "Churn risk and customer health", None, f"Not measured: {error}")
     return flow, Section(
-        "risk", "Churn risk and customer health", early_charts.health_chart(risk), risk_finding(risk)
+        "risk", "Churn risk and customer health", journey_risk_charts.health_chart(risk), risk_finding(risk)
     )
 
 
@@ -227,7 +230,7 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             charts.trend_chart(list(trends), "Scores by quarter, 95% intervals"),
             trend_finding(trends),
         ),
-        *early_sections(engine, settings),
+        *journey_risk_sections(engine, settings),
     )
     return Report(
         title="Customer experience gap report",

@@ -1,0 +1,63 @@
+"""`cxgap drivers`: why the gap exists: key drivers with intervals, from the store or a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cxgap.config import Settings, load_settings
+
+from .main import ConfigOption, app, out, user_errors
+from .render import driver_table, exposure_table
+
+
+@app.command()
+@user_errors
+def drivers(
+    outcome: Annotated[str, typer.Option(help="nps, promoter, csat, ces or churn.")] = "nps",
+    by: Annotated[str, typer.Option(help="Drivers: items, dimensions or touchpoints.")] = "items",
+    touchpoint: Annotated[
+        str | None,
+        typer.Option(help="Use this touchpoint's transactional survey instead of the relational one."),
+    ] = None,
+    replicates: Annotated[int, typer.Option(help="Bootstrap replicates for the intervals.", min=20)] = 200,
+    file: Annotated[
+        Path | None, typer.Option(help="Analyse this CSV instead of the store (needs --mapping).")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Driver mapping for --file: outcome, drivers, values, exposure.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Key drivers of an outcome: relative weights and Shapley values with intervals, and where to concentrate."""
+    from cxgap.drivers import drivers as run_drivers
+    from cxgap.engine import Engine
+    from cxgap.store import Store
+
+    settings = load_settings(config)
+    if file is not None or mapping is not None:
+        _file_drivers(file, mapping, replicates, settings)
+        return
+    store = Store(settings.store.url)
+    result = run_drivers(Engine(store), settings, outcome, by, touchpoint, replicates)
+    store.close()
+    out.print(driver_table(result))
+
+
+def _file_drivers(file: Path | None, mapping: Path | None, replicates: int, settings: Settings) -> None:
+    from cxgap.drivers import key_drivers
+    from cxgap.drivers.files import exposure_linkage, load_driver_mapping, read_driver_file
+    from cxgap.errors import CxgapError
+
+    if file is None or mapping is None:
+        raise CxgapError("--file and --mapping go together: the CSV and the driver mapping that reads it.")
+    spec = load_driver_mapping(mapping)
+    data = read_driver_file(file, spec)
+    a = settings.analysis
+    name = spec.outcome.name
+    result = key_drivers(data.drivers, name, "file", None, replicates, a.confidence, a.min_n, quadrants=False)
+    out.print(driver_table(result))
+    if spec.exposure:
+        out.print(exposure_table(exposure_linkage(data, spec, a.confidence), name))
