@@ -377,11 +377,11 @@ def run_backend(backend: str, args: argparse.Namespace, folder: Path) -> str:
 def verdicts(goal: float, paced: tuple[Tally, float], mixed: tuple[Tally, float], both: Tally) -> list[str]:
     """Each goal of issue 15, met or not, from this run's figures."""
     out = []
-    for name, (tally, wall) in (("(d)", paced), ("(e)", mixed)):
+    for name, (tally, wall) in (("goal (d)", paced), ("beyond the goals, (e)", mixed)):
         rate, p95 = tally.loaded / wall, 1000 * _q(tally.latency.get("ingest", []), 95)
         met = rate >= 0.97 * goal and p95 < 250 and not tally.errors  # 3%: the schedule's ends
         out.append(
-            f"- goal {name}: {goal:.0f} records/s with p95 under 250 ms: {rate:.0f}/s, p95 {p95:.0f} ms: "
+            f"- {name}: {goal:.0f} records/s with p95 under 250 ms: {rate:.0f}/s, p95 {p95:.0f} ms: "
             f"**{'met' if met else 'not met'}**"
         )
     for name, tally in (("(c)", both), ("(e)", mixed[0])):
@@ -440,6 +440,13 @@ def main() -> None:
             f"{len(PAGES)} pages and {len(VIEWS)} API views in {len(SLICES)} filter slices). The server runs in "
             "its own process on 127.0.0.1; latencies are per request as the clients see them. `updating`: the "
             "share of views answered from the last result while the new one computed in the background.",
+            "",
+            "The goals (issue 15): webhook ingest alone at 100 records/s on DuckDB and 300/s on PostgreSQL with "
+            "p95 under 250 ms (phase d), and views at p95 under 1 s while ingest runs (phases c and e). Phase (e)'s "
+            "ingest line is a harder case than the goals: the same paced ingest while ten readers request views "
+            "as fast as they are answered. On two cores shared by the server, the database and all thirty "
+            "clients, the readers take most of the CPU and every ingest call waits its turn for it; the rate "
+            "holds and nothing is lost, but its p95 is about a second.",
             "",
             *([args.note, ""] if args.note else []),
             *sections,
