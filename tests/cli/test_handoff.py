@@ -171,6 +171,33 @@ def test_the_import_through_the_server_prints_what_a_local_import_prints(
     assert " ".join(remote.stderr.split()) == " ".join(local.stderr.split())
 
 
+def test_reads_go_through_the_running_server_and_print_what_a_local_read_prints(
+    cli, served: Served, tmp_path: Path
+) -> None:
+    """`cxgap status`, `users list` and `cases list` are read by the server that holds the DuckDB file;
+    any other reading command says in one sentence where the same figures are."""
+    (tmp_path / "customers.csv").write_text(customers_csv(40), encoding="utf-8")
+    (tmp_path / "customers.toml").write_text(CUSTOMERS_MAPPING, encoding="utf-8")
+    assert cli("import", "customers.csv", "--mapping", "customers.toml").exit_code == 0
+    assert cli("users", "add", "ana", "--role", "analyst").exit_code == 0
+    remote = {name: cli(*name.split()) for name in ("status", "users list", "cases list")}
+    for name, result in remote.items():
+        assert result.exit_code == 0, (name, result.stderr)
+    assert re.search(r"customers\s*│?\s*40\b", remote["status"].stdout)
+    assert "customers" in remote["status"].stdout and "ana" in remote["users list"].stdout
+    assert "local-admin" in remote["users list"].stdout  # the server's own hand-off user
+
+    analysis = cli("analyze")
+    said = " ".join(analysis.stderr.split())
+    assert analysis.exit_code == 2 and "Traceback" not in said
+    assert f"held by `cxgap serve` (pid {served.process.pid})" in said and served.url in said
+
+    served.stop(signal.SIGTERM)
+    local = {name: cli(*name.split()) for name in ("status", "cases list")}
+    assert local["status"].stdout == remote["status"].stdout
+    assert local["cases list"].stdout == remote["cases list"].stdout
+
+
 @pytest.fixture
 def held(tmp_path: Path) -> Iterator[str]:
     """The store's DuckDB file held open by another process that is no cxgap server."""

@@ -8,6 +8,9 @@ write lock, and answers what the command prints. Admins only.
 An import is sent as an upload in pieces (each within `[server] max_body_bytes`, which the body limit
 enforces) and then imported by name, with the mapping's TOML text or a preset; the import adds a batch, so the
 result cache (keyed by the store's version) shows the new data on the next read.
+
+`cxgap status`, `cxgap users list` and `cxgap cases list` read through it the same way (DuckDB keeps
+other processes out while one holds the file, readers too).
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap import cases
-from cxgap.access import Principal, add_user, issue_token, revoke_token, set_password
+from cxgap.access import Principal, add_user, issue_token, list_users, revoke_token, set_password
 from cxgap.access.sessions import check_password
 from cxgap.api.loop import Note, User
 from cxgap.api.routes import Board
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.io import import_file, mapping_from_dict
+from cxgap.store import describe_url
 
 UPLOAD_ID = r"^[0-9a-f]{32}$"
 
@@ -220,6 +224,47 @@ def revoke(dashboard: Board, user: User, body: Revocation) -> dict[str, Any]:
     with dashboard.writing():
         revoke_token(dashboard.store, body.token)
     return {"revoked": True}
+
+
+class CaseQuery(BaseModel):
+    """Which cases `cxgap cases list` asks for."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str | None = None
+    status: str | None = None
+    touchpoint: str | None = None
+    limit: int = Field(50, ge=1, le=10_000)
+
+
+@router.post("/status")
+def status(dashboard: Board, user: User) -> dict[str, Any]:
+    """Where the store is, its schema revision, rows per table and the latest imports, as `cxgap status`."""
+    _admin(user)
+    store = dashboard.store
+    return {
+        "store": describe_url(store.url),
+        "revision": store.revision(),
+        "counts": store.counts(),
+        "batches": store.latest_batches(),
+    }
+
+
+@router.post("/users/list")
+def users(dashboard: Board, user: User) -> list[dict[str, Any]]:
+    """Users, roles, teams and live tokens, as `cxgap users list`."""
+    _admin(user)
+    return [
+        {k: row[k] for k in ("user_id", "role", "team", "live_tokens")}
+        for row in list_users(dashboard.store).to_dict("records")
+    ]
+
+
+@router.post("/cases/list")
+def case_list(dashboard: Board, user: User, body: CaseQuery) -> list[dict[str, Any]]:
+    """Cases, newest first, as `cxgap cases list`."""
+    _admin(user)
+    found = cases.list_cases(dashboard.store, **body.model_dump())
+    return [dataclasses.asdict(record) for record in found]
 
 
 @router.post("/cases/open")

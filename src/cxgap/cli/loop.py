@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
@@ -109,9 +109,22 @@ def list_(
     """Cases, newest first."""
     from cxgap.cases import list_cases
 
-    with _store(config) as store:
-        found = list_cases(store, team=team, status=status, touchpoint=touchpoint, limit=limit)
-    out.print(_case_table(list(found), f"{len(found)} cases"))
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            found = list(list_cases(store, team=team, status=status, touchpoint=touchpoint, limit=limit))
+    else:  # `cxgap serve` holds the store: it reads it
+        asked = {"team": team, "status": status, "touchpoint": touchpoint, "limit": limit}
+        found = [_case_record(row) for row in target.call("/api/admin/cases/list", asked)]
+    out.print(_case_table(found, f"{len(found)} cases"))
+
+
+def _case_record(row: dict[str, Any]) -> CaseRecord:
+    """A case as a server sent it (times as ISO text)."""
+    from cxgap.cases import CaseRecord
+
+    when = {k: dt.datetime.fromisoformat(v) for k, v in row.items() if k.endswith("_at") and v}
+    return CaseRecord(**(row | when))
 
 
 @cases_app.command("show")
@@ -346,11 +359,15 @@ def list_users(config: ConfigOption = None) -> None:
     """Users, their roles and teams, and how many live tokens each has."""
     from cxgap.access import list_users as run
 
-    with _store(config) as store:
-        frame = run(store)
-    table = Table(title=f"{len(frame)} users")
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            rows = run(store).to_dict("records")
+    else:  # `cxgap serve` holds the store: it reads it
+        rows = target.call("/api/admin/users/list", {})
+    table = Table(title=f"{len(rows)} users")
     for column in ("user", "role", "team", "live tokens"):
         table.add_column(column)
-    for row in frame.to_dict("records"):
+    for row in rows:
         table.add_row(cell(row["user_id"]), cell(row["role"]), cell(row["team"]), cell(row["live_tokens"]))
     out.print(table)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxgap.config import CONFIG_FILE, Settings, load_settings, starter_config
-from cxgap.errors import CxgapError, InputFileError, StoreError
+from cxgap.errors import CxgapError, InputFileError, StoreError, StoreInUse
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
 from cxgap.io.summary import ImportSummary, Problem
@@ -56,6 +56,8 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except StoreInUse as error:
+            raise _say(_held(error, kwargs.get("config"))) from None
         except CxgapError as error:
             raise _say(error) from None
         except database_errors() as error:
@@ -73,6 +75,22 @@ def user_errors(func: F) -> F:
 
 def _store(config: Path | None) -> Store:
     return Store(load_settings(config).store.url)
+
+
+def _held(error: StoreInUse, config: Path | None) -> StoreError:
+    """What to say when a command cannot open the store another process holds: where a running `cxgap
+    serve` shows the same figures, or what to do about a server that left a stale hand-off."""
+    from .handoff import server_for
+
+    url = load_settings(config).store.url
+    try:
+        server = server_for(url, error)
+    except StoreError as said:
+        return said
+    return StoreError(
+        f"The store {describe_url(url)} is held by `cxgap serve` (pid {server.pid}): see these figures on "
+        f"its pages and API at {server.url}, or stop the server to run the command here."
+    )
 
 
 def _store_or_server(config: Path | None) -> Store | LocalServer:
@@ -220,10 +238,21 @@ def demo(
 @user_errors
 def status(config: ConfigOption = None) -> None:
     """Show the store: where it is, its schema revision, rows per table and the latest imports."""
-    store = _store(config)
-    out.print(f"store: {describe_url(store.url)}  (schema revision {store.revision()})")
-    out.print(counts_table(store.counts()))
-    out.print(batches_table(store))
+    target = _store_or_server(config)
+    shown: dict[str, Any]
+    if isinstance(target, Store):
+        with target as store:
+            shown = {
+                "store": describe_url(store.url),
+                "revision": store.revision(),
+                "counts": store.counts(),
+                "batches": store.latest_batches(),
+            }
+    else:  # `cxgap serve` holds the store: it reads it
+        shown = target.call("/api/admin/status", {})
+    out.print(f"store: {shown['store']}  (schema revision {shown['revision']})")
+    out.print(counts_table(shown["counts"]))
+    out.print(batches_table(shown["batches"]))
 
 
 @app.command()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 from rich.table import Table
 
 from cxgap.drivers import OUTCOMES, DriverReport
@@ -14,8 +15,6 @@ from cxgap.gaps import GapReport, describe, figure, headline_sentence
 from cxgap.impact import ImpactReport
 from cxgap.impact.exposure import Exposure
 from cxgap.io import ImportSummary
-from cxgap.store import Store
-from cxgap.store.models import table_of
 from cxgap.text.service import TextReport
 
 
@@ -63,24 +62,24 @@ def counts_table(counts: dict[str, int]) -> Table:
     return table
 
 
-def batches_table(store: Store, limit: int = 10) -> Table:
-    """The latest import batches."""
-    batches = table_of("import_batches")
-    query = sa.select(batches).order_by(batches.c.finished_at.desc()).limit(limit)
+def batches_table(batches: list[dict[str, Any]]) -> Table:
+    """The latest import batches (`Store.latest_batches`)."""
     table = Table(
         "finished", "table", "source", "read", "loaded", "present", "quarantined", title="latest batches"
     )
-    with store.engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            table.add_row(
-                f"{row['finished_at']:%Y-%m-%d %H:%M}",
-                row["table_name"],
-                row["source"],
-                f"{row['rows_read']:,}",
-                f"{row['rows_loaded']:,}",
-                f"{row['rows_existing']:,}",
-                f"{row['rows_quarantined']:,}",
-            )
+    for row in batches:
+        finished = row["finished_at"]
+        if isinstance(finished, str):  # as a server sends it
+            finished = dt.datetime.fromisoformat(finished)
+        table.add_row(
+            f"{finished:%Y-%m-%d %H:%M}",
+            row["table_name"],
+            row["source"],
+            f"{row['rows_read']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_existing']:,}",
+            f"{row['rows_quarantined']:,}",
+        )
     return table
 
 

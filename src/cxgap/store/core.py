@@ -131,6 +131,13 @@ class Store:
                 for m in DATA_TABLES
             }
 
+    def latest_batches(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest import batches, newest first: when, which table, from where, and their row counts."""
+        batches = table_of("import_batches")
+        query = sa.select(batches).order_by(batches.c.finished_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
     def count(self, table: str) -> int:
         """Rows in one table."""
         with self.engine.connect() as conn:
