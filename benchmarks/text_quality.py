@@ -1,12 +1,8 @@
-"""Sentiment quality on real reviews: the VADER lexicon against cxgap's two embedding modes, one held-out split.
+"""Embedding speed on real reviews, and topic assignment on the demo company's planted topics.
 
 Usage: python benchmarks/text_quality.py [--data ../shared/data/tripadvisor_hotel_reviews.csv] [--out docs/text-quality.md]
 
-The 2,000 TripAdvisor reviews carry 1-5 stars; 1-2 = negative, 3 = neutral, 4-5 = positive. One stratified
-split (70% train, 30% held out, seed 0). On the held-out texts:
-- lexicon: VADER's compound score with its standard thresholds;
-- anchors (no labels): never sees a label (its two constants were chosen on the training part only);
-- trained on your labels: the stars of the training part as weak labels.
+Sentiment quality on the same reviews (long and short) is benchmarks/sentiment_quality.py.
 """
 
 from __future__ import annotations
@@ -17,12 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxgap.config import Settings
+from cxgap.config import demo_themes
 from cxgap.demo import simulate
 from cxgap.demo.text import THEME_OF, planted_topic
-from cxgap.text import labels_from_stars
 from cxgap.text.embedding import embed
-from cxgap.text.quality import quality_table, sentiment_quality, topic_lines, topic_quality
+from cxgap.text.quality import topic_lines, topic_quality
 
 from report import emit, machine
 
@@ -36,25 +31,17 @@ def main() -> None:
     args = parser.parse_args()
     frame = pd.read_csv(args.data)
     texts = frame["Review"].astype(str).tolist()
-    labels = labels_from_stars(frame["Rating"].to_numpy(dtype=float))
     start = time.perf_counter()
-    vectors = embed(texts).vectors
+    embed(texts)
     encode_s = time.perf_counter() - start
-    held_out, quality = sentiment_quality(texts, vectors, labels)
     lines = [
-        f"### Sentiment on {len(texts):,} TripAdvisor reviews, {held_out:,} held out ({machine()})",
-        "",
-        *quality_table(quality),
-    ]
-    lines += [
-        "",
         f"Embedding the {len(texts):,} reviews took {encode_s:.0f} s ({len(texts) / encode_s:.0f} texts/s) on this machine.",
         "",
     ]
     feedback = simulate(10_000, seed=42).tables["feedback"].to_pandas()
     demo_texts = feedback["text"].tolist()
     truth = [THEME_OF[planted_topic(t) or ""] for t in demo_texts]
-    topics = topic_quality(embed(demo_texts).vectors, demo_texts, truth, Settings().themes)
+    topics = topic_quality(embed(demo_texts).vectors, demo_texts, truth, demo_themes())
     lines += [
         f"### Topic assignment on the demo company's feedback ({machine()})",
         "",

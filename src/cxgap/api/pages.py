@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import vl_convert as vlc
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cxgap.access import Forbidden
 from cxgap.api.auth import WITHHELD, csrf_of, person, sees_customers
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.routes import Board, Slice
+from cxgap.api.routes import Board, Slice, theme_texts_json
 from cxgap.engine import Filters
 from cxgap.gaps import GAP_KINDS, Gap, GapReport, describe, figure, headline_sentence
 from cxgap.report import charts, journey_risk_charts
@@ -238,6 +239,21 @@ def text(request: Request, dashboard: Board, slice_: Slice) -> str:
         }
 
     return _render(dashboard, request, "/text", slice_, "text.html.j2", build, f"customers={shown}")
+
+
+@router.get("/text/themes/{theme}", response_class=HTMLResponse)
+def theme_texts(request: Request, dashboard: Board, slice_: Slice, theme: str) -> str:
+    """The texts behind one theme, the most typical first, with their sentiment and the theme's score
+    (analysts and admins only: verbatim comments are customer-level data)."""
+    if not sees_customers(person(request)):
+        raise Forbidden(WITHHELD)
+
+    def build() -> dict[str, Any]:
+        report = dashboard.text(slice_)
+        return {"title": f"Texts of the theme {theme}", "found": theme_texts_json(report, theme, 200)}
+
+    here = f"/text/themes/{quote(theme, safe='')}"
+    return _render(dashboard, request, here, slice_, "theme_texts.html.j2", build)
 
 
 @router.get("/journeys", response_class=HTMLResponse)

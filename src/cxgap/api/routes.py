@@ -7,12 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from cxgap import journeys as journeys_module
-from cxgap.api.auth import WITHHELD, Analyst, Person, sees_customers, team_cases_elsewhere
+from cxgap.api.auth import (
+    ANALYSTS,
+    WITHHELD,
+    Analyst,
+    Person,
+    User,
+    sees_customers,
+    team_cases_elsewhere,
+)
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.engine import Filters
 from cxgap.engine.filters import check_known
-from cxgap.errors import CxgapError
+from cxgap.errors import CxgapError, NotFound
 from cxgap.gaps import describe, figure
 from cxgap.metrics import GROUPINGS, METRICS
 from cxgap.store import describe_url
@@ -178,6 +186,35 @@ def text(dashboard: Board, slice_: Slice, who: Person) -> dict[str, Any]:
         summary["themes"] = [{k: v for k, v in t.items() if k != "examples"} for t in summary["themes"]]
         summary["notes"].append(WITHHELD)
     return summary
+
+
+@router.get("/text/themes/{theme}")
+def theme_texts(
+    dashboard: Board,
+    slice_: Slice,
+    who: User,
+    theme: str,
+    limit: Annotated[int, Query(ge=1, le=1_000, description="Texts listed, most typical first.")] = 100,
+) -> dict[str, Any]:
+    """The texts behind one theme of the slice, the most typical first: each text's id and kind, its
+    sentiment and the theme's score, and the verbatim (analysts and admins only: customer-level data)."""
+    who.require(*ANALYSTS)
+    return theme_texts_json(dashboard.text(slice_), theme, limit)
+
+
+def theme_texts_json(report: TextReport, theme: str, limit: int) -> dict[str, Any]:
+    """The texts of `theme` in a text report as JSON (and how many carry it, of how many read)."""
+    if report.per_text is None:
+        raise NotFound(f"There is no theme '{theme}'.")
+    rows = report.per_text.of_theme(theme, limit)
+    carrying = sum(theme in carried for carried in report.assignment.themes)
+    return {
+        "theme": theme,
+        "texts": carrying,
+        "of": report.texts,
+        "sampled": report.sampled,
+        "rows": plain(rows.to_dict("records")),
+    }
 
 
 @router.get("/journeys")

@@ -31,7 +31,8 @@ def drivers(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Key drivers of an outcome: relative weights and Shapley values with intervals, and where to concentrate."""
+    """Key drivers of an outcome: importance and Shapley values with intervals, each driver's direction (in
+    words when higher goes with a lower outcome), and where to concentrate."""
     from cxgap.drivers import drivers as run_drivers
     from cxgap.engine import Engine
     from cxgap.store import Store
@@ -57,7 +58,7 @@ def _file_drivers(file: Path | None, mapping: Path | None, replicates: int, sett
     data = read_driver_file(file, spec)
     a = settings.analysis
     name = spec.outcome.name
-    result = key_drivers(data.drivers, name, "file", None, replicates, a.confidence, a.min_n, quadrants=False)
+    result = key_drivers(data.drivers, name, "file", None, replicates, a.confidence, a.min_n)
     out.print(driver_table(result))
     if spec.exposure:
         out.print(exposure_table(exposure_linkage(data, spec, a.confidence), name))

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import pandas as pd
+from rich.markup import escape
 from rich.table import Table
 
 from cxgap.drivers import OUTCOMES, DriverReport
@@ -126,9 +127,17 @@ def _interval(value: float, low: float, high: float, fmt: str = ".2f") -> str:
     return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
 
 
+def _known(value: float, low: float, high: float, fmt: str = ".2f") -> str:
+    """An estimate with its interval; blank when there is none (a driver that is no rating)."""
+    if math.isnan(value):
+        return ""
+    return f"{value:{fmt}}" if math.isnan(low) else _interval(value, low, high, fmt)
+
+
 def driver_table(report: DriverReport) -> Table | str:
-    """Drivers by importance with both methods' intervals, performance and quadrant; without any driver,
-    the sentence saying why (which answers are missing) instead of an empty table."""
+    """Drivers by importance with their direction (correlation r), Shapley values, and performance with its
+    quadrant where they apply; negative drivers said in words under the table. Without any driver, the
+    sentence saying why (which answers are missing) instead of an empty table."""
     if not report.drivers:
         outcome = OUTCOMES.get(report.outcome, report.outcome)
         return (
@@ -140,20 +149,24 @@ def driver_table(report: DriverReport) -> Table | str:
         f"Key drivers of {OUTCOMES.get(report.outcome, report.outcome)} ({report.level}); R² = "
         f"{_interval(report.r_squared, report.r_squared_low, report.r_squared_high)}, n = {report.rows:,}"
     )
-    table = Table(
-        "driver", "importance", "relative weight", "Shapley", "performance", "quadrant", title=title
-    )
+    rated = any(d.has_performance for d in report.drivers)
+    columns = ["driver", "direction (r)", "importance", "Shapley R²"]
+    columns += [f"performance ({report.scale}), quadrant" if report.scale else "performance"] if rated else []
+    table = Table(*columns, title=title)
     for d in report.ranked():
-        table.add_row(
+        row = [
             d.name if d.group == d.name else f"{d.name} ({d.group})",
-            f"{d.share:.0%} [{d.share_low:.0%}, {d.share_high:.0%}]",
-            _interval(d.relative_weight, d.relative_low, d.relative_high, ".3f"),
-            _interval(d.shapley, d.shapley_low, d.shapley_high, ".3f"),
-            _interval(d.performance, d.performance_low, d.performance_high),
-            d.quadrant,
-        )
-    for note in report.notes:
-        table.caption = (table.caption + "; " if table.caption else "") + note
+            _known(d.correlation, d.correlation_low, d.correlation_high, "+.2f")
+            + (" (mixed)" if d.direction == "mixed" else ""),
+            _known(d.share, d.share_low, d.share_high, ".0%"),
+            _known(d.shapley, d.shapley_low, d.shapley_high, ".3f"),
+        ]
+        rating = _known(d.performance, d.performance_low, d.performance_high)
+        table.add_row(*row, *([f"{rating}\n{d.quadrant}".strip()] if rated else []))
+    table.columns[0].overflow = "fold"  # a long driver name wraps instead of being cut short
+    against = [f"- {words}" for words in report.against()]
+    lines = (["Read the signs:", *against] if against else []) + [f"Note: {note}." for note in report.notes]
+    table.caption, table.caption_justify = "\n".join(lines) or None, "left"
     return table
 
 
@@ -204,26 +217,26 @@ def sample_size_table(size: SampleSize) -> Table:
 
 
 def exposure_table(exposures: list[Exposure], outcome: str) -> Table:
-    """Outcome rate of exposed vs other customers and the yearly revenue at stake."""
-    table = Table(
-        "exposed to",
-        "customers",
-        outcome,
-        "others",
-        "difference",
-        "yearly revenue at stake",
-        title=f"Gap exposure and {outcome}",
-    )
+    """Outcome rate of exposed vs other customers, and the yearly revenue at stake where revenue is known
+    (without it the column is left out and the caption says so)."""
+    money = any(math.isfinite(e.revenue_at_stake) for e in exposures)
+    columns = ["exposed to", "customers", outcome, "others", "difference"]
+    columns += ["yearly revenue at stake"] if money else []
+    table = Table(*columns, title=f"Gap exposure and {outcome}")
     for e in exposures:
         d = e.difference
-        table.add_row(
+        row = [
             e.label,
             f"{e.exposed.n:,}",
-            f"{e.exposed.value:.1%} [{e.exposed.low:.1%}, {e.exposed.high:.1%}]",
-            f"{e.others.value:.1%} [{e.others.low:.1%}, {e.others.high:.1%}]",
-            f"{d.value:+.1%} [{d.low:+.1%}, {d.high:+.1%}]",
-            _interval(e.revenue_at_stake, e.revenue_low, e.revenue_high, ",.0f"),
-        )
+            _known(e.exposed.value, e.exposed.low, e.exposed.high, ".1%"),
+            _known(e.others.value, e.others.low, e.others.high, ".1%"),
+            _known(d.value, d.low, d.high, "+.1%"),
+        ]
+        row += [_known(e.revenue_at_stake, e.revenue_low, e.revenue_high, ",.0f")] if money else []
+        table.add_row(*row)
+    table.columns[0].overflow = "fold"  # a long driver name wraps instead of being cut short
+    if not money:
+        table.caption = "no revenue per customer is known, so no revenue at stake"
     return table
 
 
@@ -233,11 +246,9 @@ def text_tables(report: TextReport) -> list[Table]:
     mood = report.sentiment
     caption = f"{report.texts:,} texts; sentiment: {mood.mode}"
     if mood.evaluation:
-        e = mood.evaluation
-        caption += (
-            f" (held out: macro-F1 {e.macro_f1:.2f}, accuracy {e.accuracy:.2f}; lexicon alone "
-            f"{e.lexicon_macro_f1:.2f} / {e.lexicon_accuracy:.2f}, n={e.test:,})"
-        )
+        caption += f"\n{escape(mood.evaluation.sentence())}"  # n, intervals and what it is compared with
+    if report.themes:
+        caption += f"\n{report.assignment.sentence()}"
     themes = Table(
         "theme",
         "touchpoint",
@@ -261,18 +272,23 @@ def text_tables(report: TextReport) -> list[Table]:
             else "too few authors",
             t.examples[0][:80] if t.examples else "",
         )
-    alerts = Table("emerging issue", title="Emerging issues")
+    if not report.themes:  # still shown: its caption says how many texts and how sentiment was read
+        themes.add_row("(none configured: see below)", "", "", "", "", "")
+    watched = report.watch  # how the check ran: the caption, or the row when nothing rose
+    scope = watched.sentence() if watched and report.alerts else None
+    alerts = Table("emerging issue", title="Emerging issues", caption=scope)
     for a in report.alerts:
         alerts.add_row(a.sentence())
-    if not report.alerts and report.alerts_checked:
-        alerts.add_row("None: no theme rose beyond its usual variation.")
+    if not report.alerts and report.alerts_checked:  # unchecked: left out, the notes say what it needs
+        alerts.add_row(watched.sentence() if watched else "None: no theme rose beyond its usual variation.")
     tables = [table for table in (themes, alerts) if table.row_count and report.texts]
     if report.discovered is not None:
         found = Table(
             "discovered topic (distinctive words)",
             "texts",
-            "example",
-            title="Topics found without configuration",
+            "most typical text",
+            title="Topics found without configuration"
+            + ("" if report.themes else " (proposed as themes below)"),
         )
         for row in report.discovered.to_frame().head(12).itertuples():
             found.add_row(str(row.topic), f"{row.texts:,}", str(row.examples).split(" | ")[0][:80])

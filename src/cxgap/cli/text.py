@@ -1,23 +1,38 @@
-"""`cxgap text`: what customers say, in sentiment, themes, their cost in NPS, and emerging issues."""
+"""`cxgap text`: what customers say, in sentiment, themes, their cost in NPS, and emerging issues; with
+`--out`, every text's own results in a CSV file a user can check."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxgap.config import load_settings
+from cxgap.errors import CxgapError
 
 from .main import ConfigOption, app, err, out, user_errors
 from .render import text_tables
+
+if TYPE_CHECKING:
+    from cxgap.text.service import TextReport
 
 
 @app.command()
 @user_errors
 def text(
     discover: Annotated[bool, typer.Option(help="Also discover topics nobody configured.")] = True,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write one CSV row per text: id, kind, sentiment and score, held_out, the themes it "
+            "carries and every theme's score.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Sentiment, themes (with the NPS of customers who raise them), emerging issues and discovered topics."""
@@ -25,6 +40,8 @@ def text(
     from cxgap.store import Store
     from cxgap.text.service import analyze_text, load_texts
 
+    if out_file is not None and not out_file.parent.is_dir():  # say so before the analysis, not after
+        raise CxgapError(f"Cannot write {out_file}: the folder {out_file.parent} does not exist.")
     settings = load_settings(config)
     store = Store(settings.store.url)
     engine = Engine(store)
@@ -40,7 +57,33 @@ def text(
         task = bar.add_task("embed", total=total)
         report = analyze_text(engine, settings, discover, progress=lambda n: bar.advance(task, n))
     store.close()
+    written = _write_per_text(report, out_file) if out_file is not None else None
     for table in text_tables(report):
         out.print(table)
     for note in report.notes:
-        out.print(f"[yellow]{note}[/]")
+        out.print(f"[yellow]{escape(note)}[/]")  # a note may name "[themes]", which is not markup
+    _print_proposed_themes(report)
+    if written is not None:
+        out.print(f"Wrote {written:,} texts, one row each, to {out_file}.")
+
+
+def _print_proposed_themes(report: TextReport) -> None:
+    """Without configured themes, the discovered topics as a [themes] section to paste into cxgap.toml."""
+    if report.themes or report.discovered is None:
+        return
+    snippet = report.discovered.themes_toml()
+    if snippet:
+        out.print("\n# Proposed themes: paste into cxgap.toml, rename, and describe each in your words.")
+        out.print(snippet, markup=False, highlight=False, soft_wrap=True)
+
+
+def _write_per_text(report: TextReport, path: Path) -> int:
+    """Every text's results as CSV at `path` (how many rows); a path that cannot be written is one sentence."""
+    if report.per_text is None:
+        raise CxgapError("There are no per-text results to write.")
+    frame = report.per_text.to_frame()
+    try:
+        frame.to_csv(path, index=False)
+    except OSError as error:
+        raise CxgapError(f"Could not write {path}: {error.strerror or error}.") from None
+    return len(frame)

@@ -9,7 +9,7 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -116,6 +116,11 @@ class Theme(_Strict):
     keywords: list[str] = Field(default_factory=list)
     touchpoint: str | None = None
     examples: list[str] = Field(default_factory=list, description="texts you labelled with this theme")
+    polarity: Literal["complaint", "praise", "either"] | None = Field(
+        default=None,
+        description="complaint: never given to positive texts; praise: never to negative ones; either: both; "
+        "unset: a complaint when the user's own texts' sentiment reads the description as negative",
+    )
 
 
 TRIGGERS = {
@@ -219,7 +224,8 @@ class Settings(_Strict):
         default_factory=lambda: dict(DEMO_ITEMS), description="item code -> dimension"
     )
     themes: dict[str, Theme] = Field(
-        default_factory=lambda: {name: Theme(**spec) for name, spec in DEMO_THEMES.items()}
+        default_factory=dict,
+        description="none by default: topics are discovered instead (the demo's store gets the demo's)",
     )
     cases: CaseSettings = CaseSettings()
     journeys: JourneySettings = JourneySettings()
@@ -257,6 +263,20 @@ class Settings(_Strict):
     def engine_url(self) -> str:
         """The URL aggregation runs on (the store's unless `[engine] url` is set)."""
         return self.engine.url or self.store.url
+
+
+def demo_themes() -> dict[str, Theme]:
+    """The demo company's themes: for the demo's own store (and tests of it), never for other data."""
+    return {name: Theme(**spec) for name, spec in DEMO_THEMES.items()}
+
+
+def themes_for(settings: Settings, demo_store: bool) -> dict[str, Theme]:
+    """The themes texts are assigned to: those of cxgap.toml's [themes]; without that section, the demo
+    company's on the demo's own store and none on any other, so demo configuration never silently
+    applies to real data."""
+    if "themes" in settings.model_fields_set or not demo_store:
+        return dict(settings.themes)
+    return demo_themes()
 
 
 def describe_validation_error(error: ValidationError, source: str) -> str:

@@ -1,5 +1,5 @@
-"""Key drivers: why the gap exists. Relative weights and Shapley values with bootstrap intervals,
-importance-performance quadrants."""
+"""Key drivers: why the gap exists. Relative weights and Shapley values with bootstrap intervals, each
+driver's direction (in words when higher goes with worse), importance-performance quadrants for ratings."""
 
 from __future__ import annotations
 

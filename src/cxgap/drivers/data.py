@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
+from cxgap.store.models import CSAT_SCALE, ITEM_SCALE
 
 OUTCOMES = {
     "nps": "likelihood to recommend (0-10)",
@@ -25,20 +26,47 @@ OUTCOMES = {
     "churn": "churned yes/no",
 }
 LEVELS = ("items", "dimensions", "touchpoints")
+Scale = tuple[float, float]
+# the usual survey scales, narrowest first: an undeclared rating column is read as the first that holds it
+RATING_SCALES: tuple[Scale, ...] = ((1, 5), (0, 5), (1, 7), (1, 10), (0, 10))
+
+
+def rating_scale(column: NDArray[np.float64], declared: Scale | None = None) -> Scale | None:
+    """The rating scale a driver's answers sit on, or None when they are no rating (a count such as tenure,
+    an amount such as charges, a yes/no flag), whose mean must not be read as performance.
+
+    A rating has whole-number answers with at least three distinct values, all within the declared scale
+    or, without one, within the narrowest usual survey scale.
+    """
+    answered = column[~np.isnan(column)]
+    if len(np.unique(answered)) < 3 or not np.all(answered == np.round(answered)):
+        return None
+    low, high = float(answered.min()), float(answered.max())
+    return next(
+        (s for s in ((declared,) if declared else RATING_SCALES) if s[0] <= low and high <= s[1]), None
+    )
 
 
 @dataclass(frozen=True)
 class DriverData:
-    """Rows x (drivers..., outcome) with NaN for a missing answer; how many rows existed before sampling."""
+    """Rows x (drivers..., outcome) with NaN for a missing answer; how many rows existed before sampling;
+    each driver's rating scale (None: not a rating), or None to read them from the answers."""
 
     drivers: tuple[str, ...]
     values: NDArray[np.float64]
     rows_available: int
+    scales: tuple[Scale | None, ...] | None = None
 
     @property
     def sampled(self) -> bool:
         """True when the analysis runs on a sample of the rows."""
         return len(self.values) < self.rows_available
+
+    def driver_scales(self) -> tuple[Scale | None, ...]:
+        """Each driver's rating scale: as given, else read from its answers (see `rating_scale`)."""
+        if self.scales is not None:
+            return self.scales
+        return tuple(rating_scale(self.values[:, j]) for j in range(len(self.drivers)))
 
 
 def _outcome(table: Any, outcome: str, engine: Engine) -> Any:
@@ -86,7 +114,8 @@ def item_drivers(
     r = engine.table("responses").select("response_id", "customer_id", "nps", "csat", "ces")
     rows = _outcome(wide.join(r, "response_id"), outcome, engine)
     frame, available = _fetch(rows, "response_id", [*items, "outcome_value"], max_rows)
-    return DriverData(tuple(items), frame.to_numpy(dtype=np.float64, na_value=np.nan), available)
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    return DriverData(tuple(items), values, available, (ITEM_SCALE,) * len(items))
 
 
 def dimension_drivers(data: DriverData, items: dict[str, str]) -> DriverData:
@@ -100,7 +129,7 @@ def dimension_drivers(data: DriverData, items: dict[str, str]) -> DriverData:
         total = np.nansum(block, axis=1)
         columns.append(np.where(answered > 0, total / np.maximum(answered, 1), np.nan))
     values = np.column_stack([*columns, data.values[:, -1]])
-    return DriverData(tuple(dimensions), values, data.rows_available)
+    return DriverData(tuple(dimensions), values, data.rows_available, (ITEM_SCALE,) * len(dimensions))
 
 
 def touchpoint_drivers(
@@ -126,4 +155,5 @@ def touchpoint_drivers(
         per_customer = rel.group_by("customer_id").aggregate(**{column: rel[column].cast("float64").mean()})
         rows = _outcome(scores.join(per_customer, "customer_id"), outcome, engine)
     frame, available = _fetch(rows, "customer_id", [*touchpoints, "outcome_value"], max_rows)
-    return DriverData(tuple(touchpoints), frame.to_numpy(dtype=np.float64, na_value=np.nan), available)
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    return DriverData(tuple(touchpoints), values, available, (CSAT_SCALE,) * len(touchpoints))

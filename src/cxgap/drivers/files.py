@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.config import describe_validation_error, read_toml
-from cxgap.drivers.data import DriverData
+from cxgap.drivers.data import DriverData, rating_scale
 from cxgap.errors import ConfigError, InputFileError
 from cxgap.impact.exposure import Exposure, exposure_from_counts
 
@@ -49,6 +49,7 @@ class DriverMapping(BaseModel):
     values: dict[str, dict[str, Value]] = Field(default_factory=dict)
     revenue: RevenueColumn | None = None
     exposure: dict[str, float] = Field(default_factory=dict)
+    scale: tuple[float, float] | None = None  # the survey's rating scale, e.g. [1, 5]; else read per column
 
 
 def load_driver_mapping(path: str | Path) -> DriverMapping:
@@ -62,6 +63,8 @@ def load_driver_mapping(path: str | Path) -> DriverMapping:
         raise ConfigError(
             f"{path}: [values]/[exposure] name {', '.join(sorted(unknown))}, which [drivers] does not."
         )
+    if spec.scale is not None and not spec.scale[0] < spec.scale[1]:
+        raise ConfigError(f"{path}: scale = {list(spec.scale)} must go from low to high, e.g. [1, 5].")
     return spec
 
 
@@ -119,7 +122,8 @@ def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
     revenue = (
         column_numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor if spec.revenue else None
     )
-    data = DriverData(tuple(spec.drivers), np.column_stack([*columns, outcome]), len(frame))
+    scales = tuple(rating_scale(column, spec.scale) for column in columns)
+    data = DriverData(tuple(spec.drivers), np.column_stack([*columns, outcome]), len(frame), scales)
     return FileData(data, revenue)
 
 

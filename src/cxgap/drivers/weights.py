@@ -2,7 +2,8 @@
 
 Both split the model's R-squared among the drivers, so each weight reads as "the share of the outcome's
 explained variance this driver accounts for", even when drivers are correlated (where regression
-coefficients mislead). Everything here is pure linear algebra on small matrices.
+coefficients mislead). Neither has a sign: the standardised coefficients and correlations give each driver's
+direction. Everything here is pure linear algebra on small matrices.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from numpy.typing import NDArray
 
 Matrix = NDArray[np.float64]
 
-MAX_SHAPLEY_DRIVERS = 15  # 2^15 subset regressions; beyond that use relative weights
+MAX_SHAPLEY_DRIVERS = 15  # 2^15 subset regressions; beyond that, orders of entry are sampled
+SHAPLEY_PERMUTATIONS = 2_000  # sampled orders of entry for the estimate beyond MAX_SHAPLEY_DRIVERS
 
 
 def pairwise_correlation(data: Matrix, weights: NDArray[np.float64] | None = None) -> Matrix:
@@ -55,6 +57,12 @@ def r_squared(rxx: Matrix, rxy: NDArray[np.float64]) -> float:
     return float(rxy @ beta)
 
 
+def standardised_coefficients(rxx: Matrix, rxy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Standardised regression coefficients (betas) of the outcome on all drivers: each driver's sign once
+    the other drivers are held fixed."""
+    return np.asarray(np.linalg.lstsq(rxx, rxy, rcond=None)[0], dtype=np.float64)
+
+
 def relative_weights(rxx: Matrix, rxy: NDArray[np.float64]) -> NDArray[np.float64]:
     """Johnson's (2000) relative weights: raw weights that add up to R-squared.
 
@@ -84,7 +92,8 @@ def _all_subset_r2(rxx: Matrix, rxy: NDArray[np.float64]) -> NDArray[np.float64]
 
 def shapley_r2(rxx: Matrix, rxy: NDArray[np.float64]) -> NDArray[np.float64]:
     """Shapley value decomposition of R-squared (LMG): each driver's average gain in R-squared when it
-    joins a regression, over all orders of entry. Exact over all 2^p subsets (p <= 15)."""
+    joins a regression, over all orders of entry. Exact over all 2^p subsets (p <= 15); beyond that, see
+    `sampled_shapley_r2`."""
     p = len(rxy)
     if p > MAX_SHAPLEY_DRIVERS:
         raise ValueError(f"Shapley regression needs {MAX_SHAPLEY_DRIVERS} drivers or fewer (got {p})")
@@ -99,3 +108,26 @@ def shapley_r2(rxx: Matrix, rxy: NDArray[np.float64]) -> NDArray[np.float64]:
         without = masks[(masks >> j) & 1 == 0]
         out[j] = float(np.sum(order_weight[sizes[without]] * (r2[without | (1 << j)] - r2[without])))
     return out
+
+
+def sampled_shapley_r2(
+    rxx: Matrix, rxy: NDArray[np.float64], rng: np.random.Generator, permutations: int = SHAPLEY_PERMUTATIONS
+) -> NDArray[np.float64]:
+    """Shapley values (LMG) estimated over randomly sampled orders of entry, for any number of drivers.
+
+    In one order, the Cholesky factor L of the reordered correlations gives every gain at once: with
+    z = L^-1 r, the driver entering k-th adds z_k^2 to R-squared. Each order is paired with its reverse
+    (antithetic sampling, less variance), and each order's gains add up to R-squared exactly.
+    """
+    p = len(rxy)
+    half = max(1, permutations // 2)
+    orders = np.argsort(rng.random((half, p)), axis=1)
+    orders = np.concatenate([orders, orders[:, ::-1]])
+    total = np.zeros(p)
+    jitter = np.eye(p) * 1e-9  # keeps exactly collinear drivers factorable; their gain stays ~0
+    for start in range(0, len(orders), 256):
+        block = orders[start : start + 256]
+        factor = np.linalg.cholesky(rxx[block[:, :, None], block[:, None, :]] + jitter)
+        z = np.linalg.solve(factor, rxy[block][..., None])[..., 0]
+        total += np.bincount(block.ravel(), weights=(z**2).ravel(), minlength=p)
+    return total / len(orders)

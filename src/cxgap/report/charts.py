@@ -180,7 +180,9 @@ def quadrant_chart(report: DriverReport) -> dict[str, Any] | None:
     frame = report.to_frame()
     points = alt.Chart(frame).encode(
         x=alt.X("share:Q", axis=alt.Axis(format="%"), title="importance (share of what the drivers explain)"),
-        y=alt.Y("performance:Q", scale=alt.Scale(zero=False), title="performance (mean rating)"),
+        y=alt.Y(
+            "performance:Q", scale=alt.Scale(zero=False), title=f"performance (mean rating, {report.scale})"
+        ),
     )
     color = alt.Color(
         "quadrant:N",
@@ -189,7 +191,8 @@ def quadrant_chart(report: DriverReport) -> dict[str, Any] | None:
             range=[WORSE, BETTER, NEUTRAL, "#f39c12"],
         ),
     )
-    dots = points.mark_circle(size=90).encode(color=color, tooltip=["name", "share", "performance"])
+    tips = ["name", "share", "performance", "in_words"]
+    dots = points.mark_circle(size=90).encode(color=color, tooltip=tips)
     labels = points.mark_text(align="left", dx=7, dy=-9, fontSize=10).encode(text="name:N")
     bars = points.mark_rule(color="black").encode(x="share_low:Q", x2="share_high:Q")
     x_mid = (

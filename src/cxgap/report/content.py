@@ -73,7 +73,10 @@ def drivers_finding(report: DriverReport | None) -> str:
         f"[{top.share_low:.0%}, {top.share_high:.0%}] of it)."
     )
     if focus:
-        text += f" Concentrate on {', '.join(focus)}: important and rated below the rest."
+        text += f" Concentrate on {', '.join(focus)}: important and performing below the rest."
+    against = report.against()
+    if against:
+        text += f" Read the signs: {'; '.join(against)}."
     return text
 
 
@@ -97,7 +100,10 @@ def text_finding(report: TextReport) -> str:
         return "Not measured: needs feedback texts or survey comments (import them with a mapping)."
     scored = [t for t in report.themes if t.nps_impact is not None]
     if not scored:
-        return f"{report.texts:,} texts, but too few of their authors answered NPS to weigh any theme."
+        return (
+            f"{report.texts:,} texts, but too few of their authors answered NPS to weigh any theme."
+            + _alerts_said(report)
+        )
     worst = min(scored, key=lambda t: t.nps_impact.value if t.nps_impact else 0.0)
     assert worst.nps_impact is not None
     text = (
@@ -108,9 +114,16 @@ def text_finding(report: TextReport) -> str:
     if worst.examples:
         text += f', e.g. "{worst.examples[0]}"'
     text += "."
+    return text + _alerts_said(report)
+
+
+def _alerts_said(report: TextReport) -> str:
+    """The emerging issues (at most three) and how the check ran, or why it could not: never a silence
+    that reads as "nothing rose" where nothing was checked."""
+    said = f" {report.watch.sentence()}" if report.watch else ""
     if report.alerts:
-        text += " Emerging: " + " ".join(a.sentence() for a in report.alerts[:3])
-    return text
+        said += " Emerging: " + " ".join(a.sentence() for a in report.alerts[:3])
+    return said
 
 
 def trend_finding(tables: tuple[ScoreTable, ...]) -> str:

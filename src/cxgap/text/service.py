@@ -9,23 +9,18 @@ from dataclasses import asdict, dataclass, replace
 import ibis
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import Settings, Theme, themes_for
 from cxgap.engine import ALL, Engine, Filters
+from cxgap.errors import NotFound
 from cxgap.impact.linkage import nps_groups
 from cxgap.stats import Difference, benjamini_hochberg, nps_difference
+from cxgap.text.discovery import Discovered, discover, strip_noise
 from cxgap.text.embedding import embed
 from cxgap.text.sentiment import Sentiment, labels_from_nps, labels_from_stars, sentiment
-from cxgap.text.topics import Assignment, Discovered, assign, discover
-from cxgap.text.trends import (
-    HISTORY_WEEKS,
-    Alert,
-    emerging,
-    more_negative,
-    trend,
-    weekly_counts,
-    weeks,
-)
+from cxgap.text.topics import Assignment, Passages, assign, split_passages
+from cxgap.text.trends import Alert, Watch, watch
 
 
 @dataclass(frozen=True)
@@ -44,6 +39,41 @@ class ThemeSummary:
 
 
 @dataclass(frozen=True)
+class PerText:
+    """What the analysis concluded about each text, for a user to check one by one: its id and kind (the
+    feedback_id of a feedback text, the response_id of a survey comment), sentiment, every theme's score,
+    the themes it carries and, when sentiment was trained on the user's labels, whether it was held out."""
+
+    ids: tuple[str, ...]
+    kinds: tuple[str, ...]
+    texts: tuple[str, ...]
+    sentiment: Sentiment
+    assignment: Assignment
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per text: id, kind, sentiment and its score, held_out (trained sentiment only), the
+        themes it carries, one theme_<name> column per theme with the score its assignment used, the text."""
+        frame = self.sentiment.to_frame().rename(columns={"score": "sentiment_score"})
+        frame.insert(0, "id", list(self.ids))
+        frame.insert(1, "kind", list(self.kinds))
+        frame["themes"] = ["; ".join(t) for t in self.assignment.themes]
+        a = self.assignment
+        decided = a.scores if a.scores.shape == a.similarity.shape else a.similarity  # what assign() used
+        scores = {f"theme_{name}": decided[:, j] for j, name in enumerate(a.names)}
+        return frame.assign(**scores, text=list(self.texts))
+
+    def of_theme(self, theme: str, limit: int = 100) -> pd.DataFrame:
+        """The texts that carry `theme`, the most typical (highest score) first: id, kind, sentiment, its
+        score, the theme's score and the text; at most `limit` of them."""
+        if theme not in self.assignment.names:
+            raise NotFound(f"There is no theme '{theme}'; the themes are {', '.join(self.assignment.names)}.")
+        frame = self.to_frame().rename(columns={f"theme_{theme}": "score"})
+        carried = np.array([theme in t for t in self.assignment.themes], dtype=bool)
+        columns = ["id", "kind", "sentiment", "sentiment_score", "score", "text"]
+        return frame.loc[carried, columns].sort_values("score", ascending=False).head(limit)
+
+
+@dataclass(frozen=True)
 class TextReport:
     """The whole text analysis."""
 
@@ -56,8 +86,10 @@ class TextReport:
     discovered: Discovered | None
     weekly: pd.DataFrame
     available: int = 0  # texts in the slice; more than `texts` when the analysis ran on a sample
-    alerts_checked: bool = True  # False: too few dated weeks for the emerging-issue check to run
+    alerts_checked: bool = True  # False: too little dated history for the emerging-issue check to run
     notes: tuple[str, ...] = ()  # what could not be measured, and the data it needs
+    per_text: PerText | None = None  # each text's id, sentiment and themes (`PerText.to_frame`)
+    watch: Watch | None = None  # how the emerging-issue check ran (daily or weekly), or why it could not
 
     @property
     def sampled(self) -> bool:
@@ -87,13 +119,15 @@ class TextReport:
 def load_texts(
     engine: Engine, filters: Filters = ALL, max_texts: int | None = None
 ) -> tuple[pd.DataFrame, int]:
-    """Feedback texts and survey comments (text, when, customer, star rating or CSAT, NPS) narrowed by
+    """Feedback texts and survey comments (id and kind: the feedback_id of a feedback text, the
+    response_id of a survey comment; text, when, customer, star rating or CSAT, NPS) narrowed by
     `filters`, and how many there are; above `max_texts`, a deterministic sample (by a hash of each
     text's id) of about that size."""
     customers = engine.table("customers")
     f = filters.on_events(engine.table("feedback"), "received_at", customers, touchpoint=True)
     feedback = f.select(
         key=f.feedback_id.cast("string"),
+        kind=ibis.literal("feedback"),
         text=f.text.cast("string"),
         at=f.received_at.cast("timestamp"),
         customer_id=f.customer_id,
@@ -104,6 +138,7 @@ def load_texts(
     r = r.filter(r.comment.notnull())
     comments = r.select(
         key=r.response_id.cast("string"),
+        kind=ibis.literal("response"),
         text=r.comment.cast("string"),
         at=r.responded_at.cast("timestamp"),
         customer_id=r.customer_id,
@@ -116,7 +151,7 @@ def load_texts(
     if max_texts is not None and available > max_texts:
         every = int(np.ceil(available / max_texts))
         texts = texts.filter((texts.key.hash() % every) == 0)
-    return pd.DataFrame(texts.drop("key").execute()), available
+    return pd.DataFrame(texts.order_by(["kind", "key"]).execute()), available  # the same order every run
 
 
 def _weak_labels(frame: pd.DataFrame) -> np.ndarray:
@@ -168,15 +203,16 @@ def analyze_text(
     texts = frame["text"].astype(str).tolist()
     embedded = embed(texts, engine.store, progress)
     mood = sentiment(texts, embedded.vectors, _weak_labels(frame))
-    assignment = assign(embedded.vectors, settings.themes)
+    themes = themes_for(settings, demo_store(engine))
+    parts = split_passages(texts, embedded.vectors, lambda cut: embed(cut, engine.store).vectors)
+    assignment = assign(parts.vectors, themes, parts.owner, _passage_leaning(parts, mood))
     groups = nps_groups(engine).execute()
     confidence = settings.analysis.confidence
     summaries = []
-    for name, theme in settings.themes.items():
+    for name, theme in themes.items():
         mentioned = np.array([name in carried for carried in assignment.themes], dtype=bool)
         count = int(mentioned.sum())
-        typical = np.array([best == name for best in assignment.best], dtype=bool)
-        examples = tuple(frame.loc[typical, "text"].head(3))  # texts whose best theme this is
+        examples = tuple(texts[i] for i in assignment.typical(name))  # the most typical first
         summaries.append(
             ThemeSummary(
                 name,
@@ -190,29 +226,72 @@ def analyze_text(
             )
         )
     summaries = _corrected(summaries)
-    counts = weekly_counts(list(assignment.best), frame["at"])
-    totals = weeks(frame["at"]).value_counts()
-    negative_best = [b if label == 0 else None for b, label in zip(assignment.best, mood.labels, strict=True)]
-    negative = weekly_counts(negative_best, frame["at"])
-    alerts = sorted(emerging(counts, totals) + more_negative(counts, negative), key=lambda a: a.week)
-    found = discover(texts, embedded.vectors) if discover_topics and len(texts) >= 50 else None
-    checked = len(counts) > HISTORY_WEEKS  # the check compares each week with the weeks before it
+    watched = watch(list(assignment.best), [label == 0 for label in mood.labels], frame["at"])
+    found = _discover(texts, engine) if discover_topics and len(texts) >= 50 else None
     return TextReport(
         len(texts),
         embedded.new,
         mood,
         assignment,
         tuple(summaries),
-        tuple(alerts),
+        watched.alerts,
         found,
-        trend(counts),
+        watched.to_frame(),
         available,
-        checked,
-        tuple(_notes(frame, summaries, checked)),
+        watched.checked,
+        tuple(_theme_notes(themes, found, len(texts)) + _notes(frame, summaries, watched)),
+        per_text=PerText(tuple(frame["key"]), tuple(frame["kind"]), tuple(texts), mood, assignment),
+        watch=watched,
     )
 
 
-def _notes(frame: pd.DataFrame, summaries: list[ThemeSummary], checked: bool) -> list[str]:
+def _passage_leaning(parts: Passages, mood: Sentiment) -> np.ndarray:
+    """How positive each passage leans (P(positive) - P(negative)), for keeping complaint themes off praise:
+    a whole text's own score; a passage of a long text read on its own (without labels), as a positive
+    review can hold a complaint."""
+    leaning = mood.scores[parts.owner]
+    cut = np.flatnonzero(~parts.whole)
+    if len(cut):
+        leaning[cut] = sentiment([parts.texts[k] for k in cut], parts.vectors[cut]).scores
+    return leaning
+
+
+def demo_store(engine: Engine) -> bool:
+    """Whether the store holds the demo company and nothing else (`cxgap demo` names its batches
+    'demo:...' and refuses a store holding other data): only there do the demo's themes apply."""
+    query = sa.text(
+        "SELECT count(*) AS batches, "
+        "coalesce(sum(CASE WHEN source LIKE 'demo:%' THEN 1 ELSE 0 END), 0) AS demo FROM import_batches"
+    )
+    with engine.store.engine.connect() as conn:
+        row = conn.execute(query).one()
+    return bool(row.demo) and row.demo == row.batches
+
+
+def _discover(texts: list[str], engine: Engine) -> Discovered:
+    """Topics of `texts`, clustered on embeddings of the texts without handles and URLs (so that posts
+    group by what they say, not whom they address); a text without either is embedded once, cached."""
+    return discover(texts, embed([strip_noise(t) for t in texts], engine.store).vectors)
+
+
+def _theme_notes(themes: dict[str, Theme], found: Discovered | None, texts: int) -> list[str]:
+    """Without configured themes, what was not done and how to name themes: from the topics found."""
+    if themes or not texts:
+        return []
+    said = (
+        "No themes are configured ([themes] in cxgap.toml), so no text was assigned to one and no "
+        "theme's trend was watched. "
+    )
+    if found is None:
+        return [said + "`cxgap text` finds the topics these texts raise and proposes them as themes."]
+    return [
+        said + "The topics found in these texts are proposed as themes: "
+        "`cxgap text` prints them as a [themes] section to paste into cxgap.toml; rename them and say "
+        "in your words what each is about."
+    ]
+
+
+def _notes(frame: pd.DataFrame, summaries: list[ThemeSummary], watched: Watch) -> list[str]:
     """What the text analysis could not do on these texts, and the data it needs, in words."""
     if frame.empty:
         return [
@@ -225,14 +304,6 @@ def _notes(frame: pd.DataFrame, summaries: list[ThemeSummary], checked: bool) ->
             f"None of the {len(frame):,} texts matches a configured theme: name your own themes in "
             "[themes] in cxgap.toml, or let topic discovery find what they raise."
         )
-    if not checked:
-        dated = int(frame["at"].notna().sum())
-        notes.append(
-            f"Emerging issues were not checked: that needs dated texts over more than {HISTORY_WEEKS} weeks"
-            + (
-                f" ({dated:,} of the {len(frame):,} texts have a date)."
-                if dated
-                else " (these texts have no date)."
-            )
-        )
+    if not watched.checked:
+        notes.append(watched.sentence())
     return notes
