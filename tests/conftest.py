@@ -157,8 +157,10 @@ def write(tmp_path: Path):
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run `cxgap ...` in-process in tmp_path (exit code, stdout, stderr kept apart)."""
-    from cxgap.cli.main import app
+    from cxgap.cli.main import app, err, out
 
+    for console in (out, err):  # follow COLUMNS as the test sets it, whatever it was at import (xdist)
+        monkeypatch.setattr(console, "_width", None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CXGAP_STORE_URL", raising=False)
     monkeypatch.delenv("CXGAP_CONFIG", raising=False)

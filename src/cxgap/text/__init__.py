@@ -1,5 +1,6 @@
-"""What customers say: PII-free text (redacted on import), embeddings cached in the store, sentiment in
-three honest modes (lexicon, anchors without labels, trained on the user's weak labels)."""
+"""What customers say: PII-free text (redacted on import), embeddings cached in the store, sentiment
+without labels (VADER's lexicon, embedding anchors, or a head self-trained on the anchors' reading of the
+user's own texts) or trained on the user's weak labels and judged on held-out texts."""
 
 from __future__ import annotations
 
