@@ -10,7 +10,7 @@ import pandas as pd
 
 from cxgap.churn import store_risk
 from cxgap.config import Settings
-from cxgap.drivers import DriverReport, drivers, importance_knowledge_gaps
+from cxgap.drivers import LEVELS, OUTCOMES, DriverReport, drivers, importance_knowledge_gaps
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze, describe, figure, headline_sentence
@@ -67,9 +67,11 @@ def drivers_finding(report: DriverReport | None) -> str:
         return f"Not measured: {notes}."
     focus = [d.name for d in report.ranked() if d.quadrant == "concentrate here"]
     top = report.ranked()[0]
+    drivers = report.level if report.level in LEVELS else "drivers"
+    outcome = OUTCOMES.get(report.outcome, report.outcome)
     text = (
-        f"The items explain R² = {report.r_squared:.2f} [{report.r_squared_low:.2f}, {report.r_squared_high:.2f}] "
-        f"of likelihood to recommend (n={report.rows:,}); {top.name} matters most ({top.share:.0%} "
+        f"The {drivers} explain R² = {report.r_squared:.2f} [{report.r_squared_low:.2f}, {report.r_squared_high:.2f}] "
+        f"of {outcome} (n={report.rows:,}); {top.name} matters most ({top.share:.0%} "
         f"[{top.share_low:.0%}, {top.share_high:.0%}] of it)."
     )
     if focus:
