@@ -1,0 +1,14 @@
+"""Server-rendered pages: the API's result objects in HTML with inline SVG charts; the filters live in the
+URL (a shared link shows the same view) and HTMX swaps the page body when a filter changes. One module per
+area; `render` holds what they share."""
+
+from fastapi import APIRouter
+
+from cxgap.api.pages import drivers, gaps, journeys, overview, risk, text
+from cxgap.api.pages.render import PAGES, TEMPLATES
+
+router = APIRouter(include_in_schema=False)
+for area in (overview, gaps, drivers, text, journeys, risk):
+    router.include_router(area.router)
+
+__all__ = ["PAGES", "TEMPLATES", "router"]
