@@ -19,7 +19,8 @@ from cxgap.gaps import Gap, GapReport, describe, figure
 from cxgap.store import describe_url
 
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parents[1] / "templates"), autoescape=select_autoescape(["html", "j2"])
+    loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
 )
 PAGES = (
     ("/", "Overview"),
