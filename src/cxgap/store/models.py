@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -684,6 +685,37 @@ class DerivedState(Base):
     stale_since: Mapped[dt.datetime] = mapped_column(DateTime, comment="Since when.")
 
 
+class ViewResult(Base):
+    """A dashboard result kept for a store version: the default views are computed once after an import
+    and survive a restart of the server, so nobody waits for a cold computation the server already did."""
+
+    __tablename__ = "view_results"
+
+    view_key: Mapped[str] = mapped_column(
+        String(512), primary_key=True, comment="Which result: the view's name and filters, as text."
+    )
+    store_version: Mapped[str] = mapped_column(
+        String(128), comment="The store version (import count and last import's end) it was computed for."
+    )
+    payload: Mapped[bytes] = mapped_column(LargeBinary, comment="The result object, serialised.")
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was computed.")
+    seconds: Mapped[float] = mapped_column(Double, comment="How long it took to compute.")
+
+
+class SavedView(Base):
+    """A person's named dashboard view: a page and its filters, opened again from a list or shared as a
+    link (the link carries the filters, so whoever opens it sees the same slice under their own role)."""
+
+    __tablename__ = "saved_views"
+
+    view_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Random id of the view.")
+    user_id: Mapped[str] = mapped_column(String(128), index=True, comment="Whose view it is.")
+    name: Mapped[str] = mapped_column(String(200), comment="The name its owner gave it.")
+    path: Mapped[str] = mapped_column(String(200), comment="The page, such as /risk.")
+    query: Mapped[str] = mapped_column(Text, comment="The page's filters as a URL query string.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was saved.")
+
+
 DATA_TABLES: tuple[type[Base], ...] = (
     Customer,
     Response,
@@ -703,6 +735,7 @@ DERIVED_TABLES: tuple[type[Base], ...] = (
     InteractionRollup,
     TextEmbedding,
     DerivedState,
+    ViewResult,
 )
 LOOP_TABLES: tuple[type[Base], ...] = (
     CaseEvent,
@@ -713,6 +746,7 @@ LOOP_TABLES: tuple[type[Base], ...] = (
     ApiToken,
     WebSession,
     SignInFailure,
+    SavedView,
 )
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
 
