@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.api.pages.render import render_page, svg
+from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.report import charts
 from cxgap.report.content import drivers_finding
@@ -29,10 +30,10 @@ def key_drivers(request: Request, dashboard: Board, slice_: Slice, level: str = 
             "levels": LEVELS,
             "report": found,
             "reason": report if isinstance(report, str) else None,
-            "chart": {
-                "svg": svg(charts.quadrant_chart(found)) if found else None,
-                "finding": drivers_finding(found) if found else f"Not measured: {report}",
-            },
+            "chart": chart(
+                charts.quadrant_chart(found) if found else None,
+                drivers_finding(found) if found else f"Not measured: {report}",
+            ),
         }
 
     return render_page(dashboard, request, "/drivers", slice_, "drivers.html.j2", build, level)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.api.pages.render import chart_page, gap_rows, render_page, svg
+from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.render import chart_page, gap_rows, render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.gaps import GAP_KINDS, headline_sentence
 from cxgap.report import charts
@@ -67,7 +68,7 @@ def operations(request: Request, dashboard: Board, slice_: Slice) -> str:
         bars = charts.gap_bars(report, ("implementation", "communication"), "Actual vs target and promise")
         return {
             "title": "Operations: standards, promises, actuals",
-            "chart": {"svg": svg(bars), "finding": worst_finding(report, kinds)},
+            "chart": chart(bars, worst_finding(report, kinds)),
             "touchpoints": [
                 {"ops": t, "rows": gap_rows(list(t.gaps), slice_)} for t in dashboard.operations(slice_)
             ],

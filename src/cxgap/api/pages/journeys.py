@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.api.pages.render import render_page, svg
+from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.report import journey_risk_charts
 from cxgap.report.findings import journey_finding
@@ -24,10 +25,7 @@ def journeys(request: Request, dashboard: Board, slice_: Slice) -> str:
         return {
             "title": "Journeys: where customers fall out",
             "report": report,
-            "chart": {
-                "svg": svg(journey_risk_charts.flow_chart(report)),
-                "finding": journey_finding(report),
-            },
+            "chart": chart(journey_risk_charts.flow_chart(report), journey_finding(report)),
         }
 
     return render_page(dashboard, request, "/journeys", slice_, "journeys.html.j2", build, filtered=False)

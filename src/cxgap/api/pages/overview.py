@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.api.pages.render import gap_rows, render_page, svg
+from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.render import gap_rows, render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.gaps import describe, figure, headline_sentence
 from cxgap.report import charts
@@ -26,10 +27,10 @@ def overview(request: Request, dashboard: Board, slice_: Slice) -> str:
             "title": "Overview",
             "headline": headline_sentence(report.headline) if report.headline else None,
             "scores": scores,
-            "trend": {
-                "svg": svg(charts.trend_chart(list(scores.trend), "Scores by month, 95% intervals")),
-                "finding": trend_finding(scores.trend),
-            },
+            "trend": chart(
+                charts.trend_chart(list(scores.trend), "Scores by month, 95% intervals"),
+                trend_finding(scores.trend),
+            ),
             "rows": gap_rows(report.act_first(10), slice_),
             "summary": report.summary(),
             "describe": describe,

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import vl_convert as vlc
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cxgap.api.auth import csrf_of, person
 from cxgap.api.dashboard import Dashboard
+from cxgap.api.pages.chart_view import chart
 from cxgap.engine import Filters
 from cxgap.gaps import Gap, GapReport, describe, figure
 from cxgap.store import describe_url
@@ -34,10 +34,6 @@ PAGES = (
 )
 CSRF_MARK = "<cxgap-csrf>"  # autoescaped data can never contain these: a "<" in it becomes "&lt;"
 ACCOUNT_MARK = "<cxgap-account>"
-
-
-def svg(spec: dict[str, Any] | None) -> str | None:
-    return vlc.vegalite_to_svg(spec) if spec else None
 
 
 def evidence(gap: Gap, filters: Filters) -> str:
@@ -104,6 +100,6 @@ def chart_page(
     shown = sorted((g for g in report.gaps if g.kind in kinds), key=lambda g: -g.priority)
     return {
         "title": title,
-        "charts": [{"key": k, "svg": svg(spec), "finding": finding} for k, spec, finding in chart_list],
+        "charts": [{"key": k, **chart(spec, finding)} for k, spec, finding in chart_list],
         "rows": gap_rows(shown, filters),
     }

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cxgap.api.auth import WITHHELD, person, sees_customers
-from cxgap.api.pages.render import render_page, svg
+from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.report import journey_risk_charts
 from cxgap.report.findings import risk_finding
@@ -31,7 +32,7 @@ def risk(request: Request, dashboard: Board, slice_: Slice) -> str:
             "report": report,
             "riskiest": report.riskiest(25).to_dict("records") if shown else None,
             "withheld": WITHHELD,
-            "chart": {"svg": svg(journey_risk_charts.health_chart(report)), "finding": risk_finding(report)},
+            "chart": chart(journey_risk_charts.health_chart(report), risk_finding(report)),
         }
 
     return render_page(

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from cxgap.access import Forbidden
 from cxgap.api.auth import WITHHELD, person, sees_customers
-from cxgap.api.pages.render import render_page, svg
+from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice, theme_texts_json
 from cxgap.report import charts
 from cxgap.report.content import text_finding
@@ -31,7 +32,7 @@ def text(request: Request, dashboard: Board, slice_: Slice) -> str:
             "report": report,
             "customers_shown": shown,
             "withheld": WITHHELD,
-            "chart": {"svg": svg(charts.theme_chart(report)), "finding": text_finding(report)},
+            "chart": chart(charts.theme_chart(report), text_finding(report)),
         }
 
     return render_page(dashboard, request, "/text", slice_, "text.html.j2", build, f"customers={shown}")
