@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
 from cxgap.access.sessions import utcnow
-from cxgap.api import admin, auth, docs, issues, loop, pages, routes
+from cxgap.api import admin, auth, docs, issues, loop, pages, records, routes, views
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import BodyLimit, RateLimited
 from cxgap.api.results import UpdatingHeader
@@ -100,6 +100,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(loop.router)
     app.include_router(issues.router)
     app.include_router(admin.router)  # issue 15: CLI writes sent by the local hand-off (cli/handoff.py)
+    app.include_router(records.router)  # issue 17: the records behind a number, as JSON
+    app.include_router(views.router)  # issue 17: saved views
     app.include_router(pages.router)
     app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -4,11 +4,23 @@ area; `render` holds what they share."""
 
 from fastapi import APIRouter
 
-from cxgap.api.pages import drivers, gaps, journeys, overview, risk, text
+from cxgap.api.pages import (
+    customer,
+    drivers,
+    export,
+    gaps,
+    glossary,
+    journeys,
+    overview,
+    records,
+    risk,
+    text,
+    views,
+)
 from cxgap.api.pages.render import PAGES, TEMPLATES
 
 router = APIRouter(include_in_schema=False)
-for area in (overview, gaps, drivers, text, journeys, risk):
+for area in (overview, gaps, drivers, text, journeys, risk, records, customer, glossary, export, views):
     router.include_router(area.router)
 
 __all__ = ["PAGES", "TEMPLATES", "router"]

@@ -31,6 +31,7 @@ PAGES = (
     ("/text", "Text"),
     ("/journeys", "Journeys"),
     ("/risk", "Risk"),
+    ("/glossary", "Glossary"),
 )
 CSRF_MARK = "<cxgap-csrf>"  # autoescaped data can never contain these: a "<" in it becomes "&lt;"
 ACCOUNT_MARK = "<cxgap-account>"

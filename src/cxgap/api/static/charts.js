@@ -1,0 +1,1 @@
+/* Chart downloads (PNG, CSV) and tooltips, in the browser: served by cxgap itself (issue 17). */
