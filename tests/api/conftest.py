@@ -13,6 +13,7 @@ from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
 from cxgap.config import Settings, StoreSettings
 from cxgap.store import Store
+from tests.api.browser_pages import Site, demo_site
 
 TODAY = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
@@ -45,3 +46,11 @@ def api(store_url: str) -> Iterator[tuple[TestClient, dict[str, dict[str, str]],
     with TestClient(app) as client:
         yield client, headers, app.state.store
     app.state.store.close()
+
+
+@pytest.fixture(scope="session")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One real server on the 3,000-customer demo for the browser tests that only read (one per test
+    worker): each server computes every default view once, so sharing it keeps the suite's time down."""
+    with demo_site(tmp_path_factory.mktemp("site")) as site:
+        yield site

@@ -33,7 +33,7 @@ def test_overview_shows_the_same_figures_as_the_api(demo_client: TestClient) -> 
     page = demo_client.get("/")
     assert page.status_code == 200 and "Where to act first" in page.text
     api = demo_client.get("/api/gaps/act-first", params={"limit": 10}).json()
-    shown = re.findall(r'<td class="figure">([^<]+)</td>', page.text)
+    shown = re.findall(r'Gap <span class="figure">([^<]+)</span>', page.text)
     assert shown and shown == [row["figure"].replace("'", "&#39;") for row in api]
     headline = demo_client.get("/api/gaps").json()["headline"]
     assert f"{100 * headline['leaders']['value']:.0f}% of leaders" in page.text

@@ -11,28 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
-from cxgap.demo import simulate, write_demo
-from cxgap.store import Store
-from tests.api.server import serving
-from tests.api.signing import PASSWORD, signed_up
+from tests.api.browser_pages import Site
+from tests.api.signing import PASSWORD
 
 PAGES = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk")
 HEADERS: dict[str, str] = {}  # an analyst's token for the API calls the tests compare with
+COMPUTED = "() => !document.getElementById('loading')"  # a slow page says 'computing' first, then fills in
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`cxgap serve`'s app under Uvicorn on a free port of 127.0.0.1, on a demo store."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'demo.duckdb'}"
-    with Store(url) as store:
-        write_demo(store, simulate(3_000, seed=42))
-        HEADERS["Authorization"] = f"Bearer {signed_up(store)['ana']}"
-    app = create_app(Settings(store=StoreSettings(url=url)))
-    with serving(app) as base:
-        yield base
-    app.state.store.close()
+def server(shared_site: Site) -> str:
+    """The shared demo server (tests/api/conftest.py)."""
+    HEADERS["Authorization"] = f"Bearer {shared_site.tokens['ana']}"
+    return shared_site.base
 
 
 def _sign_in(tab: Any, server: str, name: str = "ana") -> None:
@@ -42,6 +33,16 @@ def _sign_in(tab: Any, server: str, name: str = "ana") -> None:
     tab.fill("#password", PASSWORD)
     tab.click("#sign-in button")
     tab.wait_for_url(server + "/", timeout=120_000)
+
+
+def _open(tab: Any, url: str) -> None:
+    """Open a page and wait until its results are shown (not the 'computing' state a slow page starts with)."""
+    tab.goto(url, wait_until="networkidle", timeout=120_000)
+    _computed(tab)
+
+
+def _computed(tab: Any) -> None:
+    tab.wait_for_function(COMPUTED, timeout=180_000)
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def _relational_nps(server: str, **params: str) -> str:
 def test_every_page_loads_with_real_charts_and_nothing_from_outside(
     server: str, page: Any, path: str, artifacts: Path
 ) -> None:
-    page.goto(server + path, wait_until="networkidle", timeout=120_000)
+    _open(page, server + path)
     assert page.inner_text("h2")
     marks = page.evaluate(
         "() => Array.from(document.querySelectorAll('.chart svg')).map(s => s.querySelectorAll('path, rect').length)"
@@ -85,12 +86,13 @@ def test_every_page_loads_with_real_charts_and_nothing_from_outside(
 def test_a_filter_swaps_the_view_keeps_it_in_the_url_and_matches_the_api(
     server: str, page: Any, chromium: Any, artifacts: Path
 ) -> None:
-    page.goto(server + "/", wait_until="networkidle", timeout=120_000)
+    _open(page, server + "/")
     before = page.inner_text("#score-nps .value")
     assert before == _relational_nps(server)
     page.select_option("#filter-segment", "small_business")
     page.wait_for_url("**segment=small_business**", timeout=60_000)
     page.wait_for_selector("#slice")
+    _computed(page)
     after = page.inner_text("#score-nps .value")
     assert after == _relational_nps(server, segment="small_business") != before
     assert "segment small_business" in page.inner_text("#slice")
@@ -98,16 +100,17 @@ def test_a_filter_swaps_the_view_keeps_it_in_the_url_and_matches_the_api(
     # the URL alone restores the view: a shared link shows the same number
     shared = chromium.new_page()
     _sign_in(shared, server)
-    shared.goto(page.url, wait_until="networkidle")
+    _open(shared, page.url)
     assert shared.inner_text("#score-nps .value") == after
     assert shared.eval_on_selector("#filter-segment", "e => e.value") == "small_business"
     shared.close()
 
 
 def test_operations_put_the_standards_next_to_the_touchpoints_scores(server: str, page: Any) -> None:
-    page.goto(server + "/operations", wait_until="networkidle", timeout=120_000)
+    _open(page, server + "/operations")
     page.select_option("#filter-touchpoint", "support")
     page.wait_for_url("**touchpoint=support**", timeout=60_000)
+    _computed(page)
     rows = page.eval_on_selector_all("#operations tbody tr", "rows => rows.map(r => r.id)")
     assert rows == ["ops-support"]
     api = _api(server, "/api/operations", touchpoint="support")
@@ -117,24 +120,23 @@ def test_operations_put_the_standards_next_to_the_touchpoints_scores(server: str
 
 
 def test_the_drivers_and_text_pages_show_the_apis_numbers(server: str, page: Any) -> None:
-    page.goto(server + "/drivers", wait_until="networkidle", timeout=120_000)
+    _open(page, server + "/drivers")
     top = _api(server, "/api/drivers")["drivers"]
     best = max(top, key=lambda d: d["share"])
     assert page.inner_text("#drivers tbody tr:first-child .share").startswith(f"{100 * best['share']:.0f}%")
-    page.goto(server + "/text", wait_until="networkidle", timeout=120_000)
+    _open(page, server + "/text")
     themes = _api(server, "/api/text")["themes"]
     most = max(themes, key=lambda t: t["texts"])
     assert page.inner_text("#themes tbody tr:first-child .texts") == f"{most['texts']:,}"
 
 
 def test_the_journey_and_risk_pages_show_the_apis_numbers(server: str, page: Any) -> None:
-    page.goto(server + "/journeys", wait_until="networkidle", timeout=120_000)
+    _open(page, server + "/journeys")
     journeys = _api(server, "/api/journeys")
     extra = journeys["synergy"]["per_extra_incident"]
     assert page.inner_text("#synergy").startswith(f"{extra['value']:.2f} [")
     assert "ordering → installation" in page.inner_text("#upstream")
-    assert page.query_selector("#filters") is None  # the whole store: no filters that would not apply
-    page.goto(server + "/risk", wait_until="networkidle", timeout=120_000)
+    _open(page, server + "/risk")
     risk = _api(server, "/api/risk", limit="1")
     assert page.inner_text("#quality tbody tr:first-child .auc").startswith(
         f"{risk['model']['auc']['value']:.3f} ["
@@ -148,19 +150,21 @@ def test_a_person_signs_in_browses_signs_out_and_is_refused_after(
     server: str, chromium: Any, artifacts: Path
 ) -> None:
     tab = chromium.new_page(viewport={"width": 1200, "height": 1400})
-    tab.goto(server + "/gaps", wait_until="networkidle", timeout=120_000)
+    _open(tab, server + "/gaps")
     assert tab.url == f"{server}/sign-in?next=%2Fgaps"  # anonymous: sent to sign in first
     tab.fill("#username", "ana")
     tab.fill("#password", PASSWORD)
     tab.click("#sign-in button")
     tab.wait_for_url(server + "/gaps", timeout=120_000)
+    _computed(tab)
     assert tab.inner_text("h2") == "Gap map" and "ana (analyst)" in tab.inner_text("#account")
     tab.click("nav a[href='/text']")
     tab.wait_for_url(server + "/text", timeout=120_000)
+    _computed(tab)
     assert tab.inner_text("h2") == "What customers say"
     tab.screenshot(path=str(artifacts / "dashboard-signed-in.png"))
     tab.click("#sign-out")
     tab.wait_for_url(server + "/sign-in", timeout=60_000)
-    tab.goto(server + "/text", wait_until="networkidle", timeout=120_000)
+    _open(tab, server + "/text")
     assert tab.url == f"{server}/sign-in?next=%2Ftext" and tab.query_selector("#sign-in")
     tab.close()

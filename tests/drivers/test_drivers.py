@@ -78,12 +78,10 @@ def test_unknown_outcome_is_a_clear_error(demo_engine: Engine) -> None:
 
 
 def test_leaders_misjudge_what_drives_customers_and_it_is_a_knowledge_gap(demo_engine: Engine) -> None:
-    from cxgap.drivers import importance_knowledge_gaps
     from cxgap.gaps import analyze
 
     settings = Settings()
-    extra = importance_knowledge_gaps(demo_engine, settings, replicates=100)
-    report = analyze(demo_engine, settings, extra=extra)
+    report = analyze(demo_engine, settings, replicates=100)  # stated vs derived importance is part of it
     found = {g.subject: g for g in report.of_kind("knowledge") if g.measure.startswith("stated importance")}
     weights = TRUTH.dimension_weights
     for dimension, stated in TRUTH.leader_stated_importance.items():
@@ -94,3 +92,13 @@ def test_leaders_misjudge_what_drives_customers_and_it_is_a_knowledge_gap(demo_e
         if abs(planted) > 0.08:
             assert gap.significant and (gap.value < 0) == (planted < 0), (dimension, gap, planted)
     assert found["reliability (leader)"].value < -0.1
+
+
+def test_below_what_the_model_needs_the_fit_says_insufficient_data_never_nan() -> None:
+    values = np.random.default_rng(2).normal(size=(40, 6))
+    tiny = key_drivers(DriverData(tuple("abcde"), values[:12], 12), "nps", "items", replicates=10)
+    assert not tiny.measured
+    assert tiny.fit() == "insufficient data: n=12 rows with an outcome (at least 30 needed)"
+    fitted = key_drivers(DriverData(tuple("abcde"), values, 40), "nps", "items", replicates=10)
+    assert fitted.measured and fitted.fit().startswith("R² = ") and "nan" not in fitted.fit()
+    assert fitted.fit().endswith(", n=40")

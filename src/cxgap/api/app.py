@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
 from cxgap.access.sessions import utcnow
-from cxgap.api import admin, auth, docs, issues, loop, pages, records, routes, views
+from cxgap.api import admin, auth, docs, issues, loop, pages, progress, records, routes, views
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import BodyLimit, RateLimited
+from cxgap.api.pages.selection import error_context
 from cxgap.api.results import UpdatingHeader
 from cxgap.cases import CaseConflict
 from cxgap.config import Settings
@@ -34,7 +35,7 @@ STATIC = Path(__file__).parent / "static"  # htmx, shipped in the package: nothi
 
 def _error_page(request: Request, message: str, status: int, title: str = "Not understood") -> Response:
     page = pages.TEMPLATES.get_template("error.html.j2").render(
-        message=message, pages=pages.PAGES, title=title, path=request.url.path
+        message=message, pages=pages.PAGES, title=title, path=request.url.path, **error_context(request)
     )
     return HTMLResponse(page, status_code=status)
 
@@ -53,7 +54,10 @@ def create_app(settings: Settings) -> FastAPI:
             status = next((code for kind, code in STATUSES if isinstance(error, kind)), 400)
             headers = {"Retry-After": f"{error.retry_after:.2f}"} if isinstance(error, RateLimited) else None
             return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
-        return _error_page(request, str(error), 403 if isinstance(error, Forbidden) else 400)
+        status = next((code for kind, code in STATUSES if isinstance(error, kind) and code != 401), 400)
+        return _error_page(
+            request, str(error), status, title="Not found" if status == 404 else "Not understood"
+        )
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> Response:
@@ -102,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)  # issue 15: CLI writes sent by the local hand-off (cli/handoff.py)
     app.include_router(records.router)  # issue 17: the records behind a number, as JSON
     app.include_router(views.router)  # issue 17: saved views
+    app.include_router(progress.router)  # issue 17: the default views computed after an import
     app.include_router(pages.router)
     app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,10 +1,12 @@
 """What the pages and the API show: result objects from the analytics modules, cached per filters and
 stamped with the store version, so a page and its JSON are the same object and a repeated view costs a
-dictionary lookup; after an ingest the last result is served (marked updating) while the next computes."""
+dictionary lookup; after an ingest the last result is served (marked updating) while the next computes.
+After each import the default views (no filter) are computed in the background and kept in the store."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,9 +16,10 @@ import pandas as pd
 
 from cxgap.api.group_commit import GroupCommit
 from cxgap.api.limits import RateLimiter
+from cxgap.api.precompute import Answers, Precompute, View
 from cxgap.api.results import ResultCache
 from cxgap.cases import Intake, intake
-from cxgap.churn import RiskReport, store_risk
+from cxgap.churn import RiskReport, slice_risk, store_risk
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
 from cxgap.engine import ALL, Engine, Filters
@@ -33,6 +36,16 @@ OPERATIONAL = ("implementation", "communication", "design")
 # the dashboard's text analysis reads a deterministic sample of this many texts at most: a page must answer
 # in seconds, and theme shares and NPS impacts are stable long before the whole of a large store is read
 TEXT_SAMPLE = 3_000
+# a page waits this long for a result that is not ready, then shows that it is computing (and polls)
+PAGE_WAIT = 1.5
+LEVELS = ("dimensions", "items", "touchpoints")
+# the results and pages computed after each import and kept in the store: everything a page shows unfiltered
+KEPT_RESULTS = frozenset(
+    {"empty", "choices", "gaps", "score", "drivers", "act_first", "text", "journeys", "risk"}
+)
+DEFAULT_PAGES = frozenset(
+    {"/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk"}
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,11 @@ def _first(table: ScoreTable, kind: str, **group: str) -> Score | None:
 class Dashboard:
     """The configured store's results, computed by the analytics modules on first use per filters."""
 
-    def __init__(self, settings: Settings, text_sample: int = TEXT_SAMPLE) -> None:
+    def __init__(
+        self, settings: Settings, text_sample: int = TEXT_SAMPLE, precompute: bool | None = None
+    ) -> None:
+        """`precompute`: compute the default views in the background after each import (default: the
+        `[server] precompute` setting where there is one, else yes)."""
         self.settings = settings
         self.store = Store(settings.store.url)
         self.engine = Engine(self.store)
@@ -93,8 +110,22 @@ class Dashboard:
             self.store,
             write_lock=self.write_lock if self.store.backend == "duckdb" else None,
             refresh_seconds=settings.server.refresh_seconds,
+            keep=self.keeps,
         )
         self.text_sample = text_sample
+        self.page_wait = PAGE_WAIT
+        self.answers = Answers()
+        # the default pages rendered since the server started: rendered again after each import
+        self.pages: dict[tuple[Any, ...], Callable[[], str]] = {}
+        self.precompute = Precompute(
+            self._default_views,
+            self.cache.version,
+            self.cache.current,
+            settings.server.refresh_seconds,
+            finished=self.cache.kept.prune,
+        )
+        if precompute if precompute is not None else settings.server.precompute:
+            self.precompute.ensure()
         self.rate_limiter = RateLimiter(settings.cases.ingest_per_minute)
         # webhook calls from one source that arrive while its last batch is written go in together
         self.intake: GroupCommit[tuple[str, str], Delivery, Intake] = GroupCommit(
@@ -112,6 +143,38 @@ class Dashboard:
         table, source = key
         with self.writing():
             return intake(self.store, self.settings, table, deliveries, source)
+
+    @staticmethod
+    def keeps(key: tuple[Any, ...]) -> bool:
+        """Whether a cache key is a default view, kept in the store: an unfiltered result or page."""
+        if key[0] == "page":
+            return len(key) > 2 and key[1] in DEFAULT_PAGES and key[2] == ALL
+        return key[0] in KEPT_RESULTS and len(key) > 1 and key[1] == ALL
+
+    def _default_views(self) -> list[View]:
+        """What the background computation brings up to date after an import, quick ones first, then
+        the pages rendered since the server started (none on an empty store)."""
+        if self.empty():
+            return []
+        views: list[View] = [
+            ("filters", self.choices),
+            ("scores", lambda: self.scores(ALL)),
+            ("gaps", lambda: self.gaps(ALL)),
+            ("operations", lambda: self.operations(ALL)),
+        ]
+        views += [(f"drivers by {level}", functools.partial(self.drivers, ALL, level)) for level in LEVELS]
+        from cxgap.api.act_first import priorities  # it reads the dashboard: imported when used
+
+        views += [
+            ("where to act first", lambda: priorities(self, ALL)),
+            ("journeys", lambda: self.journeys(ALL)),
+            ("text", lambda: self.text(ALL)),
+            ("risk", lambda: self.risk(ALL)),
+        ]
+        for key, render in list(self.pages.items()):
+            name = f"page {key[1]}" + "".join(f" ({extra})" for extra in key[3:])
+            views.append((name, functools.partial(self.cache.get, key, render)))
+        return views
 
     def _get(self, name: str, filters: Filters, compute: Callable[[], T], *extra: Any) -> T:
         result: T = self.cache.get((name, filters, *extra), compute)
@@ -222,23 +285,38 @@ class Dashboard:
 
         return self._get("text", filters, compute)
 
-    def journeys(self) -> JourneyReport:
-        """Incidents across the journey (the whole store: journeys follow customers across every filter)."""
-        return self._get("journeys", ALL, lambda: analyze_journeys(self.engine, self.settings))
+    def journeys(self, filters: Filters = ALL) -> JourneyReport:
+        """Incidents across the journeys of the slice's customers and events."""
 
-    def risk(self) -> RiskReport | str:
-        """Churn risk and health of every current customer, or why they cannot be measured yet."""
+        def compute() -> JourneyReport:
+            return analyze_journeys(self.engine, self.settings, filters=filters)
 
-        def compute() -> RiskReport | str:
+        return self._get("journeys", filters, compute)
+
+    def risk(self, filters: Filters = ALL) -> RiskReport | str:
+        """Churn risk and health of the current customers in the slice (its segment; with a period,
+        channel or touchpoint, those with a response or interaction there), or why they cannot be measured
+        yet. One model per store version: a slice selects and sums from the whole store's scored customers."""
+
+        def whole() -> RiskReport | str:
             try:
                 return store_risk(self.engine, self.settings, trend_months=6)
             except CxgapError as error:
                 return str(error)
 
-        return self._get("risk", ALL, compute)
+        def part() -> RiskReport | str:
+            report = self.risk(ALL)  # current: read inside the computation
+            if isinstance(report, str):
+                return report
+            return slice_risk(self.engine, report, filters, self.settings.analysis.confidence)
+
+        return self._get("risk", filters, part if filters.active else whole)
 
     def close(self) -> None:
-        """Stop the cache's background recomputations, release the engine's connections, then the store."""
+        """Stop the background computations (the default views after the one computing now, the cache's
+        recomputations), release the engine's connections, then the store."""
+        self.precompute.close()
+        self.answers.close()
         self.cache.close()
         self.engine.close()
         self.store.close()

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cxgap.api.kept import KeptResults
 from cxgap.store import Store
 
 
@@ -112,11 +113,17 @@ class ResultCache:
         write_lock: threading.Lock | None = None,
         version: Callable[[], Version] | None = None,
         refresh_seconds: float = 0.0,
+        keep: Callable[[tuple[Any, ...]], bool] | None = None,
     ) -> None:
         """`write_lock`: held while stale rollups are rebuilt (DuckDB: the store's one writer at a time);
         `version`: how to read the store's version (default `store_version`; tests pass their own);
-        `refresh_seconds`: the least time between two computations of one key."""
+        `refresh_seconds`: the least time between two computations of one key; `keep`: which keys are
+        kept in the store (none by default)."""
         self.store = store
+        self.kept = KeptResults(store, write_lock)
+        self._keep = keep or (lambda key: False)
+        self._keeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxgap-keep")
+        self.last_version: Version | None = None  # the store version the last lookup read
         self.refresh_seconds = refresh_seconds
         self._version_of = version or (lambda: store_version(store))
         self._write_lock = write_lock
@@ -163,18 +170,46 @@ class ResultCache:
                     del self._slots[key]
 
     def _compute(self, key: tuple[Any, ...], compute: Callable[[], Any], version: Version) -> Any:
-        """Compute `key` for `version` (under its lock) and keep it unless a newer result got there first."""
+        """Compute `key` for `version` (under its lock) and keep it unless a newer result got there first;
+        a key to keep in the store is handed to the writer."""
         version = self._fresh_rollups(version)
         token = _COMPUTING.set(True)
+        started = time.perf_counter()
         try:
             result = compute()  # an error leaves nothing cached: the next caller tries again
         finally:
             _COMPUTING.reset(token)
+        seconds = time.perf_counter() - started
         with self._guard:
             kept = self._results.get(key)
-            if kept is None or kept.version[0] <= version[0]:  # the batch count only grows
+            newest = kept is None or kept.version[0] <= version[0]  # the batch count only grows
+            if newest:
                 self._results[key] = _Kept(version, result, time.monotonic())
+        if newest and self._keep(key):
+            with contextlib.suppress(RuntimeError):  # the writer is shut down: the app is closing
+                self._keeper.submit(self._write_kept, key, version, result, seconds)
         return result
+
+    def _write_kept(self, key: tuple[Any, ...], version: Version, result: Any, seconds: float) -> None:
+        try:
+            self.kept.write(key, version, result, seconds)
+        except Exception:  # the store refused (full, closing): the result stays in memory
+            log.exception("keeping %r in the store failed; it stays in memory", key)
+
+    def _read_kept(self, key: tuple[Any, ...], version: Version) -> Cached | None:
+        """The result kept in the store for `key` at `version` (now also in memory), if any."""
+        if not self._keep(key):
+            return None
+        try:
+            found, value = self.kept.read(key, version)
+        except Exception:  # the table is unreadable: compute instead
+            log.exception("reading the kept result of %r failed", key)
+            return None
+        if not found:
+            return None
+        with self._guard:
+            self._results.setdefault(key, _Kept(version, value, time.monotonic()))
+        return Cached(value, False)
 
     def _revalidate(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
         """Background job: recompute `key` for the current version (nothing to do if a caller already has)."""
@@ -232,6 +267,7 @@ class ResultCache:
         never built from another's stale copy.
         """
         version = self._version_of()
+        self.last_version = version
         with self._guard:
             kept = self._results.get(key)
         if kept is not None and kept.version == version:
@@ -247,7 +283,34 @@ class ResultCache:
             if kept is not None and not _COMPUTING.get():
                 self._schedule(key, compute)
                 return Cached(kept.value, True)
+            if kept is None:
+                stored = self._read_kept(key, version)
+                if stored is not None:
+                    return stored
             return Cached(self._compute(key, compute, version), False)
+
+    def version(self) -> Version:
+        """The store's version now (how this cache reads it)."""
+        return self._version_of()
+
+    def peek(self, key: tuple[Any, ...]) -> Cached | None:
+        """The result in memory for `key`, current or stale (None: never computed here); computes nothing
+        and starts nothing (a caller that gets a stale one asks `get` for the recomputation)."""
+        version = self._version_of()
+        self.last_version = version
+        with self._guard:
+            kept = self._results.get(key)
+        return None if kept is None else Cached(kept.value, kept.version != version)
+
+    @contextlib.contextmanager
+    def current(self) -> Iterator[None]:
+        """Inside, every lookup is current: a stale result is computed again in place, not served (the
+        background computation of the default views uses this to bring them up to date)."""
+        token = _COMPUTING.set(True)
+        try:
+            yield
+        finally:
+            _COMPUTING.reset(token)
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The result for `key` (see `lookup`); a stale one marks the request being answered as updating."""
@@ -276,6 +339,7 @@ class ResultCache:
             if dropped is not None:
                 dropped.set_result(None)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._keeper.shutdown(wait=True)  # what was computed is in the store before the app closes
 
 
 class UpdatingHeader:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from cxgap import journeys as journeys_module
+from cxgap.api.act_first import priorities, priority_json
 from cxgap.api.auth import (
     ANALYSTS,
     WITHHELD,
@@ -127,11 +129,10 @@ def gap_report(
 
 @router.get("/gaps/act-first")
 def act_first(dashboard: Board, slice_: Slice, limit: int = 10) -> list[dict[str, Any]]:
-    """The significant shortfalls of the slice, highest priority first."""
-    return [
-        dict(plain(g)) | {"finding": describe(g), "figure": figure(g)}
-        for g in dashboard.gaps(slice_).act_first(limit)
-    ]
+    """Where to act first: shortfalls ranked by yearly value at stake, then reach and effect (leaders'
+    beliefs apart, on the perception page)."""
+    currency = dashboard.settings.company.currency
+    return [priority_json(p, currency) for p in priorities(dashboard, slice_).items[:limit]]
 
 
 @router.get("/scores")
@@ -218,10 +219,10 @@ def theme_texts_json(report: TextReport, theme: str, limit: int) -> dict[str, An
 
 
 @router.get("/journeys")
-def journeys(dashboard: Board) -> dict[str, Any]:
+def journeys(dashboard: Board, slice_: Slice) -> dict[str, Any]:
     """Incidents per journey, their damage and synergy, upstream causes, channel mismatch, repeat contacts
-    and where customers fall out (the whole store: journeys follow customers across every slice)."""
-    return dict(plain(dashboard.journeys()))
+    and where customers fall out, for the customers and records of the slice."""
+    return dict(plain(dashboard.journeys(slice_)))
 
 
 @router.get("/journeys/customers/{customer_id}")
@@ -242,15 +243,19 @@ def customer_journey(dashboard: Board, customer_id: str, who: Analyst) -> dict[s
 @router.get("/risk")
 def risk(
     dashboard: Board,
+    slice_: Slice,
     who: Person,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Riskiest customers listed.")] = 50,
 ) -> dict[str, Any]:
     """Churn risk and health: model quality on held-out customers, revenue at risk and health per segment,
-    the health trend, and the riskiest customers with their reasons in words (analysts and admins only)."""
-    report = dashboard.risk()
+    the health trend, and the riskiest customers with their reasons in words (analysts and admins only),
+    for the current customers of the slice (scored by one model fitted on the whole store)."""
+    report = dashboard.risk(slice_)
     if isinstance(report, str):
         return {"measured": False, "reason": report}
-    summary = {k: v for k, v in vars(report).items() if k != "scored"}
+    summary = {
+        f.name: getattr(report, f.name) for f in dataclasses.fields(report) if f.repr and f.name != "scored"
+    }
     if not sees_customers(who):
         return {"measured": True} | dict(plain(summary)) | {"riskiest": None, "withheld": WITHHELD}
     riskiest = report.riskiest(limit).to_dict("records")

@@ -8,6 +8,7 @@ from cxgap.churn.explain import RevenueAtRisk
 from cxgap.churn.model import ModelScore
 from cxgap.churn.schemas import HealthPoint, RiskReport, SegmentHealth
 from cxgap.churn.service import file_risk, store_risk
+from cxgap.churn.slice import risk_of_slice, slice_customers, slice_risk
 from cxgap.churn.survival import SurvivalModel
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "file_risk",
     "load_churn_mapping",
     "read_churn_file",
+    "risk_of_slice",
+    "slice_customers",
+    "slice_risk",
     "store_features",
     "store_risk",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -56,6 +57,11 @@ class RiskReport:
     trend: tuple[HealthPoint, ...]
     scored: pd.DataFrame
     health_components: dict[str, float]  # weight per component, as configured
+    selection: str = "all current customers"  # whose risk this is (a filter slice names its customers)
+    # handles for reading a slice out of this report without a refit (churn.slice), not part of the result:
+    # each earlier snapshot's health per customer (customer_id, as_of, segment, health) and the explainer
+    history: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    explainer: Any = field(default=None, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The scored customers, riskiest first."""

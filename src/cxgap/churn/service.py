@@ -11,28 +11,14 @@ from cxgap.churn.data import ChurnData, data_end, store_features
 from cxgap.churn.explain import reasons, revenue_at_risk
 from cxgap.churn.health import HealthModel, calibrate, health_model
 from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, score
-from cxgap.churn.schemas import HealthPoint, RiskReport, SegmentHealth
+from cxgap.churn.schemas import HealthPoint, RiskReport
+from cxgap.churn.slice import Explainer, health_explained, segment_health
 from cxgap.churn.survival import SurvivalModel, fit_survival
 from cxgap.config import HealthWeight, Settings
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
-from cxgap.stats import mean_interval, wilson_interval
 
 REASONS_FOR = 1_000  # the riskiest customers get their reasons in words
-
-
-def _segments(scores: np.ndarray, segment: np.ndarray | None, confidence: float) -> tuple[SegmentHealth, ...]:
-    groups = segment if segment is not None else np.full(len(scores), "all customers")
-    out = []
-    for label in ["all customers"] + sorted(set(groups.tolist()) - {"all customers"}):
-        s = scores if label == "all customers" else scores[groups == label]
-        if len(s) < 2:
-            continue
-        mean = mean_interval(len(s), float(s.sum()), float((s**2).sum()), confidence)
-        out.append(
-            SegmentHealth(str(label), len(s), mean, wilson_interval(int((s < 40).sum()), len(s), confidence))
-        )
-    return tuple(out)
 
 
 def _scored(
@@ -69,17 +55,6 @@ def _scored(
     return frame
 
 
-def health_explained(health: HealthModel, features: pd.DataFrame, limit: int = 3) -> list[str]:
-    """Each customer's health component by component: the points each costs or adds against a neutral
-    50, largest first ("nps_latest -9.8, incidents_90d -6.0, tenure_days +3.1")."""
-    parts = health.contributions(features)
-    out = []
-    for _, row in parts.iterrows():
-        ranked = row.reindex(row.abs().sort_values(ascending=False).index)[:limit]
-        out.append(", ".join(f"{name} {points:+.1f}" for name, points in ranked.items()))
-    return out
-
-
 def _fit(
     training: ChurnData, weights: dict[str, HealthWeight], seed: int, confidence: float
 ) -> tuple[FittedClassifier, HealthModel, ModelScore, SurvivalModel | None]:
@@ -110,12 +85,12 @@ def _report(
     fitted, health, judged, survival = _fit(training, weights, seed, confidence)
     scored = _scored(current, fitted, health, survival)
     risk = fitted.risk(current.features)
-    segments = _segments(health.scores(current.features), current.segment, confidence)
+    segments = segment_health(health.scores(current.features), current.segment, confidence)
     trend = [
         HealthPoint(snapshot.as_of.date(), s.segment, s.mean)
         for snapshot in earlier or ()
         if snapshot.as_of is not None
-        for s in _segments(health.scores(snapshot.features), snapshot.segment, confidence)
+        for s in segment_health(health.scores(snapshot.features), snapshot.segment, confidence)
     ]
     if earlier is not None and current.as_of is not None:
         trend += [HealthPoint(current.as_of.date(), s.segment, s.mean) for s in segments]
@@ -137,7 +112,38 @@ def _report(
         trend=tuple(trend),
         scored=scored,
         health_components={name: spec.weight for name, spec in weights.items()},
+        history=_history(health, earlier),
+        explainer=_explainer(fitted, health, current, scored),
     )
+
+
+def _history(health: HealthModel, earlier: tuple[ChurnData, ...] | None) -> pd.DataFrame | None:
+    """Each earlier snapshot's health per customer, compactly (a slice's trend is read from it)."""
+    frames = [
+        pd.DataFrame(
+            {
+                "customer_id": snapshot.ids,
+                "as_of": np.full(snapshot.n, np.datetime64(snapshot.as_of, "s")),
+                "segment": snapshot.segment if snapshot.segment is not None else "all customers",
+                "health": health.scores(snapshot.features).astype(np.float32),
+            }
+        )
+        for snapshot in earlier or ()
+        if snapshot.as_of is not None
+    ]
+    if not frames:
+        return None
+    history = pd.concat(frames, ignore_index=True)
+    return history.astype({"customer_id": "category", "segment": "category"})
+
+
+def _explainer(
+    fitted: FittedClassifier, health: HealthModel, current: ChurnData, scored: pd.DataFrame
+) -> Explainer:
+    """The models and the current customers' features in the scored table's order (riskiest first)."""
+    order = pd.Index(current.ids).get_indexer(scored["customer_id"])
+    features = current.features.iloc[order].reset_index(drop=True).astype(np.float32)
+    return Explainer(fitted.baseline, tuple(fitted.columns), health, features)
 
 
 def file_risk(

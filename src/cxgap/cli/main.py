@@ -21,8 +21,11 @@ from cxgap.store import Store, describe_url
 from cxgap.store.space import database_errors, disk_full, is_disk_full
 
 from .render import act_first_table, batches_table, counts_table, headline_text, import_table, six_gaps_table
+from .slices import analysis_json, scores_line
 
 if TYPE_CHECKING:
+    from cxgap.engine import Filters
+
     from .handoff import LocalServer
 
 app = typer.Typer(
@@ -37,6 +40,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Configuration file (default: ./cxgap.toml).")
 ]
+
+
+SinceOption = Annotated[str | None, typer.Option(help="First month of the slice, YYYY-MM.")]
+UntilOption = Annotated[str | None, typer.Option(help="Last month of the slice, YYYY-MM (inclusive).")]
+SegmentOption = Annotated[str | None, typer.Option(help="Only customers of this segment.")]
+ChannelOption = Annotated[str | None, typer.Option(help="Only answers and interactions in this channel.")]
+TouchpointOption = Annotated[str | None, typer.Option(help="Only this touchpoint's gaps and answers.")]
 
 
 AGAIN = {"import_": "import again", "demo": "run the demo again"}  # what to do once there is space
@@ -259,10 +269,22 @@ def status(config: ConfigOption = None) -> None:
 @user_errors
 def analyze(
     top: Annotated[int, typer.Option(help="How many gaps to list under 'where to act first'.", min=1)] = 10,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    segment: SegmentOption = None,
+    channel: ChannelOption = None,
+    touchpoint: TouchpointOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scores, headline and gaps as JSON instead of tables.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Measure all six gaps and print where to act first (significance corrected across every test)."""
-    _print_analysis(load_settings(config), top)
+    """Measure all six gaps and print where to act first (significance corrected across every test), for
+    the whole store or a slice: the same figures as the dashboard and the report for the same filters."""
+    from cxgap.engine import Filters
+
+    slice_ = Filters(since, until, segment, channel, touchpoint)
+    _print_analysis(load_settings(config), top, slice_, as_json)
 
 
 @app.command()
@@ -274,10 +296,19 @@ def report(
     png_dir: Annotated[
         Path | None, typer.Option("--png-dir", help="Also write each chart as PNG into this folder.")
     ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    segment: SegmentOption = None,
+    channel: ChannelOption = None,
+    touchpoint: TouchpointOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the gap report: one self-contained HTML file that opens offline, charts with findings."""
-    _write_report(load_settings(config), output, png_dir)
+    """Write the gap report: one self-contained HTML file that opens offline, charts with findings; for
+    the whole store or a slice (the same figures as the dashboard for the same filters)."""
+    from cxgap.engine import Filters
+
+    slice_ = Filters(since, until, segment, channel, touchpoint)
+    _write_report(load_settings(config), output, png_dir, slice_)
 
 
 @app.command()
@@ -310,26 +341,43 @@ def serve(
         out.print("cxgap dashboard stopped.")
 
 
-def _write_report(settings: Settings, output: Path, png_dir: Path | None) -> None:
-    from cxgap.engine import Engine
+def _write_report(
+    settings: Settings, output: Path, png_dir: Path | None, slice_: Filters | None = None
+) -> None:
+    from cxgap.engine import ALL, Engine
+    from cxgap.engine.filters import checked
     from cxgap.report import build_report, write_html
 
-    store = Store(settings.store.url)
-    with err.status("analysing and drawing charts"):
-        written = write_html(build_report(Engine(store), settings), output, png_dir)
-    store.close()
+    with Store(settings.store.url) as store:
+        engine = Engine(store)
+        chosen = checked(slice_ or ALL, engine, settings.touchpoints)
+        with err.status("analysing and drawing charts"):
+            written = write_html(build_report(engine, settings, chosen), output, png_dir)
+        engine.close()
     out.print(f"Report written to {written}" + (f" (charts as PNG in {png_dir})" if png_dir else "") + ".")
 
 
-def _print_analysis(settings: Settings, top: int) -> None:
-    from cxgap.drivers import importance_knowledge_gaps
-    from cxgap.engine import Engine
+def _print_analysis(
+    settings: Settings, top: int, slice_: Filters | None = None, as_json: bool = False
+) -> None:
+    from cxgap.engine import ALL, Engine
+    from cxgap.engine.filters import checked
     from cxgap.gaps import analyze as run_analysis
+    from cxgap.gaps.scores import headline_scores
 
-    store = Store(settings.store.url)
-    engine = Engine(store)
-    result = run_analysis(engine, settings, extra=importance_knowledge_gaps(engine, settings))
-    store.close()
+    with Store(settings.store.url) as store:
+        engine = Engine(store)
+        chosen = checked(slice_ or ALL, engine, settings.touchpoints)
+        result = run_analysis(engine, settings, filters=chosen)
+        scores = headline_scores(engine, settings, chosen) if as_json or chosen.active else None
+        engine.close()
+    if as_json:
+        out.print_json(data=analysis_json(result, scores or {}, chosen, top))
+        return
+    if chosen.active:
+        out.print(f"Slice: {chosen.describe()}.", highlight=False)
+    if scores:
+        out.print(scores_line(scores), highlight=False)
     out.print(headline_text(result))
     out.print(act_first_table(result, top))
     out.print(six_gaps_table(result))

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from cxgap.config.base import Strict as _Strict
 from cxgap.config.health import DEMO_PLAYBOOKS, HealthSettings
@@ -210,11 +210,31 @@ class ServerSettings(_Strict):
     refresh_seconds: float = Field(
         30.0, ge=0, description="while data keeps arriving, each view is recomputed at most this often"
     )
+    precompute: bool = Field(
+        True, description="compute every page's default view in the background after each import"
+    )
+
+
+class CompanySettings(_Strict):
+    """The company itself: the currency every money figure is shown in (an ISO 4217 code)."""
+
+    currency: str = Field("EUR", description="ISO 4217 code of money figures, e.g. EUR, USD, GBP")
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency_code(cls, value: Any) -> Any:
+        code = value.strip().upper() if isinstance(value, str) else value
+        if not (isinstance(code, str) and len(code) == 3 and code.isascii() and code.isalpha()):
+            raise ValueError(
+                f"company.currency = {value!r} is not a three-letter currency code such as EUR, USD or GBP"
+            )
+        return code
 
 
 class Settings(_Strict):
     """The whole of `cxgap.toml`."""
 
+    company: CompanySettings = CompanySettings()
     store: StoreSettings = StoreSettings()
     engine: EngineSettings = EngineSettings()
     analysis: AnalysisSettings = AnalysisSettings()

@@ -19,7 +19,7 @@ from cxgap.drivers.stated import importance_gaps, stated_shares
 from cxgap.drivers.weights import pairwise_correlation, relative_weights, shapley_r2
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
-from cxgap.gaps.schemas import Gap
+from cxgap.gaps.schemas import Gap, MissingGap
 
 
 def drivers(
@@ -90,11 +90,34 @@ __all__ = [
 ]
 
 
-def importance_knowledge_gaps(engine: Engine, settings: Settings, replicates: int = 200) -> list[Gap]:
+def importance_knowledge_gaps(
+    engine: Engine,
+    settings: Settings,
+    replicates: int = 200,
+    filters: Filters = ALL,
+    missing: list[MissingGap] | None = None,
+) -> list[Gap]:
     """Knowledge gaps in importance (stated vs derived per role and dimension), ready for `gaps.analyze`'s
-    `extra`; none when there are no items or no stated importance."""
+    `extra`; none when there are no items or no stated importance.
+
+    The derived side reads the customers' answers in `filters`' period, segment and channel (not its
+    touchpoint: these gaps are about the company as a whole, as the relational survey is); leaders' stated
+    importance stays whole. When the slice has too few answers to derive importance, the reason is added
+    to `missing` (insufficient data, with n and the minimum).
+    """
     shares = stated_shares(engine) if settings.items else {}
     if not shares:
         return []
-    derived = drivers(engine, settings, outcome="nps", level="dimensions", replicates=replicates)
+    whole = replace(filters, touchpoint=None)
+    derived = drivers(
+        engine, settings, outcome="nps", level="dimensions", replicates=replicates, filters=whole
+    )
+    if not derived.measured and missing is not None:
+        missing.append(
+            MissingGap(
+                "knowledge",
+                "more relational answers to derive importance: insufficient data "
+                f"(n={derived.rows} < {derived.needed})",
+            )
+        )
     return importance_gaps(shares, derived, settings.analysis.confidence)

@@ -100,6 +100,24 @@ class DriverReport:
     replicates: int
     notes: tuple[str, ...]
     scale: str = ""
+    needed: int = 0
+
+    @property
+    def measured(self) -> bool:
+        """Whether the model could be fitted (enough rows with an outcome for its drivers)."""
+        return bool(self.drivers) and not math.isnan(self.r_squared)
+
+    def fit(self) -> str:
+        """The model's R-squared with its interval and n, or, below what the model needs, 'insufficient
+        data' with n and the minimum (never a NaN dressed as a figure)."""
+        if not self.measured:
+            return (
+                f"insufficient data: n={self.rows:,} rows with an outcome (at least {self.needed:,} needed)"
+            )
+        return (
+            f"R² = {self.r_squared:.2f} [{self.r_squared_low:.2f}, {self.r_squared_high:.2f}], "
+            f"n={self.rows:,}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per driver, most important first."""
@@ -209,10 +227,22 @@ def key_drivers(
     notes = []
     if data.sampled:
         notes.append(f"computed on a deterministic sample of {n:,} of {data.rows_available:,} rows")
-    if n < max(min_n, p + 2):
-        notes.append(f"insufficient data: {n} rows with an outcome (at least {max(min_n, p + 2)} needed)")
+    needed = max(min_n, p + 2)
+    if n < needed:
+        notes.append(f"insufficient data: {n} rows with an outcome (at least {needed} needed)")
         return DriverReport(
-            outcome, level, (), math.nan, math.nan, math.nan, n, data.rows_available, 0, tuple(notes)
+            outcome,
+            level,
+            (),
+            math.nan,
+            math.nan,
+            math.nan,
+            n,
+            data.rows_available,
+            0,
+            tuple(notes),
+            "",
+            needed,
         )
     if n < 10 * p:
         notes.append(
@@ -258,6 +288,7 @@ def key_drivers(
         replicates,
         tuple(notes + scale_notes),
         scale,
+        needed,
     )
 
 

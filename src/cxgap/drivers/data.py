@@ -81,12 +81,15 @@ def _outcome(table: Any, outcome: str, engine: Engine) -> Any:
 
 
 def _fetch(table: Any, key: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
+    """The rows' `columns` in the order of their `key` (a deterministic sample above `max_rows`), and how
+    many rows there are: the bootstrap draws its resamples row by row, so the same data must arrive in the
+    same order on every run and backend for the intervals (and the q-values built on them) to repeat."""
     available = int(table.count().execute())
     if available > max_rows:
         every = int(np.ceil(available / max_rows))
         table = table.filter((table[key].hash() % every) == 0)
-    frame = table.select(*columns).execute()
-    return frame, available
+    frame = table.select(key, *columns).order_by(key).execute()
+    return frame[columns], available
 
 
 def item_drivers(

@@ -138,3 +138,50 @@ class Filters:
 
 
 ALL = Filters()
+
+
+def _values(frame: Any) -> set[str]:
+    """The distinct non-missing values of a one-column frame, as text."""
+    column = frame.iloc[:, 0] if len(frame.columns) else []
+    return {str(v) for v in column if v is not None and v == v}
+
+
+def known_values(engine: Any, touchpoints: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
+    """The segments, channels and touchpoints the store holds (the configured touchpoints included), the
+    values a filter may take: what the pages offer in their drop-downs and what the CLI checks."""
+    items, events = engine.table("rollup_items"), engine.table("rollup_interactions")
+    customers = engine.table("customers")
+    channels = _values(items.select("channel").distinct().execute()) | _values(
+        events.select("channel").distinct().execute()
+    )
+    return {
+        "segment": tuple(sorted(_values(customers.select("segment").distinct().execute()))),
+        "channel": tuple(sorted(channels)),
+        "touchpoint": tuple(
+            sorted(set(touchpoints) | _values(events.select("touchpoint").distinct().execute()))
+        ),
+    }
+
+
+def checked(filters: Filters, engine: Any, touchpoints: Sequence[str] = ()) -> Filters:
+    """`filters` after refusing a segment, channel or touchpoint the store does not hold (one sentence
+    listing what is allowed), so a typo in a command gets an answer rather than an empty report."""
+    if filters.segment or filters.channel or filters.touchpoint:
+        known = known_values(engine, touchpoints)
+        for name in ("segment", "channel", "touchpoint"):
+            check_known(name, getattr(filters, name), known[name])
+    return filters
+
+
+def slice_rows(engine: Any, filters: Filters) -> dict[str, int]:
+    """How many survey answers, feedback texts and interactions the slice holds (counted by the backend;
+    interactions from their rollup): all zero means nothing can be measured in it."""
+    customers = engine.table("customers")
+    responses = filters.on_events(engine.table("responses"), "responded_at", customers, touchpoint=True)
+    feedback = filters.on_events(engine.table("feedback"), "received_at", customers, touchpoint=True)
+    events = filters.on_rollup(engine.table("rollup_interactions"), touchpoint=True)
+    return {
+        "responses": int(responses.count().execute()),
+        "feedback": int(feedback.count().execute()),
+        "interactions": int(events.interactions.sum().fill_null(0).execute()),
+    }

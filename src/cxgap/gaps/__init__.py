@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cxgap.gaps.priorities import Priorities, Priority, Target, ValueAtStake, prioritise, q_text
 from cxgap.gaps.schemas import GAP_KINDS, Gap, GapReport, KindSummary, MissingGap, PerceptionHeadline
 from cxgap.gaps.service import analyze, correct
 from cxgap.gaps.voice import headline
@@ -14,10 +15,16 @@ __all__ = [
     "KindSummary",
     "MissingGap",
     "PerceptionHeadline",
+    "Priorities",
+    "Priority",
+    "Target",
+    "ValueAtStake",
     "analyze",
     "correct",
     "describe",
     "figure",
     "headline_sentence",
     "headline",
+    "prioritise",
+    "q_text",
 ]

@@ -62,11 +62,19 @@ class MissingGap:
 
 @dataclass(frozen=True)
 class PerceptionHeadline:
-    """Share of leaders who believe the experience is superior vs share of customers who agree."""
+    """Share of leaders who believe the experience is superior vs share of customers who agree. Below
+    `min_n` customers' answers the customers' share is insufficient data: it is kept for its n, never
+    quoted as a figure or tested (every surface then says so, as the score tiles do)."""
 
     leaders: Estimate
     customers: Estimate
     difference: Difference
+    min_n: int = 0
+
+    @property
+    def sufficient(self) -> bool:
+        """Whether enough customers answered for their share to be quoted and compared."""
+        return self.customers.n >= self.min_n
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from cxgap.config import Settings
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps.operations import operational_gaps
-from cxgap.gaps.schemas import Gap, GapReport
+from cxgap.gaps.schemas import Gap, GapReport, MissingGap
 from cxgap.gaps.voice import (
     beliefs_sums,
     customer_gaps,
@@ -63,14 +63,19 @@ def analyze(
     alpha: float = 0.05,
     extra: Sequence[Gap] = (),
     filters: Filters = ALL,
+    importance: bool = True,
+    replicates: int = 200,
 ) -> GapReport:
-    """Measure every gap the data allows and say which data would measure the rest.
+    """Measure every gap the data allows and say which data would measure the rest: the one analysis the
+    CLI, the report, the dashboard and the JSON API show for a slice, so their numbers agree.
 
-    `extra` gaps measured by other analyses (stated vs derived importance from `cxgap.drivers`) join the
-    run, so one Benjamini-Hochberg correction covers every test. `filters` narrow the customers' and the
-    operations' data to a period, segment and channel (leaders' beliefs and the standards stay whole); a
-    touchpoint filter keeps that touchpoint's gaps after the correction, so a gap's q-value does not
-    depend on which touchpoint is viewed.
+    With `importance` the knowledge gaps include stated vs derived importance (leaders' stated importance
+    against a driver analysis of the slice's answers with `replicates` bootstrap draws, seeded), and one
+    Benjamini-Hochberg correction covers every test, `extra` gaps from other analyses included. `filters`
+    narrow the customers' and the operations' data to a period, segment and channel (leaders' beliefs and
+    the standards stay whole); a touchpoint filter keeps that touchpoint's gaps after the correction, so a
+    gap's q-value does not depend on which touchpoint is viewed. Cells below the minimum n, the perception
+    headline included, get no number: they are listed with what they lack.
     """
     confidence = settings.analysis.confidence
     standards = pd.DataFrame(engine.table("standards").execute())
@@ -84,10 +89,14 @@ def analyze(
     gaps += customer_gaps(sums, confidence, min_n, missing)
     gaps += perception_gaps(sums, beliefs, confidence, min_n, missing)
     gaps += knowledge_gaps(sums, beliefs, confidence, min_n, missing)
+    if importance:
+        gaps += _importance(engine, settings, replicates, filters, missing)
     gaps += list(extra)
-    top = headline(engine, confidence, filters)
-    if top is not None:
+    top = headline(engine, confidence, filters, min_n)
+    if top is not None and top.sufficient:
         gaps.append(headline_gap(top))
+    elif top is not None:
+        missing.append(_thin_headline(top.customers.n, min_n))
     missing += missing_voice(engine, settings.items)
     reach, shares = _reach(engine), _segment_shares(engine)
     gaps = [
@@ -102,3 +111,21 @@ def analyze(
     if filters.touchpoint:
         corrected = [g for g in corrected if g.touchpoint == filters.touchpoint]
     return GapReport(tuple(corrected), tuple(missing), alpha, top)
+
+
+def _importance(
+    engine: Engine, settings: Settings, replicates: int, filters: Filters, missing: list[MissingGap]
+) -> list[Gap]:
+    """Stated vs derived importance (the drivers package measures the derived side)."""
+    # imported here: cxgap.drivers imports this package's schemas, so a module-level import would be circular
+    from cxgap.drivers import importance_knowledge_gaps
+
+    return importance_knowledge_gaps(engine, settings, replicates, filters, missing)
+
+
+def _thin_headline(n: int, min_n: int) -> MissingGap:
+    """What the perception headline lacks in a thin slice."""
+    return MissingGap(
+        "perception",
+        f"more customers' answers to 'superior to competitors?': insufficient data (n={n:,} < {min_n})",
+    )

@@ -223,9 +223,12 @@ def knowledge_gaps(
     )
 
 
-def headline(engine: Engine, confidence: float = 0.95, filters: Filters = ALL) -> PerceptionHeadline | None:
+def headline(
+    engine: Engine, confidence: float = 0.95, filters: Filters = ALL, min_n: int = 0
+) -> PerceptionHeadline | None:
     """Leaders saying 'we are superior' vs customers agreeing (None without both kinds of answer); the
-    customers' side is narrowed by `filters`, the leaders' belief is about the company as a whole."""
+    customers' side is narrowed by `filters`, the leaders' belief is about the company as a whole. Fewer
+    than `min_n` customers' answers make the headline insufficient (see `PerceptionHeadline.sufficient`)."""
     b, r = engine.table("beliefs"), engine.table("responses")
     leaders = b.filter((b.role == "leader") & b.superior.notnull())
     r = filters.on_events(r, "responded_at", engine.table("customers"))
@@ -239,6 +242,7 @@ def headline(engine: Engine, confidence: float = 0.95, filters: Filters = ALL) -
         wilson_interval(ly, ln, confidence),
         wilson_interval(cy, cn, confidence),
         proportion_difference((ly, ln), (cy, cn), confidence),
+        min_n,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from cxgap.gaps.priorities import metric_name
 from cxgap.gaps.schemas import Gap, PerceptionHeadline
 
 
@@ -53,19 +54,28 @@ def describe(gap: Gap) -> str:
         return f"{where}: {role.rstrip(')')}s think customers expect {amount} {'less' if worse else 'more'} {dimension} than they do."
     if gap.kind == "implementation":
         verb = "misses the company's own standard by" if worse else "beats the company's own standard by"
-        return f"{where}: {gap.subject} {verb} {amount}."
+        return f"{where}: {metric_name(gap.subject)} {verb} {amount}."
     if gap.kind == "communication":
         verb = "falls short of what is promised by" if worse else "keeps the promise with"
-        return f"{where}: {gap.subject} {verb} {amount}{'' if worse else ' to spare'}."
+        return f"{where}: {metric_name(gap.subject)} {verb} {amount}{'' if worse else ' to spare'}."
     looser = "looser than" if worse else "stricter than"
-    return f"{where}: the standard for {gap.subject} is {amount} {looser} what customers expect."
+    return f"{where}: the standard for {metric_name(gap.subject)} is {amount} {looser} what customers expect."
 
 
 def headline_sentence(h: PerceptionHeadline) -> str:
-    """The 80%-vs-8% sentence with both intervals."""
+    """The 80%-vs-8% sentence with both intervals; below the minimum n of customers' answers, the
+    customers' side says insufficient data with its n, as the score tiles do."""
     leaders, customers = h.leaders, h.customers
-    return (
+    believe = (
         f"{100 * leaders.value:.0f}% of leaders [{100 * leaders.low:.0f}-{100 * leaders.high:.0f}%, n={leaders.n}] believe the "
-        f"experience is superior to competitors'; {100 * customers.value:.1f}% of customers "
+        "experience is superior to competitors'"
+    )
+    if not h.sufficient:
+        return (
+            f"{believe}; whether customers agree: insufficient data "
+            f"(n={customers.n:,} customers' answers < {h.min_n})."
+        )
+    return (
+        f"{believe}; {100 * customers.value:.1f}% of customers "
         f"[{100 * customers.low:.1f}-{100 * customers.high:.1f}%, n={customers.n:,}] agree."
     )

@@ -10,9 +10,9 @@ import ibis
 import pandas as pd
 
 from cxgap.config import Incident, Settings
-from cxgap.engine import Engine
 from cxgap.errors import CxgapError
 from cxgap.gaps.operations import metric_of
+from cxgap.journeys.slice import Tables
 
 # per source: its id column and its time column
 SOURCES = {
@@ -47,7 +47,7 @@ def _narrow(t: Any, rule: Incident) -> Any:
     return t
 
 
-def _value(engine: Engine, name: str, rule: Incident) -> Any:
+def _value(engine: Tables, name: str, rule: Incident) -> Any:
     id_column, time_column = SOURCES[rule.source]
     t = _narrow(engine.table(rule.source), rule)
     column = rule.column or ""
@@ -68,7 +68,7 @@ def _value(engine: Engine, name: str, rule: Incident) -> Any:
 
 
 def _missed_standard(
-    engine: Engine, name: str, rule: Incident, standards: pd.DataFrame, notes: list[str]
+    engine: Tables, name: str, rule: Incident, standards: pd.DataFrame, notes: list[str]
 ) -> Any:
     """Interactions that miss their touchpoint's standard for the metric, one expression per touchpoint."""
     metric_name = rule.standard or ""
@@ -106,7 +106,7 @@ def _missed_standard(
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
-def _repeat_contact(engine: Engine, name: str, rule: Incident) -> Any:
+def _repeat_contact(engine: Tables, name: str, rule: Incident) -> Any:
     """Contacts within `within_days` of the customer's previous contact at the same touchpoint and reason."""
     t = _narrow(engine.table("interactions"), rule)
     reason = t.reason.fill_null("") if "reason" in t.columns else ibis.literal("")
@@ -118,7 +118,7 @@ def _repeat_contact(engine: Engine, name: str, rule: Incident) -> Any:
     return _shape(t, name, rule, "interactions", t.interaction_id, t.occurred_at)
 
 
-def _open_case(engine: Engine, name: str, rule: Incident, now: Any) -> Any:
+def _open_case(engine: Tables, name: str, rule: Incident, now: Any) -> Any:
     """Cases still open `at_least` days after they were opened; the incident happens on that day."""
     t = _narrow(engine.table("cases"), rule)
     days = float(rule.at_least or 0)
@@ -128,7 +128,7 @@ def _open_case(engine: Engine, name: str, rule: Incident, now: Any) -> Any:
     return _shape(t, name, rule, "cases", t.case_id, due)
 
 
-def incident_events(engine: Engine, settings: Settings, notes: list[str] | None = None) -> Any | None:
+def incident_events(engine: Tables, settings: Settings, notes: list[str] | None = None) -> Any | None:
     """Every incident the rules find, as one expression (None when no rule can find any)."""
     notes = notes if notes is not None else []
     standards = pd.DataFrame(engine.table("standards").execute())

@@ -24,6 +24,7 @@ from cxgap.journeys.schemas import (
     RepeatContacts,
     Synergy,
     UpstreamLink,
+    outcome_name,
 )
 from cxgap.stats import Estimate, mean_interval, normal_difference, proportion_difference, wilson_interval
 
@@ -35,14 +36,19 @@ def _ones(condition: Any) -> Any:
     return ibis.ifelse(condition, 1, 0)
 
 
+def _status(n: int, min_n: int) -> str:
+    return "measured" if n >= min_n else "insufficient data"
+
+
 def _frame(expr: Any) -> pd.DataFrame:
     return pd.DataFrame(expr.execute())
 
 
 def incident_load(
-    engine: Any, incidents: Any, limits: dict[str, int], confidence: float
+    engine: Any, incidents: Any, limits: dict[str, int], confidence: float, min_n: int = 0
 ) -> tuple[IncidentLoad, ...]:
-    """Incidents per customer (all customers, then per segment), customers without any counted as 0."""
+    """Incidents per customer (all customers, then per segment), customers without any counted as 0; a
+    group of fewer than `min_n` customers is marked insufficient data."""
     visible = incidents.filter(~incidents.internal)
     per = visible.group_by(["customer_id", "incident"]).aggregate(n=visible.count())
     per = per.mutate(n=capped(per, "n", limits))
@@ -64,11 +70,8 @@ def incident_load(
             label: wilson_interval(int(g.n[g.bucket == b].sum()), n, confidence)
             for b, label in enumerate(BUCKETS)
         }
-        out.append(
-            IncidentLoad(
-                name, n, mean_interval(n, float(g.total.sum()), float(g.sq.sum()), confidence), shares
-            )
-        )
+        mean = mean_interval(n, float(g.total.sum()), float(g.sq.sum()), confidence)
+        out.append(IncidentLoad(name, n, mean, shares, _status(n, min_n)))
     return tuple(out)
 
 
@@ -147,7 +150,7 @@ def synergy(
     present = [i for i in range(p) if xtx[i, i] > 0]  # kinds that never happened cannot be estimated
     full = _ols(xtx[np.ix_(present, present)], xty[present], float(total["yy"]), n) if n >= min_n else None
     if full is None:
-        return Synergy(survey + " NPS", n, None, {}, (), "insufficient data")
+        return Synergy(outcome_name(survey), n, None, {}, (), "insufficient data")
     beta, cov, _ = full
     single = {
         names[i - 1]: _coefficient(beta, cov, j, n, len(present), confidence)
@@ -160,7 +163,7 @@ def synergy(
     additive = [i for i in present if i != p - 1]
     fit = _ols(xtx[np.ix_(additive, additive)], xty[additive], float(total["yy"]), n)
     by_count = _by_count(by_bucket, additive, fit[0] if fit else None, confidence)
-    return Synergy(survey + " NPS", n, extra, single, by_count)
+    return Synergy(outcome_name(survey), n, extra, single, by_count)
 
 
 def _by_count(
@@ -313,10 +316,11 @@ def repeat_contacts(engine: Any, days: float, confidence: float, min_n: int) -> 
 
 
 def journey_flow(
-    engine: Any, incidents: Any, touchpoints: list[str], confidence: float
+    engine: Any, incidents: Any, touchpoints: list[str], confidence: float, min_n: int = 0
 ) -> tuple[FlowStep, ...]:
     """Per touchpoint, in the configured journey order: customers who reached it, the share with an
-    incident there, and churn of those with one against those without."""
+    incident there, and churn of those with one against those without; a touchpoint fewer than `min_n`
+    customers reached is marked insufficient data."""
     t = engine.table("interactions")
     t = t.filter(t.customer_id.notnull() & t.touchpoint.isin(touchpoints))
     reached = t.select(customer_id=t.customer_id.cast("string"), touchpoint=t.touchpoint).distinct()
@@ -347,6 +351,7 @@ def journey_flow(
                 wilson_interval(int(bad.n.sum()), n, confidence),
                 wilson_interval(int(bad.churned.sum()), int(bad.n.sum()), confidence),
                 wilson_interval(int(good.churned.sum()), int(good.n.sum()), confidence),
+                _status(n, min_n),
             )
         )
     return tuple(out)

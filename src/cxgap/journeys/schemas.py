@@ -19,6 +19,7 @@ class IncidentLoad:
     customers: int
     mean: Estimate
     shares: dict[str, Estimate]
+    status: str = "measured"  # "insufficient data" below the minimum n: shown as such, not as a number
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,17 @@ class CountDamage:
     shortfall: Estimate
 
 
+def outcome_name(survey: str) -> str:
+    """What the damage is measured on: each customer's 0-10 likelihood-to-recommend answer, so a damage of
+    -1 is one point on that 0-10 scale (not one NPS point, which runs from -100 to 100)."""
+    return f"{survey} NPS answer (0-10 scale)"
+
+
 @dataclass(frozen=True)
 class Synergy:
-    """Negative synergy: each incident's own damage to the outcome (NPS points) and the extra damage of
-    every incident beyond the first, from one regression whose sums the engine computes."""
+    """Negative synergy: each incident's own damage to the outcome (points of the 0-10 recommend answer)
+    and the extra damage of every incident beyond the first, from one regression whose sums the engine
+    computes."""
 
     outcome: str
     n: int
@@ -119,6 +127,7 @@ class FlowStep:
     failed: Estimate
     churn_after_failure: Estimate
     churn_otherwise: Estimate
+    status: str = "measured"  # "insufficient data" below the minimum n: shown as such, not as a number
 
 
 @dataclass(frozen=True)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from cxgap.churn import store_risk
 from cxgap.config import Settings
-from cxgap.drivers import LEVELS, OUTCOMES, DriverReport, drivers, importance_knowledge_gaps
-from cxgap.engine import Engine
+from cxgap.drivers import LEVELS, OUTCOMES, DriverReport, drivers
+from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
-from cxgap.gaps import GapReport, analyze, describe, figure, headline_sentence
+from cxgap.gaps import GAP_KINDS, GapReport, analyze, describe, figure, headline_sentence
+from cxgap.gaps.scores import headline_scores
 from cxgap.impact import ImpactReport, impact
 from cxgap.journeys import analyze_journeys
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.report import charts, journey_risk_charts
 from cxgap.report.findings import journey_finding, risk_finding
+from cxgap.report.money import money_interval
 from cxgap.store import describe_url
 from cxgap.text.service import TextReport, analyze_text
 
@@ -35,7 +38,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything the HTML report shows."""
+    """Everything the HTML report shows, for one slice of the data (`filters`)."""
 
     title: str
     generated: str
@@ -43,6 +46,8 @@ class Report:
     gaps: GapReport
     trends: tuple[ScoreTable, ...]
     sections: tuple[Section, ...]
+    filters: Filters = ALL
+    scores: dict[str, Score | None] = field(default_factory=dict)
 
 
 def worst_finding(report: GapReport, kinds: tuple[str, ...], role: str | None = None) -> str:
@@ -62,9 +67,12 @@ def worst_finding(report: GapReport, kinds: tuple[str, ...], role: str | None = 
 
 
 def drivers_finding(report: DriverReport | None) -> str:
-    if report is None or not report.drivers:
-        notes = "; ".join(report.notes) if report else "needs an [items] section in cxgap.toml"
-        return f"Not measured: {notes}."
+    """What drives the outcome in one paragraph, or why it was not measured (insufficient data with n and
+    the minimum the model needs, never a NaN)."""
+    if report is None:
+        return "Not measured: needs an [items] section in cxgap.toml."
+    if not report.measured:
+        return f"Not measured: {'; '.join(report.notes) or report.fit()}."
     focus = [d.name for d in report.ranked() if d.quadrant == "concentrate here"]
     top = report.ranked()[0]
     drivers = report.level if report.level in LEVELS else "drivers"
@@ -82,8 +90,9 @@ def drivers_finding(report: DriverReport | None) -> str:
     return text
 
 
-def impact_finding(report: ImpactReport) -> str:
-    """The largest yearly value in one sentence, or what the value of closing a gap still needs."""
+def impact_finding(report: ImpactReport, currency: str) -> str:
+    """The largest yearly value in one sentence (in the company's currency), or what the value of closing
+    a gap still needs."""
     if not report.values.values:
         needs = (
             " ".join(report.notes)
@@ -92,7 +101,7 @@ def impact_finding(report: ImpactReport) -> str:
         return f"Not measured: {needs}"
     best = max(report.values.values, key=lambda v: v.value)
     return (
-        f"Largest: {best.what}, worth {best.value:,.0f} [{best.low:,.0f}, {best.high:,.0f}] a year "
+        f"Largest: {best.what}, worth {money_interval(best.value, best.low, best.high, currency)} a year "
         f"({best.chain}), if the links are causal."
     )
 
@@ -146,68 +155,45 @@ def trend_finding(tables: tuple[ScoreTable, ...]) -> str:
     )
 
 
-def journey_risk_sections(engine: Engine, settings: Settings) -> tuple[Section, ...]:
-    """Where journeys break, and who is at risk (or why that cannot be measured yet)."""
-    journeys = analyze_journeys(engine, settings)
+def journey_risk_sections(engine: Engine, settings: Settings, filters: Filters = ALL) -> tuple[Section, ...]:
+    """Where journeys break in the slice, and who is at risk (all current customers; or why that cannot
+    be measured yet)."""
+    journeys = analyze_journeys(engine, settings, filters=filters)
     flow = Section(
         "journeys",
         "Where customers fall out",
         journey_risk_charts.flow_chart(journeys),
         journey_finding(journeys),
     )
+    title = "Churn risk and customer health" + (" (all current customers)" if filters.active else "")
     try:
         risk = store_risk(engine, settings, trend_months=1)
     except CxgapError as error:
-        return flow, Section("risk", "Churn risk and customer health", None, f"Not measured: {error}")
+        return flow, Section("risk", title, None, f"Not measured: {error}")
     return flow, Section(
-        "risk", "Churn risk and customer health", journey_risk_charts.health_chart(risk), risk_finding(risk)
+        "risk",
+        title,
+        journey_risk_charts.health_chart(risk),
+        risk_finding(risk, settings.company.currency),
     )
 
 
-def build_report(engine: Engine, settings: Settings) -> Report:
-    """Run the analyses the report needs and assemble its sections."""
-    key = drivers(engine, settings, "nps", "items") if settings.items else None
-    extra = importance_knowledge_gaps(engine, settings)
-    gaps = analyze(engine, settings, extra=extra)
-    money = impact(engine, settings, gaps)
-    voice = analyze_text(engine, settings, discover_topics=False)
-    trends = tuple(
-        score(
-            engine,
-            metric,
-            ("period",),
-            period="quarter",
-            min_n=settings.analysis.min_n,
-            confidence=settings.analysis.confidence,
-        )
-        for metric in ("nps", "csat", "ces")
-    )
-    headline = (
-        headline_sentence(gaps.headline)
-        if gaps.headline
-        else "Not measured: needs leaders' and customers' 'superior?' answers."
-    )
-    sections = (
-        Section("headline", "Leaders vs customers", charts.headline_chart(gaps), headline),
+def gap_sections(gaps: GapReport, touchpoints: Sequence[str] = ()) -> tuple[Section, ...]:
+    """The leaders-vs-customers headline, the gap map, perception, P - E and operations, each with its
+    finding; the headline's chart only where enough customers answered (else its sentence says so)."""
+    if gaps.headline:
+        headline = headline_sentence(gaps.headline)
+    else:
+        headline = "Not measured: needs leaders' and customers' 'superior?' answers."
+    sufficient = gaps.headline is not None and gaps.headline.sufficient
+    return (
         Section(
-            "gap_map",
-            "Gap map",
-            charts.gap_map(gaps),
-            worst_finding(
-                gaps,
-                tuple(
-                    k
-                    for k in (
-                        "perception",
-                        "knowledge",
-                        "design",
-                        "implementation",
-                        "communication",
-                        "customer",
-                    )
-                ),
-            ),
+            "headline",
+            "Leaders vs customers",
+            charts.headline_chart(gaps) if sufficient else None,
+            headline,
         ),
+        Section("gap_map", "Gap map", charts.gap_map(gaps, touchpoints), worst_finding(gaps, GAP_KINDS)),
         Section(
             "perception",
             "What leaders believe vs what customers rate",
@@ -226,17 +212,42 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             charts.gap_bars(gaps, ("implementation", "communication"), "Actual vs target and promise"),
             worst_finding(gaps, ("implementation", "communication")),
         ),
+    )
+
+
+def build_report(engine: Engine, settings: Settings, filters: Filters = ALL) -> Report:
+    """Run the analyses the report needs on the slice `filters` and assemble its sections: the same gap
+    analysis (`gaps.analyze`) and scores (`headline_scores`) as the dashboard and `cxgap analyze`."""
+    key = drivers(engine, settings, "nps", "items", filters=filters) if settings.items else None
+    gaps = analyze(engine, settings, filters=filters)
+    money = impact(engine, settings, gaps)
+    voice = analyze_text(engine, settings, discover_topics=False, filters=filters)
+    a = settings.analysis
+    trends = tuple(
+        score(
+            engine,
+            metric,
+            ("period",),
+            period="quarter",
+            min_n=a.min_n,
+            confidence=a.confidence,
+            filters=filters,
+        )
+        for metric in ("nps", "csat", "ces")
+    )
+    sections = (
+        *gap_sections(gaps, settings.touchpoints),
         Section(
             "drivers",
             "What drives loyalty",
-            charts.quadrant_chart(key) if key else None,
+            charts.quadrant_chart(key) if key and key.measured else None,
             drivers_finding(key),
         ),
         Section(
             "impact",
             "What closing the gap is worth",
-            charts.value_chart(money.values),
-            impact_finding(money),
+            charts.value_chart(money.values, settings.company.currency),
+            impact_finding(money, settings.company.currency),
         ),
         Section("text", "What customers say", charts.theme_chart(voice), text_finding(voice)),
         Section(
@@ -245,7 +256,7 @@ def build_report(engine: Engine, settings: Settings) -> Report:
             charts.trend_chart(list(trends), "Scores by quarter, 95% intervals"),
             trend_finding(trends),
         ),
-        *journey_risk_sections(engine, settings),
+        *journey_risk_sections(engine, settings, filters),
     )
     return Report(
         title="Customer experience gap report",
@@ -254,4 +265,6 @@ def build_report(engine: Engine, settings: Settings) -> Report:
         gaps=gaps,
         trends=trends,
         sections=sections,
+        filters=filters,
+        scores=headline_scores(engine, settings, filters),
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from cxgap.churn import RiskReport
+from cxgap.config import CompanySettings
 from cxgap.journeys import JourneyReport
+from cxgap.report.money import money_interval
 
 
 def journey_finding(report: JourneyReport) -> str:
@@ -28,7 +30,8 @@ def journey_finding(report: JourneyReport) -> str:
     if extra is not None and extra.high < 0:
         parts.append(
             f"Each incident beyond the first costs {-extra.value:.1f} [{-extra.high:.1f}, {-extra.low:.1f}] "
-            f"{report.synergy.outcome} points on top of the incidents' own damage."
+            f"points on the 0-10 recommend scale ({report.synergy.outcome} answers) on top of the incidents' own "
+            "damage."
         )
     if parts:
         return " ".join(parts)
@@ -37,16 +40,18 @@ def journey_finding(report: JourneyReport) -> str:
     return "Not measured: no incidents or no journeys to follow yet."
 
 
-def risk_finding(report: RiskReport) -> str:
-    """Model quality on held-out customers, revenue at risk and the share in poor health, in words."""
+def risk_finding(report: RiskReport, currency: str = CompanySettings().currency) -> str:
+    """Model quality on held-out customers, revenue at risk (in the company's `currency`) and the share in
+    poor health, in words."""
     m, b = report.model.auc, report.baseline.auc
     everyone = report.revenue[0]
     poor = report.segments[0].below_40 if report.segments else None
     within = f" within {report.horizon_days} days" if report.horizon_days else ""
     text = (
         f"{everyone.churners.value:,.0f} [{everyone.churners.low:,.0f}, {everyone.churners.high:,.0f}] customers "
-        f"are expected to churn{within}, carrying {everyone.revenue.value:,.0f} "
-        f"[{everyone.revenue.low:,.0f}, {everyone.revenue.high:,.0f}] of yearly revenue."
+        f"are expected to churn{within}, carrying "
+        f"{money_interval(everyone.revenue.value, everyone.revenue.low, everyone.revenue.high, currency)} "
+        "of yearly revenue."
     )
     if poor is not None:
         text += f" {poor.value:.0%} of customers have a health score below 40."

@@ -161,11 +161,19 @@ def _lexicon_votes(compound: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.column_stack([np.maximum(-compound, 0), 1 - np.abs(compound), np.maximum(compound, 0)])
 
 
+@cache
+def _anchor_vectors(phrases: tuple[str, ...]) -> NDArray[np.float32]:
+    """The embeddings of one group of anchor phrases, encoded once per process (they never change)."""
+    vectors = encode(list(phrases))
+    vectors.setflags(write=False)
+    return vectors
+
+
 def anchor_similarity(embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
     """Per text and sentiment (columns: neg, neu, pos), the mean cosine similarity to the closest anchor group."""
     columns = []
     for label in LABELS:
-        groups = [(embeddings @ encode(list(g)).T).mean(axis=1) for g in ANCHORS[label]]
+        groups = [(embeddings @ _anchor_vectors(tuple(g)).T).mean(axis=1) for g in ANCHORS[label]]
         columns.append(np.max(groups, axis=0))
     return np.column_stack(columns).astype(np.float64)
 

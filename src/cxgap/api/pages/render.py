@@ -1,5 +1,6 @@
-"""What every page shares: the templates, the page list, rendering once per store version and filters, and
-the rows of a gap table."""
+"""What every page shares: the templates, the page list, rendering once per store version and filters (a
+page whose results take longer than a short wait answers at once that it is computing, and fills in when
+they are ready), and the rows of a gap table."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ PAGES = (
 )
 CSRF_MARK = "<cxgap-csrf>"  # autoescaped data can never contain these: a "<" in it becomes "&lt;"
 ACCOUNT_MARK = "<cxgap-account>"
+PROGRESS_MARK = "<cxgap-progress>"
 
 
 def evidence(gap: Gap, filters: Filters) -> str:
@@ -77,18 +79,70 @@ def render_page(
         if dashboard.empty():
             return TEMPLATES.get_template("empty.html.j2").render(**context, title="No data yet")
         context["choices"] = dashboard.choices() if filtered else None
+        from cxgap.api.pages.selection import selection_state
+
+        nothing = selection_state(dashboard, filters) if filtered else None
+        if nothing:
+            title = dict(PAGES).get(path, "No data")
+            return TEMPLATES.get_template("no_data.html.j2").render(**context, title=title, message=nothing)
         return TEMPLATES.get_template(template).render(**context, **build())
 
-    page: str = dashboard.cache.get(("page", path, filters, *extra), render)
+    key = ("page", path, filters, *extra)
+    if dashboard.keeps(key):
+        dashboard.pages[key] = render  # rendered again in the background after each import
+    found = dashboard.cache.peek(key)
+    if found is not None and not found.stale:
+        page: str = found.value  # the warm path: one lookup
+    elif not polls(request):
+        page = dashboard.cache.get(key, render)  # a script waits for the whole page
+    else:
+        ready, page = dashboard.answers.within(
+            key, lambda: dashboard.cache.get(key, render), dashboard.page_wait
+        )
+        if not ready:
+            page = loading_page(dashboard, request, path, filters, filtered)
+    if dashboard.cache.last_version is not None:
+        dashboard.precompute.ensure(dashboard.cache.last_version)  # after an import: the default views
     return personalise(page, request)
+
+
+def polls(request: Request) -> bool:
+    """Whether the client can show a page that fills itself in: a browser opening a page (it accepts
+    HTML) or htmx swapping one. Other clients (scripts, exports) wait for the whole page."""
+    return request.headers.get("hx-request") == "true" or "text/html" in request.headers.get("accept", "")
+
+
+def loading_page(dashboard: Dashboard, request: Request, path: str, filters: Filters, filtered: bool) -> str:
+    """The page without its results, saying they are computing; htmx asks again every second and swaps
+    the results in when they are ready (without script, the person reloads)."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return TEMPLATES.get_template("loading.html.j2").render(
+        store=describe_url(dashboard.store.url),
+        pages=PAGES,
+        path=path,
+        filters=filters,
+        personal=True,
+        choices=dashboard.choices() if filtered else None,
+        title=dict(PAGES).get(path, "Computing"),
+        here=here,
+    )
+
+
+def progress_block(request: Request) -> str:
+    """The banner of the background computation of the default views (empty once they are all ready)."""
+    dashboard: Dashboard | None = getattr(request.app.state, "dashboard", None)
+    if dashboard is None:
+        return ""
+    return TEMPLATES.get_template("progress.html.j2").render(progress=dashboard.precompute.progress())
 
 
 def personalise(page: str, request: Request) -> str:
     """Fill a cached page's markers with this person's CSRF token and their name with a sign-out button
-    (a kiosk reader gets a sign-in link)."""
+    (a kiosk reader gets a sign-in link), and the progress of the default views as it is now."""
     who = person(request)
     account = TEMPLATES.get_template("account.html.j2").render(who=who, csrf=csrf_of(request))
-    return page.replace(CSRF_MARK, csrf_of(request)).replace(ACCOUNT_MARK, account)
+    page = page.replace(CSRF_MARK, csrf_of(request)).replace(ACCOUNT_MARK, account)
+    return page.replace(PROGRESS_MARK, progress_block(request)) if PROGRESS_MARK in page else page
 
 
 def chart_page(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from cxgap.access import Forbidden
 from cxgap.api.auth import WITHHELD, person, sees_customers
 from cxgap.api.pages.chart_view import chart
+from cxgap.api.pages.links import records_url
 from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice, theme_texts_json
 from cxgap.report import charts
@@ -33,6 +34,7 @@ def text(request: Request, dashboard: Board, slice_: Slice) -> str:
             "customers_shown": shown,
             "withheld": WITHHELD,
             "chart": chart(charts.theme_chart(report), text_finding(report)),
+            "theme_records": {t.theme: records_url("comments", slice_, theme=t.theme) for t in report.themes},
         }
 
     return render_page(dashboard, request, "/text", slice_, "text.html.j2", build, f"customers={shown}")
@@ -47,7 +49,11 @@ def theme_texts(request: Request, dashboard: Board, slice_: Slice, theme: str) -
 
     def build() -> dict[str, Any]:
         report = dashboard.text(slice_)
-        return {"title": f"Texts of the theme {theme}", "found": theme_texts_json(report, theme, 200)}
+        return {
+            "title": f"Texts of the theme {theme}",
+            "found": theme_texts_json(report, theme, 200),
+            "records": records_url("comments", slice_, theme=theme),
+        }
 
     here = f"/text/themes/{quote(theme, safe='')}"
     return render_page(dashboard, request, here, slice_, "theme_texts.html.j2", build)
