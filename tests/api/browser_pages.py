@@ -15,6 +15,7 @@ from cxgap.api import create_app
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import PASSWORD, signed_up
 
@@ -61,7 +62,7 @@ def demo_site(folder: Path) -> Iterator[Site]:
         write_demo(store, data)
         tokens = signed_up(store)
     customer = str(data.tables["responses"]["customer_id"][0].as_py())
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     try:
         with serving(app) as base:
             yield Site(base, customer, tokens)

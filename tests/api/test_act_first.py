@@ -15,6 +15,7 @@ from cxgap.config import CompanySettings, Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.gaps import GAP_KINDS
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import csrf, sign_in, signed_up
 
 
@@ -30,7 +31,11 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def client(store_url: str) -> Iterator[TestClient]:
     """An analyst, signed in, on a company that counts in pounds."""
-    app = create_app(Settings(store=StoreSettings(url=store_url), company=CompanySettings(currency="GBP")))
+    app = create_app(
+        Settings(
+            store=StoreSettings(url=store_url), server=ON_DEMAND, company=CompanySettings(currency="GBP")
+        )
+    )
     with TestClient(app) as client:
         sign_in(client, "ana")
         yield client
@@ -160,7 +165,7 @@ def test_raising_an_issue_shows_it_open_instead_of_the_form(client: TestClient) 
 
 
 def test_a_viewer_sees_issues_but_cannot_raise_one(store_url: str) -> None:
-    app = create_app(Settings(store=StoreSettings(url=store_url)))
+    app = create_app(Settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
     with TestClient(app) as viewer:
         sign_in(viewer, "vic")
         page = viewer.get("/").text

@@ -14,6 +14,7 @@ from cxgap.api import create_app
 from cxgap.config import CompanySettings, Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import PASSWORD, signed_up
 
@@ -25,7 +26,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), company=CompanySettings(currency="USD")))
+    app = create_app(
+        Settings(store=StoreSettings(url=url), server=ON_DEMAND, company=CompanySettings(currency="USD"))
+    )
     with serving(app) as base:
         yield base
     app.state.store.close()

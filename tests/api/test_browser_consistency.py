@@ -19,6 +19,7 @@ from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.gaps import GAP_KINDS
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import PASSWORD, signed_up
 
@@ -65,7 +66,7 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server(grid: dict[str, Any]) -> Iterator[str]:
-    app = create_app(Settings(store=StoreSettings(url=grid["url"])))
+    app = create_app(Settings(store=StoreSettings(url=grid["url"]), server=ON_DEMAND))
     with serving(app) as base:
         yield base
     app.state.store.close()

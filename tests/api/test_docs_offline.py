@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from cxgap.api import create_app
 from cxgap.config import Settings, StoreSettings
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import sign_in, signed_up
 
@@ -26,7 +27,7 @@ def docs_app(tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
     url = f"duckdb:///{tmp_path / 'docs.duckdb'}"
     with Store(url) as store:
         tokens = signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     yield app, tokens
     app.state.store.close()
 

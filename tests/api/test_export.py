@@ -19,6 +19,7 @@ from cxgap.api import create_app
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import sign_in, signed_up
 
 CHARTED = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk")
@@ -31,7 +32,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as web:
         assert sign_in(web, "ana").status_code == 303
         yield web

@@ -17,6 +17,7 @@ from cxgap.api import create_app
 from cxgap.config import ServerSettings, Settings, StoreSettings, settings_from_dict
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import sign_in, signed_up
 
@@ -48,7 +49,9 @@ def test_a_50_mb_body_without_a_token_is_refused_before_it_is_read(tmp_path: Pat
     than 20 MB, whether the body says its length or streams in chunks."""
     if not Path("/proc/self/clear_refs").exists():
         pytest.skip("this kernel cannot reset the peak-memory counter")
-    app = create_app(Settings(store=StoreSettings(url=f"duckdb:///{tmp_path / 'limits.duckdb'}")))
+    app = create_app(
+        Settings(store=StoreSettings(url=f"duckdb:///{tmp_path / 'limits.duckdb'}"), server=ON_DEMAND)
+    )
     try:
         with serving(app) as base, httpx.Client(base_url=base, timeout=300) as client:
             assert client.post("/api/ingest/responses", content=b"[]").status_code == 401  # warm
@@ -110,7 +113,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with Store(url) as store:
         write_demo(store, simulate(400, seed=3))
         tokens = signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app, headers={"Authorization": f"Bearer {tokens['ana']}"}) as client:
         sign_in(client, "ana")
         yield client

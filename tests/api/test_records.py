@@ -17,6 +17,7 @@ from cxgap.api import create_app
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import sign_in, signed_up
 
 KINDS = ("responses", "comments", "interactions", "customers")
@@ -31,7 +32,7 @@ def app_and_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[A
         tokens = signed_up(store)
         add_user(store, "sam", "team_member", "support")
         tokens["sam"] = issue_token(store, "sam")
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     yield app, tokens
     app.state.dashboard.close()
 

@@ -163,7 +163,9 @@ def test_an_answer_built_from_a_stale_result_says_updating(tmp_path: Path) -> No
         write_demo(store, simulate(200, seed=3))
         add_user(store, "hook", "analyst")
         token = issue_token(store, "hook")
-    app = create_app(Settings(store=StoreSettings(url=url), server=ServerSettings(refresh_seconds=0)))
+    app = create_app(
+        Settings(store=StoreSettings(url=url), server=ServerSettings(refresh_seconds=0, precompute=False))
+    )
     dashboard = app.state.dashboard
     held = threading.Event()
     release = threading.Event()

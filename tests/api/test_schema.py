@@ -20,6 +20,7 @@ from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 
 # schemathesis gives up on a request after 10 s by default, which a filtered text analysis on a busy
 # machine can need; only a request that hangs should fail for time, a 5xx fails at once
@@ -30,7 +31,7 @@ REQUEST_TIMEOUT = 600
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     """The app's published schema (loaded from /openapi.json) and an analyst's token."""
     url = f"duckdb:///{Path(tmp_path_factory.mktemp('schema')) / 'demo.duckdb'}"
-    config = Settings(store=StoreSettings(url=url))
+    config = Settings(store=StoreSettings(url=url), server=ON_DEMAND)
     with Store(url) as store:
         write_demo(store, simulate(500, seed=5))
         open_cases(store, config, since=dt.datetime(2000, 1, 1))

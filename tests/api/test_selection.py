@@ -19,6 +19,7 @@ from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL, Filters
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import sign_in, signed_up
 
 DASHBOARD = ("/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk")
@@ -45,7 +46,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app, raise_server_exceptions=False) as c:
         assert sign_in(c, "ana").status_code == 303
         yield c

@@ -30,7 +30,11 @@ def _app(store_url: str, **server: Any) -> Iterator[tuple[TestClient, dict[str, 
             add_user(store, name, role)
             set_password(store, name, PASSWORD)
         headers = {n: {"Authorization": f"Bearer {issue_token(store, n)}"} for n in ("ana", "vic")}
-    app = create_app(Settings(store=StoreSettings(url=store_url), server=ServerSettings(**server)))
+    app = create_app(
+        Settings(
+            store=StoreSettings(url=store_url), server=ServerSettings(**({"precompute": False} | server))
+        )
+    )
     with TestClient(app) as client:
         yield client, headers, app
     app.state.store.close()

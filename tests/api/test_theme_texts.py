@@ -34,7 +34,9 @@ def reviews(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClie
     url = f"duckdb:///{path}"
     with Store(url) as store:
         tokens = signed_up(store)
-    app = create_app(settings_from_dict({"store": {"url": url}, "themes": THEMES}))
+    app = create_app(
+        settings_from_dict({"store": {"url": url}, "themes": THEMES, "server": {"precompute": False}})
+    )
     with TestClient(app) as client:
         sign_in(client, "ana")
         yield client, tokens
@@ -85,7 +87,7 @@ def test_a_viewer_sees_the_theme_rows_but_no_texts(reviews) -> None:
 
 def test_anonymous_and_kiosk_readers_get_no_texts(tmp_path: Path) -> None:
     path = build_store(tmp_path, {"reviews": (reviews_csv(60), REVIEWS_MAPPING)})
-    config = {"store": {"url": f"duckdb:///{path}"}, "themes": THEMES, "server": {"public_aggregates": True}}
+    config = {"store": {"url": f"duckdb:///{path}"}, "themes": THEMES, "server": {"public_aggregates": True, "precompute": False}}
     kiosk = create_app(settings_from_dict(config))
     with TestClient(kiosk) as anyone:
         assert anyone.get("/text").status_code == 200  # the aggregates are open on a kiosk

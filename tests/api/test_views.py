@@ -16,6 +16,7 @@ from cxgap.api import create_app
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import csrf, sign_in, signed_up
 
 
@@ -26,7 +27,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         tokens = signed_up(store)
-    application = create_app(Settings(store=StoreSettings(url=url)))
+    application = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     application.state.dashboard.precompute.close()  # these tests are about views and slices, not defaults
     application.state.dashboard.page_wait = 600.0  # a page waits for its numbers: the tests read them
     application.state.tokens = tokens

@@ -25,6 +25,7 @@ from cxgap.report import charts, journey_risk_charts
 from cxgap.report.chart_parts import contrast, ink_on, label_width, place_labels
 from cxgap.report.gap_map import FILLS
 from cxgap.store import Store
+from tests.api.on_demand import ON_DEMAND
 
 NS = "{http://www.w3.org/2000/svg}"
 TRANSLATE = re.compile(r"translate\(([-\d.e]+),\s*([-\d.e]+)\)")
@@ -36,7 +37,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     url = f"duckdb:///{tmp_path_factory.mktemp('charts') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
-    board = Dashboard(Settings(store=StoreSettings(url=url)))
+    board = Dashboard(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
     nothing = Filters(since="2030-01")
     risk = board.risk()
     assert not isinstance(risk, str), risk

@@ -124,7 +124,9 @@ class Dashboard:
             settings.server.refresh_seconds,
             finished=self.cache.kept.prune,
         )
-        if precompute if precompute is not None else settings.server.precompute:
+        # off: every view is computed when first asked for (tests, or a server with few visitors)
+        self.precomputes = precompute if precompute is not None else settings.server.precompute
+        if self.precomputes:
             self.precompute.ensure()
         self.rate_limiter = RateLimiter(settings.cases.ingest_per_minute)
         # webhook calls from one source that arrive while its last batch is written go in together

@@ -18,7 +18,8 @@ router = APIRouter()
 def progress(dashboard: Board) -> dict[str, Any]:
     """Which default views are ready, which is computing and which wait, for which store version (the
     import count and when the last one finished); `done` once every one is ready."""
-    dashboard.precompute.ensure()
+    if dashboard.precomputes:
+        dashboard.precompute.ensure()
     now = dashboard.precompute.progress()
     return {"version": now.version, "done": now.done, "ready": now.ready, "views": plain(now.views)}
 
@@ -28,5 +29,6 @@ def banner(dashboard: Board) -> str:
     """The progress banner alone (empty and hidden once the default views are ready)."""
     from cxgap.api.pages.render import TEMPLATES  # the pages import the routes this module uses
 
-    dashboard.precompute.ensure()
+    if dashboard.precomputes:
+        dashboard.precompute.ensure()
     return TEMPLATES.get_template("progress.html.j2").render(progress=dashboard.precompute.progress())

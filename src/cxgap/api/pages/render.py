@@ -101,7 +101,7 @@ def render_page(
         )
         if not ready:
             page = loading_page(dashboard, request, path, filters, filtered)
-    if dashboard.cache.last_version is not None:
+    if dashboard.precomputes and dashboard.cache.last_version is not None:
         dashboard.precompute.ensure(dashboard.cache.last_version)  # after an import: the default views
     return personalise(page, request)
 
