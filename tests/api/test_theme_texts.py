@@ -87,7 +87,11 @@ def test_a_viewer_sees_the_theme_rows_but_no_texts(reviews) -> None:
 
 def test_anonymous_and_kiosk_readers_get_no_texts(tmp_path: Path) -> None:
     path = build_store(tmp_path, {"reviews": (reviews_csv(60), REVIEWS_MAPPING)})
-    config = {"store": {"url": f"duckdb:///{path}"}, "themes": THEMES, "server": {"public_aggregates": True, "precompute": False}}
+    config = {
+        "store": {"url": f"duckdb:///{path}"},
+        "themes": THEMES,
+        "server": {"public_aggregates": True, "precompute": False},
+    }
     kiosk = create_app(settings_from_dict(config))
     with TestClient(kiosk) as anyone:
         assert anyone.get("/text").status_code == 200  # the aggregates are open on a kiosk
