@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,13 @@ from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import sign_in, signed_up
+from tests.cli.test_first_data import (
+    CUSTOMERS_MAPPING,
+    REVIEWS_MAPPING,
+    build_store,
+    customers_csv,
+    reviews_csv,
+)
 
 KINDS = ("responses", "comments", "interactions", "customers")
 
@@ -138,3 +146,25 @@ def test_the_customer_page_shows_the_timeline_and_exports_it(
     risk = analyst.get(f"/customers/{customer}/risk")
     assert risk.status_code == 200 and 'id="customer-risk"' in risk.text
     assert analyst.get("/customers/nobody-at-all").status_code == 404
+
+
+def test_a_segments_customers_are_listed_on_a_store_with_only_crm_and_reviews(tmp_path: Path) -> None:
+    """The shape of the shared real data (a CRM export and unlinked reviews): the segment holds customers but
+    no answers or interactions, so the analysis pages say "no data" while the customers' list shows them."""
+    crm = {
+        "customers": (customers_csv(), CUSTOMERS_MAPPING),
+        "reviews": (reviews_csv(), REVIEWS_MAPPING),
+    }
+    url = f"duckdb:///{build_store(tmp_path / 'crm', crm)}"
+    with Store(url) as store:
+        signed_up(store)
+    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    with TestClient(app) as client:
+        assert sign_in(client, "ana").status_code == 303
+        listed = client.get("/records/customers", params={"segment": "One year"})
+        overview = client.get("/", params={"segment": "One year"})
+        data = client.get("/api/records/customers", params={"segment": "One year"}).json()
+    app.state.store.close()
+    assert 'id="no-data"' not in listed.text and "K0001" in listed.text and "K0000" not in listed.text
+    assert data["total"] == sum(1 for k in range(80) if k % 3 == 1)
+    assert 'id="no-data"' in overview.text

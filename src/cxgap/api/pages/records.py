@@ -160,5 +160,14 @@ def records_page(
         )
 
     extra = (*(f"{k}={v}" for k, v in sorted(narrow.query().items())), f"sort={sort}", f"page={page}")
-    html = render_page(dashboard, request, f"/records/{records}", slice_, "records.html.j2", build, *extra)
+    html = render_page(
+        dashboard,
+        request,
+        f"/records/{records}",
+        slice_,
+        "records.html.j2",
+        build,
+        *extra,
+        check_selection=records != "customers",  # a segment's customers exist without any answer
+    )
     return HTMLResponse(html)

@@ -64,9 +64,12 @@ def render_page(
     build: Callable[[], dict[str, Any]],
     *extra: str,
     filtered: bool = True,
+    check_selection: bool = True,
 ) -> str:
     """A page, rendered once per (store version, page, filters): warm views cost a lookup. The cached
-    page holds markers where the person's CSRF token and account links go, filled in per request."""
+    page holds markers where the person's CSRF token and account links go, filled in per request.
+    `check_selection`: say "no data for this selection" when the slice holds no answers, feedback or
+    interactions (off for a page that lists something else, such as the customers of a segment)."""
 
     def render() -> str:
         context = {
@@ -81,7 +84,7 @@ def render_page(
         context["choices"] = dashboard.choices() if filtered else None
         from cxgap.api.pages.selection import selection_state
 
-        nothing = selection_state(dashboard, filters) if filtered else None
+        nothing = selection_state(dashboard, filters) if filtered and check_selection else None
         if nothing:
             title = dict(PAGES).get(path, "No data")
             return TEMPLATES.get_template("no_data.html.j2").render(**context, title=title, message=nothing)
