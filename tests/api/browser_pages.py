@@ -30,6 +30,9 @@ DASHBOARD = (
     "/risk",
     "/glossary",
 )
+# every page a person reaches: the dashboard, the records behind a number and a customer (`{customer}` is
+# filled with the site's customer_id)
+EVERY_PAGE = (*DASHBOARD, "/records/responses", "/customers/{customer}")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SLOW = 300_000  # ms: a cold page on a loaded two-core machine; a wait for a condition, never a sleep
@@ -42,10 +45,6 @@ class Site:
     base: str
     customer_id: str
     tokens: dict[str, str]  # API tokens of the analyst (ana) and the viewer (vic)
-
-    def pages(self) -> tuple[str, ...]:
-        """Every page a person reaches: the dashboard, the records behind a number and a customer."""
-        return (*DASHBOARD, "/records/responses", f"/customers/{self.customer_id}")
 
     def missing(self, path: str) -> bool:
         """Whether the server has no such page yet (404), so a test of it says so instead of failing."""

@@ -13,21 +13,8 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.api.browser_pages import DESKTOP, PHONE, SLOW, Site, open_page, settled, signed_in
+from tests.api.browser_pages import DESKTOP, EVERY_PAGE, PHONE, SLOW, Site, open_page, settled, signed_in
 
-PAGES = (
-    "/",
-    "/gaps",
-    "/perception",
-    "/operations",
-    "/drivers",
-    "/text",
-    "/journeys",
-    "/risk",
-    "/glossary",
-    "/records/responses",
-    "/customers/{customer}",
-)
 BLOCKING = ("serious", "critical")
 AXE = Axe()
 
@@ -71,7 +58,7 @@ def _name(path: str) -> str:
     return path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "overview"
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", EVERY_PAGE)
 def test_no_serious_or_critical_violation_on_the_page(
     tab: Any, site: Site, path: str, artifacts: Path
 ) -> None:

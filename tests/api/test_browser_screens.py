@@ -10,21 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.browser_pages import DESKTOP, PHONE, SLOW, Site, open_page, signed_in
+from tests.api.browser_pages import DESKTOP, EVERY_PAGE, PHONE, SLOW, Site, open_page, signed_in
 
-PAGES = (
-    "/",
-    "/gaps",
-    "/perception",
-    "/operations",
-    "/drivers",
-    "/text",
-    "/journeys",
-    "/risk",
-    "/glossary",
-    "/records/responses",
-    "/customers/{customer}",
-)
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 
 
@@ -57,7 +44,7 @@ def _name(path: str) -> str:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", EVERY_PAGE)
 def test_a_full_page_screenshot_at_each_width(
     tabs: dict[str, Any], site: Site, path: str, width: str, artifacts: Path
 ) -> None:

@@ -13,21 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.api.browser_pages import DESKTOP, PHONE, SLOW, Site, open_page, settled, signed_in
+from tests.api.browser_pages import DESKTOP, EVERY_PAGE, PHONE, SLOW, Site, open_page, settled, signed_in
 
-PHONE_PAGES = (
-    "/",
-    "/gaps",
-    "/perception",
-    "/operations",
-    "/drivers",
-    "/text",
-    "/journeys",
-    "/risk",
-    "/glossary",
-    "/records/responses",
-    "/customers/{customer}",
-)
 DEBOUNCE_MS = 600  # the filter form's hx-trigger delay (base.html.j2)
 
 
@@ -61,7 +48,7 @@ def _filter_requests(tab: Any, site: Site, path: str = "/") -> list[dict[str, li
     return [parse_qs(u.query) for u in sent if u.path == path]
 
 
-@pytest.mark.parametrize("path", PHONE_PAGES)
+@pytest.mark.parametrize("path", EVERY_PAGE)
 def test_every_page_fits_a_phone_without_sideways_scrolling(phone: Any, site: Site, path: str) -> None:
     path = path.format(customer=site.customer_id)
     if site.missing(path):
