@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from cxgap.api import create_app
-from cxgap.api.pages import PAGES, TEMPLATES
-from cxgap.api.pages.selection import error_context, selection_state
 from cxgap.config import Settings, StoreSettings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL, Filters
 from cxgap.store import Store
+from cxgap.web.pages import PAGES, TEMPLATES
+from cxgap.web.pages.selection import error_context, selection_state
 from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import sign_in, signed_up
 

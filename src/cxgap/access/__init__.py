@@ -6,6 +6,7 @@ from __future__ import annotations
 from cxgap.access.sessions import SignInFailed, csrf_token, set_password, sign_in, sign_out
 from cxgap.access.tokens import (
     ROLES,
+    TEAM_ROLES,
     AccessDenied,
     Forbidden,
     Principal,
@@ -19,6 +20,7 @@ from cxgap.access.tokens import (
 
 __all__ = [
     "ROLES",
+    "TEAM_ROLES",
     "SignInFailed",
     "AccessDenied",
     "Forbidden",

@@ -19,9 +19,13 @@ from cxgap.store import Store
 ROLES = {
     "admin": "everything, including users and tokens",
     "analyst": "reads everything, works every case, runs the rules, ingests",
+    "team_lead": "reads and works their team's cases, assigns them within the team, sees the team's accountability",
     "team_member": "reads and works only their team's cases",
     "viewer": "reads everything, changes nothing",
 }
+
+
+TEAM_ROLES = ("team_lead", "team_member")  # roles that see only their own team's cases
 
 
 class AccessDenied(CxgapError):
@@ -44,7 +48,7 @@ class Principal:
     @property
     def scope(self) -> str | None:
         """The team whose cases alone this principal may see (None: all)."""
-        return self.team if self.role == "team_member" else None
+        return self.team if self.role in TEAM_ROLES else None
 
     def require(self, *roles: str) -> None:
         """Refuse unless the principal has one of `roles`."""
@@ -66,8 +70,8 @@ def add_user(store: Store, user_id: str, role: str, team: str | None = None) -> 
     """Add a user; team members need a team."""
     if role not in ROLES:
         raise CxgapError(f"role = '{role}' is not one of {', '.join(ROLES)}.")
-    if role == "team_member" and not team:
-        raise CxgapError(f"User {user_id} is a team member and needs --team.")
+    if role in TEAM_ROLES and not team:
+        raise CxgapError(f"User {user_id} is a {role.replace('_', ' ')} and needs --team.")
     with store.begin() as conn:
         exists = conn.execute(sa.text("SELECT 1 FROM users WHERE user_id = :u"), {"u": user_id}).first()
         if exists:

@@ -12,15 +12,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
 from cxgap.access.sessions import utcnow
-from cxgap.api import admin, auth, docs, issues, loop, pages, progress, records, routes, views
+from cxgap.api import admin, auth, docs, issues, loop, progress, records, routes, views
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import BodyLimit, RateLimited
-from cxgap.api.pages.selection import error_context
 from cxgap.api.results import UpdatingHeader
 from cxgap.cases import CaseConflict
 from cxgap.config import Settings
 from cxgap.errors import CxgapError, NotFound
 from cxgap.store.space import database_errors, disk_full, is_disk_full
+from cxgap.web import loop as loop_pages
+from cxgap.web import pages
+from cxgap.web.pages.selection import error_context
 
 # the most specific first: Forbidden is an AccessDenied
 STATUSES = (
@@ -30,7 +32,9 @@ STATUSES = (
     (CaseConflict, 409),
     (RateLimited, 429),
 )
-STATIC = Path(__file__).parent / "static"  # htmx, shipped in the package: nothing comes from a CDN
+STATIC = (
+    Path(__file__).parents[1] / "web" / "static"
+)  # htmx, shipped in the package: nothing comes from a CDN
 
 
 def _error_page(request: Request, message: str, status: int, title: str = "Not understood") -> Response:
@@ -108,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(views.router)  # issue 17: saved views
     app.include_router(progress.router)  # issue 17: the default views computed after an import
     app.include_router(pages.router)
+    app.include_router(loop_pages.router)  # issue 18: the closed loop's screens
     app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(UpdatingHeader)  # answers built from a last result that is being recomputed say so

@@ -188,7 +188,7 @@ def customer_level(request: Request, _: Annotated[Any, Depends(BEARER)] = None) 
     """Someone allowed customer-level data: analysts and admins, and team members (for their team's
     customers only, which the route checks); viewers and anonymous readers are refused."""
     found = user(request)
-    found.require(*ANALYSTS, "team_member")
+    found.require(*ANALYSTS, "team_lead", "team_member")
     return found
 
 
@@ -233,7 +233,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _sign_in_page(request: Request, next_: str, message: str | None, status: int = 200) -> Response:
-    from cxgap.api.pages import TEMPLATES  # the pages import this module's dependencies
+    from cxgap.web.pages import TEMPLATES  # the pages import this module's dependencies
 
     token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
     html = TEMPLATES.get_template("sign_in.html.j2").render(

@@ -19,7 +19,7 @@ from cxgap.api.results import plain
 from cxgap.api.routes import Board
 
 GapKind = Literal["perception", "knowledge", "design", "implementation", "communication", "customer"]
-READERS = (*ANALYSTS, "viewer", "team_member")
+READERS = (*ANALYSTS, "viewer", "team_lead", "team_member")
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:

@@ -73,7 +73,7 @@ class BodyLimit:
             body = json.dumps({"detail": self.message()}).encode()
             kind = b"application/json"
         else:
-            from cxgap.api import pages  # here, not at the top: pages imports the routes that import this
+            from cxgap.web import pages  # here, not at the top: pages imports the routes that import this
 
             body = (
                 pages.TEMPLATES.get_template("error.html.j2")

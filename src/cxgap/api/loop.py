@@ -21,7 +21,7 @@ from cxgap.api.routes import Board
 from cxgap.io.ingest import check_delivery
 from cxgap.io.summary import ImportSummary
 
-WORKERS = ("admin", "analyst", "team_member")
+WORKERS = ("admin", "analyst", "team_lead", "team_member")
 ANALYSTS = ("admin", "analyst")
 
 

@@ -27,7 +27,7 @@ def progress(dashboard: Board) -> dict[str, Any]:
 @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
 def banner(dashboard: Board) -> str:
     """The progress banner alone (empty and hidden once the default views are ready)."""
-    from cxgap.api.pages.render import TEMPLATES  # the pages import the routes this module uses
+    from cxgap.web.pages.render import TEMPLATES  # the pages import the routes this module uses
 
     if dashboard.precomputes:
         dashboard.precompute.ensure()

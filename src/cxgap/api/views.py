@@ -16,12 +16,12 @@ from pydantic import BaseModel, Field
 
 from cxgap.access import views as saved
 from cxgap.api.auth import User
-from cxgap.api.pages.links import RECORD_KINDS
-from cxgap.api.pages.render import PAGES
 from cxgap.api.routes import Board
 from cxgap.engine import Filters
 from cxgap.engine.filters import NAMES, check_known
 from cxgap.errors import CxgapError
+from cxgap.web.pages.links import RECORD_KINDS
+from cxgap.web.pages.render import PAGES
 
 PARAMETER = re.compile(r"[a-z][a-z_]{0,31}")  # a page's own narrowing parameters (kind, item, sort, page...)
 CUSTOMER_PAGE = re.compile(r"/customers/[^/?#]{1,128}")

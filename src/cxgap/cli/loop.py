@@ -275,7 +275,7 @@ def metrics(
 @user_errors
 def add(
     name: str,
-    role: Annotated[str, typer.Option(help="admin, analyst, team_member or viewer.")],
+    role: Annotated[str, typer.Option(help="admin, analyst, team_lead, team_member or viewer.")],
     team: Annotated[str | None, typer.Option(help="The team (team members).")] = None,
     password: Annotated[
         bool, typer.Option("--password", help="Ask for a password (typed twice, never shown) to sign in.")

@@ -5,6 +5,7 @@ A wrong value is reported as one sentence naming the key, the value and what was
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from importlib import resources
@@ -21,6 +22,8 @@ from cxgap.config.journeys import DEMO_INCIDENTS as DEMO_INCIDENTS
 from cxgap.config.journeys import INCIDENT_TRIGGERS as INCIDENT_TRIGGERS
 from cxgap.config.journeys import Incident as Incident
 from cxgap.config.journeys import JourneySettings
+from cxgap.config.notify import NotifySettings as NotifySettings
+from cxgap.config.notify import Webhook as Webhook
 from cxgap.errors import ConfigError
 
 CONFIG_FILE = "cxgap.toml"
@@ -159,6 +162,11 @@ class CaseRule(_Strict):
     due_hours: float = Field(48.0, gt=0)
     lookback_days: int = Field(30, gt=0, description="records older than this open no case")
     routes: list[Route] = Field(default_factory=lambda: [Route(team="cx")], min_length=1)
+    group_by_customer: bool = Field(
+        True,
+        description="a record of a customer who already holds an open case (this rule's or another's) joins "
+        "that case as another trigger instead of opening a second case",
+    )
 
     @model_validator(mode="after")
     def _known_trigger(self) -> CaseRule:
@@ -196,6 +204,11 @@ class CaseSettings(_Strict):
     root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
     rules: dict[str, CaseRule] = Field(default_factory=lambda: dict(DEMO_RULES))
     ingest_per_minute: int = Field(6000, gt=0, description="webhook requests per token and minute")
+    as_of: dt.datetime | None = Field(
+        None,
+        description="the loop's clock, fixed: lookbacks, deadlines and 'overdue' are judged at this moment "
+        "(default: now, or the store's own calendar where it has one, as the demo's does)",
+    )
 
 
 class ServerSettings(_Strict):
@@ -252,6 +265,7 @@ class Settings(_Strict):
     health: HealthSettings = HealthSettings()
     playbooks: dict[str, Playbook] = Field(default_factory=lambda: dict(DEMO_PLAYBOOKS))
     server: ServerSettings = ServerSettings()
+    notify: NotifySettings = NotifySettings()
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:

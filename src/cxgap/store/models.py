@@ -626,13 +626,14 @@ class User(Base):
     __tablename__ = "users"
 
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="User name.")
-    role: Mapped[str] = mapped_column(String(16), comment="admin, analyst, team_member or viewer.")
+    role: Mapped[str] = mapped_column(String(16), comment="admin, analyst, team_lead, team_member or viewer.")
     team: Mapped[str | None] = mapped_column(String(64), comment="Team (team members see only its cases).")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the user was added.")
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When access was withdrawn.")
     password_hash: Mapped[str | None] = mapped_column(
         String(256), comment="Argon2id hash of the password (empty: API tokens only, no browser sign-in)."
     )
+    email: Mapped[str | None] = mapped_column(String(320), comment="Where their notifications go.")
 
 
 class ApiToken(Base):
@@ -716,6 +717,75 @@ class SavedView(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was saved.")
 
 
+class CaseTrigger(Base):
+    """Every record that opened or joined a case: a customer's detractor answer and their unresolved call
+    in one rule run open one case with two triggers (rules that group by customer)."""
+
+    __tablename__ = "case_triggers"
+
+    rule: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="The rule that matched the record."
+    )
+    trigger_kind: Mapped[str] = mapped_column(
+        String(32), primary_key=True, comment="response, feedback or interaction."
+    )
+    trigger_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Id of the record.")
+    case_id: Mapped[str] = mapped_column(String(64), index=True, comment="The case it opened or joined.")
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was attached.")
+    summary: Mapped[str | None] = mapped_column(Text, comment="What the record says (redacted).")
+
+
+class NotifyPreference(Base):
+    """Which events a person is told of, and whether at once or in the daily digest."""
+
+    __tablename__ = "notify_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Whose preference.")
+    event: Mapped[str] = mapped_column(
+        String(32),
+        primary_key=True,
+        comment="case_assigned, case_due, case_overdue, emerging_issue, playbook_run or digest.",
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, comment="Whether they are told of it at all.")
+    in_digest: Mapped[bool] = mapped_column(Boolean, comment="Told in the daily digest instead of at once.")
+
+
+class Notification(Base):
+    """The outbox and delivery log: one row per event, recipient and channel, so each is delivered once;
+    a failed attempt is retried with backoff and its reason kept."""
+
+    __tablename__ = "notifications"
+
+    notification_id: Mapped[str] = mapped_column(
+        String(64),
+        primary_key=True,
+        comment="Derived from the event, recipient and channel: each is delivered once.",
+    )
+    event: Mapped[str] = mapped_column(String(32), comment="What happened (see notify_preferences).")
+    event_key: Mapped[str] = mapped_column(String(256), comment="Which occurrence of it.")
+    recipient: Mapped[str] = mapped_column(String(128), comment="A user, or a webhook's name.")
+    channel: Mapped[str] = mapped_column(String(16), comment="email or webhook.")
+    subject: Mapped[str] = mapped_column(Text, comment="The subject line (redacted).")
+    body: Mapped[str] = mapped_column(Text, comment="The message (redacted).")
+    status: Mapped[str] = mapped_column(String(16), index=True, comment="pending, sent or failed.")
+    attempts: Mapped[int] = mapped_column(Integer, comment="Delivery attempts so far.")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When to try again.")
+    last_error: Mapped[str | None] = mapped_column(Text, comment="Why the last attempt failed.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was queued.")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When it was delivered.")
+
+
+class StoreMeta(Base):
+    """Facts about the store itself, such as the calendar the demo company runs on (`loop_clock`)."""
+
+    __tablename__ = "store_meta"
+
+    name: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="What the fact is (e.g. loop_clock)."
+    )
+    value: Mapped[str] = mapped_column(Text, comment="Its value, as text.")
+
+
 DATA_TABLES: tuple[type[Base], ...] = (
     Customer,
     Response,
@@ -747,6 +817,10 @@ LOOP_TABLES: tuple[type[Base], ...] = (
     WebSession,
     SignInFailure,
     SavedView,
+    CaseTrigger,
+    NotifyPreference,
+    Notification,
+    StoreMeta,
 )
 TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
 

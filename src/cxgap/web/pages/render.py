@@ -14,10 +14,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cxgap.api.auth import csrf_of, person
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.pages.chart_view import chart
 from cxgap.engine import Filters
 from cxgap.gaps import Gap, GapReport, describe, figure
 from cxgap.store import describe_url
+from cxgap.web.pages.chart_view import chart
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
@@ -34,6 +34,12 @@ PAGES = (
     ("/risk", "Risk"),
     ("/glossary", "Glossary"),
 )
+LOOP_PAGES = (  # the closed loop's screens (cxgap.web.loop), a second row of the navigation
+    ("/cases", "Cases"),
+    ("/team", "Team"),
+    ("/issues", "Issues"),
+)
+TEMPLATES.globals["loop_pages"] = LOOP_PAGES
 CSRF_MARK = "<cxgap-csrf>"  # autoescaped data can never contain these: a "<" in it becomes "&lt;"
 ACCOUNT_MARK = "<cxgap-account>"
 PROGRESS_MARK = "<cxgap-progress>"
@@ -82,7 +88,7 @@ def render_page(
         if dashboard.empty():
             return TEMPLATES.get_template("empty.html.j2").render(**context, title="No data yet")
         context["choices"] = dashboard.choices() if filtered else None
-        from cxgap.api.pages.selection import selection_state
+        from cxgap.web.pages.selection import selection_state
 
         nothing = selection_state(dashboard, filters) if filtered and check_selection else None
         if nothing:

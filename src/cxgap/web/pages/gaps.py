@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cxgap.api.dashboard import TouchpointOperations
-from cxgap.api.pages.chart_view import chart
-from cxgap.api.pages.links import records_url
-from cxgap.api.pages.render import chart_page, evidence, render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.engine import Filters
 from cxgap.gaps import GAP_KINDS, Gap, describe, figure, headline_sentence, q_text
 from cxgap.report import charts
 from cxgap.report.content import worst_finding
+from cxgap.web.pages.chart_view import chart
+from cxgap.web.pages.links import records_url
+from cxgap.web.pages.render import chart_page, evidence, render_page
 
 router = APIRouter()
 SURVEY_KINDS = ("customer", "perception", "knowledge")

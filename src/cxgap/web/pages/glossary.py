@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.api.pages.render import PAGES, TEMPLATES, personalise
 from cxgap.api.routes import Board
 from cxgap.store import describe_url
+from cxgap.web.pages.render import PAGES, TEMPLATES, personalise
 
 router = APIRouter()
 

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cxgap.api.auth import person, sees_customers
-from cxgap.api.pages.chart_view import chart
-from cxgap.api.pages.links import records_url
-from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport
 from cxgap.engine import Filters
 from cxgap.report import charts
 from cxgap.report.content import drivers_finding
+from cxgap.web.pages.chart_view import chart
+from cxgap.web.pages.links import records_url
+from cxgap.web.pages.render import render_page
 
 LEVELS = ("dimensions", "items", "touchpoints")
 router = APIRouter()

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse
 
 from cxgap.access import Forbidden
 from cxgap.api.auth import WITHHELD, person, sees_customers
-from cxgap.api.pages.chart_view import chart
-from cxgap.api.pages.links import records_url
-from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice, theme_texts_json
 from cxgap.report import charts
 from cxgap.report.content import text_finding
+from cxgap.web.pages.chart_view import chart
+from cxgap.web.pages.links import records_url
+from cxgap.web.pages.render import render_page
 
 router = APIRouter()
 

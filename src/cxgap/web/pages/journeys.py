@@ -10,15 +10,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.api.pages.chart_view import chart
-from cxgap.api.pages.links import records_url
-from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.config import Incident, Settings
 from cxgap.engine import Filters
 from cxgap.journeys import JourneyReport
 from cxgap.report import journey_risk_charts
 from cxgap.report.findings import journey_finding
+from cxgap.web.pages.chart_view import chart
+from cxgap.web.pages.links import records_url
+from cxgap.web.pages.render import render_page
 
 router = APIRouter()
 RECORDS = {"interactions": "interactions", "responses": "responses", "feedback": "comments"}

@@ -9,8 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cxgap.api.pages.links import customer_url, records_url
-from cxgap.api.pages.render import render_page
 from cxgap.api.records import (
     Narrow,
     PageNumber,
@@ -22,6 +20,8 @@ from cxgap.api.records import (
 from cxgap.api.routes import Board, Slice
 from cxgap.engine import Filters
 from cxgap.records import KINDS, Narrowing, RecordPage
+from cxgap.web.pages.links import customer_url, records_url
+from cxgap.web.pages.render import render_page
 
 router = APIRouter()
 # column headings in the words a CX analyst uses (a column not listed shows its own name)

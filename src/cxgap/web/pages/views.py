@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap.access import views as saved
 from cxgap.api.auth import User
-from cxgap.api.pages.render import PAGES, TEMPLATES
 from cxgap.api.routes import Board
 from cxgap.engine import Filters
 from cxgap.engine.filters import NAMES
 from cxgap.errors import CxgapError, NotFound
+from cxgap.web.pages.render import PAGES, TEMPLATES
 
 router = APIRouter()
 

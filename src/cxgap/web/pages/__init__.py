@@ -4,7 +4,7 @@ area; `render` holds what they share."""
 
 from fastapi import APIRouter
 
-from cxgap.api.pages import (
+from cxgap.web.pages import (
     customer,
     drivers,
     export,
@@ -17,7 +17,7 @@ from cxgap.api.pages import (
     text,
     views,
 )
-from cxgap.api.pages.render import PAGES, TEMPLATES
+from cxgap.web.pages.render import PAGES, TEMPLATES
 
 router = APIRouter(include_in_schema=False)
 for area in (overview, gaps, drivers, text, journeys, risk, records, customer, glossary, export, views):

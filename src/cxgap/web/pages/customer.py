@@ -10,14 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cxgap.api.pages.links import records_url
-from cxgap.api.pages.records import shown
-from cxgap.api.pages.render import TEMPLATES, render_page
 from cxgap.api.records import csv_response, require_customer_level
 from cxgap.api.routes import Board
 from cxgap.engine import ALL
 from cxgap.errors import NotFound
 from cxgap.records import KINDS, CustomerRecord, TimelineEvent, customer_record
+from cxgap.web.pages.links import records_url
+from cxgap.web.pages.records import shown
+from cxgap.web.pages.render import TEMPLATES, render_page
 
 router = APIRouter()
 TIMELINE_COLUMNS = tuple(f.name for f in fields(TimelineEvent))

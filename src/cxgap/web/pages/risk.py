@@ -11,14 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cxgap.api.auth import WITHHELD, person, sees_customers
-from cxgap.api.pages.chart_view import chart
-from cxgap.api.pages.links import customer_url
-from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.churn import RiskReport
 from cxgap.report import journey_risk_charts
 from cxgap.report.findings import risk_finding
 from cxgap.report.money import money_interval
+from cxgap.web.pages.chart_view import chart
+from cxgap.web.pages.links import customer_url
+from cxgap.web.pages.render import render_page
 
 router = APIRouter()
 LOGISTIC = "logistic regression"  # the candidate that is the baseline's own model

@@ -11,17 +11,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cxgap import cases
 from cxgap.api.act_first import priorities, value_text
 from cxgap.api.auth import ANALYSTS, check_csrf, csrf_of, form_fields, person
-from cxgap.api.pages.act_issues import fill_issues, issue_block, open_issues
-from cxgap.api.pages.chart_view import chart
-from cxgap.api.pages.gaps import evidence_rows, glossary_anchor, records_link
-from cxgap.api.pages.links import records_url
-from cxgap.api.pages.render import render_page
 from cxgap.api.routes import Board, Slice
 from cxgap.engine import Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps import Priorities, describe, figure, headline_sentence, q_text
 from cxgap.report import charts
 from cxgap.report.content import trend_finding
+from cxgap.web.pages.act_issues import fill_issues, issue_block, open_issues
+from cxgap.web.pages.chart_view import chart
+from cxgap.web.pages.gaps import evidence_rows, glossary_anchor, records_link
+from cxgap.web.pages.links import records_url
+from cxgap.web.pages.render import render_page
 
 router = APIRouter()
 SURVEYS = {"nps": "relational", "csat": "transactional", "ces": "transactional"}

@@ -15,8 +15,8 @@ from cxgap import cases
 from cxgap.access.tokens import Principal
 from cxgap.api.auth import ANALYSTS
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.pages.render import TEMPLATES
 from cxgap.config import Settings
+from cxgap.web.pages.render import TEMPLATES
 
 MARKER = re.compile(r'<cxgap-issue kind="([^"]*)" touchpoint="([^"]*)" subject="([^"]*)"></cxgap-issue>')
 GapId = tuple[str, str | None, str]

@@ -1,0 +1,7 @@
+"""The case inbox: queues with counts, search, filters, sorting, paging, bulk assign and close."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
