@@ -51,7 +51,8 @@ def data_end(store: Store) -> dt.datetime:
     known = [end for end in ends if end is not None]
     if not known:
         raise ValueError("The store holds no dated records to seed the demo's loop from.")
-    return max(known)
+    latest: dt.datetime = max(known)
+    return latest
 
 
 def seed_loop(store: Store, settings: Settings, *, seed: int = 42) -> LoopSeed:
