@@ -1,5 +1,6 @@
 """Where to act first, as the overview and the JSON API show it: computed once per store version and
-filters (the same cached object for both), with money in the company's currency."""
+filters (the same cached object for both), with money in the company's currency. The impact chain's links
+are fitted once per store version on the whole store; a slice puts its own gaps and customers through them."""
 
 from __future__ import annotations
 
@@ -7,18 +8,31 @@ from typing import Any
 
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
-from cxgap.engine import Filters
+from cxgap.engine import ALL, Filters
 from cxgap.gaps import Priorities, Priority, describe, figure, q_text
-from cxgap.impact.act_first import where_to_act
+from cxgap.impact.act_first import ValueChain, fit_chain, where_to_act
 from cxgap.report.money import money_interval
 
 
+def chain(dashboard: Dashboard) -> ValueChain:
+    """The impact chain's links on the whole store, fitted once per store version and kept with the
+    default views (the key is the unfiltered "act_first" result's), so a slice never refits them."""
+
+    def compute() -> ValueChain:
+        return fit_chain(dashboard.engine, dashboard.settings)
+
+    result: ValueChain = dashboard.cache.get(("act_first", ALL, "chain"), compute)
+    return result
+
+
 def priorities(dashboard: Dashboard, filters: Filters) -> Priorities:
-    """The slice's ranked places to act (ten at most) and the leaders' beliefs, cached per filters."""
+    """The slice's ranked places to act (ten at most) and the leaders' beliefs, cached per filters: the
+    slice's gaps, reach and customers through the whole store's chain."""
     report = dashboard.gaps(filters)
 
     def compute() -> Priorities:
-        return where_to_act(dashboard.engine, dashboard.settings, report, filters)
+        links = chain(dashboard)  # current: read inside the computation
+        return where_to_act(dashboard.engine, dashboard.settings, report, filters, chain=links)
 
     result: Priorities = dashboard.cache.get(("act_first", filters), compute)
     return result

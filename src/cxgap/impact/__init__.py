@@ -11,6 +11,7 @@ from cxgap.config import Settings
 from cxgap.drivers.data import dimension_drivers, item_drivers
 from cxgap.engine import Engine
 from cxgap.gaps import GapReport
+from cxgap.impact.chain import NO_CHURN_SLOPE, NO_ITEMS
 from cxgap.impact.exposure import FAILURES, Exposure, churn_by_exposure, exposures_frame
 from cxgap.impact.linkage import GROUPS, GroupOutcome, Linkage, linkage, nps_groups
 from cxgap.impact.value import (
@@ -89,15 +90,9 @@ def impact(
         slopes = nps_per_dimension_point(scores.values, scores.drivers)
         churn_slope = churn_per_nps_point(engine)
         if not slopes:
-            notes.append(
-                "The value of closing each customer gap needs relational answers that rate the configured "
-                "items together with NPS (response_items); there are too few to estimate the links."
-            )
+            notes.append(NO_ITEMS)
         elif not math.isfinite(churn_slope.value):
-            notes.append(
-                "The value of closing each customer gap needs churn per NPS point: relational NPS answers "
-                "from customers whose churn is known, with more than one NPS value."
-            )
+            notes.append(NO_CHURN_SLOPE)
         else:
             rev = active.revenue.cast("float64")
             sums = active.aggregate(n=rev.count(), s=rev.sum(), q=(rev * rev).sum()).execute().iloc[0]

@@ -190,9 +190,8 @@ def _by_count(
     return tuple(out)
 
 
-def upstream_links(engine: Any, incidents: Any, confidence: float, min_n: int) -> list[UpstreamLink]:
-    """Per ordered touchpoint pair: of customers who met the upstream touchpoint and then the downstream
-    one, does their first downstream contact fail more often when the upstream one had failed before?"""
+def _contacts(engine: Any, incidents: Any) -> Any:
+    """Every contact with a customer and a touchpoint: when, where, and whether an incident rule failed it."""
     t = engine.table("interactions")
     t = t.filter(t.customer_id.notnull() & t.touchpoint.notnull())
     ev = t.select(
@@ -202,35 +201,62 @@ def upstream_links(engine: Any, incidents: Any, confidence: float, min_n: int) -
         touchpoint=t.touchpoint,
     )
     fails = incidents.filter(incidents.source == "interactions").select(fid=incidents.record_id).distinct()
-    evf = ev.left_join(fails, ev.record_id == fails.fid).select(
+    return ev.left_join(fails, ev.record_id == fails.fid).select(
         ev.customer_id, ev.at, ev.touchpoint, failed=fails.fid.notnull()
     )
-    firsts = (
-        evf.group_by(["customer_id", "touchpoint"])
-        .aggregate(up_first=evf.at.min(), up_fail=evf.at.min(where=evf.failed))
-        .rename(up_customer="customer_id", upstream="touchpoint")
+
+
+def _pair_counts(engine: Any, incidents: Any) -> pd.DataFrame:
+    """Per (upstream, downstream, whether the upstream touchpoint had failed before): customers whose first
+    downstream contact after their first upstream one is counted, and how many of those contacts failed.
+
+    A contact is the customer's first at its touchpoint after a moment when it comes after the moment and
+    their previous contact there does not. Each customer's first contact (and first failure) at every
+    touchpoint sits beside each of their contacts as columns, so every upstream touchpoint is judged in one
+    pass over the contacts, with no join of every contact to every upstream touchpoint and no ranking."""
+    evf = _contacts(engine, incidents)
+    places = [str(v) for v in _frame(evf.select("touchpoint").distinct())["touchpoint"]]
+    firsts = evf.group_by("customer_id").aggregate(
+        **{f"f{i}": evf.at.min(where=evf.touchpoint == up) for i, up in enumerate(places)},
+        **{f"x{i}": evf.at.min(where=(evf.touchpoint == up) & evf.failed) for i, up in enumerate(places)},
     )
-    evf = evf.view()  # the pairs join events to a summary of the same events
-    pairs = evf.join(
-        firsts,
-        [evf.customer_id == firsts.up_customer, evf.touchpoint != firsts.upstream, firsts.up_first < evf.at],
-    ).select(
-        evf.customer_id,
-        firsts.upstream,
-        downstream=evf.touchpoint,
-        at=evf.at,
-        failed=evf.failed,
-        up_fail=firsts.up_fail,
-    )
-    window = ibis.window(group_by=[pairs.customer_id, pairs.upstream, pairs.downstream], order_by=pairs.at)
-    first = pairs.mutate(rank=ibis.row_number().over(window))
-    first = first.filter(first["rank"] == 0)
-    first = first.mutate(up_failed=first.up_fail.notnull() & (first.up_fail < first.at))
-    table = _frame(
-        first.group_by(["upstream", "downstream", "up_failed"]).aggregate(
-            n=first.count(), failures=_ones(first.failed).sum()
-        )
-    )
+    window = ibis.window(group_by=[evf.customer_id, evf.touchpoint], order_by=evf.at)
+    ev = evf.mutate(before=evf.at.lag().over(window))
+    j = ev.join(firsts, ev.customer_id == firsts.customer_id)
+    marks: dict[str, Any] = {}
+    for i, up in enumerate(places):  # per upstream touchpoint: counted, and the upstream had failed
+        first = j[f"f{i}"]
+        counted = (j.touchpoint != up) & (first < j.at) & (j.before.isnull() | (j.before <= first))
+        marks[f"c{i}"] = counted.fill_null(False)
+        marks[f"a{i}"] = (j[f"x{i}"] < j.at).fill_null(False)
+    j = j.select("touchpoint", "failed", **marks)
+    sums: dict[str, Any] = {}
+    for i in range(len(places)):
+        c, a = j[f"c{i}"], j[f"a{i}"]
+        for flag, chosen in ((1, c & a), (0, c & ~a)):
+            sums[f"n{i}_{flag}"] = j.count(where=chosen)
+            sums[f"k{i}_{flag}"] = j.count(where=chosen & j.failed)
+    wide = _frame(j.group_by("touchpoint").aggregate(**sums)) if places else pd.DataFrame()
+    rows = [
+        {
+            "upstream": up,
+            "downstream": row["touchpoint"],
+            "up_failed": bool(flag),
+            "n": int(row[f"n{i}_{flag}"] or 0),
+            "failures": int(row[f"k{i}_{flag}"] or 0),
+        }
+        for row in wide.to_dict("records")
+        for i, up in enumerate(places)
+        for flag in (1, 0)
+    ]
+    table = pd.DataFrame(rows, columns=["upstream", "downstream", "up_failed", "n", "failures"])
+    return table[table.n > 0]
+
+
+def upstream_links(engine: Any, incidents: Any, confidence: float, min_n: int) -> list[UpstreamLink]:
+    """Per ordered touchpoint pair: of customers who met the upstream touchpoint and then the downstream
+    one, does their first downstream contact fail more often when the upstream one had failed before?"""
+    table = _pair_counts(engine, incidents)
     out = []
     for (up, down), g in table.groupby(["upstream", "downstream"], sort=True):
         after, other = g[g.up_failed], g[~g.up_failed]

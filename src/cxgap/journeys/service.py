@@ -16,7 +16,7 @@ from cxgap.journeys.measures import (
     upstream_links,
 )
 from cxgap.journeys.schemas import JourneyReport, Synergy, outcome_name
-from cxgap.journeys.slice import sliced
+from cxgap.journeys.slice import Kept, kept
 from cxgap.stats import benjamini_hochberg
 
 NO_INTERACTIONS = (
@@ -41,15 +41,22 @@ def analyze_journeys(
     contacts; the upstream and channel tests share one Benjamini-Hochberg correction. Without any
     interactions there is no journey: the report is empty and its one note says what to import. With
     `filters`, every measure reads only the slice (see journeys.slice), narrowed in the backend."""
+    with kept(engine, filters, settings.journeys.outcome_survey) as tables:
+        return _analyze(engine, tables, settings, alpha, filters)
+
+
+def _analyze(
+    engine: Engine, tables: Kept, settings: Settings, alpha: float, filters: Filters
+) -> JourneyReport:
     a, j = settings.analysis, settings.journeys
-    tables = sliced(engine, filters, j.outcome_survey)
     if int(tables.table("interactions").count().execute()) == 0:
         empty = Synergy(outcome_name(j.outcome_survey), 0, None, {}, (), "insufficient data")
         anywhere = filters.active and int(engine.table("interactions").count().execute()) > 0
         note = no_interactions_in(filters) if anywhere else NO_INTERACTIONS
         return JourneyReport((), empty, (), (), (), (note,))
     notes: list[str] = []
-    incidents = incident_events(tables, settings, notes)
+    found = incident_events(tables, settings, notes)
+    incidents = None if found is None else tables.keep(found)
     repeats = tuple(repeat_contacts(tables, j.repeat_days, a.confidence, a.min_n))
     channels = channel_gaps(tables, j.online_channels, a.confidence, a.min_n)
     if incidents is None:
