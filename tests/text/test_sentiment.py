@@ -14,7 +14,9 @@ from cxgap.store import Store
 from cxgap.text.embedding import embed
 from cxgap.text.quality import short_texts
 from cxgap.text.sentiment import (
+    Reader,
     Sentiment,
+    fit_sentiment,
     held_out_size,
     labels_from_nps,
     labels_from_stars,
@@ -175,6 +177,43 @@ def test_without_labels_the_self_trained_mode_beats_the_lexicon_on_real_short_te
     )
     assert ours.value >= lexicon.value + 0.05, (ours, lexicon)
     assert isinstance(free, Sentiment) and set(free.to_frame().columns) == {"sentiment", "score"}
+
+
+def test_a_fitted_reading_reads_other_texts_as_it_read_them_where_it_was_fitted(
+    short_reviews: tuple[list[str], np.ndarray, np.ndarray],
+) -> None:
+    texts, vectors, labels = short_reviews
+    some = np.arange(0, len(texts), 7)
+    picked = [texts[i] for i in some]
+    for given in (labels, None):  # trained on the labels; self-trained without them
+        reader, fitted = fit_sentiment(texts, vectors, given)
+        assert reader.mode == fitted.mode and (
+            reader.head is not None or reader.mode == "anchors (no labels)"
+        )
+        read = reader.read(picked, vectors[some])
+        assert np.array_equal(read.labels, fitted.labels[some])
+        assert np.allclose(read.scores, fitted.scores[some], rtol=0, atol=1e-6)  # float32 products' rounding
+        assert read.mode == fitted.mode
+        if given is not None:
+            # on these short texts the labels do not beat the no-label reading (the dashboard's test trains)
+            assert (reader.model is not None) == (reader.mode == "trained on your labels")
+            assert (
+                read.evaluation is not None and read.evaluation.applied and not read.evaluation.held_out.any()
+            )
+            assert (
+                len(read.to_frame()) == len(picked) and "whole store's sample" in read.evaluation.sentence()
+            )
+    assert Reader("lexicon").read(picked).mode == "lexicon"
+    with pytest.raises(ValueError, match="needs the texts' embeddings"):
+        reader.read(picked)
+
+
+def test_the_lexicon_reads_a_repeated_text_once_and_gives_it_the_same_scores() -> None:
+    texts = GOOD + BAD + GOOD + MEH + BAD
+    scores = lexicon_scores(texts, cx=True)
+    assert scores.shape == (len(texts), 4)
+    assert np.array_equal(scores, np.vstack([lexicon_scores([t], cx=True) for t in texts]))
+    assert lexicon_scores([]).shape == (0, 4)
 
 
 def test_the_macro_f1_interval_is_a_bootstrap_that_narrows_with_n() -> None:

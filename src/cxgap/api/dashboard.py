@@ -278,11 +278,20 @@ class Dashboard:
         return self._get("drivers", filters, compute, level)
 
     def text(self, filters: Filters) -> TextReport:
-        """Themes, sentiment and alerts of the slice's texts (a sample above `text_sample`)."""
+        """Themes, sentiment and alerts of the slice's texts (a sample above `text_sample`). Sentiment and
+        themes are fitted once per store version, on the whole store's sample (the default view), and a
+        slice's texts are read by that fit: a text reads the same in every slice, and a slice costs no
+        training."""
 
         def compute() -> TextReport:
+            whole = self.text(ALL).model if filters.active else None  # current: read inside the computation
             return analyze_text(
-                self.engine, self.settings, discover_topics=False, filters=filters, max_texts=self.text_sample
+                self.engine,
+                self.settings,
+                discover_topics=False,
+                filters=filters,
+                max_texts=self.text_sample,
+                model=whole,
             )
 
         return self._get("text", filters, compute)

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -145,10 +145,10 @@ def lexicon_scores(texts: list[str], cx: bool = False) -> NDArray[np.float64]:
     """VADER per text: compound, positive, negative and neutral shares (columns); `cx` reads VADER with the
     customer-service changes in CX_LEXICON."""
     analyzer = _analyzer(cx)
-    rows = [analyzer.polarity_scores(t) for t in texts]
-    return np.array([[r["compound"], r["pos"], r["neg"], r["neu"]] for r in rows], dtype=np.float64).reshape(
-        -1, 4
-    )
+    distinct = {t: i for i, t in enumerate(dict.fromkeys(texts))}  # feedback repeats itself: read each once
+    rows = [analyzer.polarity_scores(t) for t in distinct]
+    table = np.array([[r["compound"], r["pos"], r["neg"], r["neu"]] for r in rows], dtype=np.float64)
+    return table.reshape(-1, 4)[[distinct[t] for t in texts]].reshape(-1, 4)
 
 
 def lexicon_labels(compound: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -185,17 +185,16 @@ def anchor_probs(similarity: NDArray[np.float64], lexicon: NDArray[np.float64]) 
     return np.asarray(mixed, dtype=np.float64)
 
 
-def self_trained_probs(
+def self_trained_head(
     embeddings: NDArray[np.float32], anchors: NDArray[np.float64]
-) -> NDArray[np.float64] | None:
-    """Weak supervision: a head on the embeddings learns the anchors' labels of these same texts, and its
-    reading is averaged with theirs; None when a sentiment has fewer than MIN_PER_CLASS texts to learn from."""
+) -> LogisticRegression | None:
+    """Weak supervision: a head on the embeddings that learns the anchors' labels of these same texts (its
+    reading is averaged with theirs, see `Reader`); None when a sentiment has fewer than MIN_PER_CLASS texts
+    to learn from."""
     weak = anchors.argmax(axis=1)
     if np.bincount(weak, minlength=3).min() < MIN_PER_CLASS:
         return None
-    head = LogisticRegression(max_iter=3000, class_weight="balanced", C=1.0)
-    learned = head.fit(embeddings, weak).predict_proba(embeddings)
-    return np.asarray(HEAD_WEIGHT * learned + (1 - HEAD_WEIGHT) * anchors, dtype=np.float64)
+    return LogisticRegression(max_iter=3000, class_weight="balanced", C=1.0).fit(embeddings, weak)
 
 
 def held_out_size(labelled: int) -> int:
@@ -277,6 +276,9 @@ class Evaluation:
     over_unlabelled: Difference
     unlabelled_mode: str
     held_out: NDArray[np.bool_] = field(repr=False, compare=False)  # per text: in the held-out part
+    # True where the texts shown were read by a model fitted on other texts (a dashboard slice reads its texts
+    # with the model fitted once on the whole store's sample): the figures then describe that model there
+    applied: bool = False
 
     @property
     def labels_help(self) -> bool:
@@ -293,7 +295,13 @@ class Evaluation:
             else "Training on your labels did not beat the reading that needs no labels on these texts, so the "
             "results shown are that reading's."
         )
-        return (
+        where = (
+            "These texts are read by the model fitted once on the whole store's sample, not on this selection; "
+            "the check describes that model there. "
+            if self.applied
+            else ""
+        )
+        return where + (
             f"Checked on {self.test:,} labelled texts held out from training (trained on the other "
             f"{self.train:,}): macro-F1 {m.value:.2f} [{m.low:.2f}, {m.high:.2f}]. On the same texts the "
             f"lexicon alone (no training) scores {lex.value:.2f} [{lex.low:.2f}, {lex.high:.2f}] and the "
@@ -331,15 +339,69 @@ def lexicon_sentiment(texts: list[str]) -> Sentiment:
     return Sentiment(lexicon_labels(compound), compound, "lexicon")
 
 
+@dataclass(frozen=True)
+class Reader:
+    """A sentiment reading fitted on one set of texts, to read any texts with: the lexicon alone; anchors
+    (nothing fitted); self-trained (`head`, fitted on the anchors' labels of the texts it was fitted on); or
+    trained on labels (`model`, on the embedding, the lexicon, the anchors and the no-label reading), with
+    the check made when it was fitted. Fitted once on the whole store's sample, it reads a slice's texts
+    exactly as it read them there."""
+
+    mode: str
+    head: LogisticRegression | None = field(default=None, repr=False, compare=False)
+    model: LogisticRegression | None = field(default=None, repr=False, compare=False)
+    evaluation: Evaluation | None = None
+
+    def read(
+        self,
+        texts: list[str],
+        embeddings: NDArray[np.float32] | None = None,
+        held_out: NDArray[np.bool_] | None = None,
+    ) -> Sentiment:
+        """The sentiment of `texts` (embeddings needed unless the mode is the lexicon's); `held_out` marks
+        those that were held out for the check where it was fitted (default: none of them)."""
+        if self.mode == "lexicon":
+            return lexicon_sentiment(texts)
+        if embeddings is None:
+            raise ValueError(f"the {self.mode} sentiment reading needs the texts' embeddings")
+        lexicon = lexicon_scores(texts, cx=True)
+        similarity = anchor_similarity(embeddings)
+        probs = self._probs(embeddings, lexicon, similarity)
+        evaluation = self.evaluation
+        if evaluation is not None:
+            mask = np.zeros(len(texts), dtype=bool) if held_out is None else held_out
+            evaluation = replace(evaluation, held_out=mask, applied=True)
+        return _result(probs, self.mode, evaluation)
+
+    def unlabelled(
+        self, embeddings: NDArray[np.float32], lexicon: NDArray[np.float64], similarity: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """The reading that needs no labels: the anchors', averaged with the self-trained head's if any."""
+        anchors = anchor_probs(similarity, lexicon)
+        if self.head is None:
+            return anchors
+        learned = self.head.predict_proba(embeddings)
+        return np.asarray(HEAD_WEIGHT * learned + (1 - HEAD_WEIGHT) * anchors, dtype=np.float64)
+
+    def _probs(
+        self, embeddings: NDArray[np.float32], lexicon: NDArray[np.float64], similarity: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        free = self.unlabelled(embeddings, lexicon, similarity)
+        if self.model is None:
+            return free
+        features = np.hstack([embeddings.astype(np.float64), lexicon, similarity, free])
+        return np.asarray(self.model.predict_proba(features), dtype=np.float64)
+
+
 def _no_labels(
     embeddings: NDArray[np.float32],
     lexicon: NDArray[np.float64],
     similarity: NDArray[np.float64],
     self_train: bool = True,
-) -> tuple[NDArray[np.float64], str]:
-    anchors = anchor_probs(similarity, lexicon)
-    trained = self_trained_probs(embeddings, anchors) if self_train else None
-    return (anchors, "anchors (no labels)") if trained is None else (trained, "self-trained (no labels)")
+) -> tuple[Reader, NDArray[np.float64]]:
+    head = self_trained_head(embeddings, anchor_probs(similarity, lexicon)) if self_train else None
+    reader = Reader("anchors (no labels)" if head is None else "self-trained (no labels)", head)
+    return reader, reader.unlabelled(embeddings, lexicon, similarity)
 
 
 def no_label_sentiment(
@@ -347,8 +409,8 @@ def no_label_sentiment(
 ) -> Sentiment:
     """Sentiment without labels: self-trained when the texts allow (else, or with `self_train` False, anchors)."""
     lexicon = lexicon_scores(texts, cx=True)
-    probs, mode = _no_labels(embeddings, lexicon, anchor_similarity(embeddings), self_train)
-    return _result(probs, mode)
+    reader, probs = _no_labels(embeddings, lexicon, anchor_similarity(embeddings), self_train)
+    return _result(probs, reader.mode)
 
 
 def _fit(features: NDArray[np.float64], labels: NDArray[np.int64]) -> LogisticRegression:
@@ -358,10 +420,11 @@ def _fit(features: NDArray[np.float64], labels: NDArray[np.int64]) -> LogisticRe
 def _trained(
     texts: list[str],
     features: NDArray[np.float64],
-    unlabelled: tuple[NDArray[np.float64], str],
+    unlabelled: tuple[Reader, NDArray[np.float64]],
     labels: NDArray[np.int64],
     seed: int,
-) -> Sentiment:
+) -> tuple[Reader, Sentiment]:
+    free_reader, free_probs = unlabelled
     rows = np.flatnonzero(labels >= 0)
     train, test = train_test_split(
         rows, test_size=held_out_size(len(rows)), random_state=seed, stratify=labels[rows]
@@ -370,7 +433,7 @@ def _trained(
     truth = labels[test]
     model = _fit(features[train], labels[train]).predict(features[test]).astype(np.int64)
     lexicon = lexicon_labels(lexicon_scores([texts[i] for i in test])[:, 0])  # plain VADER, the baseline
-    free = unlabelled[0][test].argmax(axis=1).astype(np.int64)
+    free = free_probs[test].argmax(axis=1).astype(np.int64)
     held_out = np.zeros(len(texts), dtype=bool)
     held_out[test] = True
     evaluation = Evaluation(
@@ -384,13 +447,33 @@ def _trained(
         float((free == truth).mean()),
         macro_f1_difference(truth, lexicon, model, seed),
         macro_f1_difference(truth, free, model, seed),
-        unlabelled[1],
+        free_reader.mode,
         held_out,
     )
     if not evaluation.labels_help:  # labels that read worse than none are not used
-        return _result(unlabelled[0], unlabelled[1], evaluation)
+        return replace(free_reader, evaluation=evaluation), _result(free_probs, free_reader.mode, evaluation)
     final = _fit(features[rows], labels[rows])
-    return _result(final.predict_proba(features), "trained on your labels", evaluation)
+    reader = Reader("trained on your labels", free_reader.head, final, evaluation)
+    return reader, _result(final.predict_proba(features), reader.mode, evaluation)
+
+
+def fit_sentiment(
+    texts: list[str],
+    embeddings: NDArray[np.float32] | None = None,
+    labels: NDArray[np.int64] | None = None,
+    seed: int = 0,
+) -> tuple[Reader, Sentiment]:
+    """The reading `sentiment` chooses for these texts, fitted on them, and its sentiment of them: what
+    `Reader.read` of the same texts gives, without reading them twice."""
+    if embeddings is None:
+        return Reader("lexicon"), lexicon_sentiment(texts)
+    lexicon = lexicon_scores(texts, cx=True)
+    similarity = anchor_similarity(embeddings)
+    unlabelled = _no_labels(embeddings, lexicon, similarity)
+    if labels is not None and np.bincount(labels[labels >= 0], minlength=3).min() >= MIN_PER_CLASS:
+        features = np.hstack([embeddings.astype(np.float64), lexicon, similarity, unlabelled[1]])
+        return _trained(texts, features, unlabelled, labels, seed)
+    return unlabelled[0], _result(unlabelled[1], unlabelled[0].mode)
 
 
 def sentiment(
@@ -402,15 +485,7 @@ def sentiment(
     """Sentiment of every text: trained on `labels` (-1 = unlabelled) when each class has enough of them and
     the trained model beats the no-label reading on held-out labelled texts; else without labels when
     embeddings are given (self-trained, or anchors on too few texts); else the lexicon alone."""
-    if embeddings is None:
-        return lexicon_sentiment(texts)
-    lexicon = lexicon_scores(texts, cx=True)
-    similarity = anchor_similarity(embeddings)
-    unlabelled = _no_labels(embeddings, lexicon, similarity)
-    if labels is not None and np.bincount(labels[labels >= 0], minlength=3).min() >= MIN_PER_CLASS:
-        features = np.hstack([embeddings.astype(np.float64), lexicon, similarity, unlabelled[0]])
-        return _trained(texts, features, unlabelled, labels, seed)
-    return _result(*unlabelled)
+    return fit_sentiment(texts, embeddings, labels, seed)[1]
 
 
 def labels_from_stars(stars: NDArray[np.float64]) -> NDArray[np.int64]:

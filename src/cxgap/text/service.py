@@ -4,7 +4,7 @@ the volume, sentiment, the NPS of authors who raise it against those who do not,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import ibis
 import numpy as np
@@ -18,8 +18,8 @@ from cxgap.impact.linkage import nps_groups
 from cxgap.stats import Difference, benjamini_hochberg, nps_difference
 from cxgap.text.discovery import Discovered, discover, strip_noise
 from cxgap.text.embedding import embed
-from cxgap.text.sentiment import Sentiment, labels_from_nps, labels_from_stars, sentiment
-from cxgap.text.topics import Assignment, Passages, assign, split_passages
+from cxgap.text.sentiment import Reader, Sentiment, fit_sentiment, labels_from_nps, labels_from_stars
+from cxgap.text.topics import Assignment, Passages, ThemeReader, fit_themes, split_passages
 from cxgap.text.trends import Alert, Watch, watch
 
 
@@ -74,6 +74,20 @@ class PerText:
 
 
 @dataclass(frozen=True)
+class TextModel:
+    """What the text analysis fits on its texts, to read others exactly the same way: the sentiment reading
+    of whole texts and of the passages cut from long ones, the themes' reader, and which texts (kind, id)
+    the sentiment check held out. The dashboard fits it once per store version, on the whole store's
+    sample, and reads every slice with it."""
+
+    sentiment: Reader
+    passages: Reader
+    themes: ThemeReader
+    held_out: frozenset[tuple[str, str]]
+    texts: int  # the texts it was fitted on
+
+
+@dataclass(frozen=True)
 class TextReport:
     """The whole text analysis."""
 
@@ -90,6 +104,8 @@ class TextReport:
     notes: tuple[str, ...] = ()  # what could not be measured, and the data it needs
     per_text: PerText | None = None  # each text's id, sentiment and themes (`PerText.to_frame`)
     watch: Watch | None = None  # how the emerging-issue check ran (daily or weekly), or why it could not
+    # what was fitted on these texts (None when they were read by a model fitted elsewhere): a handle
+    model: TextModel | None = field(default=None, repr=False, compare=False)
 
     @property
     def sampled(self) -> bool:
@@ -196,17 +212,24 @@ def analyze_text(
     progress: Callable[[int], None] | None = None,
     filters: Filters = ALL,
     max_texts: int | None = None,
+    model: TextModel | None = None,
 ) -> TextReport:
     """Sentiment, themes, theme impact on NPS, trends and emerging-issue alerts for every text in the store
-    (or in the `filters`' slice; above `max_texts`, for a documented deterministic sample)."""
+    (or in the `filters`' slice; above `max_texts`, for a documented deterministic sample). Sentiment and
+    themes are fitted on these texts (the fit is kept on the report), or read by `model` when one is given
+    (fitted on other texts: the whole store's sample, say)."""
     frame, available = load_texts(engine, filters, max_texts)
     texts = frame["text"].astype(str).tolist()
     embedded = embed(texts, engine.store, progress)
-    mood = sentiment(texts, embedded.vectors, _weak_labels(frame))
     themes = themes_for(settings, demo_store(engine))
     parts = split_passages(texts, embedded.vectors, lambda cut: embed(cut, engine.store).vectors)
-    assignment = assign(parts.vectors, themes, parts.owner, _passage_leaning(parts, mood))
-    groups = nps_groups(engine).execute()
+    if model is None:
+        model, mood, assignment = _fit(frame, embedded.vectors, parts, themes)
+        fitted: TextModel | None = model
+    else:
+        mood, assignment = _read(model, frame, embedded.vectors, parts)
+        fitted = None
+    groups = _groups(engine, frame)
     confidence = settings.analysis.confidence
     summaries = []
     for name, theme in themes.items():
@@ -242,17 +265,63 @@ def analyze_text(
         tuple(_theme_notes(themes, found, len(texts)) + _notes(frame, summaries, watched)),
         per_text=PerText(tuple(frame["key"]), tuple(frame["kind"]), tuple(texts), mood, assignment),
         watch=watched,
+        model=fitted,
     )
 
 
-def _passage_leaning(parts: Passages, mood: Sentiment) -> np.ndarray:
-    """How positive each passage leans (P(positive) - P(negative)), for keeping complaint themes off praise:
-    a whole text's own score; a passage of a long text read on its own (without labels), as a positive
-    review can hold a complaint."""
-    leaning = mood.scores[parts.owner]
+def _groups(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
+    """The NPS group of these texts' authors (their latest relational answer), read for them alone."""
+    authors = pd.DataFrame({"customer_id": frame["customer_id"].dropna().astype(str).unique()})
+    groups = nps_groups(engine)
+    if authors.empty:
+        return pd.DataFrame(groups.limit(0).execute())
+    return pd.DataFrame(groups.semi_join(ibis.memtable(authors), "customer_id").execute())
+
+
+def _fit(
+    frame: pd.DataFrame, vectors: np.ndarray, parts: Passages, themes: dict[str, Theme]
+) -> tuple[TextModel, Sentiment, Assignment]:
+    """Sentiment and themes fitted on these texts (the user's own labels where they allow), and what the
+    fitted readings say of them."""
+    texts = frame["text"].astype(str).tolist()
+    reader, mood = fit_sentiment(texts, vectors, _weak_labels(frame))
     cut = np.flatnonzero(~parts.whole)
-    if len(cut):
-        leaning[cut] = sentiment([parts.texts[k] for k in cut], parts.vectors[cut]).scores
+    # a passage of a long text is read on its own (without labels), as a positive review can hold a complaint
+    passages, pieces = (
+        fit_sentiment([parts.texts[k] for k in cut], parts.vectors[cut])
+        if len(cut)
+        else (Reader("anchors (no labels)"), None)
+    )
+    leaning = _leaning(mood, parts, pieces)
+    theme_reader = fit_themes(parts.vectors, themes, leaning)
+    assignment = theme_reader.assign(parts.vectors, parts.owner, leaning)
+    check = mood.evaluation
+    held = frame.loc[check.held_out, ["kind", "key"]] if check is not None else frame.iloc[:0]
+    held_out = frozenset(zip(held["kind"].astype(str), held["key"].astype(str), strict=True))
+    return TextModel(reader, passages, theme_reader, held_out, len(texts)), mood, assignment
+
+
+def _read(
+    model: TextModel, frame: pd.DataFrame, vectors: np.ndarray, parts: Passages
+) -> tuple[Sentiment, Assignment]:
+    """These texts read by a model fitted on others: each text's sentiment and themes are those the model
+    gives it wherever it is read."""
+    texts = frame["text"].astype(str).tolist()
+    keys = zip(frame["kind"].astype(str), frame["key"].astype(str), strict=True)
+    held_out = np.array([key in model.held_out for key in keys], dtype=bool)
+    mood = model.sentiment.read(texts, vectors, held_out)
+    cut = np.flatnonzero(~parts.whole)
+    pieces = model.passages.read([parts.texts[k] for k in cut], parts.vectors[cut]) if len(cut) else None
+    leaning = _leaning(mood, parts, pieces)
+    return mood, model.themes.assign(parts.vectors, parts.owner, leaning)
+
+
+def _leaning(mood: Sentiment, parts: Passages, pieces: Sentiment | None) -> np.ndarray:
+    """How positive each passage leans (P(positive) - P(negative)), for keeping complaint themes off praise:
+    a whole text's own score; a passage cut from a long text, its own reading (`pieces`)."""
+    leaning = mood.scores[parts.owner]
+    if pieces is not None:
+        leaning[np.flatnonzero(~parts.whole)] = pieces.scores
     return leaning
 
 

@@ -333,14 +333,47 @@ def examples_of(themes: dict[str, Theme], space: Space, described: NDArray[np.fl
 Method = Callable[[NDArray[np.float64], NDArray[np.float64]], Scored]  # (centred, margins) -> scores
 
 
+@dataclass(frozen=True)
+class ZeroShot:
+    """Themes by their descriptions alone (`zero_shot` of the margins)."""
+
+    def __call__(self, centred: NDArray[np.float64], margins: NDArray[np.float64]) -> Scored:
+        return zero_shot(margins)
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """Margins to the themes' prototypes (each theme's vector pulled towards its examples)."""
+
+    space: Space
+    vectors: NDArray[np.float64]
+
+    def __call__(self, centred: NDArray[np.float64], margins: NDArray[np.float64]) -> Scored:
+        return zero_shot(self.space.margins(centred, self.vectors))
+
+
 def prototype(space: Space, described: NDArray[np.float64], ex: Examples, train: NDArray[np.bool_]) -> Method:
     """Each theme's vector pulled halfway to the mean of its examples (texts in `train`); then margins."""
     protos = []
     for j, d in enumerate(described):
         mine = ex.centred[ex.rows[train[ex.group] & (ex.theme == j)]]
         protos.append(_unit(d + (_unit(mine.mean(axis=0)) if len(mine) else 0.0)))
-    vectors = np.array(protos)
-    return lambda centred, margins: zero_shot(space.margins(centred, vectors))
+    return Prototype(space, np.array(protos))
+
+
+@dataclass(frozen=True)
+class Head:
+    """A logistic regression on the embedding and the zero-shot margins; a further theme is carried when
+    it is HEAD_CARRY as likely as the best one and its description agrees (past MARGIN)."""
+
+    model: LogisticRegression
+    themes: int
+
+    def __call__(self, centred: NDArray[np.float64], margins: NDArray[np.float64]) -> Scored:
+        p = np.zeros((len(centred), self.themes))
+        p[:, self.model.classes_] = self.model.predict_proba(np.hstack([centred, margins]))
+        further = (p >= HEAD_CARRY * p.max(axis=1, keepdims=True)) & (margins > MARGIN)
+        return Scored(p, further)
 
 
 def head(ex: Examples, train: NDArray[np.bool_], themes: int, seed: int) -> Method:
@@ -349,14 +382,7 @@ def head(ex: Examples, train: NDArray[np.bool_], themes: int, seed: int) -> Meth
     rows = ex.rows[train[ex.group]]
     model = LogisticRegression(max_iter=3_000, random_state=seed)
     model.fit(np.hstack([ex.centred[rows], ex.margins[rows]]), ex.theme[train[ex.group]])
-
-    def score(centred: NDArray[np.float64], margins: NDArray[np.float64]) -> Scored:
-        p = np.zeros((len(centred), themes))
-        p[:, model.classes_] = model.predict_proba(np.hstack([centred, margins]))
-        further = (p >= HEAD_CARRY * p.max(axis=1, keepdims=True)) & (margins > MARGIN)
-        return Scored(p, further)  # a further theme needs the description's agreement too
-
-    return score
+    return Head(model, themes)
 
 
 def _text_best(score: NDArray[np.float64], owner: NDArray[np.int64]) -> dict[int, int]:
@@ -411,22 +437,17 @@ def choose(correct: dict[str, NDArray[np.bool_]]) -> str:
 
 
 def learn(
-    themes: dict[str, Theme],
-    space: Space,
-    centred: NDArray[np.float64],
-    margins: NDArray[np.float64],
-    described: NDArray[np.float64],
-    seed: int = 0,
-) -> tuple[Scored, MethodChoice | None]:
-    """Scores of every passage by zero-shot, or by the method that beat it on the themes' labelled examples
+    themes: dict[str, Theme], space: Space, described: NDArray[np.float64], seed: int = 0
+) -> tuple[Method, MethodChoice | None]:
+    """How to score passages: zero-shot, or the method that beat it on the themes' labelled examples
     (cross-validated; refitted on all examples); None as the choice when there are no examples."""
     ex = examples_of(themes, space, described)
     if ex is None:
-        return zero_shot(margins), None
+        return ZeroShot(), None
     n = len(ex.labels)
     if n < MIN_EXAMPLES_TO_CHOOSE:
         why = f"{n} labelled examples are too few to choose a method ({MIN_EXAMPLES_TO_CHOOSE} needed)"
-        return zero_shot(margins), MethodChoice("zero-shot", {}, n, why)
+        return ZeroShot(), MethodChoice("zero-shot", {}, n, why)
     methods: dict[str, Callable[[NDArray[np.bool_]], Method]] = {
         "prototype": lambda rows: prototype(space, described, ex, rows)
     }
@@ -437,10 +458,9 @@ def learn(
     accuracy = {name: float(hits.mean()) for name, hits in correct.items()}
     if chosen == "zero-shot":
         why = f"no method beat zero-shot on {n} labelled examples by more than its standard error"
-        return zero_shot(margins), MethodChoice(chosen, accuracy, n, why)
+        return ZeroShot(), MethodChoice(chosen, accuracy, n, why)
     why = f"chosen by cross-validation on {n} labelled examples"
-    fitted = methods[chosen](np.ones(n, dtype=bool))
-    return fitted(centred, margins), MethodChoice(chosen, accuracy, n, why)
+    return methods[chosen](np.ones(n, dtype=bool)), MethodChoice(chosen, accuracy, n, why)
 
 
 def _by_text(
@@ -470,6 +490,66 @@ def _by_text(
     return tuple(best), themes, scores
 
 
+@dataclass(frozen=True)
+class ThemeReader:
+    """Themes fitted on one set of texts, to assign to any texts: the space of those texts (their mean and
+    the "other" references), the themes' vectors, their polarity and the method their examples chose.
+    Fitted once on the whole store's sample, it gives a slice's texts the themes they get there."""
+
+    names: tuple[str, ...]
+    described: Vectors
+    space: Space | None
+    method: Method
+    choice: MethodChoice | None
+    polarity: dict[str, str]
+
+    def assign(
+        self,
+        vectors: Vectors,
+        owner: NDArray[np.int64] | None = None,
+        leaning: NDArray[np.float64] | None = None,
+    ) -> Assignment:
+        """The themes of each text (`vectors` and `owner` as for `assign`; `leaning` per passage)."""
+        names = self.names
+        owner = np.arange(len(vectors), dtype=np.int64) if owner is None else owner
+        texts = int(owner.max()) + 1 if len(owner) else 0
+        if not names or not texts or self.space is None:
+            empty = np.zeros((texts, len(names)), np.float32)
+            return Assignment(names, (None,) * texts, ((),) * texts, empty, empty.astype(np.float64))
+        space, described = self.space, self.space.centred(self.described)
+        centred = space.centred(vectors)
+        margins = space.margins(centred, described)
+        mask = allowed(leaning, [self.polarity[n] for n in names])
+        scored = self.method(centred, margins)
+        shown = scored.score  # the evidence, before the polarity check
+        if mask is not None:
+            margins = np.where(mask, margins, -np.inf)
+            scored = Scored(np.where(mask, scored.score, -np.inf), scored.carry & mask)
+        about = (
+            margins.max(axis=1) > MARGIN
+        )  # about some theme at all: by the descriptions, never by examples
+        best, carried, scores = _by_text(scored, shown, about, owner, names)
+        similarity = np.full((texts, len(names)), -1.0, dtype=np.float32)
+        np.maximum.at(similarity, owner, (vectors @ self.described.T).astype(np.float32))
+        method = self.choice.method if self.choice else "zero-shot"
+        return Assignment(names, best, carried, similarity, scores, method, self.choice, self.polarity)
+
+
+def fit_themes(
+    vectors: Vectors, themes: dict[str, Theme], leaning: NDArray[np.float64] | None = None, seed: int = 0
+) -> ThemeReader:
+    """The themes' reader fitted on `vectors` (passages or whole texts; `leaning` per row as for `assign`):
+    the space of these texts, each theme's polarity read against them, the method chosen on the examples."""
+    names = tuple(themes)
+    if not names or not len(vectors):
+        return ThemeReader(names, np.zeros((0, 384), np.float32), None, ZeroShot(), None, {})
+    described = theme_vectors(themes)
+    space = Space.of(vectors, described, seed)
+    polarities = polarity(themes, vectors, leaning)
+    method, choice = learn(themes, space, space.centred(described), seed)
+    return ThemeReader(names, described, space, method, choice, polarities)
+
+
 def assign(
     vectors: Vectors,
     themes: dict[str, Theme],
@@ -481,26 +561,4 @@ def assign(
     text) or, without `owner`, whole texts; `leaning` (per passage, P(positive) - P(negative) as
     `Sentiment.scores`) keeps complaint themes off passages leaning positive. Themes with labelled
     examples use the method cross-validation chose on them."""
-    names = tuple(themes)
-    owner = np.arange(len(vectors), dtype=np.int64) if owner is None else owner
-    texts = int(owner.max()) + 1 if len(owner) else 0
-    if not names or not texts:
-        empty = np.zeros((texts, len(names)), np.float32)
-        return Assignment(names, (None,) * texts, ((),) * texts, empty, empty.astype(np.float64))
-    described = theme_vectors(themes)
-    space = Space.of(vectors, described, seed)
-    centred = space.centred(vectors)
-    margins = space.margins(centred, space.centred(described))
-    polarities = polarity(themes, vectors, leaning)
-    mask = allowed(leaning, [polarities[n] for n in names])
-    scored, choice = learn(themes, space, centred, margins, space.centred(described), seed)
-    shown = scored.score  # the evidence, before the polarity check
-    if mask is not None:
-        margins = np.where(mask, margins, -np.inf)
-        scored = Scored(np.where(mask, scored.score, -np.inf), scored.carry & mask)
-    about = margins.max(axis=1) > MARGIN  # about some theme at all: by the descriptions, never by examples
-    best, carried, scores = _by_text(scored, shown, about, owner, names)
-    similarity = np.full((texts, len(names)), -1.0, dtype=np.float32)
-    np.maximum.at(similarity, owner, (vectors @ described.T).astype(np.float32))
-    method = choice.method if choice else "zero-shot"
-    return Assignment(names, best, carried, similarity, scores, method, choice, polarities)
+    return fit_themes(vectors, themes, leaning, seed).assign(vectors, owner, leaning)
