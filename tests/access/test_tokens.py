@@ -13,6 +13,7 @@ from cxgap.access import (
     issue_token,
     list_users,
     revoke_token,
+    set_email,
 )
 from cxgap.errors import CxgapError
 from cxgap.store import Store
@@ -62,3 +63,27 @@ def test_roles_are_checked_and_bad_users_are_one_sentence(store: Store) -> None:
         add_user(store, "vic", "viewer")
     with pytest.raises(CxgapError, match="no user 'zed'"):
         issue_token(store, "zed")
+
+
+def test_a_users_e_mail_address_is_kept_changed_and_checked(store: Store) -> None:
+    add_user(store, "lee", "team_lead", "support", email=" lee@example.org ")
+    add_user(store, "ana", "analyst")
+    lead = authenticate(store, issue_token(store, "lee"))
+    assert lead.scope == "support"  # a team lead sees their team only
+
+    def emails() -> dict[str, str | None]:
+        rows = list_users(store).to_dict("records")
+        return {r["user_id"]: r["email"] if isinstance(r["email"], str) else None for r in rows}
+
+    assert emails() == {"ana": None, "lee": "lee@example.org"}
+    set_email(store, "ana", "ana@example.org")
+    set_email(store, "lee", None)
+    assert emails() == {"ana": "ana@example.org", "lee": None}
+    with pytest.raises(CxgapError, match="'ana at home' is not an e-mail address"):
+        set_email(store, "ana", "ana at home")
+    with pytest.raises(CxgapError, match="There is no user 'bob'"):
+        set_email(store, "bob", "bob@example.org")
+    with pytest.raises(CxgapError, match="is not an e-mail address"):
+        add_user(store, "bo", "viewer", email="bo@")
+    with pytest.raises(CxgapError, match="team lead and needs --team"):
+        add_user(store, "lou", "team_lead")

@@ -82,3 +82,13 @@ def test_the_trend_groups_by_month_and_bad_groupings_are_one_sentence(engine: En
     assert [g.group for g in accountability(engine, "month", now=NOW, min_n=1).groups] == ["2026-05-01"]
     with pytest.raises(CxgapError, match="Cannot group cases by 'weather'"):
         accountability(engine, "weather")
+
+
+def test_a_team_narrows_the_report_to_its_own_cases(engine: Engine) -> None:
+    mine = accountability(engine, "owner", team="support", now=NOW, min_n=1)
+    assert mine.team == "support" and sum(g.cases for g in mine.groups) == 4
+    assert [g.group for g in accountability(engine, "team", team="billing", now=NOW, min_n=1).groups] == [
+        "billing"
+    ]
+    later = accountability(engine, "team", team="support", now=T0 + dt.timedelta(days=40), min_n=1)
+    assert later.groups[0].overdue == 2  # A4's 30-day deadline has passed too

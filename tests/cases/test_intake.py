@@ -12,6 +12,7 @@ from cxgap.cases import intake
 from cxgap.config import Settings
 from cxgap.io.ingest import check_delivery
 from cxgap.store import Store
+from tests.cases.conftest import ungrouped
 
 TODAY = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")  # within every lookback
 
@@ -34,9 +35,21 @@ def test_each_delivery_counts_the_cases_its_records_opened(loop_store: Store) ->
         check_delivery("responses", [_response("N3", 9, 5)]),  # nothing
         check_delivery("responses", [_response("N4", 4, 4), _response("R1", 3, 4)]),  # R1 is already stored
     ]
-    done = intake(loop_store, Settings(), "responses", deliveries, "hook")
+    done = intake(loop_store, ungrouped(), "responses", deliveries, "hook")
     assert [d.cases_opened for d in done] == [2, 0, 1]
     assert [d.summary.rows_loaded for d in done] == [2, 1, 1]
     with loop_store.engine.connect() as conn:
         triggers = conn.execute(sa.text("SELECT trigger_id FROM cases ORDER BY 1")).scalars().all()
     assert triggers == ["N1", "N1", "N4"]
+
+
+def test_a_customers_records_in_one_batch_join_one_case(loop_store: Store) -> None:
+    deliveries = [
+        check_delivery("responses", [_response("N1", 2, 1)]),  # detractor + low CSAT: opens C2's case
+        check_delivery("responses", [_response("N4", 4, 4)]),  # another detractor answer: joins it
+    ]
+    done = intake(loop_store, Settings(), "responses", deliveries, "hook")
+    assert [d.cases_opened for d in done] == [1, 0]
+    with loop_store.engine.connect() as conn:
+        triggers = conn.execute(sa.text("SELECT rule, trigger_id FROM case_triggers ORDER BY 1, 2")).all()
+    assert [tuple(t) for t in triggers] == [("detractor", "N1"), ("detractor", "N4"), ("low_csat", "N1")]

@@ -33,7 +33,7 @@ from cxgap.cases import (
 )
 from cxgap.config import DEFAULT_ROOT_CAUSES, Settings, settings_from_dict
 from cxgap.store import Store
-from tests.cases.conftest import NOW, ROWS
+from tests.cases.conftest import NOW, ROWS, ungrouped
 from tests.cases.typed import TEAM, TYPED, add_named_customer, assert_no_personal_data, redacted
 
 CAUSES = tuple(DEFAULT_ROOT_CAUSES)
@@ -43,7 +43,7 @@ CAUSES = tuple(DEFAULT_ROOT_CAUSES)
 def case_id(loop_store: Store) -> str:
     """The support detractor's case, in a store that knows the customer named in `TYPED`."""
     add_named_customer(loop_store)
-    open_cases(loop_store, Settings(), now=NOW)
+    open_cases(loop_store, ungrouped(), now=NOW)
     return next(c.case_id for c in list_cases(loop_store) if c.trigger_id == "R1")
 
 

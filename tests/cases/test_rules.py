@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cxgap.cases import events, list_cases, open_cases
 from cxgap.config import Settings
 from cxgap.store import Store
-from tests.cases.conftest import NOW
+from tests.cases.conftest import NOW, ungrouped
 
 
 def _routed(store: Store) -> dict[tuple[str, str], str | None]:
@@ -19,7 +19,7 @@ def _routed(store: Store) -> dict[tuple[str, str], str | None]:
 
 
 def test_each_rule_opens_one_case_per_matching_record(loop_store: Store) -> None:
-    run = open_cases(loop_store, Settings(), now=NOW)
+    run = open_cases(loop_store, ungrouped(), now=NOW)
     assert run.opened == {"detractor": 2, "low_csat": 1, "negative_feedback": 1, "unresolved_interaction": 1}
     assert _routed(loop_store) == {
         ("detractor", "R1"): "support",
@@ -31,8 +31,8 @@ def test_each_rule_opens_one_case_per_matching_record(loop_store: Store) -> None
 
 
 def test_a_second_run_opens_nothing_and_logs_each_case_once(loop_store: Store) -> None:
-    open_cases(loop_store, Settings(), now=NOW)
-    again = open_cases(loop_store, Settings(), now=NOW + dt.timedelta(hours=1))
+    open_cases(loop_store, ungrouped(), now=NOW)
+    again = open_cases(loop_store, ungrouped(), now=NOW + dt.timedelta(hours=1))
     assert again.total == 0
     for case in list_cases(loop_store, limit=1000):
         log = events(loop_store, case.case_id)
@@ -41,7 +41,7 @@ def test_a_second_run_opens_nothing_and_logs_each_case_once(loop_store: Store) -
 
 
 def test_deadlines_follow_each_rules_sla(loop_store: Store) -> None:
-    open_cases(loop_store, Settings(), now=NOW)
+    open_cases(loop_store, ungrouped(), now=NOW)
     due = {c.rule: c.due_at - c.created_at for c in list_cases(loop_store, limit=1000)}
     assert due["detractor"] == dt.timedelta(hours=48) and due["unresolved_interaction"] == dt.timedelta(
         hours=24
@@ -49,7 +49,7 @@ def test_deadlines_follow_each_rules_sla(loop_store: Store) -> None:
 
 
 def test_an_older_since_reaches_back_and_only_named_rules_run(loop_store: Store) -> None:
-    run = open_cases(loop_store, Settings(), now=NOW, since=dt.datetime(2020, 1, 1), only=("detractor",))
+    run = open_cases(loop_store, ungrouped(), now=NOW, since=dt.datetime(2020, 1, 1), only=("detractor",))
     assert run.opened == {"detractor": 3}  # R4 is two years old
     assert {c.trigger_id for c in list_cases(loop_store)} == {"R1", "R3", "R4"}
 
@@ -74,10 +74,10 @@ def test_cases_carry_what_they_are_about(loop_store: Store) -> None:
 
 def test_named_records_are_the_only_ones_a_run_considers(loop_store: Store) -> None:
     """A webhook batch names the records it wrote; the rules look those up by key (R3 matches two rules)."""
-    run = open_cases(loop_store, Settings(), now=NOW, records=["R3", "F2"], only=("detractor", "low_csat"))
+    run = open_cases(loop_store, ungrouped(), now=NOW, records=["R3", "F2"], only=("detractor", "low_csat"))
     assert run.opened == {"detractor": 1, "low_csat": 1}
     assert sorted(run.triggers) == ["R3", "R3"]
-    assert open_cases(loop_store, Settings(), now=NOW, records=[]).total == 0
+    assert open_cases(loop_store, ungrouped(), now=NOW, records=[]).total == 0
 
 
 def test_the_creation_event_names_rule_and_team_as_json(loop_store: Store) -> None:

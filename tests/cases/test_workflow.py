@@ -19,17 +19,17 @@ from cxgap.cases import (
     record_follow_up,
     transition,
 )
-from cxgap.config import DEFAULT_ROOT_CAUSES, Settings
+from cxgap.config import DEFAULT_ROOT_CAUSES
 from cxgap.errors import CxgapError
 from cxgap.store import Store
-from tests.cases.conftest import NOW
+from tests.cases.conftest import NOW, ungrouped
 
 CAUSES = tuple(DEFAULT_ROOT_CAUSES)
 
 
 @pytest.fixture
 def case_id(loop_store: Store) -> str:
-    open_cases(loop_store, Settings(), now=NOW)
+    open_cases(loop_store, ungrouped(), now=NOW)
     return next(c.case_id for c in list_cases(loop_store) if c.trigger_id == "R1")
 
 

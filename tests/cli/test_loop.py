@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from cxgap.store import Store
 def demo_store(cli, tmp_path: Path) -> str:
     url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
     (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
-    assert cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     return url
 
 
@@ -102,9 +103,60 @@ def test_users_list_shows_a_user_without_a_team_beside_one_with_a_team(cli) -> N
     assert cli("users", "add", "bea", "--role", "team_member", "--team", "support").exit_code == 0
     listed = cli("users", "list")
     assert listed.exit_code == 0, listed.stderr
-    rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") == 5}
+    rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") == 6}
     assert "support" in rows["bea"] and "admin" in rows["carl"]
     assert "nan" not in rows["carl"] and rows["carl"].split("│")[3].strip() == ""
+
+
+def test_cases_are_listed_by_queue_and_search_with_the_total_at_a_chosen_moment(cli, demo_store: str) -> None:
+    opened = cli("cases", "open", "--since", "2024-01-01", "--as-of", "2026-01-01")
+    assert opened.exit_code == 0, opened.stderr
+    with Store(demo_store) as store:
+        every = list_cases(store, limit=100_000)
+    open_now = [c for c in every if c.status in ("open", "in_progress")]
+    assert every and all(c.created_at == dt.datetime(2026, 1, 1) for c in every)
+    late = cli("cases", "list", "--queue", "overdue", "--as-of", "2030-01-01", "--limit", "5")
+    assert late.exit_code == 0 and f"5 of {len(open_now):,} cases" in late.stdout and "overdue" in late.stdout
+    assert f"of {len(every):,} cases" in cli("cases", "list", "--limit", "3").stdout
+    assert "0 of 0 cases" in cli("cases", "list", "--overdue", "--as-of", "2026-01-01").stdout
+    found = cli("cases", "list", "--search", every[0].case_id)
+    assert "1 of 1 cases" in found.stdout
+    assert "0 of 0 cases" in cli("cases", "list", "--search", every[0].case_id + "x").stdout
+    case_id = every[0].case_id
+    assert cli("cases", "assign", case_id, "--owner", "ana").exit_code == 0
+    assert "1 of 1 cases" in cli("cases", "list", "--queue", "mine", "--as", "ana").stdout
+    shown = cli("cases", "show", case_id).stdout
+    assert "triggers" in shown and "assigned it to" in shown
+    for args, said in (
+        (("--queue", "later"), "queue = 'later' is not one of"),
+        (("--as-of", "soon"), "--as-of 'soon' is not a date"),
+        (("--queue", "mine", "--overdue"), "ask for different queues"),
+    ):
+        refused = cli("cases", "list", *args)
+        assert refused.exit_code == 2 and said in " ".join(refused.stderr.split())
+
+
+def test_users_have_e_mail_addresses_and_team_leads_need_a_team(cli) -> None:
+    assert (
+        cli(
+            "users", "add", "lee", "--role", "team_lead", "--team", "support", "--email", "lee@example.org"
+        ).exit_code
+        == 0
+    )
+    no_team = cli("users", "add", "lou", "--role", "team_lead")
+    assert no_team.exit_code == 2 and "team lead and needs --team" in no_team.stderr
+    bad = cli("users", "add", "lou", "--role", "analyst", "--email", "lou at example")
+    assert bad.exit_code == 2 and "is not an e-mail address" in bad.stderr
+    assert cli("users", "add", "ana", "--role", "analyst").exit_code == 0
+    assert (
+        "ana's notifications go to ana@example.org" in cli("users", "email", "ana", "ana@example.org").stdout
+    )
+    listed = cli("users", "list").stdout
+    assert "lee@example.org" in listed and "ana@example.org" in listed and "lou" not in listed
+    assert cli("users", "email", "lee", "--remove").exit_code == 0
+    assert "lee@example.org" not in cli("users", "list").stdout
+    assert cli("users", "email", "nobody", "x@example.org").exit_code == 2
+    assert cli("users", "email", "ana").exit_code == 2
 
 
 def test_users_add_with_password_prompts_twice_and_lets_them_sign_in(

@@ -13,9 +13,11 @@ from cxgap.access.tokens import (
     add_user,
     authenticate,
     bearer_token,
+    check_email,
     issue_token,
     list_users,
     revoke_token,
+    set_email,
 )
 
 __all__ = [
@@ -29,9 +31,11 @@ __all__ = [
     "authenticate",
     "csrf_token",
     "bearer_token",
+    "check_email",
     "issue_token",
     "list_users",
     "revoke_token",
+    "set_email",
     "set_password",
     "sign_in",
     "sign_out",

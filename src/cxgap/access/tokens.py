@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -66,20 +67,48 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def add_user(store: Store, user_id: str, role: str, team: str | None = None) -> None:
-    """Add a user; team members need a team."""
+EMAIL_FORM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_email(address: str) -> str:
+    """A person's e-mail address, trimmed, or one sentence saying why it is not one."""
+    address = address.strip()
+    if len(address) > 320 or not EMAIL_FORM.match(address):
+        raise CxgapError(f"'{address[:80]}' is not an e-mail address (like name@example.com).")
+    return address
+
+
+def add_user(
+    store: Store, user_id: str, role: str, team: str | None = None, *, email: str | None = None
+) -> None:
+    """Add a user; team members and team leads need a team; `email` is where their notifications go."""
     if role not in ROLES:
         raise CxgapError(f"role = '{role}' is not one of {', '.join(ROLES)}.")
     if role in TEAM_ROLES and not team:
         raise CxgapError(f"User {user_id} is a {role.replace('_', ' ')} and needs --team.")
+    address = check_email(email) if email is not None else None
     with store.begin() as conn:
         exists = conn.execute(sa.text("SELECT 1 FROM users WHERE user_id = :u"), {"u": user_id}).first()
         if exists:
             raise CxgapError(f"There is already a user {user_id!r}.")
         conn.execute(
-            sa.text("INSERT INTO users (user_id, role, team, created_at) VALUES (:u, :r, :t, :now)"),
-            {"u": user_id, "r": role, "t": team, "now": _now()},
+            sa.text(
+                "INSERT INTO users (user_id, role, team, email, created_at) VALUES (:u, :r, :t, :e, :now)"
+            ),
+            {"u": user_id, "r": role, "t": team, "e": address, "now": _now()},
         )
+
+
+def set_email(store: Store, user_id: str, email: str | None) -> None:
+    """Set (or, with None, remove) the address a user's notifications go to."""
+    address = check_email(email) if email is not None else None
+    with store.begin() as conn:
+        changed = conn.execute(
+            sa.text("UPDATE users SET email = :e WHERE user_id = :u RETURNING user_id"),
+            {"e": address, "u": user_id},
+        ).first()
+    if changed is None:
+        raise CxgapError(f"There is no user {user_id!r}; add one with `cxgap users add`.")
 
 
 def issue_token(store: Store, user_id: str) -> str:
@@ -153,15 +182,15 @@ def authenticate(store: Store, token: str | None) -> Principal:
 
 
 def list_users(store: Store) -> pd.DataFrame:
-    """Users with their role, team and live token count."""
+    """Users with their role, team, e-mail address and live token count."""
     with store.engine.connect() as conn:
         return pd.DataFrame(
             conn.execute(
                 sa.text(
-                    "SELECT u.user_id, u.role, u.team, u.created_at, u.disabled_at, "
+                    "SELECT u.user_id, u.role, u.team, u.email, u.created_at, u.disabled_at, "
                     "count(t.token_id) FILTER (WHERE t.revoked_at IS NULL) AS live_tokens "
                     "FROM users u LEFT JOIN api_tokens t ON t.user_id = u.user_id "
-                    "GROUP BY u.user_id, u.role, u.team, u.created_at, u.disabled_at ORDER BY u.user_id"
+                    "GROUP BY u.user_id, u.role, u.team, u.email, u.created_at, u.disabled_at ORDER BY u.user_id"
                 )
             )
             .mappings()

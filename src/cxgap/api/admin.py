@@ -29,10 +29,19 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap import cases
-from cxgap.access import Principal, add_user, issue_token, list_users, revoke_token, set_password
+from cxgap.access import (
+    Principal,
+    add_user,
+    issue_token,
+    list_users,
+    revoke_token,
+    set_email,
+    set_password,
+)
 from cxgap.access.sessions import check_password
 from cxgap.api.loop import Note, User
 from cxgap.api.routes import Board
+from cxgap.cases.inbox import find_cases
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.io import import_file, mapping_from_dict
 from cxgap.store import describe_url
@@ -76,6 +85,15 @@ class NewUser(BaseModel):
     role: str = Field(min_length=1, max_length=32)
     team: str | None = Field(None, max_length=64)
     password: str | None = Field(None, max_length=1024)
+    email: str | None = Field(None, max_length=320)
+
+
+class Email(BaseModel):
+    """A user's e-mail address for notifications (none: removed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=128)
+    email: str | None = Field(None, max_length=320)
 
 
 class UserName(BaseModel):
@@ -106,6 +124,7 @@ class OpenCases(BaseModel):
     model_config = ConfigDict(extra="forbid")
     since: dt.datetime | None = None
     rules: list[str] = Field(default_factory=list, max_length=100)
+    as_of: dt.datetime | None = None
 
 
 class CaseAction(BaseModel):
@@ -193,11 +212,20 @@ def new_user(dashboard: Board, user: User, body: NewUser) -> dict[str, Any]:
     if body.password is not None:
         check_password(body.password)
     with dashboard.writing():
-        add_user(dashboard.store, body.name, body.role, body.team)
+        add_user(dashboard.store, body.name, body.role, body.team, email=body.email)
         if body.password is not None:
             set_password(dashboard.store, body.name, body.password)
         token = issue_token(dashboard.store, body.name)
     return {"user": body.name, "token": token}
+
+
+@router.post("/users/email")
+def new_email(dashboard: Board, user: User, body: Email) -> dict[str, Any]:
+    """Set or remove a user's e-mail address, as `cxgap users email`."""
+    _admin(user)
+    with dashboard.writing():
+        set_email(dashboard.store, body.name, body.email)
+    return {"user": body.name, "email": body.email}
 
 
 @router.post("/users/token")
@@ -234,6 +262,10 @@ class CaseQuery(BaseModel):
     status: str | None = None
     touchpoint: str | None = None
     limit: int = Field(50, ge=1, le=10_000)
+    queue: str = "all"
+    search: str | None = Field(None, max_length=200)
+    as_of: dt.datetime | None = None
+    user: str | None = Field(None, max_length=128)
 
 
 @router.post("/status")
@@ -254,17 +286,39 @@ def users(dashboard: Board, user: User) -> list[dict[str, Any]]:
     """Users, roles, teams and live tokens, as `cxgap users list`."""
     _admin(user)
     return [
-        {k: row[k] for k in ("user_id", "role", "team", "live_tokens")}
+        {k: row[k] for k in ("user_id", "role", "team", "email", "live_tokens")}
         for row in list_users(dashboard.store).to_dict("records")
     ]
 
 
 @router.post("/cases/list")
-def case_list(dashboard: Board, user: User, body: CaseQuery) -> list[dict[str, Any]]:
-    """Cases, newest first, as `cxgap cases list`."""
+def case_list(dashboard: Board, user: User, body: CaseQuery) -> dict[str, Any]:
+    """Cases of a queue, newest first, with the queue's total, as `cxgap cases list`."""
     _admin(user)
-    found = cases.list_cases(dashboard.store, **body.model_dump())
-    return [dataclasses.asdict(record) for record in found]
+    query = cases.InboxQuery(
+        queue=body.queue,
+        search=body.search,
+        team=body.team,
+        status=body.status or "any",
+        touchpoint=body.touchpoint,
+        sort="-created_at",
+    )
+    now = cases.loop_now(dashboard.store, dashboard.settings, as_of=body.as_of)
+    found, counts = find_cases(
+        dashboard.store,
+        query,
+        user_id=body.user or user.user_id,
+        scope=None,
+        team=body.team,
+        now=now,
+        limit=body.limit,
+        offset=0,
+    )
+    return {
+        "cases": [dataclasses.asdict(record) for record in found],
+        "total": counts[query.queue],
+        "now": now.isoformat(),
+    }
 
 
 @router.post("/cases/open")
@@ -276,8 +330,11 @@ def open_cases(dashboard: Board, user: User, body: OpenCases) -> dict[str, Any]:
     if unknown:
         raise CxgapError(f"There is no rule '{unknown[0]}'; cxgap.toml has {', '.join(known)}.")
     with dashboard.writing():
-        run = cases.open_cases(dashboard.store, dashboard.settings, since=body.since, only=tuple(body.rules))
-    return {"run_id": run.run_id, "opened": run.opened, "total": run.total}
+        now = cases.loop_now(dashboard.store, dashboard.settings, as_of=body.as_of)
+        run = cases.open_cases(
+            dashboard.store, dashboard.settings, since=body.since, only=tuple(body.rules), now=now
+        )
+    return {"run_id": run.run_id, "opened": run.opened, "joined": run.joined, "total": run.total}
 
 
 def _case(record: cases.CaseRecord) -> dict[str, Any]:

@@ -184,5 +184,6 @@ def effect(
     the same gap's change at the other touchpoints."""
     user.require(*READERS)
     record = cases.get_issue(dashboard.store, issue_id, user.scope)
-    result = cases.issue_effect(dashboard.engine, dashboard.settings, record, months=months)
+    now = cases.loop_now(dashboard.store, dashboard.settings)
+    result = cases.issue_effect(dashboard.engine, dashboard.settings, record, months=months, now=now)
     return dict(plain(asdict(result))) | {"sentence": result.sentence()}

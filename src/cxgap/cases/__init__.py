@@ -5,7 +5,11 @@ outer loop that turns recurring root causes into systemic issues whose effect th
 from __future__ import annotations
 
 from cxgap.cases.accountability import Accountability, AccountabilityReport, accountability
+from cxgap.cases.bulk import BULK_ACTIONS, BulkResult, bulk
+from cxgap.cases.clock import loop_now
 from cxgap.cases.effect import IssueEffect, issue_effect, suggest_gap
+from cxgap.cases.history import describe_event, detail_of
+from cxgap.cases.inbox import QUEUES, SORTS, Inbox, InboxQuery, inbox
 from cxgap.cases.intake import Intake, intake
 from cxgap.cases.rules import RuleRun, open_cases
 from cxgap.cases.systemic import (
@@ -26,6 +30,7 @@ from cxgap.cases.systemic import (
     raise_issue,
     reopen_issue,
 )
+from cxgap.cases.triggers import CaseTrigger, case_triggers, customer_cases
 from cxgap.cases.workflow import (
     ACTIONS,
     CaseConflict,
@@ -44,6 +49,20 @@ from cxgap.cases.workflow import (
 
 __all__ = [
     "ACTIONS",
+    "BULK_ACTIONS",
+    "QUEUES",
+    "SORTS",
+    "BulkResult",
+    "CaseTrigger",
+    "Inbox",
+    "InboxQuery",
+    "bulk",
+    "case_triggers",
+    "customer_cases",
+    "describe_event",
+    "detail_of",
+    "inbox",
+    "loop_now",
     "ISSUE_STATUSES",
     "Intake",
     "IssueEffect",

@@ -15,6 +15,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from cxgap.cases.clock import store_now
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
 from cxgap.stats import Estimate, wilson_interval
@@ -44,6 +45,7 @@ class AccountabilityReport:
     now: dt.datetime
     min_n: int
     groups: tuple[Accountability, ...]
+    team: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: counts, shares with intervals, hours (median, p90)."""
@@ -84,15 +86,19 @@ def accountability(
     engine: Engine,
     by: str = "team",
     *,
+    team: str | None = None,
     now: dt.datetime | None = None,
     min_n: int = 30,
     confidence: float = 0.95,
 ) -> AccountabilityReport:
-    """Loop metrics per `by` (team, owner, touchpoint, rule or month of opening)."""
+    """Loop metrics per `by` (team, owner, touchpoint, rule or month of opening), of one `team`'s cases
+    when one is named (a team lead's view), "overdue" judged at `now` (default: the store's own clock)."""
     if by not in GROUPINGS:
         raise CxgapError(f"Cannot group cases by '{by}'; choose from {', '.join(GROUPINGS)}.")
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or store_now(engine.store)
     c = engine.table("cases")
+    if team is not None:
+        c = c.filter(c.team == team)
     if by == "month":
         c = c.mutate(month=c.created_at.truncate("M").cast("date").cast("string"))
     still_open = c.status.isin(["open", "in_progress"])
@@ -130,4 +136,4 @@ def accountability(
                 (_number(row["resolve_median"]), _number(row["resolve_p90"])),
             )
         )
-    return AccountabilityReport(by, now, min_n, tuple(groups))
+    return AccountabilityReport(by, now, min_n, tuple(groups), team)

@@ -34,14 +34,10 @@ def set_loop_calendar(store: Store, data_now: dt.datetime, *, at: dt.datetime | 
         )
 
 
-def loop_now(store: Store, settings: Settings, *, as_of: dt.datetime | None = None) -> dt.datetime:
-    """The loop's present: `as_of` when a caller names one, else `[cases] as_of`, else the store's own
-    calendar, else the machine's clock."""
-    if as_of is not None:
-        return as_of
-    if settings.cases.as_of is not None:
-        return settings.cases.as_of.replace(tzinfo=None)
-    with store.begin() as conn:
+def store_now(store: Store) -> dt.datetime:
+    """The store's own present: its calendar where it has one, else the machine's clock. Workflow steps
+    called without a time use it, so a demo store's audit log stays on the demo's calendar."""
+    with store.engine.connect() as conn:
         value = conn.execute(
             sa.text("SELECT value FROM store_meta WHERE name = :n"), {"n": CLOCK_KEY}
         ).scalar()
@@ -51,3 +47,20 @@ def loop_now(store: Store, settings: Settings, *, as_of: dt.datetime | None = No
     calendar = json.loads(value)
     anchor = dt.datetime.fromisoformat(calendar["anchor"])
     return anchor + (now - dt.datetime.fromisoformat(calendar["set_at"]))
+
+
+def loop_now(store: Store, settings: Settings, *, as_of: dt.datetime | None = None) -> dt.datetime:
+    """The loop's present: `as_of` when a caller names one, else `[cases] as_of`, else the store's own
+    calendar, else the machine's clock."""
+    if as_of is not None:
+        return _naive_utc(as_of)
+    if settings.cases.as_of is not None:
+        return _naive_utc(settings.cases.as_of)
+    return store_now(store)
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    """A moment as the store keeps times: naive UTC (a naive moment is taken as UTC already)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)

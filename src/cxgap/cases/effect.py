@@ -140,7 +140,14 @@ def _control_changes(
     return out
 
 
-def issue_effect(engine: Engine, settings: Settings, issue: IssueRecord, months: int = 6) -> IssueEffect:
+def issue_effect(
+    engine: Engine,
+    settings: Settings,
+    issue: IssueRecord,
+    months: int = 6,
+    *,
+    now: dt.datetime | None = None,
+) -> IssueEffect:
     """Measure the issue's gap in the `months` before and after its action with the gap engine."""
     if issue.action_at is None:
         raise CxgapError(f"Systemic issue {issue.issue_id} has no action date yet; plan its action first.")
@@ -172,7 +179,7 @@ def issue_effect(engine: Engine, settings: Settings, issue: IssueRecord, months:
         None,
         "insufficient data",
     )
-    if after_period[0] > dt.date.today().strftime("%Y-%m"):
+    if after_period[0] > (now or dt.datetime.now()).strftime("%Y-%m"):
         return replace(empty, status="too early")
     if before is None or after is None or not (_usable(before) and _usable(after)):
         return empty

@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.cases.clock import store_now
 from cxgap.cases.typed import TypedText
 from cxgap.cases.workflow import CaseConflict, CaseNotFound
 from cxgap.errors import CxgapError
@@ -96,10 +97,6 @@ class IssueEvent:
     actor: str
     action: str
     detail: str | None
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _same_group(touchpoint: str | None, params: dict[str, Any]) -> str:
@@ -277,13 +274,15 @@ def raise_issue(
     gap_kind: str | None = None,
     gap_subject: str | None = None,
     root_causes: tuple[str, ...] = (),
+    now: dt.datetime | None = None,
 ) -> IssueRecord:
     """Raise a systemic issue for a root cause at a touchpoint and link its cases; only one issue per
-    root cause and touchpoint may be open or acting at a time."""
+    root cause and touchpoint may be open or acting at a time. `now`: the loop's clock (default: the
+    store's own), the time of the issue and its audit lines."""
     if root_causes and root_cause not in root_causes:
         raise CxgapError(f"root_cause = '{root_cause}' is not one of {', '.join(root_causes)}.")
     _check_gap(gap_kind, gap_subject)
-    now = _now()
+    now = now or store_now(store)
     issue_id = "SI-" + uuid.uuid4().hex[:10]
     title = (
         title or f"{root_cause.replace('_', ' ').capitalize()} failures at {touchpoint or 'no touchpoint'}"
@@ -334,13 +333,14 @@ def raise_issue(
     return get_issue(store, issue_id)
 
 
-def link_cases(store: Store, issue_id: str, actor: str) -> int:
+def link_cases(store: Store, issue_id: str, actor: str, *, now: dt.datetime | None = None) -> int:
     """Link cases resolved since the issue was raised (same root cause and touchpoint); how many."""
     issue = get_issue(store, issue_id)
     if issue.status == "done":
         raise CaseConflict(f"Systemic issue {issue_id} is done; reopen it before linking cases.")
     with store.begin() as conn:
-        return _link(conn, issue_id, issue.root_cause, issue.touchpoint, TypedText(conn).text(actor), _now())
+        actor = TypedText(conn).text(actor)
+        return _link(conn, issue_id, issue.root_cause, issue.touchpoint, actor, now or store_now(store))
 
 
 def _update(
@@ -351,10 +351,11 @@ def _update(
     sets: dict[str, Any],
     allowed: tuple[str, ...],
     version: int | None,
+    now: dt.datetime | None,
 ) -> IssueRecord:
-    """One conditional UPDATE of an issue plus its audit line, in one transaction; what a person typed (in
-    `sets` and the actor) is stored redacted, in the issue and in the audit line alike."""
-    now = _now()
+    """One conditional UPDATE of an issue plus its audit line at `now` (default: the store's clock), in one
+    transaction; what a person typed (in `sets` and the actor) is stored redacted, in both alike."""
+    now = now or store_now(store)
     params: dict[str, Any] = {"id": issue_id, "now": now}
     params |= {f"allowed{i}": s for i, s in enumerate(allowed)}
     assignments = [f"{k} = :set_{k}" for k in sets] + [
@@ -398,6 +399,7 @@ def plan_action(
     gap_kind: str | None = None,
     gap_subject: str | None = None,
     version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> IssueRecord:
     """Record the improvement action and when it took (or takes) effect; the issue is then 'acting'."""
     if not action.strip():
@@ -406,7 +408,7 @@ def plan_action(
     sets: dict[str, Any] = {"action": action, "action_at": action_at, "status": "acting"}
     if gap_kind is not None:
         sets |= {"gap_kind": gap_kind, "gap_subject": gap_subject}
-    return _update(store, issue_id, actor, "planned", sets, ("open", "acting"), version)
+    return _update(store, issue_id, actor, "planned", sets, ("open", "acting"), version, now)
 
 
 def assign_issue(
@@ -417,22 +419,27 @@ def assign_issue(
     owner: str | None = None,
     team: str | None = None,
     version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> IssueRecord:
     """Give an issue to another owner and/or team."""
     sets = {k: v for k, v in (("owner", owner), ("team", team)) if v is not None}
     if not sets:
         raise CxgapError("Assigning a systemic issue needs an owner, a team or both.")
-    return _update(store, issue_id, actor, "assigned", sets, ISSUE_STATUSES, version)
+    return _update(store, issue_id, actor, "assigned", sets, ISSUE_STATUSES, version, now)
 
 
-def finish_issue(store: Store, issue_id: str, actor: str, *, version: int | None = None) -> IssueRecord:
+def finish_issue(
+    store: Store, issue_id: str, actor: str, *, version: int | None = None, now: dt.datetime | None = None
+) -> IssueRecord:
     """Mark an issue done (its action taken); its effect stays measurable."""
-    return _update(
-        store, issue_id, actor, "done", {"status": "done", "done_at": _now()}, ("acting",), version
-    )
+    now = now or store_now(store)
+    sets = {"status": "done", "done_at": now}
+    return _update(store, issue_id, actor, "done", sets, ("acting",), version, now)
 
 
-def reopen_issue(store: Store, issue_id: str, actor: str, *, version: int | None = None) -> IssueRecord:
+def reopen_issue(
+    store: Store, issue_id: str, actor: str, *, version: int | None = None, now: dt.datetime | None = None
+) -> IssueRecord:
     """Reopen a done issue (the action did not close the gap)."""
     sets = {"status": "acting", "done_at": None}
-    return _update(store, issue_id, actor, "reopened", sets, ("done",), version)
+    return _update(store, issue_id, actor, "reopened", sets, ("done",), version, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.cases.clock import store_now
 from cxgap.cases.typed import TypedText
 from cxgap.errors import CxgapError, NotFound
 from cxgap.store import Store
@@ -113,11 +115,8 @@ class CaseEvent:
     detail: str | None
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _record(row: Any) -> CaseRecord:
+def record_of(row: Any) -> CaseRecord:
+    """A case from a row holding every column of `FIELDS`."""
     data = dict(row._mapping)
     data["reopen_count"] = int(data["reopen_count"] or 0)
     data["version"] = int(data["version"] or 0)
@@ -139,7 +138,7 @@ def get_case(store: Store, case_id: str, team: str | None = None) -> CaseRecord:
         row = conn.execute(sa.text(sql), params).first()
     if row is None:
         raise CaseNotFound(f"There is no case {case_id!r}{' in team ' + repr(team) if team else ''}.")
-    return _record(row)
+    return record_of(row)
 
 
 def list_cases(
@@ -149,13 +148,21 @@ def list_cases(
     status: str | None = None,
     touchpoint: str | None = None,
     owner: str | None = None,
+    issue_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[CaseRecord]:
-    """Cases, newest first, narrowed by team, status, touchpoint and owner."""
+    """Cases, newest first, narrowed by team, status, touchpoint, owner and systemic issue."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     where = ["1 = 1"]
-    for name, value in (("team", team), ("status", status), ("touchpoint", touchpoint), ("owner", owner)):
+    narrowing = (
+        ("team", team),
+        ("status", status),
+        ("touchpoint", touchpoint),
+        ("owner", owner),
+        ("issue_id", issue_id),
+    )
+    for name, value in narrowing:
         if value is not None:
             params[name] = value
             where.append(f"{name} = :{name}")
@@ -164,17 +171,23 @@ def list_cases(
         "ORDER BY created_at DESC, case_id LIMIT :limit OFFSET :offset"
     )
     with store.engine.connect() as conn:
-        return [_record(r) for r in conn.execute(sa.text(sql), params)]
+        return [record_of(r) for r in conn.execute(sa.text(sql), params)]
 
 
 def events(store: Store, case_id: str) -> list[CaseEvent]:
-    """The case's audit log, oldest first."""
+    """The case's audit log, oldest first (at one moment: the creation first, then in the order written)."""
     sql = (
         "SELECT event_id, case_id, happened_at, actor, action, from_status, to_status, detail FROM case_events "
-        "WHERE case_id = :id ORDER BY happened_at, event_id"
+        "WHERE case_id = :id ORDER BY happened_at, CASE WHEN action = 'created' THEN 0 ELSE 1 END, event_id"
     )
     with store.engine.connect() as conn:
         return [CaseEvent(**dict(r._mapping)) for r in conn.execute(sa.text(sql), {"id": case_id})]
+
+
+def event_id() -> str:
+    """A new event id that sorts in the order events are written (the nanosecond clock, then randomness):
+    steps logged at the same loop time, as a seeded history does, keep their order."""
+    return f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
 
 
 def _log(
@@ -194,7 +207,7 @@ def _log(
             "VALUES (:event, :case, :at, :actor, :action, :before, :after, :detail)"
         ),
         {
-            "event": uuid.uuid4().hex,
+            "event": event_id(),
             "case": case_id,
             "at": now,
             "actor": actor,
@@ -241,11 +254,12 @@ def _update(
     detail: dict[str, Any],
     version: int | None,
     team: str | None,
+    now: dt.datetime,
     expressions: tuple[str, ...] = (),
 ) -> CaseRecord:
-    """One conditional UPDATE (values in `sets`, SQL `expressions` such as a counter) plus its audit event,
-    in one transaction; what a person typed (in `sets`, `detail` and the actor) is stored redacted."""
-    now = _now()
+    """One conditional UPDATE (values in `sets`, SQL `expressions` such as a counter) plus its audit event
+    at `now`, in one transaction; what a person typed (in `sets`, `detail` and the actor) is stored
+    redacted."""
     params: dict[str, Any] = {"id": case_id, "now": now}
     assignments = (
         [f"{k} = :set_{k}" for k in sets]
@@ -289,28 +303,31 @@ def transition(
     note: str | None = None,
     version: int | None = None,
     team: str | None = None,
+    now: dt.datetime | None = None,
 ) -> CaseRecord:
-    """Move a case: start, resolve (needs a root cause from the configured list), close, reopen."""
+    """Move a case: start, resolve (needs a root cause from the configured list), close, reopen; `now` is
+    the loop's clock (default: the store's own), the time of the event and of the change."""
     if action not in ACTIONS:
         raise CxgapError(f"'{action}' is not a case action; choose one of {', '.join(ACTIONS)}.")
     allowed, after = ACTIONS[action]
+    at = now or store_now(store)
     sets: dict[str, Any] = {"status": after}
     if action == "resolve":
         if root_cause is None:
             choices = f": one of {', '.join(root_causes)}" if root_causes else ""
             raise CxgapError(f"Resolving case {case_id} needs a root cause{choices}.")
-        sets |= {"resolved_at": _now()}
+        sets |= {"resolved_at": at}
     if root_cause is not None:
         if root_causes and root_cause not in root_causes:
             raise CxgapError(f"root_cause = '{root_cause}' is not one of {', '.join(root_causes)}.")
         sets["root_cause"] = root_cause
     if action == "close":
-        sets["closed_at"] = _now()
+        sets["closed_at"] = at
     if action == "reopen":
         sets |= {"resolved_at": None, "closed_at": None}
     detail = {k: v for k, v in (("root_cause", root_cause), ("note", note)) if v is not None}
     counter = ("reopen_count = COALESCE(reopen_count, 0) + 1",) if action == "reopen" else ()
-    return _update(store, case_id, actor, PAST[action], sets, allowed, detail, version, team, counter)
+    return _update(store, case_id, actor, PAST[action], sets, allowed, detail, version, team, at, counter)
 
 
 def assign(
@@ -322,29 +339,48 @@ def assign(
     owner: str | None = None,
     version: int | None = None,
     scope: str | None = None,
+    now: dt.datetime | None = None,
 ) -> CaseRecord:
     """Give a case to another team and/or owner."""
     sets = {k: v for k, v in (("team", team), ("owner", owner)) if v is not None}
     if not sets:
         raise CxgapError("Assigning a case needs a team, an owner or both.")
-    return _update(store, case_id, actor, "assigned", sets, ALL_STATUSES, sets, version, scope)
+    at = now or store_now(store)
+    return _update(store, case_id, actor, "assigned", sets, ALL_STATUSES, sets, version, scope, at)
 
 
-def add_note(store: Store, case_id: str, actor: str, text: str, *, team: str | None = None) -> CaseRecord:
+def add_note(
+    store: Store,
+    case_id: str,
+    actor: str,
+    text: str,
+    *,
+    team: str | None = None,
+    version: int | None = None,
+    now: dt.datetime | None = None,
+) -> CaseRecord:
     """Add a note to a case's log (it counts as an action on the case)."""
     if not text.strip():
         raise CxgapError("A note needs some text.")
-    return _update(store, case_id, actor, "noted", {}, ALL_STATUSES, {"note": text}, None, team)
+    at = now or store_now(store)
+    return _update(store, case_id, actor, "noted", {}, ALL_STATUSES, {"note": text}, version, team, at)
 
 
 def record_follow_up(
-    store: Store, case_id: str, actor: str, score: float, *, team: str | None = None
+    store: Store,
+    case_id: str,
+    actor: str,
+    score: float,
+    *,
+    team: str | None = None,
+    version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> CaseRecord:
     """Attach the customer's follow-up survey answer to a resolved or closed case."""
-    sets = {"follow_up_score": float(score), "follow_up_at": _now()}
-    return _update(
-        store, case_id, actor, "follow_up", sets, ("resolved", "closed"), {"score": score}, None, team
-    )
+    at = now or store_now(store)
+    sets = {"follow_up_score": float(score), "follow_up_at": at}
+    allowed = ("resolved", "closed")
+    return _update(store, case_id, actor, "follow_up", sets, allowed, {"score": score}, version, team, at)
 
 
 def cases_frame(records: list[CaseRecord]) -> pd.DataFrame:

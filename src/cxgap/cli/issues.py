@@ -277,12 +277,13 @@ def effect(
     config: ConfigOption = None,
 ) -> None:
     """The issue's gap before and after its action, with intervals (and beyond the other touchpoints)."""
-    from cxgap.cases import get_issue, issue_effect
+    from cxgap.cases import get_issue, issue_effect, loop_now
     from cxgap.engine import Engine
 
     settings = load_settings(config)
     with _store(config) as store:
-        result = issue_effect(Engine(store), settings, get_issue(store, issue_id), months=months)
+        now = loop_now(store, settings)
+        result = issue_effect(Engine(store), settings, get_issue(store, issue_id), months=months, now=now)
     out.print(result.sentence())
     frame = result.to_frame()
     if result.status == "measured":

@@ -37,11 +37,34 @@ def _actor(name: str | None) -> str:
     return name or f"cli:{getpass.getuser()}"
 
 
-def _case_table(records: list[CaseRecord], title: str) -> Table:
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Judge at this moment, YYYY-MM-DD[THH:MM] (default: the loop's clock, see [cases] as_of).",
+    ),
+]
+
+
+def _moment(value: str | None, option: str) -> dt.datetime | None:
+    """A date or moment the user typed, or one sentence saying how to write it."""
+    from cxgap.errors import CxgapError
+
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CxgapError(
+            f"{option} '{value}' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
+        ) from None
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _case_table(records: list[CaseRecord], title: str, now: dt.datetime) -> Table:
     table = Table(title=title)
     for column in ("case", "opened", "team", "owner", "touchpoint", "status", "due", "summary"):
         table.add_column(column, overflow="fold")
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     for r in records:
         due = f"{r.due_at:%Y-%m-%d %H:%M}" if r.due_at else ""
         if r.overdue(now):
@@ -66,10 +89,12 @@ def open_(
         str | None, typer.Option(help="Records since this date (default: each rule's lookback_days).")
     ] = None,
     rule: Annotated[list[str] | None, typer.Option(help="Only this rule (repeatable).")] = None,
+    as_of: AsOfOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run the [cases] rules: one case per matching record, never two for the same record."""
-    from cxgap.cases import open_cases
+    """Run the [cases] rules: one case per matching record, never two for the same record; a record of a
+    customer who already holds an open case joins it (rules with group_by_customer)."""
+    from cxgap.cases import loop_now, open_cases
     from cxgap.errors import CxgapError
 
     settings = load_settings(config)
@@ -78,45 +103,85 @@ def open_(
         raise CxgapError(
             f"There is no rule '{unknown[0]}'; cxgap.toml has {', '.join(settings.cases.rules)}."
         )
-    try:
-        start = dt.datetime.fromisoformat(since) if since else None
-    except ValueError:
-        raise CxgapError(f"--since '{since}' is not a date; write it as YYYY-MM-DD.") from None
+    start, at = _moment(since, "--since"), _moment(as_of, "--as-of")
     target = _store_or_server(config)
     if isinstance(target, Store):
         with target as store:
-            run = open_cases(store, settings, since=start, only=tuple(rule or ()))
-        counts, total, run_id = run.opened, run.total, run.run_id
+            run = open_cases(
+                store, settings, since=start, only=tuple(rule or ()), now=loop_now(store, settings, as_of=at)
+            )
+        counts, joined, total, run_id = run.opened, run.joined, run.total, run.run_id
     else:  # `cxgap serve` holds the store: it runs the rules
-        answer = target.call(
-            "/api/admin/cases/open", {"since": start.isoformat() if start else None, "rules": rule or []}
-        )
+        sent: dict[str, Any] = {"since": start.isoformat() if start else None, "rules": rule or []}
+        if at is not None:
+            sent["as_of"] = at.isoformat()
+        answer = target.call("/api/admin/cases/open", sent)
         counts, total, run_id = answer["opened"], answer["total"], answer["run_id"]
+        joined = answer.get("joined", {})
     for name, opened in counts.items():
-        out.print(f"{name}: {opened:,} cases opened")
+        extra = f", {joined[name]:,} joined a customer's open case" if joined.get(name) else ""
+        out.print(f"{name}: {opened:,} cases opened{extra}")
     out.print(f"{total:,} in all (run {run_id})")
 
 
 @cases_app.command("list")
 @user_errors
 def list_(
+    queue: Annotated[str, typer.Option(help="mine, team, overdue, due_today, unassigned or all.")] = "all",
+    search: Annotated[
+        str | None, typer.Option(help="A case id, a customer id, or words in the summary.")
+    ] = None,
     team: Annotated[str | None, typer.Option()] = None,
-    status: Annotated[str | None, typer.Option(help="open, in_progress, resolved or closed.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="open, in_progress, resolved, closed (default: any).")
+    ] = None,
     touchpoint: Annotated[str | None, typer.Option()] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only open cases past their deadline.")] = False,
+    as_of: AsOfOption = None,
+    as_: AsOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     config: ConfigOption = None,
 ) -> None:
-    """Cases, newest first."""
-    from cxgap.cases import list_cases
+    """Cases, newest first, with how many match in all; `--queue mine` is the cases of `--as`."""
+    from cxgap.cases import InboxQuery, loop_now
+    from cxgap.cases.inbox import find_cases
+    from cxgap.errors import CxgapError
 
+    if overdue and queue not in ("all", "overdue"):
+        raise CxgapError(f"--overdue and --queue {queue} ask for different queues; give one of them.")
+    at = _moment(as_of, "--as-of")
+    query = InboxQuery(
+        queue="overdue" if overdue else queue,
+        search=search,
+        touchpoint=touchpoint,
+        status=status or "any",
+        team=team,
+        sort="-created_at",
+    )
     target = _store_or_server(config)
     if isinstance(target, Store):
         with target as store:
-            found = list(list_cases(store, team=team, status=status, touchpoint=touchpoint, limit=limit))
+            now = loop_now(store, load_settings(config), as_of=at)
+            found, counts = find_cases(
+                store, query, user_id=_actor(as_), scope=None, team=team, now=now, limit=limit, offset=0
+            )
+            records, total = list(found), counts[query.queue]
     else:  # `cxgap serve` holds the store: it reads it
-        asked = {"team": team, "status": status, "touchpoint": touchpoint, "limit": limit}
-        found = [_case_record(row) for row in target.call("/api/admin/cases/list", asked)]
-    out.print(_case_table(found, f"{len(found)} cases"))
+        asked: dict[str, Any] = {"team": team, "status": status, "touchpoint": touchpoint, "limit": limit}
+        extra = {"queue": query.queue, "search": search, "as_of": at.isoformat() if at else None}
+        asked |= {k: v for k, v in extra.items() if v not in (None, "all")} | (
+            {"user": _actor(as_)} if as_ else {}
+        )
+        answer = target.call("/api/admin/cases/list", asked)
+        rows = answer["cases"] if isinstance(answer, dict) else answer
+        records = [_case_record(row) for row in rows]
+        total = int(answer["total"]) if isinstance(answer, dict) else len(records)
+        now = dt.datetime.fromisoformat(answer["now"]) if isinstance(answer, dict) else at or _local_now()
+    out.print(_case_table(records, f"{len(records):,} of {total:,} cases", now))
+
+
+def _local_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _case_record(row: dict[str, Any]) -> CaseRecord:
@@ -130,23 +195,32 @@ def _case_record(row: dict[str, Any]) -> CaseRecord:
 @cases_app.command("show")
 @user_errors
 def show(case_id: str, config: ConfigOption = None) -> None:
-    """One case and its audit log."""
-    from cxgap.cases import events, get_case
+    """One case, what opened it (its triggers) and its audit log, each line as a sentence."""
+    from cxgap.cases import case_triggers, describe_event, events, get_case, loop_now
 
     with _store(config) as store:
         record, log = get_case(store, case_id), events(store, case_id)
-    out.print(_case_table([record], record.case_id))
+        triggers, now = case_triggers(store, case_id), loop_now(store, load_settings(config))
+    out.print(_case_table([record], record.case_id, now))
+    if triggers:
+        table = Table(title="triggers")
+        for column in ("rule", "record", "added", "summary"):
+            table.add_column(column, overflow="fold")
+        for t in triggers:
+            table.add_row(
+                t.rule, f"{t.trigger_kind} {t.trigger_id}", f"{t.added_at:%Y-%m-%d %H:%M}", t.summary or ""
+            )
+        out.print(table)
     table = Table(title="audit log")
-    for column in ("when", "who", "what", "from", "to", "detail"):
+    for column in ("when", "what", "from", "to", "history"):
         table.add_column(column, overflow="fold")
     for e in log:
         table.add_row(
             f"{e.happened_at:%Y-%m-%d %H:%M:%S}",
-            e.actor,
             e.action,
             e.from_status or "",
             e.to_status or "",
-            e.detail or "",
+            describe_event(e),
         )
     out.print(table)
 
@@ -228,17 +302,24 @@ def note(case_id: str, text: str, as_: AsOption = None, config: ConfigOption = N
 @user_errors
 def metrics(
     by: Annotated[str, typer.Option(help="team, owner, touchpoint, rule or month.")] = "team",
+    team: Annotated[str | None, typer.Option(help="Only this team's cases (a team lead's view).")] = None,
+    as_of: AsOfOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Accountability: share acted on, unresolved, overdue, reopened; hours to act and to resolve."""
-    from cxgap.cases import accountability
+    from cxgap.cases import accountability, loop_now
     from cxgap.engine import Engine
 
     settings = load_settings(config)
+    at = _moment(as_of, "--as-of")
     with _store(config) as store:
         a = settings.analysis
-        report = accountability(Engine(store), by, min_n=a.min_n, confidence=a.confidence)
-    table = Table(title=f"The loop by {by} ({report.min_n}+ cases for a share)")
+        now = loop_now(store, settings, as_of=at)
+        report = accountability(Engine(store), by, team=team, now=now, min_n=a.min_n, confidence=a.confidence)
+    of_team = f" in team {team}" if team else ""
+    table = Table(
+        title=f"The loop by {by}{of_team} at {now:%Y-%m-%d %H:%M} ({report.min_n}+ cases for a share)"
+    )
     for column in (
         by,
         "cases",
@@ -276,7 +357,8 @@ def metrics(
 def add(
     name: str,
     role: Annotated[str, typer.Option(help="admin, analyst, team_lead, team_member or viewer.")],
-    team: Annotated[str | None, typer.Option(help="The team (team members).")] = None,
+    team: Annotated[str | None, typer.Option(help="The team (team members and team leads).")] = None,
+    email: Annotated[str | None, typer.Option(help="Where their notifications go.")] = None,
     password: Annotated[
         bool, typer.Option("--password", help="Ask for a password (typed twice, never shown) to sign in.")
     ] = False,
@@ -284,22 +366,24 @@ def add(
 ) -> None:
     """Add a user and print their first API token (shown once; only its hash is kept); with --password
     they can also sign in to the pages in a browser."""
-    from cxgap.access import add_user, issue_token, set_password
+    from cxgap.access import add_user, check_email, issue_token, set_password
     from cxgap.access.sessions import check_password
 
+    if email is not None:
+        email = check_email(email)  # before the password prompt: a typo is said at once
     secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
     if secret is not None:
         check_password(secret)
     target = _store_or_server(config)
     if isinstance(target, Store):
         with target as store:
-            add_user(store, name, role, team)
+            add_user(store, name, role, team, email=email)
             if secret is not None:
                 set_password(store, name, secret)
             token = issue_token(store, name)
     else:  # `cxgap serve` holds the store: it adds the user
         sent = {"name": name, "role": role, "team": team, "password": secret}
-        token = str(target.call("/api/admin/users", sent)["token"])
+        token = str(target.call("/api/admin/users", sent | ({"email": email} if email else {}))["token"])
     out.print(f"Added {name} ({role}{', team ' + team if team else ''}). Token, shown only now:")
     out.print(token, highlight=False, soft_wrap=True)
 
@@ -318,6 +402,30 @@ def password(name: str, config: ConfigOption = None) -> None:
     else:  # `cxgap serve` holds the store: it sets the password
         target.call("/api/admin/users/password", {"name": name, "password": secret})
     out.print(f"{name} can now sign in at /sign-in.")
+
+
+@users_app.command("email")
+@user_errors
+def email(
+    name: str,
+    address: Annotated[str | None, typer.Argument(help="The address; leave it out with --remove.")] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the user's address.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Set (or remove) the e-mail address a user's notifications go to."""
+    from cxgap.access import check_email, set_email
+    from cxgap.errors import CxgapError
+
+    if (address is None) == (not remove):
+        raise CxgapError("Give an e-mail address, or --remove to remove the user's address (not both).")
+    checked = check_email(address) if address is not None else None
+    target = _store_or_server(config)
+    if isinstance(target, Store):
+        with target as store:
+            set_email(store, name, checked)
+    else:  # `cxgap serve` holds the store: it sets the address
+        target.call("/api/admin/users/email", {"name": name, "email": checked})
+    out.print(f"{name}'s notifications go to {checked}." if checked else f"{name} has no e-mail address now.")
 
 
 @users_app.command("token")
@@ -356,7 +464,7 @@ def revoke(
 @users_app.command("list")
 @user_errors
 def list_users(config: ConfigOption = None) -> None:
-    """Users, their roles and teams, and how many live tokens each has."""
+    """Users, their roles, teams and e-mail addresses, and how many live tokens each has."""
     from cxgap.access import list_users as run
 
     target = _store_or_server(config)
@@ -366,8 +474,14 @@ def list_users(config: ConfigOption = None) -> None:
     else:  # `cxgap serve` holds the store: it reads it
         rows = target.call("/api/admin/users/list", {})
     table = Table(title=f"{len(rows)} users")
-    for column in ("user", "role", "team", "live tokens"):
+    for column in ("user", "role", "team", "e-mail", "live tokens"):
         table.add_column(column)
     for row in rows:
-        table.add_row(cell(row["user_id"]), cell(row["role"]), cell(row["team"]), cell(row["live_tokens"]))
+        table.add_row(
+            cell(row["user_id"]),
+            cell(row["role"]),
+            cell(row["team"]),
+            cell(row.get("email")),
+            cell(row["live_tokens"]),
+        )
     out.print(table)
