@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
 from cxgap.access.sessions import utcnow
-from cxgap.api import admin, auth, docs, issues, loop, progress, records, routes, views
+from cxgap.api import admin, auth, docs, issues, loop, notify, progress, records, routes, views
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import BodyLimit, RateLimited
 from cxgap.api.results import UpdatingHeader
@@ -111,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(records.router)  # issue 17: the records behind a number, as JSON
     app.include_router(views.router)  # issue 17: saved views
     app.include_router(progress.router)  # issue 17: the default views computed after an import
+    app.include_router(notify.router)  # issue 18: notification preferences, delivery log, scheduler
     app.include_router(pages.router)
     app.include_router(loop_pages.router)  # issue 18: the closed loop's screens
     app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN

@@ -767,7 +767,11 @@ class Notification(Base):
     channel: Mapped[str] = mapped_column(String(16), comment="email or webhook.")
     subject: Mapped[str] = mapped_column(Text, comment="The subject line (redacted).")
     body: Mapped[str] = mapped_column(Text, comment="The message (redacted).")
-    status: Mapped[str] = mapped_column(String(16), index=True, comment="pending, sent or failed.")
+    status: Mapped[str] = mapped_column(
+        String(16),
+        index=True,
+        comment="pending, sending (claimed by a sender, until its lease ends), sent or failed.",
+    )
     attempts: Mapped[int] = mapped_column(Integer, comment="Delivery attempts so far.")
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When to try again.")
     last_error: Mapped[str | None] = mapped_column(Text, comment="Why the last attempt failed.")

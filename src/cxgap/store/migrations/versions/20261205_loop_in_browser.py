@@ -76,7 +76,12 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False, comment="email or webhook."),
         sa.Column("subject", sa.Text(), nullable=False, comment="The subject line (redacted)."),
         sa.Column("body", sa.Text(), nullable=False, comment="The message (redacted)."),
-        sa.Column("status", sa.String(length=16), nullable=False, comment="pending, sent or failed."),
+        sa.Column(
+            "status",
+            sa.String(length=16),
+            nullable=False,
+            comment="pending, sending (claimed by a sender, until its lease ends), sent or failed.",
+        ),
         sa.Column("attempts", sa.Integer(), nullable=False, comment="Delivery attempts so far."),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=True, comment="When to try again."),
         sa.Column("last_error", sa.Text(), nullable=True, comment="Why the last attempt failed."),
