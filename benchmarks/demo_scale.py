@@ -42,6 +42,7 @@ def _cli_run(customers: int, seed: int, folder: Path) -> tuple[float, float]:
             "--seed",
             str(seed),
             "--no-analysis",
+            "--no-loop",
         ],
         check=True,
         env=env,

@@ -83,7 +83,16 @@ def main() -> None:
     built = None
     if not path.exists():
         built = _run(
-            [sys.executable, "-m", "cxgap", "demo", "--customers", str(args.customers), "--no-analysis"],
+            [
+                sys.executable,
+                "-m",
+                "cxgap",
+                "demo",
+                "--customers",
+                str(args.customers),
+                "--no-analysis",
+                "--no-loop",
+            ],
             env,
             path.parent,
         )

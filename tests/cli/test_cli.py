@@ -51,14 +51,14 @@ def test_demo_fills_the_configured_store(
         f"duckdb:///{tmp_path / 'demo.duckdb'}" if backend == "duckdb" else request.getfixturevalue("pg_url")
     )
     (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
-    result = cli("demo", "--customers", "2000", "--seed", "3", "--no-analysis")
+    result = cli("demo", "--customers", "2000", "--seed", "3", "--no-analysis", "--no-loop")
     assert result.exit_code == 0, result.stderr
     expected = simulate(2000, seed=3).rows
     store = Store(url)
     counts = store.counts()
     store.close()
     assert {k: counts[k] for k in expected} == expected
-    rerun = cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis")
+    rerun = cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis", "--no-loop")
     assert rerun.exit_code == 0
     store = Store(url)
     assert store.count("customers") == 1000  # the demo replaces its own earlier data
@@ -69,7 +69,7 @@ def test_demo_fills_the_configured_store(
 def test_demo_refuses_a_store_holding_imports(cli, tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("Response ID,Date,NPS\nS1,2024-05-01,10\n", encoding="utf-8")
     assert cli("import", "r.csv", "--preset", "survey").exit_code == 0
-    result = cli("demo", "--customers", "100", "--no-analysis")
+    result = cli("demo", "--customers", "100", "--no-analysis", "--no-loop")
     assert result.exit_code == 2 and "holds imported data" in result.stderr
 
 
@@ -81,7 +81,7 @@ def test_demo_default_writes_the_store_prints_the_summary_and_writes_the_report(
 
 
 def test_report_command_writes_html_and_pngs(cli, tmp_path: Path) -> None:
-    assert cli("demo", "--customers", "2000", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "2000", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("report", "--output", "out/gaps.html", "--png-dir", "charts")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "out" / "gaps.html").read_text(encoding="utf-8").count("<svg") >= 6
@@ -89,7 +89,7 @@ def test_report_command_writes_html_and_pngs(cli, tmp_path: Path) -> None:
 
 
 def test_analyze_prints_the_headline_where_to_act_first_and_all_six_gaps(cli, tmp_path: Path) -> None:
-    assert cli("demo", "--customers", "3000", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("analyze", "--top", "5")
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())

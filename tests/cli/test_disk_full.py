@@ -71,7 +71,7 @@ def test_import_and_demo_on_a_full_disk_are_one_sentence_and_keep_nothing(
     assert MESSAGE in line and "free space and import again; nothing from this batch was kept." in line
     assert _rows_on_disk(full_disk / "cxgap.duckdb", "customers") == 0
     assert _rows_on_disk(full_disk / "cxgap.duckdb", "import_batches") == 0
-    demo = cli("demo", "--customers", "3000", "--no-analysis")
+    demo = cli("demo", "--customers", "3000", "--no-analysis", "--no-loop")
     assert demo.exit_code == 2
     assert MESSAGE in _one_sentence(demo.stderr) and "run the demo again" in demo.stderr
     assert _rows_on_disk(full_disk / "cxgap.duckdb", "customers") == 0

@@ -19,7 +19,7 @@ def _flat(text: str) -> str:
 
 @pytest.fixture
 def demo_dir(cli, tmp_path: Path) -> Path:
-    assert cli("demo", "--customers", "3000", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--no-analysis", "--no-loop").exit_code == 0
     return tmp_path
 
 

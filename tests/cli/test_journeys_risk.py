@@ -15,7 +15,7 @@ def test_journeys_prints_every_measure_with_intervals(
     (tmp_path / "cxgap.toml").write_text(
         f'[store]\nurl = "duckdb:///{tmp_path / "d.duckdb"}"\n', encoding="utf-8"
     )
-    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("journeys")
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
@@ -78,7 +78,7 @@ def test_risk_on_the_demo_store_lists_the_riskiest_with_reasons(
     (tmp_path / "cxgap.toml").write_text(
         f'[store]\nurl = "duckdb:///{tmp_path / "r.duckdb"}"\n', encoding="utf-8"
     )
-    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("risk", "--top", "5")
     assert result.exit_code == 0, result.stderr
     assert "Churn within 90 days" in result.stdout and "Customer health" in result.stdout
@@ -102,7 +102,7 @@ def test_playbooks_dry_run_changes_nothing_and_a_rerun_opens_none(
     monkeypatch.setenv("COLUMNS", "200")
     url = f"duckdb:///{tmp_path / 'p.duckdb'}"
     (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
-    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     dry = cli("playbooks", "run", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
     assert "dry run: nothing written" in dry.stdout and "save_valuable_customers" in dry.stdout

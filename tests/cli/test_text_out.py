@@ -100,7 +100,7 @@ def test_configured_themes_get_a_score_column_each(on_reviews, tmp_path: Path) -
 def test_the_demo_store_keeps_the_demo_themes(cli, tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
     (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
-    assert cli("demo", "--customers", "300", "--seed", "3", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "300", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("text", "--no-discover", "--out", "demo.csv")
     assert result.exit_code == 0, result.stderr
     columns = pd.read_csv(tmp_path / "demo.csv", nrows=1).columns

@@ -35,7 +35,7 @@ def test_a_driver_model_below_its_minimum_is_said_in_words_never_nan() -> None:
 
 
 def test_cxgap_analyze_json_shows_the_analysis_and_scores_of_the_slice(cli, tmp_path: Path) -> None:
-    assert cli("demo", "--customers", "3000", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("analyze", "--json", "--segment", "enterprise", "--since", "2025-01")
     assert result.exit_code == 0, result.stderr
     shown = json.loads(result.stdout)
@@ -57,7 +57,7 @@ def test_cxgap_analyze_json_shows_the_analysis_and_scores_of_the_slice(cli, tmp_
 
 
 def test_a_filter_the_store_does_not_hold_is_refused_in_one_sentence(cli) -> None:
-    assert cli("demo", "--customers", "3000", "--no-analysis").exit_code == 0
+    assert cli("demo", "--customers", "3000", "--no-analysis", "--no-loop").exit_code == 0
     refused = cli("analyze", "--segment", "nope")
     assert refused.exit_code == 2
     assert "segment = 'nope' is not in the data; choose one of: consumer" in " ".join(refused.stderr.split())

@@ -219,10 +219,15 @@ def demo(
     analysis: Annotated[
         bool, typer.Option(help="Print the gap summary and write the report afterwards.")
     ] = True,
+    loop: Annotated[
+        bool, typer.Option(help="Seed the closed loop: eight weeks of cases worked by the demo's people.")
+    ] = True,
     config: ConfigOption = None,
 ) -> None:
-    """Simulate the demo telecom company (with planted gaps), then print the gap summary and write the report."""
+    """Simulate the demo telecom company (with planted gaps) and seed its closed loop, then print the gap
+    summary and write the report."""
     from cxgap.demo import simulate, write_demo
+    from cxgap.demo.loop import reset_loop, seed_loop
 
     settings = load_settings(config)
     with Store(settings.store.url) as store:  # closed on every path, a failed write included
@@ -237,8 +242,17 @@ def demo(
             data = simulate(customers, seed)
             bar.update(task, description="writing to the store", total=len(data.tables), completed=0)
             write_demo(store, data, progress=lambda name, rows: bar.advance(task))
+            reset_loop(store)
+            if loop:
+                bar.update(task, description="seeding the closed loop")
+                seeded = seed_loop(store, settings, seed=seed)
         out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
         out.print(counts_table(store.counts()))
+        if loop:
+            out.print(
+                f"Closed loop: {seeded.sentence()}. To sign in as one of its people (lea leads support), "
+                "give them a password: cxgap users password lea"
+            )
     if analysis:
         _print_analysis(settings, 10)
         _write_report(settings, report_file, None)
@@ -389,6 +403,7 @@ from . import impact as _impact  # noqa: E402,F401  (registers impact)
 from . import issues as _issues  # noqa: E402,F401  (registers issues)
 from . import journeys as _journeys  # noqa: E402,F401  (registers journeys)
 from . import loop as _loop  # noqa: E402,F401  (registers cases and users)
+from . import notify as _notify  # noqa: E402,F401  (registers notify)
 from . import playbooks as _playbooks  # noqa: E402,F401  (registers playbooks)
 from . import risk as _risk  # noqa: E402,F401  (registers risk)
 from . import text as _text  # noqa: E402,F401  (registers text)
