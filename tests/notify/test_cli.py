@@ -53,7 +53,7 @@ def test_bad_input_is_one_sentence_and_exit_2(cli, tmp_path: Path, smtp) -> None
     _, port = smtp
     config = str(_config(tmp_path, port))
     for args, said in (
-        (("notify", "run", "--as-of", "yesterday"), "is not a moment"),
+        (("notify", "run", "--as-of", "yesterday"), "is not a date"),
         (("notify", "prefs", "sam", "--event", "birthday", "--on"), "is not one of"),
         (("notify", "prefs", "sam", "--on"), "Say which event"),
         (("notify", "prefs", "nobody"), "There is no user 'nobody'"),

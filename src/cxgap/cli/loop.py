@@ -16,7 +16,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 from cxgap.store import Store
 
-from .main import ConfigOption, _store, _store_or_server, app, out, user_errors
+from .main import ConfigOption, _store, _store_or_server, app, moment, out, user_errors
 from .render import cell
 
 if TYPE_CHECKING:
@@ -44,21 +44,6 @@ AsOfOption = Annotated[
         help="Judge at this moment, YYYY-MM-DD[THH:MM] (default: the loop's clock, see [cases] as_of).",
     ),
 ]
-
-
-def _moment(value: str | None, option: str) -> dt.datetime | None:
-    """A date or moment the user typed, or one sentence saying how to write it."""
-    from cxgap.errors import CxgapError
-
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise CxgapError(
-            f"{option} '{value}' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
-        ) from None
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _case_table(records: list[CaseRecord], title: str, now: dt.datetime) -> Table:
@@ -103,7 +88,7 @@ def open_(
         raise CxgapError(
             f"There is no rule '{unknown[0]}'; cxgap.toml has {', '.join(settings.cases.rules)}."
         )
-    start, at = _moment(since, "--since"), _moment(as_of, "--as-of")
+    start, at = moment(since, "--since"), moment(as_of, "--as-of")
     target = _store_or_server(config)
     if isinstance(target, Store):
         with target as store:
@@ -149,7 +134,7 @@ def list_(
 
     if overdue and queue not in ("all", "overdue"):
         raise CxgapError(f"--overdue and --queue {queue} ask for different queues; give one of them.")
-    at = _moment(as_of, "--as-of")
+    at = moment(as_of, "--as-of")
     query = InboxQuery(
         queue="overdue" if overdue else queue,
         search=search,
@@ -311,7 +296,7 @@ def metrics(
     from cxgap.engine import Engine
 
     settings = load_settings(config)
-    at = _moment(as_of, "--as-of")
+    at = moment(as_of, "--as-of")
     with _store(config) as store:
         a = settings.analysis
         now = loop_now(store, settings, as_of=at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -47,6 +48,20 @@ UntilOption = Annotated[str | None, typer.Option(help="Last month of the slice, 
 SegmentOption = Annotated[str | None, typer.Option(help="Only customers of this segment.")]
 ChannelOption = Annotated[str | None, typer.Option(help="Only answers and interactions in this channel.")]
 TouchpointOption = Annotated[str | None, typer.Option(help="Only this touchpoint's gaps and answers.")]
+
+
+def moment(value: str | None, option: str) -> dt.datetime | None:
+    """A date or moment the user typed for `option` (naive UTC, as the store keeps times), or one sentence
+    saying how to write it."""
+    if value is None:
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CxgapError(
+            f"{option} '{value}' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
+        ) from None
+    return found.astimezone(dt.UTC).replace(tzinfo=None) if found.tzinfo else found
 
 
 AGAIN = {"import_": "import again", "demo": "run the demo again"}  # what to do once there is space

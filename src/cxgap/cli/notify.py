@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -11,25 +10,12 @@ from rich.table import Table
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, _store, app, out, user_errors
+from .main import ConfigOption, _store, app, moment, out, user_errors
 
 notify_app = typer.Typer(
     help="Notifications: e-mail and signed webhooks for the loop's events, sent once.", no_args_is_help=True
 )
 app.add_typer(notify_app, name="notify")
-
-
-def _moment(value: str | None) -> dt.datetime | None:
-    """The --as-of moment the user typed (naive UTC), or one sentence saying how to write it."""
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise CxgapError(
-            f"--as-of '{value}' is not a moment; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
-        ) from None
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 @notify_app.command("run")
@@ -46,7 +32,7 @@ def run(
     from cxgap.notify import run_notifications
 
     settings = load_settings(config)
-    at = _moment(as_of)
+    at = moment(as_of, "--as-of")
     with _store(config) as store:
         result = run_notifications(store, settings, now=at)
     out.print(result.sentence(), highlight=False)
