@@ -14,7 +14,7 @@ from cxgap.config import Settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine, Filters
 from cxgap.journeys.incidents import incident_events
-from cxgap.journeys.measures import _pair_counts
+from cxgap.journeys.measures import pair_counts
 from cxgap.journeys.slice import kept
 from cxgap.store import Store
 
@@ -54,7 +54,7 @@ def test_pair_counts_follow_the_definition(engine: Engine, f: Filters) -> None:
     settings = Settings()
     with kept(engine, f, settings.journeys.outcome_survey) as tables:
         incidents = tables.keep(incident_events(tables, settings))
-        got = _pair_counts(tables, incidents)
+        got = pair_counts(tables, incidents)
         contacts = tables.table("interactions").execute()
         found = incidents.filter(incidents.source == "interactions").record_id.execute()
     want = _by_hand(pd.DataFrame(contacts), set(found))

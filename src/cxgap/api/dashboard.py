@@ -26,7 +26,7 @@ from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze
 from cxgap.io.ingest import Delivery
-from cxgap.journeys import JourneyReport, analyze_journeys
+from cxgap.journeys import JourneyReport, analyze_journeys, only_segment
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.store import Store
 from cxgap.text.service import TextReport, analyze_text
@@ -297,10 +297,13 @@ class Dashboard:
         return self._get("text", filters, compute)
 
     def journeys(self, filters: Filters = ALL) -> JourneyReport:
-        """Incidents across the journeys of the slice's customers and events."""
+        """Incidents across the journeys of the slice's customers and events. The unfiltered report keeps
+        its sums per segment, so a segment-only slice is read out of it (a selection, no query); other
+        slices are computed from the narrowed tables."""
 
         def compute() -> JourneyReport:
-            return analyze_journeys(self.engine, self.settings, filters=filters)
+            whole = self.journeys(ALL) if only_segment(filters) else None  # current: read inside
+            return analyze_journeys(self.engine, self.settings, filters=filters, whole=whole)
 
         return self._get("journeys", filters, compute)
 

@@ -14,6 +14,7 @@ from cxgap.journeys.schemas import (
     Synergy,
     UpstreamLink,
 )
+from cxgap.journeys.segment import JourneySums, only_segment
 from cxgap.journeys.service import analyze_journeys
 from cxgap.journeys.timeline import CustomerJourney, JourneyEvent, customer_journey
 
@@ -25,10 +26,12 @@ __all__ = [
     "IncidentLoad",
     "JourneyEvent",
     "JourneyReport",
+    "JourneySums",
     "RepeatContacts",
     "Synergy",
     "UpstreamLink",
     "analyze_journeys",
     "customer_journey",
     "incident_events",
+    "only_segment",
 ]

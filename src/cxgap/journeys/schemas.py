@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cxgap.stats import Difference, Estimate
+
+if TYPE_CHECKING:
+    from cxgap.journeys.segment import JourneySums
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,9 @@ class FlowStep:
 
 @dataclass(frozen=True)
 class JourneyReport:
-    """Every journey measure of one run; upstream links and channel gaps corrected together (BH)."""
+    """Every journey measure of one run; upstream links and channel gaps corrected together (BH). The
+    unfiltered report keeps the sums it came from per segment (`sums`, out of its repr and of the JSON), so
+    a segment's slice is read out of it (journeys.segment)."""
 
     load: tuple[IncidentLoad, ...]
     synergy: Synergy
@@ -141,6 +147,7 @@ class JourneyReport:
     repeats: tuple[RepeatContacts, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
     flow: tuple[FlowStep, ...] = field(default_factory=tuple)
+    sums: JourneySums | None = field(default=None, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per measure: what, for whom, value, interval, n (and q-value where tested)."""
