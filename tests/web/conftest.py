@@ -5,8 +5,10 @@ repeat for every test: the browser site has it)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -47,21 +49,41 @@ class LoopApp:
         return client
 
 
+def _small_loop(store: Store, settings: Settings) -> None:
+    """A 400-customer demo on its own calendar, with the demo's people (those who sign in with the test
+    password), an analyst and a viewer, and the cases its rules open (none worked yet)."""
+    write_demo(store, simulate(400, seed=7))
+    end = data_end(store)
+    set_loop_calendar(store, end)
+    for name, (role, team) in DEMO_STAFF.items():
+        add_user(store, name, role, team)
+    open_cases(store, settings, now=end)
+    for name in SIGNING_IN:
+        set_password(store, name, PASSWORD)
+    signed_up(store)
+
+
+@pytest.fixture(scope="session")
+def small_loop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small loop as a DuckDB file, built once per test worker and copied for each test."""
+    path = tmp_path_factory.mktemp("small-loop") / "loop.duckdb"
+    url = f"duckdb:///{path}"
+    with Store(url) as store:
+        _small_loop(store, Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    return path
+
+
 @pytest.fixture
-def loop_app(store_url: str) -> Iterator[LoopApp]:
-    """The app on a 400-customer demo on its own calendar, with the demo's people and the open cases its
-    rules open (none worked yet), once per backend."""
+def loop_app(store_url: str, request: pytest.FixtureRequest) -> Iterator[LoopApp]:
+    """The app on the small loop (`_small_loop`), a fresh one per test, once per backend (on DuckDB a copy
+    of the file built once)."""
     settings = Settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
-    with Store(store_url) as store:
-        write_demo(store, simulate(400, seed=7))
-        end = data_end(store)
-        set_loop_calendar(store, end)
-        for name, (role, team) in DEMO_STAFF.items():
-            add_user(store, name, role, team)
-        open_cases(store, settings, now=end)
-        for name in SIGNING_IN:
-            set_password(store, name, PASSWORD)
-        signed_up(store)
+    if store_url.startswith("duckdb:///"):
+        built: Path = request.getfixturevalue("small_loop_file")
+        shutil.copyfile(built, store_url.removeprefix("duckdb:///"))
+    else:
+        with Store(store_url) as store:
+            _small_loop(store, settings)
     app = create_app(settings)
     with TestClient(app):  # runs the app's startup and shutdown once
         yield LoopApp(app, app.state.store, settings)

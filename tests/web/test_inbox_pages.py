@@ -1,15 +1,24 @@
-"""The case inbox's routes through a TestClient on a small seeded demo, on both backends: what each person
-sees, search, filters and paging in the URL, bulk assign and close, refusals as one sentence in the page."""
+"""The case inbox's routes through a TestClient on a small seeded demo: what each person
+sees, search, filters and paging in the URL, bulk assign and close, refusals as one sentence in the page.
+On DuckDB only: see `store_url` below."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from cxgap.cases.workflow import transition
 from tests.api.signing import csrf
 from tests.web.conftest import LoopApp
+
+
+@pytest.fixture
+def store_url(duckdb_url: str) -> str:
+    """DuckDB only: these pages call services the case tests run on both backends, and the case page
+    tests run on both (tests/web/test_case_pages.py)."""
+    return duckdb_url
 
 
 def _ids(page: str) -> set[str]:

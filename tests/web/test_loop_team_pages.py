@@ -1,5 +1,5 @@
 """The team lead's view, the systemic-issue board, an issue's page and notification preferences through
-TestClient on a seeded demo, on both backends: the figures are the services', roles and team scope hold,
+TestClient on a seeded demo (DuckDB only: see `store_url`): the figures are the services', roles and team scope hold,
 every change carries its version and a stale one is refused with a reload, bad input is one sentence."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import html
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cxgap import cases
@@ -17,6 +18,13 @@ from cxgap.notify.outbox import Outgoing, queue
 from cxgap.web.loop.team import hours, share
 from tests.api.signing import csrf
 from tests.web.conftest import LoopApp
+
+
+@pytest.fixture
+def store_url(duckdb_url: str) -> str:
+    """DuckDB only: these pages call services the case tests run on both backends, and the case page
+    tests run on both (tests/web/test_case_pages.py)."""
+    return duckdb_url
 
 
 def _fresh_issue(loop_app: LoopApp, team: str, touchpoint: str) -> cases.IssueRecord:
