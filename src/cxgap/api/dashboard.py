@@ -9,7 +9,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -25,6 +25,7 @@ from cxgap.drivers import DriverReport, drivers
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze
+from cxgap.gaps.service import IMPORTANCE_REPLICATES
 from cxgap.io.ingest import Delivery
 from cxgap.journeys import JourneyReport, analyze_journeys, only_segment
 from cxgap.metrics import Score, ScoreTable, score
@@ -213,7 +214,15 @@ class Dashboard:
 
     def gaps(self, filters: Filters) -> GapReport:
         """All six gaps of the slice, corrected together."""
-        return self._get("gaps", filters, lambda: analyze(self.engine, self.settings, filters=filters))
+
+        def compute() -> GapReport:
+            # the derived side of stated-vs-derived importance is the drivers page's dimension analysis of
+            # the slice without its touchpoint: computed once, shared, kept for the whole store
+            derived = self.drivers(replace(filters, touchpoint=None), "dimensions")
+            shared = derived if isinstance(derived, DriverReport) else None
+            return analyze(self.engine, self.settings, filters=filters, derived=shared)
+
+        return self._get("gaps", filters, compute)
 
     def score_table(self, metric: str, by: tuple[str, ...], filters: Filters) -> ScoreTable:
         """A metric by a grouping in the slice (period means months)."""
@@ -269,7 +278,7 @@ class Dashboard:
                     "nps",
                     level,
                     filters.touchpoint if level != "touchpoints" else None,
-                    replicates=100,
+                    replicates=IMPORTANCE_REPLICATES,
                     filters=filters,
                 )
             except CxgapError as error:

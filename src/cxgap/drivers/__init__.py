@@ -93,9 +93,10 @@ __all__ = [
 def importance_knowledge_gaps(
     engine: Engine,
     settings: Settings,
-    replicates: int = 200,
+    replicates: int = 100,
     filters: Filters = ALL,
     missing: list[MissingGap] | None = None,
+    derived: DriverReport | None = None,
 ) -> list[Gap]:
     """Knowledge gaps in importance (stated vs derived per role and dimension), ready for `gaps.analyze`'s
     `extra`; none when there are no items or no stated importance.
@@ -103,15 +104,17 @@ def importance_knowledge_gaps(
     The derived side reads the customers' answers in `filters`' period, segment and channel (not its
     touchpoint: these gaps are about the company as a whole, as the relational survey is); leaders' stated
     importance stays whole. When the slice has too few answers to derive importance, the reason is added
-    to `missing` (insufficient data, with n and the minimum).
+    to `missing` (insufficient data, with n and the minimum). `derived`: that driver analysis (nps on
+    dimensions in the slice without its touchpoint, `replicates` draws) when the caller already has it.
     """
     shares = stated_shares(engine) if settings.items else {}
     if not shares:
         return []
     whole = replace(filters, touchpoint=None)
-    derived = drivers(
-        engine, settings, outcome="nps", level="dimensions", replicates=replicates, filters=whole
-    )
+    if derived is None:
+        derived = drivers(
+            engine, settings, outcome="nps", level="dimensions", replicates=replicates, filters=whole
+        )
     if not derived.measured and missing is not None:
         missing.append(
             MissingGap(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,6 +24,13 @@ from cxgap.gaps.voice import (
     perception_gaps,
 )
 from cxgap.stats import benjamini_hochberg
+
+if TYPE_CHECKING:
+    from cxgap.drivers import DriverReport
+
+# bootstrap draws of the driver analysis behind stated-vs-derived importance: the dashboard's drivers page
+# uses the same, so one computation serves both and they show the same weights
+IMPORTANCE_REPLICATES = 100
 
 
 def _reach(engine: Engine) -> dict[str, float]:
@@ -64,7 +72,8 @@ def analyze(
     extra: Sequence[Gap] = (),
     filters: Filters = ALL,
     importance: bool = True,
-    replicates: int = 200,
+    replicates: int = IMPORTANCE_REPLICATES,
+    derived: DriverReport | None = None,
 ) -> GapReport:
     """Measure every gap the data allows and say which data would measure the rest: the one analysis the
     CLI, the report, the dashboard and the JSON API show for a slice, so their numbers agree.
@@ -73,7 +82,8 @@ def analyze(
     against a driver analysis of the slice's answers with `replicates` bootstrap draws, seeded), and one
     Benjamini-Hochberg correction covers every test, `extra` gaps from other analyses included. `filters`
     narrow the customers' and the operations' data to a period, segment and channel (leaders' beliefs and
-    the standards stay whole); a touchpoint filter keeps that touchpoint's gaps after the correction, so a
+    the standards stay whole); `derived`: that driver analysis when the caller already has it (the
+    dashboard shares it with its drivers page); a touchpoint filter keeps that touchpoint's gaps after the correction, so a
     gap's q-value does not depend on which touchpoint is viewed. Cells below the minimum n, the perception
     headline included, get no number: they are listed with what they lack.
     """
@@ -90,7 +100,7 @@ def analyze(
     gaps += perception_gaps(sums, beliefs, confidence, min_n, missing)
     gaps += knowledge_gaps(sums, beliefs, confidence, min_n, missing)
     if importance:
-        gaps += _importance(engine, settings, replicates, filters, missing)
+        gaps += _importance(engine, settings, replicates, filters, missing, derived)
     gaps += list(extra)
     top = headline(engine, confidence, filters, min_n)
     if top is not None and top.sufficient:
@@ -114,13 +124,18 @@ def analyze(
 
 
 def _importance(
-    engine: Engine, settings: Settings, replicates: int, filters: Filters, missing: list[MissingGap]
+    engine: Engine,
+    settings: Settings,
+    replicates: int,
+    filters: Filters,
+    missing: list[MissingGap],
+    derived: DriverReport | None,
 ) -> list[Gap]:
     """Stated vs derived importance (the drivers package measures the derived side)."""
     # imported here: cxgap.drivers imports this package's schemas, so a module-level import would be circular
     from cxgap.drivers import importance_knowledge_gaps
 
-    return importance_knowledge_gaps(engine, settings, replicates, filters, missing)
+    return importance_knowledge_gaps(engine, settings, replicates, filters, missing, derived)
 
 
 def _thin_headline(n: int, min_n: int) -> MissingGap:
