@@ -89,3 +89,17 @@ def test_the_creation_event_names_rule_and_team_as_json(loop_store: Store) -> No
     for case in list_cases(loop_store, limit=1000):
         (created,) = events(loop_store, case.case_id)
         assert json.loads(created.detail or "") == {"rule": "detractor", "team": 'the "A" team'}
+
+
+def test_matching_records_without_a_date_are_counted_not_silently_skipped(loop_store: Store) -> None:
+    with loop_store.begin() as conn:  # two one-star reviews of an export without dates, one five-star
+        conn.execute(
+            sa.text(
+                "INSERT INTO feedback (feedback_id, source, received_at, customer_id, rating, text) VALUES "
+                "('U1', 'review', NULL, NULL, 1, 'dirty room'), ('U2', 'review', NULL, NULL, 2, 'noisy'),"
+                "('U3', 'review', NULL, NULL, 5, 'lovely')"
+            )
+        )
+    run = open_cases(loop_store, ungrouped(), now=NOW)
+    assert run.undated == {"negative_feedback": 2}
+    assert run.opened["negative_feedback"] == 1  # the dated one-star review (F1) still opens its case

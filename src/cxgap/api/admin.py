@@ -334,7 +334,13 @@ def open_cases(dashboard: Board, user: User, body: OpenCases) -> dict[str, Any]:
         run = cases.open_cases(
             dashboard.store, dashboard.settings, since=body.since, only=tuple(body.rules), now=now
         )
-    return {"run_id": run.run_id, "opened": run.opened, "joined": run.joined, "total": run.total}
+    return {
+        "run_id": run.run_id,
+        "opened": run.opened,
+        "joined": run.joined,
+        "undated": run.undated,
+        "total": run.total,
+    }
 
 
 def _case(record: cases.CaseRecord) -> dict[str, Any]:

@@ -403,6 +403,7 @@ def run_rules(dashboard: Board, user: User, body: RuleRequest | None = None) -> 
         "run_id": run.run_id,
         "opened": run.opened,
         "joined": run.joined,
+        "undated": run.undated,
         "total": run.total,
         "now": now.isoformat(),
     }

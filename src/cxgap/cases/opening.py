@@ -114,6 +114,21 @@ class Opened:
 
     opened: list[tuple[str, str, str | None]]
     joined: list[tuple[str, str, str | None]]
+    undated: int = 0  # records the rule matches that carry no date: no lookback can include them
+
+
+def _undated(
+    conn: Connection, rule: CaseRule, source: dict[str, str], params: dict[str, Any], batch: str | None
+) -> int:
+    """How many records the rule matches but cannot judge, having no date (a review export without one):
+    counted so a run that opens nothing says why, instead of silently."""
+    where = [source["condition"], f"{source['time']} IS NULL"]
+    if rule.touchpoints:
+        where.append(f"s.touchpoint IN ({', '.join(f':tp{i}' for i in range(len(rule.touchpoints)))})")
+    if batch is not None:
+        where.append("s.batch_id = :batch")
+    sql = f"SELECT count(*) FROM {source['table']} WHERE {' AND '.join(where)}"
+    return int(conn.execute(sa.text(sql), params).scalar() or 0)
 
 
 def _candidates(
@@ -234,4 +249,5 @@ def open_rule(
     )
     first = {(str(c), str(t)) for c, t, _ in opened}
     joined += [(str(c), str(t), s) for c, t, s in attached if (str(c), str(t)) not in first]
-    return Opened([(str(c), str(t), team) for c, t, team in opened], joined)
+    undated = 0 if keyed else _undated(conn, rule, source, params, batch)
+    return Opened([(str(c), str(t), team) for c, t, team in opened], joined, undated)

@@ -35,6 +35,7 @@ class RuleRun:
     opened: dict[str, int]
     triggers: tuple[str, ...] = ()  # the record that opened each case (a record can open one per rule)
     joined: dict[str, int] = field(default_factory=dict)
+    undated: dict[str, int] = field(default_factory=dict)  # matching records with no date, left alone
 
     @property
     def total(self) -> int:
@@ -88,7 +89,8 @@ def open_cases(
             insert_all(conn, "case_events", pa.Table.from_pylist(events))
     triggers = tuple(trigger for o in done.values() for _, trigger, _ in o.opened)
     opened = {name: len(o.opened) for name, o in done.items()}
-    return RuleRun(run, opened, triggers, {name: len(o.joined) for name, o in done.items()})
+    joined = {name: len(o.joined) for name, o in done.items()}
+    return RuleRun(run, opened, triggers, joined, {name: o.undated for name, o in done.items() if o.undated})
 
 
 def _event(case_id: str, key: str, action: str, detail: dict[str, Any], now: dt.datetime) -> dict[str, Any]:

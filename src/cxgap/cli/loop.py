@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cxgap.config import load_settings
@@ -62,7 +63,7 @@ def _case_table(records: list[CaseRecord], title: str, now: dt.datetime) -> Tabl
             r.touchpoint or "",
             r.status,
             due,
-            (r.summary or "")[:80],
+            escape((r.summary or "")[:80]),  # what customers wrote: never read as markup
         )
     return table
 
@@ -96,15 +97,21 @@ def open_(
                 store, settings, since=start, only=tuple(rule or ()), now=loop_now(store, settings, as_of=at)
             )
         counts, joined, total, run_id = run.opened, run.joined, run.total, run.run_id
+        undated = run.undated
     else:  # `cxgap serve` holds the store: it runs the rules
         sent: dict[str, Any] = {"since": start.isoformat() if start else None, "rules": rule or []}
         if at is not None:
             sent["as_of"] = at.isoformat()
         answer = target.call("/api/admin/cases/open", sent)
         counts, total, run_id = answer["opened"], answer["total"], answer["run_id"]
-        joined = answer.get("joined", {})
+        joined, undated = answer.get("joined", {}), answer.get("undated", {})
     for name, opened in counts.items():
         extra = f", {joined[name]:,} joined a customer's open case" if joined.get(name) else ""
+        if undated.get(name):
+            extra += (
+                f"; {undated[name]:,} matching records have no date, so no lookback includes them "
+                "(import them with a date column to open their cases)"
+            )
         out.print(f"{name}: {opened:,} cases opened{extra}")
     out.print(f"{total:,} in all (run {run_id})")
 
@@ -193,7 +200,10 @@ def show(case_id: str, config: ConfigOption = None) -> None:
             table.add_column(column, overflow="fold")
         for t in triggers:
             table.add_row(
-                t.rule, f"{t.trigger_kind} {t.trigger_id}", f"{t.added_at:%Y-%m-%d %H:%M}", t.summary or ""
+                t.rule,
+                f"{t.trigger_kind} {t.trigger_id}",
+                f"{t.added_at:%Y-%m-%d %H:%M}",
+                escape(t.summary or ""),
             )
         out.print(table)
     table = Table(title="audit log")
@@ -205,7 +215,7 @@ def show(case_id: str, config: ConfigOption = None) -> None:
             e.action,
             e.from_status or "",
             e.to_status or "",
-            describe_event(e),
+            escape(describe_event(e)),
         )
     out.print(table)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cxgap.config import load_settings
@@ -35,7 +36,7 @@ def run(
     at = moment(as_of, "--as-of")
     with _store(config) as store:
         result = run_notifications(store, settings, now=at)
-    out.print(result.sentence(), highlight=False)
+    out.print(escape(result.sentence()), highlight=False)
 
 
 @notify_app.command("log")
