@@ -32,6 +32,7 @@ def playbooks_run(
 ) -> None:
     """Score every current customer, then open one case per customer each playbook selects (owner and
     deadline from cxgap.toml), holding out a share on purpose; a rerun opens nothing twice."""
+    from cxgap.cases.clock import loop_now
     from cxgap.churn import store_risk
     from cxgap.engine import Engine
     from cxgap.errors import CxgapError
@@ -45,7 +46,8 @@ def playbooks_run(
         )
     with _store(config) as store:
         scored = store_risk(Engine(store), settings, trend_months=1).scored
-        run = run_playbooks(store, scored, settings, dry_run=dry_run, only=tuple(playbook or ()))
+        at = loop_now(store, settings)  # the loop's clock: a demo store runs on its own calendar
+        run = run_playbooks(store, scored, settings, at=at, dry_run=dry_run, only=tuple(playbook or ()))
     table = Table(title="Playbooks" + (" (dry run: nothing written)" if dry_run else f" (run {run.run_id})"))
     for column in ("playbook", "owner", "qualify", "already covered", "treated", "held out", "cases opened"):
         table.add_column(column)
