@@ -21,7 +21,14 @@ from cxgap.journeys.schemas import (
     UpstreamLink,
     outcome_name,
 )
-from cxgap.stats import Estimate, mean_interval, normal_difference, proportion_difference, wilson_interval
+from cxgap.stats import (
+    Difference,
+    Estimate,
+    mean_interval,
+    normal_difference,
+    proportion_difference,
+    wilson_interval,
+)
 
 BUCKETS = ("0", "1", "2", "3+")
 
@@ -133,18 +140,23 @@ def upstream_links(table: pd.DataFrame, confidence: float, min_n: int) -> list[U
         after, other = g[g.up_failed], g[~g.up_failed]
         if after.n.sum() < min_n or other.n.sum() < min_n or g.failures.sum() == 0:
             continue  # too few customers, or no rule can make the downstream touchpoint fail
-        a = (int(after.failures.sum()), int(after.n.sum()))
-        o = (int(other.failures.sum()), int(other.n.sum()))
-        out.append(
-            UpstreamLink(
-                str(up),
-                str(down),
-                wilson_interval(*a, confidence),
-                wilson_interval(*o, confidence),
-                proportion_difference(o, a, confidence),
-            )
-        )
+        shares = _two_shares(after, other, "failures", confidence)
+        out.append(UpstreamLink(str(up), str(down), *shares))
     return out
+
+
+def _two_shares(
+    first: pd.DataFrame, second: pd.DataFrame, hits: str, confidence: float
+) -> tuple[Estimate, Estimate, Difference]:
+    """The share of `hits` among n in two groups of summed rows, each with its Wilson interval, and the
+    first's share minus the second's with its interval."""
+    a = (int(first[hits].sum()), int(first.n.sum()))
+    b = (int(second[hits].sum()), int(second.n.sum()))
+    return (
+        wilson_interval(*a, confidence),
+        wilson_interval(*b, confidence),
+        proportion_difference(b, a, confidence),
+    )
 
 
 def channel_gaps(table: pd.DataFrame, confidence: float, min_n: int) -> list[ChannelGap]:
@@ -154,17 +166,7 @@ def channel_gaps(table: pd.DataFrame, confidence: float, min_n: int) -> list[Cha
         on, off = g[g.online], g[~g.online]
         if on.n.sum() < min_n or off.n.sum() < min_n:
             continue
-        a = (int(on.ok.sum()), int(on.n.sum()))
-        b = (int(off.ok.sum()), int(off.n.sum()))
-        out.append(
-            ChannelGap(
-                str(touchpoint),
-                str(reason),
-                wilson_interval(*a, confidence),
-                wilson_interval(*b, confidence),
-                proportion_difference(b, a, confidence),
-            )
-        )
+        out.append(ChannelGap(str(touchpoint), str(reason), *_two_shares(on, off, "ok", confidence)))
     return out
 
 

@@ -136,9 +136,14 @@
   }
 
   function labelIfScrolling(box, table) {
+    var caption = table.querySelector("caption");
+    var name = caption ? caption.textContent.trim() : (table.id ? table.id.replace(/[-_]/g, " ") : "table");
+    nameIfScrolling(box, name);
+  }
+
+  /* A box wider than its screen becomes a named region reachable by keyboard; one that fits is plain. */
+  function nameIfScrolling(box, name) {
     if (box.scrollWidth > box.clientWidth + 1) {
-      var caption = table.querySelector("caption");
-      var name = caption ? caption.textContent.trim() : (table.id ? table.id.replace(/[-_]/g, " ") : "table");
       box.setAttribute("tabindex", "0");
       box.setAttribute("role", "region");
       box.setAttribute("aria-label", name + " (scrolls sideways)");
@@ -155,16 +160,7 @@
     var scope = root && root.querySelectorAll ? root : document;
     Array.prototype.forEach.call(scope.querySelectorAll(".chart-svg"), function (box) {
       var title = box.parentElement ? box.parentElement.querySelector(".chart-title") : null;
-      var name = title ? title.textContent.trim() : "chart";
-      if (box.scrollWidth > box.clientWidth + 1) {
-        box.setAttribute("tabindex", "0");
-        box.setAttribute("role", "region");
-        box.setAttribute("aria-label", name + " (scrolls sideways)");
-      } else {
-        box.removeAttribute("tabindex");
-        box.removeAttribute("role");
-        box.removeAttribute("aria-label");
-      }
+      nameIfScrolling(box, title ? title.textContent.trim() : "chart");
     });
   }
 
