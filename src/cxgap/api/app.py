@@ -12,7 +12,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxgap.access import AccessDenied, Forbidden
 from cxgap.access.sessions import utcnow
-from cxgap.api import admin, auth, docs, issues, loop, notify, progress, records, routes, views
+from cxgap.api import (
+    admin,
+    auth,
+    docs,
+    issues,
+    loop,
+    notify,
+    progress,
+    records,
+    respond,
+    routes,
+    surveys,
+    views,
+)
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import BodyLimit, RateLimited
 from cxgap.api.results import UpdatingHeader
@@ -22,6 +35,7 @@ from cxgap.errors import CxgapError, NotFound
 from cxgap.store.space import database_errors, disk_full, is_disk_full
 from cxgap.web import loop as loop_pages
 from cxgap.web import pages
+from cxgap.web import surveys as survey_pages
 from cxgap.web.pages.selection import error_context
 
 # the most specific first: Forbidden is an AccessDenied
@@ -112,8 +126,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(views.router)  # issue 17: saved views
     app.include_router(progress.router)  # issue 17: the default views computed after an import
     app.include_router(notify.router)  # issue 18: notification preferences, delivery log, scheduler
+    app.include_router(
+        surveys.router
+    )  # issue 19: surveys for analysts (definitions, links, invitations, rates)
+    app.include_router(
+        respond.router
+    )  # issue 19: the widget's answers (open: the signed token is the credential)
     app.include_router(pages.router)
     app.include_router(loop_pages.router)  # issue 18: the closed loop's screens
+    app.include_router(survey_pages.router)  # issue 19: respondent pages (/s/...) and the survey editor
     app.include_router(docs.router)  # issue 15: /docs with Swagger UI from /static/swagger-ui/, no CDN
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(UpdatingHeader)  # answers built from a last result that is being recomputed say so

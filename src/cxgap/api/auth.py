@@ -40,7 +40,7 @@ SIGN_IN_COOKIE = "cxgap_sign_in"  # the sign-in form's own CSRF token (double su
 CSRF_HEADER = "x-csrf-token"
 ANALYSTS = ("admin", "analyst")
 OPEN = ("/sign-in", "/health")
-OPEN_PREFIXES = ("/static/",)
+OPEN_PREFIXES = ("/static/", "/s/", "/api/respond/")  # respondents hold a signed link, not an account
 DOCS = ("/openapi.json", "/docs", "/redoc")
 AGGREGATE_PAGES = frozenset(
     {"/", "/gaps", "/perception", "/operations", "/drivers", "/text", "/journeys", "/risk"}

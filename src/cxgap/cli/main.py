@@ -421,6 +421,7 @@ from . import loop as _loop  # noqa: E402,F401  (registers cases and users)
 from . import notify as _notify  # noqa: E402,F401  (registers notify)
 from . import playbooks as _playbooks  # noqa: E402,F401  (registers playbooks)
 from . import risk as _risk  # noqa: E402,F401  (registers risk)
+from . import surveys as _surveys  # noqa: E402,F401  (registers surveys)
 from . import text as _text  # noqa: E402,F401  (registers text)
 
 

@@ -24,6 +24,8 @@ from cxgap.config.journeys import Incident as Incident
 from cxgap.config.journeys import JourneySettings
 from cxgap.config.notify import NotifySettings as NotifySettings
 from cxgap.config.notify import Webhook as Webhook
+from cxgap.config.surveys import SurveySettings as SurveySettings
+from cxgap.config.surveys import SurveyTrigger as SurveyTrigger
 from cxgap.errors import ConfigError
 
 CONFIG_FILE = "cxgap.toml"
@@ -266,6 +268,7 @@ class Settings(_Strict):
     playbooks: dict[str, Playbook] = Field(default_factory=lambda: dict(DEMO_PLAYBOOKS))
     server: ServerSettings = ServerSettings()
     notify: NotifySettings = NotifySettings()
+    surveys: SurveySettings = SurveySettings()
 
     @model_validator(mode="after")
     def _items_name_known_dimensions(self) -> Settings:
@@ -290,6 +293,12 @@ class Settings(_Strict):
                 if touchpoint not in self.touchpoints:
                     raise ValueError(
                         f"cases.rules.{name} names touchpoint '{touchpoint}', not one of {self.touchpoints}"
+                    )
+        for name, trigger in self.surveys.triggers.items():
+            for touchpoint in trigger.touchpoints:
+                if touchpoint not in self.touchpoints:
+                    raise ValueError(
+                        f"surveys.triggers.{name} names touchpoint '{touchpoint}', not one of {self.touchpoints}"
                     )
         return self
 

@@ -132,6 +132,12 @@ class Response(Base):
         Boolean, comment="Customer agrees the company's experience is superior to competitors'."
     )
     comment: Mapped[str | None] = mapped_column(Text, comment="Free-text answer.")
+    survey: Mapped[str | None] = mapped_column(
+        String(64), comment="The hosted survey that collected it (empty: imported from elsewhere)."
+    )
+    survey_version: Mapped[int | None] = mapped_column(
+        Integer, comment="The version of that survey's wording the respondent saw."
+    )
     batch_id: Mapped[str | None] = _batch()
 
 
@@ -333,6 +339,20 @@ class Belief(Base):
     )
     superior: Mapped[bool | None] = mapped_column(
         Boolean, comment="Respondent believes the company delivers a superior experience."
+    )
+    believed_csat: Mapped[float | None] = mapped_column(
+        Double, info=_ranged(*CSAT_SCALE), comment="Mean CSAT the respondent believes customers give, 1-5."
+    )
+    believed_superior_share: Mapped[float | None] = mapped_column(
+        Double,
+        info=_ranged(0, 100),
+        comment="Share of customers (%) the respondent believes call the experience superior.",
+    )
+    survey: Mapped[str | None] = mapped_column(
+        String(64), comment="The hosted survey that collected it (empty: imported from elsewhere)."
+    )
+    survey_version: Mapped[int | None] = mapped_column(
+        Integer, comment="The version of that survey's wording the respondent saw."
     )
     batch_id: Mapped[str | None] = _batch()
 
@@ -790,6 +810,134 @@ class StoreMeta(Base):
     value: Mapped[str] = mapped_column(Text, comment="Its value, as text.")
 
 
+SURVEY_STATUSES = ("draft", "published", "closed")
+INVITATION_STATUSES = ("skipped", "pending", "sent", "opened", "partial", "answered", "failed", "expired")
+
+
+class Survey(Base):
+    """A survey cxgap hosts: its name, who answers it, whether it is collecting, and its latest wording."""
+
+    __tablename__ = "surveys"
+
+    name: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="The survey's short name (a slug)."
+    )
+    title: Mapped[str] = mapped_column(Text, comment="Its title in the default language.")
+    audience: Mapped[str] = mapped_column(String(16), comment="customers, or staff (the belief survey).")
+    status: Mapped[str] = mapped_column(String(16), comment="draft, published (collecting) or closed.")
+    version: Mapped[int] = mapped_column(Integer, comment="Its latest version (the one the editor shows).")
+    published_version: Mapped[int | None] = mapped_column(
+        Integer, comment="The version respondents are asked now (empty until published)."
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was created.")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it last changed.")
+    created_by: Mapped[str | None] = mapped_column(String(128), comment="Who created it.")
+
+
+class SurveyVersion(Base):
+    """Every wording a survey has had: answers point to the version that was asked, never to a later edit."""
+
+    __tablename__ = "survey_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, comment="The survey.")
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, comment="1, 2, ... in order of saving.")
+    definition: Mapped[str] = mapped_column(Text, comment="The survey definition as TOML.")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was saved.")
+    created_by: Mapped[str | None] = mapped_column(String(128), comment="Who saved it.")
+
+
+class SurveyContact(Base):
+    """Where a customer's or staff member's invitations go: the contact list, read by invitations only."""
+
+    __tablename__ = "survey_contacts"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True, comment="customer or staff.")
+    recipient_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="The customer's id, or the staff member's id."
+    )
+    email: Mapped[str] = mapped_column(String(320), comment="Where invitations are sent.")
+    language: Mapped[str | None] = mapped_column(String(16), comment="Preferred language (e.g. en, de).")
+    role: Mapped[str | None] = mapped_column(
+        String(16), comment="Staff only: leader, manager, frontline or other (beliefs.role)."
+    )
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the contact was added.")
+
+
+class SurveyOptOut(Base):
+    """Someone who asked never to be surveyed again: kept forever, by id and by a hash of the address."""
+
+    __tablename__ = "survey_opt_outs"
+
+    opt_out_key: Mapped[str] = mapped_column(
+        String(128), primary_key=True, comment="customer:<id>, staff:<id> or email:<sha256 of the address>."
+    )
+    opted_out_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When they opted out.")
+    how: Mapped[str] = mapped_column(String(32), comment="link (the survey page), admin or import.")
+
+
+class SurveyInvitation(Base):
+    """One invitation to answer a survey, or one that was not sent and why: every contact decision is kept."""
+
+    __tablename__ = "survey_invitations"
+
+    invitation_id: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="Random id, in the link's token."
+    )
+    survey: Mapped[str] = mapped_column(String(64), index=True, comment="The survey.")
+    version: Mapped[int | None] = mapped_column(Integer, comment="The survey version it invites to.")
+    recipient_kind: Mapped[str] = mapped_column(String(16), comment="customer, staff or anonymous.")
+    recipient_id: Mapped[str | None] = mapped_column(
+        String(128), index=True, comment="The customer or staff member (empty: an anonymous respondent)."
+    )
+    reason: Mapped[str] = mapped_column(
+        String(32), comment="transactional, pulse, beliefs, manual, widget or anonymous."
+    )
+    trigger_id: Mapped[str | None] = mapped_column(
+        String(128), comment="The interaction that triggered a transactional invitation."
+    )
+    touchpoint: Mapped[str | None] = mapped_column(String(64), comment="The touchpoint it asks about.")
+    status: Mapped[str] = mapped_column(
+        String(16),
+        index=True,
+        comment="skipped, pending, sent, opened, partial, answered, failed or expired.",
+    )
+    why_not: Mapped[str | None] = mapped_column(
+        Text, comment="Why it was not sent (opted out, asked within N days, daily cap, no address...)."
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the decision was made.")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When the invitation went out.")
+    reminders: Mapped[int] = mapped_column(Integer, default=0, comment="Reminders sent so far.")
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, comment="When the last reminder went out."
+    )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When its link stops working.")
+    opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime, comment="When its link was first opened.")
+    answered_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, comment="When it was answered (single use)."
+    )
+    response_id: Mapped[str | None] = mapped_column(String(128), comment="The stored answer's id.")
+    partial: Mapped[str | None] = mapped_column(
+        Text, comment="Answers saved before submitting, as JSON (free text redacted)."
+    )
+    last_error: Mapped[str | None] = mapped_column(Text, comment="Why the last send failed.")
+
+
+class SurveyAnswer(Base):
+    """Every answer of a hosted survey as given (choices included), by response and question."""
+
+    __tablename__ = "survey_answers"
+
+    response_id: Mapped[str] = mapped_column(
+        String(128),
+        primary_key=True,
+        comment="The response (responses.response_id or the belief answer's id).",
+    )
+    question: Mapped[str] = mapped_column(String(64), primary_key=True, comment="The question's id.")
+    survey: Mapped[str] = mapped_column(String(64), comment="The survey.")
+    version: Mapped[int] = mapped_column(Integer, comment="The version whose wording was asked.")
+    value: Mapped[str | None] = mapped_column(Text, comment="The answer as text (free text redacted).")
+
+
 DATA_TABLES: tuple[type[Base], ...] = (
     Customer,
     Response,
@@ -826,7 +974,17 @@ LOOP_TABLES: tuple[type[Base], ...] = (
     Notification,
     StoreMeta,
 )
-TABLES = {m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES}
+SURVEY_TABLES: tuple[type[Base], ...] = (
+    Survey,
+    SurveyVersion,
+    SurveyContact,
+    SurveyOptOut,
+    SurveyInvitation,
+    SurveyAnswer,
+)
+TABLES = {
+    m.__tablename__: m for m in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES + SURVEY_TABLES
+}
 
 
 def _add_checks(table: Table) -> None:

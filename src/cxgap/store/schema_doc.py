@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, LOOP_TABLES, META_TABLES, table_of
+from cxgap.store.models import (
+    DATA_TABLES,
+    DERIVED_TABLES,
+    LOOP_TABLES,
+    META_TABLES,
+    SURVEY_TABLES,
+    table_of,
+)
 
 INTRO = """# cxgap data schema
 
@@ -60,16 +67,26 @@ by `cxgap cases`, `cxgap issues`, `cxgap users` and the API, never by imports. `
 `issue_events` only grow (on PostgreSQL a trigger refuses UPDATE and DELETE); API tokens are kept as hashes.
 """
 
+SURVEY_INTRO = """# Survey tables
+
+The surveys cxgap hosts (`cxgap surveys`, the survey editor, the respondent pages at `/s/<token>`): their
+versions, the contact list and opt-outs, every invitation (and every one not sent, with why), and each answer
+as given. Answers also land in `responses`, `response_items` and `beliefs` through the import's validation,
+redaction and case rules, pointing to the survey and version that was asked.
+"""
+
 
 def render() -> str:
     """The whole schema document as Markdown."""
     lines = [INTRO]
-    for model in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES:
+    for model in DATA_TABLES + META_TABLES + DERIVED_TABLES + LOOP_TABLES + SURVEY_TABLES:
         table = table_of(model.__tablename__)
         if model is DERIVED_TABLES[0]:
             lines.append(DERIVED_INTRO)
         if model is LOOP_TABLES[0]:
             lines.append(LOOP_INTRO)
+        if model is SURVEY_TABLES[0]:
+            lines.append(SURVEY_INTRO)
         lines.append(f"## {table.name}\n")
         if model.__doc__:
             lines.append(f"{' '.join(model.__doc__.split())}\n")

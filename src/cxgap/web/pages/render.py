@@ -38,6 +38,7 @@ LOOP_PAGES = (  # the closed loop's screens (cxgap.web.loop), a second row of th
     ("/cases", "Cases"),
     ("/team", "Team"),
     ("/issues", "Issues"),
+    ("/surveys", "Surveys"),
 )
 TEMPLATES.globals["loop_pages"] = LOOP_PAGES
 CSRF_MARK = "<cxgap-csrf>"  # autoescaped data can never contain these: a "<" in it becomes "&lt;"
