@@ -23,7 +23,11 @@ from cxgap.io.summary import ImportSummary, RowOutcomes
 from cxgap.store import Store
 from cxgap.store.models import table_of
 
-INGESTIBLE = {"responses": "response_id", "feedback": "feedback_id"}
+INGESTIBLE = {
+    "responses": "response_id",
+    "feedback": "feedback_id",
+    "beliefs": "belief_id",
+}  # beliefs: hosted surveys
 RETRIES = 6
 MOST_RECORDS = 5_000  # in one batch of several deliveries
 

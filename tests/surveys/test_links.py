@@ -1,0 +1,200 @@
+"""Respondent links: an invitation row for the survey's published version, a link that opens it, refused in
+one sentence for a survey that is not collecting. Also the helpers the other respondent tests share: a
+customers' survey and a staff survey, created and published through the catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from cxgap.config import Settings
+from cxgap.config.notify import NotifySettings
+from cxgap.errors import CxgapError, NotFound
+from cxgap.store import Store
+from cxgap.surveys.catalog import close, create_survey, publish, save_version
+from cxgap.surveys.definition import parse_definition
+from cxgap.surveys.links import SurveyClosed, link_for, new_invitation
+from cxgap.surveys.tokens import read_link, survey_secret
+
+NOW = dt.datetime(2026, 5, 1, 10, 0)
+
+CUSTOMERS = """
+name = "support-pulse"
+title = {en = "How did we do?", de = "Wie war es?"}
+kind = "transactional"
+touchpoint = "support"
+languages = ["en", "de"]
+anonymous = true
+thanks = {en = "Thank you.", de = "Danke."}
+
+[[questions]]
+id = "nps"
+type = "nps"
+required = true
+text = {en = "How likely are you to recommend us?", de = "Wie wahrscheinlich empfehlen Sie uns?"}
+
+[[questions]]
+id = "why"
+type = "comment"
+max_length = 300
+show_if = {question = "nps", op = "<=", value = 6}
+text = {en = "What should we do better?", de = "Was sollten wir besser machen?"}
+
+[[questions]]
+id = "prompt"
+type = "item"
+item = "prompt_service"
+ask = ["expectation", "perception"]
+text = {en = "Prompt service", de = "Schneller Service"}
+
+[[questions]]
+id = "superior"
+type = "superior"
+text = {en = "Are we better than others?", de = "Sind wir besser als andere?"}
+
+[[questions]]
+id = "used"
+type = "choice"
+multiple = true
+text = {en = "What did you use?", de = "Was haben Sie genutzt?"}
+options = [
+  {value = "phone", text = {en = "Phone", de = "Telefon"}},
+  {value = "chat", text = {en = "Chat", de = "Chat"}},
+]
+
+[[questions]]
+id = "else"
+type = "comment"
+text = {en = "Anything else?", de = "Sonst noch etwas?"}
+"""
+
+STAFF = """
+name = "leaders"
+title = "What do our customers think?"
+audience = "staff"
+
+[[questions]]
+id = "superior"
+type = "superior"
+text = "Do we deliver a superior experience?"
+
+[[questions]]
+id = "support"
+type = "belief"
+touchpoint = "support"
+ask = ["superior_share", "nps", "csat"]
+text = "Customers of support"
+
+[[questions]]
+id = "prompt"
+type = "belief"
+touchpoint = "support"
+item = "prompt_service"
+ask = ["rating", "expectation", "importance"]
+text = "Prompt service at support"
+
+[[questions]]
+id = "note"
+type = "comment"
+text = "Anything else?"
+"""
+
+
+def publish_survey(store: Store, text: str = CUSTOMERS, now: dt.datetime = NOW) -> str:
+    """Create a survey from TOML and publish it through the catalog; its name."""
+    definition = parse_definition(text, "test survey", Settings())
+    create_survey(store, definition, by="test", now=now)
+    publish(store, definition.name, now=now)
+    return definition.name
+
+
+def invitation_row(store: Store, invitation_id: str) -> dict[str, object]:
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT * FROM survey_invitations WHERE invitation_id = :i"), {"i": invitation_id}
+        ).mappings()
+        return dict(row.one())
+
+
+def test_an_invitation_points_at_the_published_version_and_its_link_opens_it(store: Store) -> None:
+    name = publish_survey(store)
+    settings = Settings(notify=NotifySettings(base_url="https://cx.example.com/"))
+    link = new_invitation(
+        store, settings, name, "customer", "C1", "transactional", NOW, trigger_id="I9", touchpoint="support"
+    )
+    assert link.url == f"https://cx.example.com/s/{link.token}" and len(link.token) < 80
+    assert link.expires_at == NOW + dt.timedelta(days=settings.surveys.token_days)
+    assert read_link(survey_secret(store), link.token) == (link.invitation_id, link.expires_at)
+    row = invitation_row(store, link.invitation_id)
+    assert {k: row[k] for k in ("survey", "version", "recipient_kind", "recipient_id", "reason")} == {
+        "survey": name,
+        "version": 1,
+        "recipient_kind": "customer",
+        "recipient_id": "C1",
+        "reason": "transactional",
+    }
+    assert (row["trigger_id"], row["touchpoint"], row["status"], row["sent_at"]) == (
+        "I9",
+        "support",
+        "sent",
+        NOW,
+    )
+    assert row["expires_at"] == link.expires_at and row["opened_at"] is None and row["answered_at"] is None
+
+
+def test_a_new_published_version_is_asked_by_new_invitations_only(store: Store) -> None:
+    name = publish_survey(store)
+    first = new_invitation(store, Settings(), name, "customer", "C1", "manual", NOW)
+    reworded = parse_definition(CUSTOMERS.replace("How did we do?", "How was it?"), "test", Settings())
+    save_version(store, reworded, now=NOW)
+    assert new_invitation(store, Settings(), name, "customer", "C2", "manual", NOW).invitation_id
+    publish(store, name, now=NOW)
+    second = new_invitation(store, Settings(), name, "customer", "C3", "manual", NOW)
+    assert invitation_row(store, first.invitation_id)["version"] == 1
+    assert invitation_row(store, second.invitation_id)["version"] == 2
+
+
+def test_a_survey_not_collecting_or_the_wrong_recipient_gets_no_invitation(store: Store) -> None:
+    with pytest.raises(NotFound, match="There is no survey named 'nope'"):
+        new_invitation(store, Settings(), "nope", "customer", "C1", "manual", NOW)
+    draft = parse_definition(STAFF, "test", Settings())
+    create_survey(store, draft, now=NOW)
+    with pytest.raises(SurveyClosed, match="not published yet; publish it first"):
+        new_invitation(store, Settings(), "leaders", "staff", "S1", "beliefs", NOW)
+    name = publish_survey(store)
+    close(store, name, now=NOW)
+    with pytest.raises(SurveyClosed, match="is closed and takes no more answers"):
+        link_for(store, Settings(), name, "C1", NOW)
+    assert store.count("survey_invitations") == 0
+    reopened = publish_survey(store, CUSTOMERS.replace("support-pulse", "pulse-two"))
+    with pytest.raises(CxgapError, match="asks customers, so it cannot be sent to a staff"):
+        new_invitation(store, Settings(), reopened, "staff", "S1", "manual", NOW)
+    with pytest.raises(CxgapError, match="needs the customer's id"):
+        new_invitation(store, Settings(), reopened, "customer", None, "manual", NOW)
+    with pytest.raises(CxgapError, match="one of customer, staff, anonymous"):
+        new_invitation(store, Settings(), reopened, "robot", "R1", "manual", NOW)
+
+
+def test_an_inviter_inserts_in_its_own_transaction_and_a_manual_link_fits_the_audience(store: Store) -> None:
+    name = publish_survey(store)
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        new_invitation(store, Settings(), name, "customer", "C1", "pulse", NOW, status="pending", conn=conn)
+        raise RuntimeError("the inviter's send failed: its transaction rolls back")
+    assert store.count("survey_invitations") == 0
+    with store.begin() as conn:
+        kept = new_invitation(
+            store, Settings(), name, "customer", "C1", "pulse", NOW, status="pending", conn=conn
+        )
+    row = invitation_row(store, kept.invitation_id)
+    assert (row["status"], row["sent_at"]) == ("pending", None)
+    staff = publish_survey(store, STAFF)
+    customer = invitation_row(store, link_for(store, Settings(), name, "C7", NOW).invitation_id)
+    leader = invitation_row(store, link_for(store, Settings(), staff, "S7", NOW).invitation_id)
+    assert (customer["recipient_kind"], customer["recipient_id"], customer["reason"]) == (
+        "customer",
+        "C7",
+        "manual",
+    )
+    assert (leader["recipient_kind"], leader["recipient_id"]) == ("staff", "S7")
