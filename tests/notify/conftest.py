@@ -4,27 +4,23 @@ signature itself, and a store with staff and cases of two teams, for the notific
 from __future__ import annotations
 
 import datetime as dt
-import email
 import hashlib
 import hmac
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from cxgap import cases
 from cxgap.access import add_user
 from cxgap.config import CaseRule, CaseSettings, NotifySettings, Route, Settings, StoreSettings, Webhook
 from cxgap.store import Store
+from tests.smtp_server import Inbox, smtp_server
 
 NOW = dt.datetime(2026, 6, 1, 12, 0)  # the loop's clock in these tests (always passed, never the machine's)
 SECRET = "a-webhook-secret-of-some-length"
@@ -39,47 +35,11 @@ STAFF = {  # name -> (role, team, e-mail)
 CUSTOMER_TEXT = "Mrs Jones at 12 Elm Street says the engineer never came"  # already redacted form aside
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message; `refuse` answers that many DATA commands with 451."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            if self.refuse > 0:
-                self.refuse -= 1
-                return "451 4.3.0 mailbox busy, try again later"
-            message = email.message_from_bytes(envelope.content, policy=default)
-            assert isinstance(message, EmailMessage)
-            self.messages.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-    def subjects(self, address: str) -> list[str]:
-        """The subjects of the e-mails to `address` (unfolded), in the order received."""
-        return [" ".join(str(m["Subject"]).split()) for m in self.to(address)]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server on 127.0.0.1 and a free port, with its inbox."""
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @dataclass

@@ -1,17 +1,25 @@
 """The server's scheduler: a background thread that runs notifications every `[notify] every_seconds`
 while `cxgap serve` runs, only where a channel is configured (a server, or a test app, without one gets
-no thread). A failing run is logged and the next one tries again: the outbox keeps what is pending."""
+no thread). A failing run is logged and the next one tries again: the outbox keeps what is pending. Where
+SMTP is configured and `[surveys.triggers]` names any, each round also sends the survey invitations due
+(`cxgap.surveys.invitations`, at the machine's clock: quiet hours are real people's hours)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from cxgap.cases.clock import system_now
 from cxgap.config import Settings
 from cxgap.notify.run import Writing, run_notifications
 from cxgap.store import Store
 
 log = logging.getLogger(__name__)
+
+
+def invitations_wanted(settings: Settings) -> bool:
+    """Whether each round also runs survey invitations: e-mail is configured and a trigger exists."""
+    return settings.notify.smtp_url is not None and bool(settings.surveys.triggers)
 
 
 def wanted(settings: Settings) -> bool:
@@ -39,8 +47,18 @@ class Scheduler:
                 run_notifications(self.store, self.settings, writing=self.writing)
             except Exception:  # a store or network failure: log it, the outbox retries on the next run
                 log.exception("a notification run failed; the next run tries again")
+            if invitations_wanted(self.settings):
+                self._invite()
             self.runs += 1
             self._stop.wait(self.settings.notify.every_seconds)
+
+    def _invite(self) -> None:
+        from cxgap.surveys.invitations import run_invitations  # surveys build on notify's mailer
+
+        try:
+            run_invitations(self.store, self.settings, system_now(), writing=self.writing)
+        except Exception:  # as above: logged, and the next round decides and sends what is due
+            log.exception("a survey invitation run failed; the next run tries again")
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Stop after the run in progress (if any) and wait for the thread."""

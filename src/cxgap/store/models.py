@@ -893,7 +893,8 @@ class SurveyInvitation(Base):
         String(32), comment="transactional, pulse, beliefs, manual, widget or anonymous."
     )
     trigger_id: Mapped[str | None] = mapped_column(
-        String(128), comment="The interaction that triggered a transactional invitation."
+        String(128),
+        comment="What triggered it: the interaction id (transactional), <trigger>@<time> (a pulse wave), the trigger's name (a staff list) or invite@<time> (a manual send); empty for a hand-made link.",
     )
     touchpoint: Mapped[str | None] = mapped_column(String(64), comment="The touchpoint it asks about.")
     status: Mapped[str] = mapped_column(

@@ -134,7 +134,7 @@ def upgrade() -> None:
             "trigger_id",
             sa.String(length=128),
             nullable=True,
-            comment="The interaction that triggered a transactional invitation.",
+            comment="What triggered it: the interaction id (transactional), <trigger>@<time> (a pulse wave), the trigger's name (a staff list) or invite@<time> (a manual send); empty for a hand-made link.",
         ),
         sa.Column("touchpoint", sa.String(length=64), nullable=True, comment="The touchpoint it asks about."),
         sa.Column(
