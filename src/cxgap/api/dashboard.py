@@ -30,6 +30,7 @@ from cxgap.io.ingest import Delivery
 from cxgap.journeys import JourneyReport, analyze_journeys, only_segment
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.store import Store
+from cxgap.surveys.weighted import WeightedScores, weighted_scores
 from cxgap.text.service import TextReport, analyze_text
 
 T = TypeVar("T")
@@ -243,6 +244,11 @@ class Dashboard:
             _first(tables["ces"], "transactional"),
             trend,
         )
+
+    def weighted(self, filters: Filters) -> WeightedScores:
+        """The slice's headline scores unweighted beside raked to its customer base (effective n, design
+        effect, the difference), computed once per store version and filters like every other result."""
+        return self._get("weighted", filters, lambda: weighted_scores(self.engine, self.settings, filters))
 
     def operations(self, filters: Filters) -> list[TouchpointOperations]:
         """Per touchpoint: operational gaps next to the same touchpoint's customer scores."""

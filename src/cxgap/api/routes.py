@@ -26,6 +26,7 @@ from cxgap.errors import CxgapError, NotFound
 from cxgap.gaps import describe, figure
 from cxgap.metrics import GROUPINGS, METRICS
 from cxgap.store import describe_url
+from cxgap.surveys.weighted import WeightedScores
 from cxgap.text.service import TextReport
 
 
@@ -89,6 +90,15 @@ def score_json(table: Any) -> dict[str, Any]:
     }
 
 
+def weighted_json(result: WeightedScores, metric: str) -> dict[str, Any]:
+    """One headline score weighted to the customer base as JSON (see WeightedScore.as_dict), with what
+    the base was and the variables it was weighted by."""
+    found = result.get(metric)
+    if found is None:
+        raise CxgapError(f"metric = '{metric}' has no weighted score; weighted scores are nps, csat and ces.")
+    return found.as_dict() | {"base": result.describe(), "variables": list(result.variables)}
+
+
 router = APIRouter(prefix="/api", tags=["api"])
 
 
@@ -141,12 +151,23 @@ def scores(
     slice_: Slice,
     metric: Annotated[str, Query(description=f"One of {', '.join(METRICS)}.")] = "nps",
     by: Annotated[str, Query(description=f"Comma-separated groupings from {', '.join(GROUPINGS)}.")] = "",
+    weighted: Annotated[
+        bool, Query(description="Add the score weighted to the customer base (nps, csat, ces; no `by`).")
+    ] = False,
 ) -> dict[str, Any]:
-    """A CX metric of the slice by any grouping; every cell with n and its interval (period = month)."""
+    """A CX metric of the slice by any grouping; every cell with n and its interval (period = month); with
+    `weighted`, also the slice's score raked to its customer base, with effective n and design effect."""
     keys = tuple(b.strip() for b in by.split(",") if b.strip())
     if metric not in METRICS:
         raise CxgapError(f"metric = '{metric}' is not one of {', '.join(METRICS)}.")
-    return score_json(dashboard.score_table(metric, keys, slice_))
+    if weighted and keys:
+        raise CxgapError(
+            "Weighted scores are for the whole slice; leave out `by` (filter the slice instead)."
+        )
+    table = score_json(dashboard.score_table(metric, keys, slice_))
+    if weighted:
+        table["weighted"] = weighted_json(dashboard.weighted(slice_), metric)
+    return table
 
 
 @router.get("/operations")

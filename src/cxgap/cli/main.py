@@ -306,6 +306,14 @@ def analyze(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the scores, headline and gaps as JSON instead of tables.")
     ] = False,
+    weighted: Annotated[
+        bool,
+        typer.Option(
+            "--weighted",
+            help="Also show NPS, CSAT and CES weighted to the customer base (raking), beside the "
+            "unweighted figures, with effective n and design effect.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Measure all six gaps and print where to act first (significance corrected across every test), for
@@ -313,7 +321,7 @@ def analyze(
     from cxgap.engine import Filters
 
     slice_ = Filters(since, until, segment, channel, touchpoint)
-    _print_analysis(load_settings(config), top, slice_, as_json)
+    _print_analysis(load_settings(config), top, slice_, as_json, weighted)
 
 
 @app.command()
@@ -387,26 +395,35 @@ def _write_report(
 
 
 def _print_analysis(
-    settings: Settings, top: int, slice_: Filters | None = None, as_json: bool = False
+    settings: Settings, top: int, slice_: Filters | None = None, as_json: bool = False, weighted: bool = False
 ) -> None:
     from cxgap.engine import ALL, Engine
     from cxgap.engine.filters import checked
     from cxgap.gaps import analyze as run_analysis
     from cxgap.gaps.scores import headline_scores
+    from cxgap.surveys.weighted import weighted_scores
+
+    from .weighted import weighted_json, weighted_notes, weighted_table
 
     with Store(settings.store.url) as store:
         engine = Engine(store)
         chosen = checked(slice_ or ALL, engine, settings.touchpoints)
         result = run_analysis(engine, settings, filters=chosen)
         scores = headline_scores(engine, settings, chosen) if as_json or chosen.active else None
+        raked = weighted_scores(engine, settings, chosen) if weighted else None
         engine.close()
     if as_json:
-        out.print_json(data=analysis_json(result, scores or {}, chosen, top))
+        shown = analysis_json(result, scores or {}, chosen, top)
+        out.print_json(data=shown | ({"weighted": weighted_json(raked)} if raked else {}))
         return
     if chosen.active:
         out.print(f"Slice: {chosen.describe()}.", highlight=False)
-    if scores:
+    if scores and not raked:
         out.print(scores_line(scores), highlight=False)
+    if raked:
+        out.print(weighted_table(raked))
+        for note in weighted_notes(raked):
+            out.print(note, highlight=False)
     out.print(headline_text(result))
     out.print(act_first_table(result, top))
     out.print(six_gaps_table(result))

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap import cases
@@ -45,9 +46,24 @@ def act_rows(act: Priorities, filters: Filters, items: dict[str, str], currency:
     ]
 
 
+def weighting_links(filters: Filters) -> dict[str, str]:
+    """The overview with its scores weighted to the customer base, and without, for the same slice."""
+    query = filters.query()
+    return {
+        "on": "/?" + urlencode(query | {"weighted": "1"}),
+        "off": "/" + (f"?{urlencode(query)}" if query else ""),
+    }
+
+
+Weighted = Annotated[
+    bool, Query(description="Also show each score weighted to the customer base (raking), side by side.")
+]
+
+
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, dashboard: Board, slice_: Slice) -> str:
-    """NPS/CSAT/CES with intervals and trend, where to act first, what leaders believe, the six gaps."""
+def overview(request: Request, dashboard: Board, slice_: Slice, weighted: Weighted = False) -> str:
+    """NPS/CSAT/CES with intervals and trend (with `weighted`, each beside its figure weighted to the
+    customer base), where to act first, what leaders believe, the six gaps."""
     settings = dashboard.settings
 
     def build() -> dict[str, Any]:
@@ -57,6 +73,8 @@ def overview(request: Request, dashboard: Board, slice_: Slice) -> str:
             "title": "Overview",
             "headline": headline_sentence(report.headline) if report.headline else None,
             "scores": scores,
+            "weighted": dashboard.weighted(slice_) if weighted else None,
+            "weighting": weighting_links(slice_),
             "score_links": {
                 m: records_url("responses", slice_, metric=m, kind=k) for m, k in SURVEYS.items()
             },
@@ -73,7 +91,8 @@ def overview(request: Request, dashboard: Board, slice_: Slice) -> str:
             "figure": figure,
         }
 
-    page = render_page(dashboard, request, "/", slice_, "overview.html.j2", build)
+    extra = ("weighted",) if weighted else ()
+    page = render_page(dashboard, request, "/", slice_, "overview.html.j2", build, *extra)
     return fill_issues(page, dashboard, person(request), csrf_of(request))
 
 
