@@ -33,10 +33,12 @@ from cxgap.cases import CaseConflict
 from cxgap.config import Settings
 from cxgap.errors import CxgapError, NotFound
 from cxgap.store.space import database_errors, disk_full, is_disk_full
+from cxgap.surveys.catalog import SurveyConflict
 from cxgap.web import loop as loop_pages
 from cxgap.web import pages
 from cxgap.web import surveys as survey_pages
 from cxgap.web.pages.selection import error_context
+from cxgap.web.surveys.respond import refusal as survey_refusal
 
 # the most specific first: Forbidden is an AccessDenied
 STATUSES = (
@@ -44,6 +46,7 @@ STATUSES = (
     (AccessDenied, 401),
     (NotFound, 404),
     (CaseConflict, 409),
+    (SurveyConflict, 409),
     (RateLimited, 429),
 )
 STATIC = (
@@ -98,6 +101,13 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse(
                 {"detail": error.detail}, status_code=error.status_code, headers=error.headers
             )
+        if request.url.path.startswith("/s/"):  # a respondent sees the survey's plain frame, never the nav
+            wrong = "This link does not work; check that the whole link was copied."
+            page = survey_refusal(
+                NotFound(wrong) if error.status_code == 404 else CxgapError(f"{error.detail}.")
+            )
+            page.status_code = error.status_code
+            return page
         if error.status_code == 404:
             message = f"There is no page at {request.url.path}; the pages are listed at the top."
             return _error_page(request, message, 404, title="Not found")
