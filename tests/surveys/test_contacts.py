@@ -86,6 +86,24 @@ def test_staff_need_a_known_role(duck_store: Store, write: Write) -> None:
     assert rows(duck_store, "SELECT recipient_id, role FROM survey_contacts") == [("s1", "leader")]
 
 
+def test_an_unbalanced_quote_or_a_ragged_row_costs_its_own_row_only(duck_store: Store, write: Write) -> None:
+    """Python's csv module alone lets an open quote swallow the rows after it (a traceback, once, on a
+    short row): the import's line-accounting reader refuses that row and reads the next ones."""
+    path = write(
+        "contacts.csv",
+        'id,email,language\nc1,a@example.com,en\nc2,"b@example.com,de\nc3,c@example.com,en\n'
+        "c4,d@example.com,en,extra\nc5,e@example.com\n",
+    )
+    result = import_contacts(duck_store, path, "customer", NOW)
+    assert (result.read, result.loaded, result.refused) == (5, 2, 3)
+    assert [(p.row, p.column) for p in result.problems] == [
+        (3, "(the whole row)"),
+        (5, "(the whole row)"),
+        (6, "(the whole row)"),
+    ]
+    assert rows(duck_store, "SELECT recipient_id FROM survey_contacts ORDER BY 1") == [("c1",), ("c3",)]
+
+
 def test_a_file_that_is_not_a_contact_list_is_one_sentence(
     duck_store: Store, write: Write, tmp_path: Path
 ) -> None:

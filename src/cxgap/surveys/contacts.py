@@ -7,7 +7,6 @@ under another one; the address itself is never kept in the opt-out list."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import re
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 
 from cxgap.access.tokens import EMAIL_FORM
 from cxgap.errors import CxgapError, InputFileError
+from cxgap.io.readers import SourceOptions, read_csv
 from cxgap.store import Store, insert_new
 from cxgap.store.models import ROLES
 
@@ -99,8 +99,8 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _header(path: Path, reader: csv.DictReader[str]) -> list[str]:
-    names = [name.strip().lower() for name in reader.fieldnames or []]
+def _header(path: Path, header: list[str]) -> list[str]:
+    names = [name.strip().lower() for name in header]
     for needed in ("id", "email"):
         if needed not in names:
             raise InputFileError(
@@ -115,11 +115,11 @@ def _header(path: Path, reader: csv.DictReader[str]) -> list[str]:
 
 
 def _check_row(
-    kind: str, row: dict[str, str], line: int, seen: dict[str, int]
+    kind: str, row: dict[str, str | None], line: int, seen: dict[str, int]
 ) -> tuple[dict[str, str | None] | None, ContactProblem | None]:
     """One row as a contact, or the first problem with it."""
-    recipient, address = row.get("id", "").strip(), row.get("email", "").strip()
-    language, role = row.get("language", "").strip(), row.get("role", "").strip().lower()
+    recipient, address = (row.get("id") or "").strip(), (row.get("email") or "").strip()
+    language, role = (row.get("language") or "").strip(), (row.get("role") or "").strip().lower()
     if not recipient or len(recipient) > 128:
         return None, ContactProblem(line, "id", "empty or longer than 128 characters")
     if recipient in seen:
@@ -140,27 +140,43 @@ def _check_row(
     return contact, None
 
 
+def _check_utf8(path: Path) -> None:
+    """A contact list is UTF-8 (there is no mapping to name another encoding): say where it is not."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise InputFileError(
+            f"{path.name} is not UTF-8 text (line {line}); save the contact list as UTF-8 CSV."
+        ) from None
+
+
 def read_contacts(path: Path, kind: str) -> tuple[list[dict[str, str | None]], list[ContactProblem], int]:
-    """The file's good rows as contacts, its refused rows, and how many rows were read."""
+    """The file's good rows as contacts, its refused rows, and how many rows were read. The import's own
+    CSV reader accounts for every line: an unbalanced quote or a ragged row costs that row only."""
     if not path.is_file():
         raise InputFileError(f"There is no contact list at {path}.")
     contacts: list[dict[str, str | None]] = []
     problems: list[ContactProblem] = []
     seen: dict[str, int] = {}
     read = 0
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            reader.fieldnames = _header(path, reader)
-            for row in reader:
-                read += 1
-                contact, problem = _check_row(kind, row, reader.line_num, seen)
-                if contact is not None:
-                    contacts.append(contact)
-                if problem is not None:
-                    problems.append(problem)
-    except UnicodeDecodeError:
-        raise InputFileError(f"{path.name} is not UTF-8 text; save the contact list as UTF-8 CSV.") from None
+    _check_utf8(path)
+    header, chunks = read_csv(path, SourceOptions(format="csv", encoding="utf-8-sig"))
+    names = _header(path, header)
+    for chunk in chunks:
+        for problem in chunk.problems:
+            read += 1
+            problems.append(ContactProblem(problem.row, "(the whole row)", problem.reason))
+        for i, line in enumerate(chunk.rows):
+            read += 1
+            row = {name: chunk.values[raw][i] for name, raw in zip(names, header, strict=True)}
+            contact, refused = _check_row(kind, row, line, seen)
+            if contact is not None:
+                contacts.append(contact)
+            if refused is not None:
+                problems.append(refused)
+    problems.sort(key=lambda problem: problem.row)
     return contacts, problems, read
 
 
