@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxgap.config import CONFIG_FILE, Settings, load_settings, starter_config
@@ -69,7 +70,7 @@ AGAIN = {"import_": "import again", "demo": "run the demo again"}  # what to do 
 
 def _say(error: CxgapError) -> typer.Exit:
     """Print the error's one sentence on stderr; the exit to raise with its exit code."""
-    err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     return typer.Exit(error.exit_code)
 
 
