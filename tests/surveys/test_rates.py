@@ -177,7 +177,7 @@ def _reference(customers: pd.DataFrame) -> dict[str, float]:
 
 
 def test_respondents_are_compared_with_the_invited_and_the_base(engine: Engine) -> None:
-    comparison = compare_respondents(engine, "pulse")
+    comparison = compare_respondents(engine, "pulse", min_n=20)
     assert (comparison.base_n, comparison.invited_n, comparison.respondents_n) == (60, 50, 20)
     rows = comparison.to_frame().set_index(["variable", "category"], drop=False)
     consumer = rows.loc[("segment", "consumer")]
@@ -197,6 +197,9 @@ def test_respondents_are_compared_with_the_invited_and_the_base(engine: Engine) 
     incident = rows.loc[("recent incident (30 days)", None)]
     assert (incident.base, incident.invited, incident.respondents) == pytest.approx((2 / 60, 1 / 50, 1 / 20))
     assert comparison.sentence().startswith("The 20 respondents differ from the base of 60 customers most on")
+    assert compare_respondents(engine, "pulse").sentence() == (
+        "Insufficient data: 20 respondents to pulse, too few (under 30) to compare with the 50 invited and the base."
+    )
 
 
 def test_comparing_a_survey_nobody_was_invited_to_is_one_sentence(engine: Engine) -> None:

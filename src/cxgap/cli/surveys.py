@@ -341,16 +341,24 @@ def rates(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """AAPOR response rates (RR1, RR2 with 95% intervals) per survey, touchpoint and segment, with n."""
-    from cxgap.surveys.rates import response_rates
+    """AAPOR response rates (RR1, RR2 with 95% intervals) per survey, touchpoint and segment, with n; with
+    --survey, also who answered against who was invited and the customer base (nonresponse bias)."""
+    from cxgap.surveys.rates import compare_respondents, response_rates
 
     settings = load_settings(config)
     with _store(config) as store:
         found = response_rates(store, survey, settings.analysis.min_n, settings.analysis.confidence)
+        balance = (
+            compare_respondents(store, survey, settings.analysis.min_n) if survey and found.rows else None
+        )
     frame = found.to_frame()
     if as_json:
         _records(frame)
         return
+    if balance is not None and balance.enough:
+        _print_balance(balance)
+    elif balance is not None:
+        out.print(escape(balance.sentence()), highlight=False)
     if frame.empty:
         out.print(escape(found.sentence()), highlight=False)
         return
@@ -372,6 +380,23 @@ def rates(
         shown = [_rate(row.rr1), _rate(row.rr2)] if row.rr1 else [row.status, ""]
         table.add_row(row.survey, escape(within), *(f"{n:,}" for n in counts), *shown)
     out.print(table)
+
+
+def _print_balance(balance: Any) -> None:
+    """Respondents beside the invited and the base, with the standardized differences, and its sentence."""
+    table = Table(title=f"Who answered {balance.survey}: respondents, the invited and the customer base")
+    for column in ("variable", "base", "invited", "respondents", "difference from base"):
+        table.add_column(column, overflow="fold")
+    for row in balance.rows:
+        what = f"{row.variable} {row.category}" if row.category else row.variable
+        shown = [
+            f"{100 * v:.0f}%" if row.kind == "share" else f"{v:,.2f}"
+            for v in (row.base, row.invited, row.respondents)
+        ]
+        flag = " (imbalanced)" if row.imbalanced else ""
+        table.add_row(escape(what), *shown, f"{row.vs_base:+.2f}{flag}")
+    out.print(table)
+    out.print(escape(balance.sentence()), highlight=False)
 
 
 def _rate(estimate: Any) -> str:

@@ -246,9 +246,20 @@ class RespondentComparison:
     invited_n: int
     respondents_n: int
     rows: tuple[Balance, ...]
+    min_n: int = 30
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are enough respondents (min_n) to compare them with anyone."""
+        return self.respondents_n >= self.min_n
 
     def sentence(self) -> str:
         """Where respondents differ most from the base, in one sentence."""
+        if not self.enough:
+            return (
+                f"Insufficient data: {self.respondents_n:,} respondents to {self.survey}, too few (under "
+                f"{self.min_n}) to compare with the {self.invited_n:,} invited and the base."
+            )
         worst = max(self.rows, key=lambda r: abs(r.vs_base), default=None)
         if worst is None or not worst.imbalanced:
             return (
@@ -367,7 +378,7 @@ def _balance(variable: str, category: str | None, kind: str, groups: list[tuple[
     )
 
 
-def compare_respondents(source: Store | Engine, survey: str) -> RespondentComparison:
+def compare_respondents(source: Store | Engine, survey: str, min_n: int = 30) -> RespondentComparison:
     """The survey's respondents against its invited customers and against the customer base active
     while it invited: the share of each segment, mean tenure (years) and value, and the share with a recent
     incident (an unresolved or missed interaction in the INCIDENT_DAYS before the invitation; for the base,
@@ -375,6 +386,7 @@ def compare_respondents(source: Store | Engine, survey: str) -> RespondentCompar
     share) of respondents from the base and from the invited. Customer invitations only."""
     with engine_of(source) as engine:
         invited, base = _groups(engine, survey)
+        has_interactions = int(engine.table("interactions").count().execute()) > 0
     answered = invited[invited["answered"].astype(bool)]
     totals = [
         frame.drop(columns=["segment", "answered"], errors="ignore").sum()
@@ -388,8 +400,10 @@ def compare_respondents(source: Store | Engine, survey: str) -> RespondentCompar
         ]
         rows.append(_balance("segment", str(segment), "share", shares))
     for name, label in (("tenure", "tenure (years)"), ("amount", "value")):
-        rows.append(_balance(label, None, "mean", [_mean_sd(t, name) for t in totals]))
-    incidents = [_share(float(t["incident"]), float(t["n"])) for t in totals]
-    rows.append(_balance(f"recent incident ({INCIDENT_DAYS} days)", None, "share", incidents))
+        if all(float(t[f"{name}_n"]) for t in totals):  # a CRM without start dates has no tenure to compare
+            rows.append(_balance(label, None, "mean", [_mean_sd(t, name) for t in totals]))
+    if has_interactions:  # no interactions at all: no incidents to compare, rather than 0% everywhere
+        incidents = [_share(float(t["incident"]), float(t["n"])) for t in totals]
+        rows.append(_balance(f"recent incident ({INCIDENT_DAYS} days)", None, "share", incidents))
     counts = [int(t["n"]) for t in totals]
-    return RespondentComparison(survey, counts[0], counts[1], counts[2], tuple(rows))
+    return RespondentComparison(survey, counts[0], counts[1], counts[2], tuple(rows), min_n)
