@@ -93,7 +93,8 @@ def test_the_whole_pipeline_runs_with_the_network_unavailable(
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     model._model.cache_clear()  # the model is loaded again, from disk only
-    report = analyze_text(demo_engine, Settings())
+    # a sample is enough to load the model and run every step offline (the whole store takes a minute)
+    report = analyze_text(demo_engine, Settings(), max_texts=1_500)
     assert report.texts > 0 and report.discovered is not None and report.themes
 
 
