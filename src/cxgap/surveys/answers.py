@@ -173,10 +173,15 @@ def _refuse(conn: Connection, row: Row[Any], expires_at: dt.datetime, now: dt.da
 
 
 def open_link(
-    store: Store, settings: Settings, token: str, now: dt.datetime, language: str | None = None
+    store: Store,
+    settings: Settings,
+    token: str,
+    now: dt.datetime,
+    language: str | None = None,
+    mark_opened: bool = True,
 ) -> Respondent:
     """The respondent a link opens, with the answers they saved so far; marks the invitation opened (the
-    first time). Refuses with one sentence: `InvalidLink`, `LinkUsed`, `LinkExpired`, `SurveyClosed`.
+    first time; a submission, which marks it when it claims it, passes `mark_opened=False` and writes once). Refuses with one sentence: `InvalidLink`, `LinkUsed`, `LinkExpired`, `SurveyClosed`.
     The language: `language` when the survey has it, else the contact's, else the survey's default."""
     now = naive_utc(now)
     invitation_id, token_expiry = read_link(survey_secret(store), token)
@@ -188,7 +193,7 @@ def open_link(
         _refuse(conn, row, expires_at, now)
         contact = _contact(conn, row)
     definition = definition_of(store, row.survey, int(row.version))[0]
-    if row.opened_at is None or row.status in ("pending", "sent"):
+    if mark_opened and (row.opened_at is None or row.status in ("pending", "sent")):
         _retrying(store, lambda c: _mark_opened(c, invitation_id, now))
     partial = json.loads(row.partial) if row.partial else {}
     return Respondent(
@@ -295,7 +300,8 @@ def _claim(store: Store, invitation_id: str, response_id: str, now: dt.datetime)
     """Mark the invitation answered if nobody did before and its survey still collects: one UPDATE whose
     condition only one submission can meet. Raises why not otherwise."""
     claim = sa.text(
-        "UPDATE survey_invitations SET status = 'answered', answered_at = :now, response_id = :r "
+        "UPDATE survey_invitations SET status = 'answered', answered_at = :now, response_id = :r, "
+        "opened_at = COALESCE(opened_at, :now) "
         "WHERE invitation_id = :i AND answered_at IS NULL AND status NOT IN ('answered', 'expired') "
         "AND (expires_at IS NULL OR expires_at > :now) "
         "AND EXISTS (SELECT 1 FROM surveys s WHERE s.name = survey_invitations.survey AND s.status = 'published') "

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.limits import RateLimited
-from cxgap.api.respond import client_of, guard_of, now_of
+from cxgap.api.respond import client_of, grouped, guard_of, now_of
 from cxgap.errors import CxgapError, NotFound
 from cxgap.surveys.anonymous import HONEYPOT_FIELD, is_bot, open_anonymous
 from cxgap.surveys.answers import (
@@ -247,9 +247,12 @@ def _dashboard(request: Request) -> Dashboard:
     return dashboard
 
 
-def _open(request: Request, token: str, language: str | None) -> Respondent:
-    """The link's respondent (marking it opened: a write, one writer at a time on DuckDB)."""
+def _open(request: Request, token: str, language: str | None, mark_opened: bool = True) -> Respondent:
+    """The link's respondent; a page view marks it opened (a write, one writer at a time on DuckDB), a
+    post does not (its submission marks it when claiming it)."""
     dashboard = _dashboard(request)
+    if not mark_opened:
+        return open_link(dashboard.store, dashboard.settings, token, now_of(request), language, False)
     with dashboard.writing():
         return open_link(dashboard.store, dashboard.settings, token, now_of(request), language=language)
 
@@ -293,7 +296,7 @@ async def answer_page(request: Request, token: str) -> Response:
 def _answer(request: Request, token: str, form: Posted) -> Response:
     lang = str(form.get("lang") or "") or None
     try:
-        respondent = _open(request, token, lang)
+        respondent = _open(request, token, lang, mark_opened=False)
     except CxgapError as error:
         return refusal(error)
     definition, language = respondent.definition, respondent.language
@@ -353,8 +356,9 @@ def _submit(request: Request, respondent: Respondent, token: str, answers: dict[
     try:
         if respondent.recipient_kind == "anonymous":
             guard_of(request).check(client_of(request))
-        with dashboard.writing():
-            submit(dashboard.store, dashboard.settings, respondent, answers, now_of(request))
+        submit(
+            dashboard.store, dashboard.settings, respondent, answers, now_of(request), load=grouped(dashboard)
+        )
     except AnswerProblems as found:
         step = None
         if definition.layout == "one_at_a_time":
