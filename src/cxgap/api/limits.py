@@ -1,51 +1,14 @@
-"""Limits that protect the server: a token bucket per user (all of a user's tokens share it), and a cap on request bodies that holds
-before a byte of an oversized body is read."""
+"""Limits that protect the server: a token bucket per user (all of a user's tokens share it; `cxgap.limits`), and a
+cap on request bodies that holds before a byte of an oversized body is read."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cxgap.errors import CxgapError
-
-
-class RateLimited(CxgapError):
-    """Too many requests for one user (HTTP 429)."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class RateLimiter:
-    """A token bucket per key (the user): `per_minute` requests a minute, bursts up to `burst` (default: a tenth
-    of the minute's allowance). `clock` gives seconds; tests pass one that does not depend on how fast the
-    machine runs."""
-
-    def __init__(
-        self, per_minute: int, burst: float | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.clock = clock
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, burst if burst is not None else per_minute / 10.0)
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> None:
-        """Spend one request of `key`'s allowance, or raise RateLimited saying when to retry."""
-        with self._lock:
-            now = self.clock()
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                wait = (1.0 - tokens) / self.rate
-                raise RateLimited(f"Too many ingest requests for this user; retry in {wait:.2f} s.", wait)
-            self._buckets[key] = (tokens - 1.0, now)
+from cxgap.limits import RateLimited as RateLimited
+from cxgap.limits import RateLimiter as RateLimiter
 
 
 class BodyLimit:

@@ -21,8 +21,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.limits import RateLimited
 from cxgap.errors import CxgapError, NotFound
+from cxgap.limits import RateLimited
 from cxgap.surveys.anonymous import AnonymousGuard
 from cxgap.surveys.answers import LinkExpired, LinkUsed, Load, open_link, submit
 from cxgap.surveys.catalog import definition_of

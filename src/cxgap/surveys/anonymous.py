@@ -7,18 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from cxgap.config import Settings
 from cxgap.errors import NotFound
+from cxgap.limits import RateLimited, RateLimiter
 from cxgap.store import Store
 from cxgap.surveys.catalog import definition_of
 from cxgap.surveys.links import Link, SurveyClosed, new_invitation
-
-if TYPE_CHECKING:
-    from cxgap.api.limits import RateLimiter
 
 HONEYPOT_FIELD = "website"
 """A form field hidden from people (and from screen readers): a form that arrives with it filled in was
@@ -55,14 +53,10 @@ class AnonymousGuard:
     `RateLimited` beyond it. `clock` gives seconds; tests pass their own."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        from cxgap.api.limits import RateLimiter  # here: cxgap.api imports the routes that import this
-
         self._limiter: RateLimiter = RateLimiter(per_minute, burst=per_minute, clock=clock)
 
     def check(self, client: str) -> None:
         """Spend one of `client`'s allowance, or raise `RateLimited` saying when to try again."""
-        from cxgap.api.limits import RateLimited
-
         try:
             self._limiter.take(client)
         except RateLimited as limited:

@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.limits import RateLimited
 from cxgap.api.respond import client_of, grouped, guard_of, now_of
 from cxgap.errors import CxgapError, NotFound
+from cxgap.limits import RateLimited
 from cxgap.surveys.anonymous import HONEYPOT_FIELD, is_bot, open_anonymous
 from cxgap.surveys.answers import (
     LinkExpired,
