@@ -13,7 +13,7 @@ from cxgap.surveys.anonymous import HONEYPOT_FIELD, AnonymousGuard, is_bot, open
 from cxgap.surveys.answers import LinkUsed, SurveyClosed, open_link, submit
 from cxgap.surveys.catalog import close, create_survey
 from cxgap.surveys.definition import parse_definition
-from tests.surveys.test_links import CUSTOMERS, NOW, STAFF, invitation_row, publish_survey
+from tests.surveys.publishing import CUSTOMERS, NOW, STAFF, invitation_row, publish_survey
 
 
 def test_each_visit_to_a_public_survey_gets_its_own_single_use_link(store: Store) -> None:

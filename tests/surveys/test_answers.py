@@ -30,7 +30,7 @@ from cxgap.surveys.answers import (
 from cxgap.surveys.catalog import close
 from cxgap.surveys.definition import parse_definition
 from cxgap.surveys.links import link_for, new_invitation
-from tests.surveys.test_links import CUSTOMERS, NOW, STAFF, invitation_row, publish_survey
+from tests.surveys.publishing import CUSTOMERS, NOW, STAFF, invitation_row, publish_survey
 
 SETTINGS = Settings(cases=CaseSettings(as_of=NOW + dt.timedelta(hours=1)))  # the loop's clock, fixed
 SURVEY = parse_definition(CUSTOMERS, "test", Settings())
