@@ -87,3 +87,11 @@ def test_a_users_e_mail_address_is_kept_changed_and_checked(store: Store) -> Non
         add_user(store, "bo", "viewer", email="bo@")
     with pytest.raises(CxgapError, match="team lead and needs --team"):
         add_user(store, "lou", "team_lead")
+
+
+def test_a_password_for_someone_who_is_not_a_user_is_one_sentence(store: Store) -> None:
+    """DuckDB reports no row count for an UPDATE: the check must not rely on one (it passed in silence)."""
+    from cxgap.access.sessions import set_password
+
+    with pytest.raises(CxgapError, match="There is no user 'nobody'; add one with `cxgap users add`."):
+        set_password(store, "nobody", "a-long-password-123")

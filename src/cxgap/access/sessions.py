@@ -60,11 +60,11 @@ def set_password(store: Store, user_id: str, password: str) -> None:
     """Give a user a password for browser sign-in (only its Argon2id hash is kept)."""
     check_password(password)
     with store.begin() as conn:
-        done = conn.execute(
-            sa.text("UPDATE users SET password_hash = :h WHERE user_id = :u"),
+        done = conn.execute(  # RETURNING: DuckDB reports no row count for an UPDATE
+            sa.text("UPDATE users SET password_hash = :h WHERE user_id = :u RETURNING user_id"),
             {"h": HASHER.hash(password), "u": user_id},
-        )
-        if done.rowcount == 0:
+        ).first()
+        if done is None:
             raise CxgapError(f"There is no user {user_id!r}; add one with `cxgap users add`.")
 
 
