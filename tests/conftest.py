@@ -60,12 +60,60 @@ def pg_database() -> Iterator[str]:
     admin.dispose()
 
 
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from cxgap.store.core import _alembic_config
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
 def _reset_pg(url: str) -> None:
+    """Empty the test database. When it holds exactly cxgap's tables at the newest revision (the usual
+    case: the last test used a store), its rows are truncated, which takes a twentieth of migrating again;
+    anything else (an older or a made-up revision, other objects) is dropped and the next store migrates."""
+    from cxgap.store.models import Base
+
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
+        tables = {
+            r[0] for r in conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        }
+        others = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm', 'S')"
+            )
+        ).scalar_one()
+        ours = set(Base.metadata.tables) | {"alembic_version"}
+        current = tables == ours and not others
+        if current:
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+            current = version == [_head()]
+        if current:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(sorted(ours - {'alembic_version'}))}"))
+        else:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty DuckDB store at the newest revision, migrated once per worker and copied for each test
+    (a copy takes 0.05 s, migrating 0.35 s, and the suite opens hundreds of stores)."""
+    path = tmp_path_factory.mktemp("template") / "cxgap.duckdb"
+    Store(f"duckdb:///{path}").close()
+    return path
+
+
+def new_duckdb_url(folder: Path, template: Path) -> str:
+    """A fresh copy of the empty template store in `folder`, as a URL."""
+    target = folder / "cxgap.duckdb"
+    shutil.copyfile(template, target)
+    return f"duckdb:///{target}"
 
 
 def shared_file(name: str) -> Path:
@@ -103,9 +151,9 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture
-def duckdb_url(tmp_path: Path) -> str:
-    """URL of a new DuckDB file store."""
-    return f"duckdb:///{tmp_path / 'cxgap.duckdb'}"
+def duckdb_url(tmp_path: Path, duckdb_template: Path) -> str:
+    """URL of a new, empty DuckDB file store (already at the newest schema revision)."""
+    return new_duckdb_url(tmp_path, duckdb_template)
 
 
 @pytest.fixture
@@ -117,10 +165,25 @@ def pg_url(pg_database: str) -> str:
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new empty store URL, once per backend."""
+    """A new empty store URL, once per backend (DuckDB: a copy of the migrated template; PostgreSQL: the
+    test database emptied). `fresh_store_url` gives one with no schema at all."""
     if request.param == "duckdb":
-        return f"duckdb:///{tmp_path / 'cxgap.duckdb'}"
+        return new_duckdb_url(tmp_path, request.getfixturevalue("duckdb_template"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL with no schema at all, once per backend: for tests of migrating from scratch."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'fresh.duckdb'}"
+    url = str(request.getfixturevalue("pg_database"))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
 
 
 @pytest.fixture

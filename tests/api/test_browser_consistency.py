@@ -30,6 +30,8 @@ SLICES = {  # name: the filters, as the dashboard's URL and the commands' option
     "touchpoint": {"touchpoint": "support"},
 }
 SCORES = ("nps", "csat", "ces")
+REPORTED = ("all", "channel-period")  # the report renders the CLI's result object; two slices show it (each
+# report is a whole process computing every section: four took 50 s of the suite)
 
 
 def _options(filters: dict[str, str]) -> list[str]:
@@ -58,8 +60,9 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     found: dict[str, Any] = {"url": url}
     for name, filters in SLICES.items():
         cli = json.loads(_cxgap(folder, "analyze", "--json", *_options(filters)))
-        report = folder / f"report-{name}.html"
-        _cxgap(folder, "report", "--output", str(report), *_options(filters))
+        report = folder / f"report-{name}.html" if name in REPORTED else None
+        if report is not None:
+            _cxgap(folder, "report", "--output", str(report), *_options(filters))
         found[name] = {"cli": cli, "report": report}
     return found
 
@@ -108,12 +111,15 @@ def test_the_dashboard_the_cli_and_the_report_show_the_same_numbers(
     cli = grid[name]["cli"]
     shown = _dashboard(tab, server, SLICES[name])
     tab.screenshot(path=str(artifacts / f"consistency-{name}.png"), full_page=True)
-    written = _report(tab, grid[name]["report"])
     said = {s: cli["scores"][s]["figure"] if cli["scores"][s] else "no answers in this slice" for s in SCORES}
-    assert shown["scores"] == said == written["scores"]
+    assert shown["scores"] == said
     counts = {k["kind"]: f"{k['shortfalls']} of {k['measured']}" for k in cli["six_gaps"]}
-    assert shown["counts"] == counts == written["counts"]
+    assert shown["counts"] == counts
     assert counts["knowledge"] != "0 of 0" or name == "touchpoint"  # stated vs derived importance counted
     if cli["headline"] is not None:
-        assert shown["headline"] == cli["headline"] == written["headline"]
+        assert shown["headline"] == cli["headline"]
+    if grid[name]["report"] is not None:
+        written = _report(tab, grid[name]["report"])
+        assert written["scores"] == said and written["counts"] == counts
+        assert cli["headline"] is None or written["headline"] == cli["headline"]
     assert cli["slice"]["filters"] == SLICES[name]

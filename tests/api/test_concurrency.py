@@ -1,4 +1,4 @@
-"""Twenty webhook clients on 127.0.0.1 deliver 10,000 responses (in batches, some twice, retrying on 429)
+"""Twenty webhook clients on 127.0.0.1 deliver 5,000 responses (in batches, some twice, retrying on 429)
 while case workers update the cases they open: afterwards every response is stored exactly once, every
 detractor has exactly one case, and every accepted case update is in the audit log (none lost)."""
 
@@ -24,7 +24,7 @@ from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
 from tests.api.server import TickingClock, serving
 
-RESPONSES, BATCH, SENDERS, WORKERS = 10_000, 20, 20, 4
+RESPONSES, BATCH, SENDERS, WORKERS = 5_000, 20, 20, 4
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 

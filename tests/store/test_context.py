@@ -92,12 +92,13 @@ def test_customer_touchpoints_follow_every_interactions_import(store: Store, wri
     assert ("C2", "support", 1) in [r[:3] for r in _touches(store)]
 
 
-def test_upgrading_a_store_from_the_first_schema_fills_the_copies(store_url: str) -> None:
+def test_upgrading_a_store_from_the_first_schema_fills_the_copies(fresh_store_url: str) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory
 
     from cxgap.store.core import _alembic_config
 
+    store_url = fresh_store_url
     old = Store(store_url, upgrade=False)
     with old.engine.begin() as conn:
         config = _alembic_config()

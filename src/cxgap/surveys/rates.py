@@ -312,7 +312,7 @@ def _groups(engine: Engine, survey: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per segment, the statistics of the survey's invited customers (by answered or not) and of the base
     active during its invitations (tenure and incidents at the last invitation)."""
     c = engine.table("customers")
-    amount = "value" if int(c.value.notnull().sum().execute()) else "revenue"
+    amount = "value" if int(c.value.notnull().sum().execute() or 0) else "revenue"
     i = sent_invitations(engine, survey).drop("segment")
     i = i.filter(i.recipient_kind == "customer")
     found = i.aggregate(first=i.at.min(), last=i.at.max(), n=i.count()).execute().iloc[0]
