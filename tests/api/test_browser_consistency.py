@@ -23,9 +23,9 @@ from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import PASSWORD, signed_up
 
-SLICES = {  # name: the filters, as the dashboard's URL and the commands' options take them
+SLICES = {  # name: the filters, as the dashboard's URL and the commands' options take them (a segment slice:
+    # test_browser_slices and test_selection)
     "all": {},
-    "segment": {"segment": "small_business"},
     "channel-period": {"channel": "email", "since": "2025-01"},
     "touchpoint": {"touchpoint": "support"},
 }

@@ -1,4 +1,4 @@
-"""A real server under load: 600 mixed requests at concurrency 50 (status, pages, scores, gaps and
+"""A real server under load: 400 mixed requests at concurrency 50 (status, pages, scores, gaps and
 bad-token requests) must leave every page and analytics endpoint answering 200, on both backends.
 
 The load once closed the DuckDB connection the engine used (the SQLAlchemy pool closed it when more
@@ -24,7 +24,7 @@ from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 from tests.api.signing import sign_in, signed_up
 
-REQUESTS, CONCURRENCY = 600, 50
+REQUESTS, CONCURRENCY = 400, 50
 # generous: the test fails on a wrong status, never on a slow (cold) computation
 TIMEOUT = httpx.Timeout(600.0)
 PAGES = ("/", "/gaps", "/perception", "/operations", "/drivers")
@@ -61,7 +61,7 @@ def demo_server(store_url: str) -> Iterator[Server]:
 
 
 def _mix(choices: dict[str, Any]) -> list[tuple[str, dict[str, str], dict[str, str], tuple[int, ...]]]:
-    """600 requests (path, parameters, headers, statuses allowed), shuffled with a fixed seed: status,
+    """400 requests (path, parameters, headers, statuses allowed), shuffled with a fixed seed: status,
     pages and scores/gaps for each segment and month (so many views compute at once), and bad tokens."""
     rng = random.Random(15)
     slices: list[dict[str, str]] = [{}]
