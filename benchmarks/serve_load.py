@@ -94,15 +94,16 @@ def serve(url: str, port: int) -> None:
 
 
 @contextmanager
-def server(url: str) -> Iterator[str]:
-    """Run `serve` in a child process; yields its base URL."""
+def server(url: str, script: str = __file__, ready: str = "/static/htmx.min.js") -> Iterator[str]:
+    """Run `script --serve` (this benchmark's server, or another's) in a child process, wait until `ready`
+    answers, and yield its base URL."""
     port = _port()
-    child = subprocess.Popen([sys.executable, __file__, "--serve", url, "--port", str(port)])
+    child = subprocess.Popen([sys.executable, script, "--serve", url, "--port", str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
             try:
-                httpx.get(f"{base}/static/htmx.min.js", timeout=5)
+                httpx.get(f"{base}{ready}", timeout=5)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)

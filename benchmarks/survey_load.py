@@ -27,19 +27,18 @@ import argparse
 import asyncio
 import datetime as dt
 import resource
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import serve_load
 import sqlalchemy as sa
-from serve_load import PG_URL, _port, _q, database
+from serve_load import PG_URL, _q, database
 
 from report import machine
 
@@ -87,27 +86,9 @@ def serve(url: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
 
 
-@contextmanager
-def server(url: str) -> Iterator[str]:
-    """Run `serve` in a child process; yields its base URL."""
-    import subprocess
-
-    port = _port()
-    child = subprocess.Popen([sys.executable, __file__, "--serve", url, "--port", str(port)])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                httpx.get(f"{base}/health", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the server did not start")
-        yield base
-    finally:
-        child.terminate()
-        child.wait(timeout=60)
+def server(url: str) -> AbstractContextManager[str]:
+    """This benchmark's server (`--serve`, below) in a child process, ready once /health answers."""
+    return serve_load.server(url, script=__file__, ready="/health")
 
 
 def open_files(needed: int) -> None:
