@@ -9,6 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from cxgap.colours import contrast as contrast
+from cxgap.colours import luminance as luminance
+
 WORSE, BETTER, NEUTRAL = "#c0392b", "#2e86c1", "#999999"
 BLACK, WHITE = "#000000", "#ffffff"
 
@@ -57,23 +60,6 @@ def finish(
     table = {"columns": list(columns), "rows": [list(row) for row in rows]}
     spec["usermeta"] = {"title": title, "table": table}
     return spec
-
-
-def _channel(value: int) -> float:
-    c = value / 255
-    return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of a '#rrggbb' colour."""
-    red, green, blue = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
-    return 0.2126 * _channel(red) + 0.7152 * _channel(green) + 0.0722 * _channel(blue)
-
-
-def contrast(first: str, second: str) -> float:
-    """WCAG contrast ratio of two '#rrggbb' colours (1 to 21)."""
-    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
 
 
 def ink_on(fill: str) -> str:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from cxgap.colours import contrast as contrast
 from cxgap.config.base import Strict
 from cxgap.errors import ConfigError
 
@@ -530,26 +531,3 @@ def _brand_problems(brand: Brand) -> Iterator[str]:
 def _ratio(value: float) -> str:
     """A contrast ratio rounded down, so a failing ratio never reads as passing."""
     return f"{math.floor(value * 100) / 100:.2f}"
-
-
-def _channel(value: int) -> float:
-    share = value / 255
-    return share / 12.92 if share <= 0.03928 else ((share + 0.055) / 1.055) ** 2.4
-
-
-def contrast(first: str, second: str) -> float:
-    """WCAG contrast ratio of two '#rrggbb' colours (1 to 21)."""
-    lighter, darker = sorted(
-        (
-            sum(
-                w * _channel(int(c.lstrip("#")[i : i + 2], 16))
-                for w, i in zip(WEIGHTS, (0, 2, 4), strict=True)
-            )
-            for c in (first, second)
-        ),
-        reverse=True,
-    )
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-WEIGHTS = (0.2126, 0.7152, 0.0722)  # WCAG relative luminance of red, green, blue

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.respond import client_of, grouped, guard_of, now_of
+from cxgap.colours import luminance
 from cxgap.errors import CxgapError, NotFound
 from cxgap.limits import RateLimited
 from cxgap.surveys.anonymous import HONEYPOT_FIELD, is_bot, open_anonymous
@@ -67,15 +68,9 @@ def _headers(nonce: str, extra: Mapping[str, str] | None = None) -> dict[str, st
     return {**PRIVATE, "Content-Security-Policy": policy, **(extra or {})}
 
 
-def _luminance(colour: str) -> float:
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def _readable_on(colour: str) -> str:
     """Near-black or white, whichever reads better on `colour`."""
-    return "#1f1f1f" if _luminance(colour) > 0.179 else "#ffffff"
+    return "#1f1f1f" if luminance(colour) > 0.179 else "#ffffff"
 
 
 def colours(definition: SurveyDefinition | None) -> dict[str, str]:
