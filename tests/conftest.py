@@ -220,7 +220,8 @@ def write(tmp_path: Path):
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run `cxgap ...` in-process in tmp_path (exit code, stdout, stderr kept apart)."""
-    from cxgap.cli.main import app, err, out
+    from cxgap.cli.main import app
+    from cxgap.cli.output import err, out
 
     for console in (out, err):  # follow COLUMNS as the test sets it, whatever it was at import (xdist)
         monkeypatch.setattr(console, "_width", None)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -61,7 +61,7 @@ def demo_site(folder: Path) -> Iterator[Site]:
         write_demo(store, data)
         tokens = signed_up(store)
     customer = str(data.tables["responses"]["customer_id"][0].as_py())
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     try:
         with serving(app) as base:
             yield Site(base, customer, tokens)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.browser_pages import Site, demo_site
 from tests.api.on_demand import ON_DEMAND
@@ -42,7 +42,7 @@ def api(store_url: str) -> Iterator[tuple[TestClient, dict[str, dict[str, str]],
         for name, (role, team) in people.items():
             add_user(store, name, role, team)
         headers = {name: {"Authorization": f"Bearer {issue_token(store, name)}"} for name in people}
-    settings = Settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
+    settings = demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
     app = create_app(settings)
     with TestClient(app) as client:
         yield client, headers, app.state.store

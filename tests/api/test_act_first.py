@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import CompanySettings, Settings, StoreSettings
+from cxgap.config import CompanySettings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.gaps import GAP_KINDS
 from cxgap.store import Store
@@ -32,7 +32,7 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def client(store_url: str) -> Iterator[TestClient]:
     """An analyst, signed in, on a company that counts in pounds."""
     app = create_app(
-        Settings(
+        demo_settings(
             store=StoreSettings(url=store_url), server=ON_DEMAND, company=CompanySettings(currency="GBP")
         )
     )
@@ -165,7 +165,7 @@ def test_raising_an_issue_shows_it_open_instead_of_the_form(client: TestClient) 
 
 
 def test_a_viewer_sees_issues_but_cannot_raise_one(store_url: str) -> None:
-    app = create_app(Settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
     with TestClient(app) as viewer:
         sign_in(viewer, "vic")
         page = viewer.get("/").text

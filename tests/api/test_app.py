@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app, plain
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -23,7 +23,7 @@ def demo_client(tmp_path_factory: pytest.TempPathFactory):
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as client:
         sign_in(client, "ana")
         yield client
@@ -58,7 +58,7 @@ def test_an_empty_store_explains_how_to_import(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
     with Store(url) as store:
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as client:
         sign_in(client, "ana")
         page = client.get("/")
@@ -150,7 +150,7 @@ def test_pages_on_an_empty_store_explain_instead_of_failing(tmp_path: Path) -> N
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
     with Store(url) as store:
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as client:
         sign_in(client, "ana")
         for path in (
@@ -189,7 +189,7 @@ def test_risk_on_a_store_too_small_to_model_says_why(tmp_path: Path) -> None:
     with Store(url) as store:
         write_demo(store, simulate(60, seed=1))
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as client:
         sign_in(client, "ana")
         risk = client.get("/api/risk").json()

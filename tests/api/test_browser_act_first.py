@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cxgap.api import create_app
-from cxgap.config import CompanySettings, Settings, StoreSettings
+from cxgap.config import CompanySettings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -27,7 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
     app = create_app(
-        Settings(store=StoreSettings(url=url), server=ON_DEMAND, company=CompanySettings(currency="USD"))
+        demo_settings(store=StoreSettings(url=url), server=ON_DEMAND, company=CompanySettings(currency="USD"))
     )
     with serving(app) as base:
         yield base

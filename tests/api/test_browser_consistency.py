@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.gaps import GAP_KINDS
 from cxgap.store import Store
@@ -69,7 +69,7 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server(grid: dict[str, Any]) -> Iterator[str]:
-    app = create_app(Settings(store=StoreSettings(url=grid["url"]), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=grid["url"]), server=ON_DEMAND))
     with serving(app) as base:
         yield base
     app.state.store.close()

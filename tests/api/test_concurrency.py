@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
 from cxgap.api.limits import RateLimiter
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
 from tests.api.server import TickingClock, serving
@@ -150,7 +150,7 @@ def test_concurrent_webhooks_and_case_updates_lose_nothing(store_url: str) -> No
     work: queue.Queue[list[dict[str, Any]]] = queue.Queue()
     for batch in batches:
         work.put(batch)
-    app = create_app(Settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
     # 20 requests a second, bursts of 3, on a clock that moves 25 ms a request: half a request's allowance
     # comes back per request, so senders are refused and retry however fast the machine runs
     app.state.dashboard.rate_limiter = RateLimiter(1200, burst=3, clock=TickingClock(0.025))

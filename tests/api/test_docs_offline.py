@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
@@ -27,7 +27,7 @@ def docs_app(tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
     url = f"duckdb:///{tmp_path / 'docs.duckdb'}"
     with Store(url) as store:
         tokens = signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     yield app, tokens
     app.state.store.close()
 

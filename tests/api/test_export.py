@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -32,7 +32,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as web:
         assert sign_in(web, "ana").status_code == 303
         yield web

@@ -12,7 +12,7 @@ import httpx
 
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.conftest import response
 from tests.api.on_demand import ON_DEMAND
@@ -23,7 +23,7 @@ def test_calls_waiting_behind_a_batch_are_one_batch_each_told_its_own_outcome(st
     with Store(store_url) as store:
         add_user(store, "hook", "analyst")
         token = issue_token(store, "hook")
-    app = create_app(Settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
     intake = app.state.dashboard.intake
     write, held, release = intake._work, threading.Event(), threading.Event()
 

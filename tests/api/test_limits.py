@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import ServerSettings, Settings, StoreSettings, settings_from_dict
+from cxgap.config import ServerSettings, StoreSettings, demo_settings, settings_from_dict
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -50,7 +50,7 @@ def test_a_50_mb_body_without_a_token_is_refused_before_it_is_read(tmp_path: Pat
     if not Path("/proc/self/clear_refs").exists():
         pytest.skip("this kernel cannot reset the peak-memory counter")
     app = create_app(
-        Settings(store=StoreSettings(url=f"duckdb:///{tmp_path / 'limits.duckdb'}"), server=ON_DEMAND)
+        demo_settings(store=StoreSettings(url=f"duckdb:///{tmp_path / 'limits.duckdb'}"), server=ON_DEMAND)
     )
     try:
         with serving(app) as base, httpx.Client(base_url=base, timeout=300) as client:
@@ -73,7 +73,7 @@ def test_a_50_mb_body_without_a_token_is_refused_before_it_is_read(tmp_path: Pat
 
 
 def test_the_body_limit_is_read_from_cxgap_toml_and_pages_get_html(tmp_path: Path) -> None:
-    assert Settings().server.max_body_bytes == 5_000_000
+    assert demo_settings().server.max_body_bytes == 5_000_000
     settings = settings_from_dict(
         {"store": {"url": f"duckdb:///{tmp_path / 'small.duckdb'}"}, "server": {"max_body_bytes": 1000}}
     )
@@ -113,7 +113,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with Store(url) as store:
         write_demo(store, simulate(400, seed=3))
         tokens = signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app, headers={"Authorization": f"Bearer {tokens['ana']}"}) as client:
         sign_in(client, "ana")
         yield client

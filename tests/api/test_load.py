@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -51,7 +51,7 @@ def demo_server(store_url: str) -> Iterator[Server]:
     with Store(store_url) as store:
         write_demo(store, simulate(2_000, seed=3))
         tokens = signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND))
     try:
         with serving(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as browser:
             assert sign_in(browser, "ana").status_code == 303

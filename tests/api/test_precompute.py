@@ -19,7 +19,7 @@ from cxgap.api import create_app
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.kept import KeptResults
 from cxgap.api.results import ResultCache
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL
 from cxgap.store import Store
@@ -32,7 +32,7 @@ HTML = {"Accept": "text/html"}  # a browser: a page not ready yet answers that i
 
 def _app(url: str) -> FastAPI:
     """`cxgap serve`'s app, with the progress routes (until the app includes them itself)."""
-    app = create_app(Settings(store=StoreSettings(url=url)))
+    app = create_app(demo_settings(store=StoreSettings(url=url)))
     if not any(getattr(r, "path", None) == "/api/progress" for r in app.routes):
         from cxgap.api import progress
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.conftest import response as _response
 from tests.api.on_demand import ON_DEMAND
@@ -53,7 +53,7 @@ def test_an_ingest_on_a_full_disk_is_a_507_with_one_sentence(full_disk: Path) ->
     with Store(url) as store:
         add_user(store, "ana", "analyst", None)
         headers = {"Authorization": f"Bearer {issue_token(store, 'ana')}"}
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     text = "the room was cold and the staff kind " * 8
     answers = []
     with TestClient(app, raise_server_exceptions=False) as client:

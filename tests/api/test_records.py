@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -40,7 +40,7 @@ def app_and_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[A
         tokens = signed_up(store)
         add_user(store, "sam", "team_member", "support")
         tokens["sam"] = issue_token(store, "sam")
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     yield app, tokens
     app.state.dashboard.close()
 
@@ -158,7 +158,7 @@ def test_a_segments_customers_are_listed_on_a_store_with_only_crm_and_reviews(tm
     url = f"duckdb:///{build_store(tmp_path / 'crm', crm)}"
     with Store(url) as store:
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     with TestClient(app) as client:
         assert sign_in(client, "ana").status_code == 303
         listed = client.get("/records/customers", params={"segment": "One year"})

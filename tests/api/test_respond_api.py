@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from cxgap.surveys.anonymous import AnonymousGuard
 from tests.api.on_demand import ON_DEMAND
@@ -33,7 +33,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
         url = str(request.getfixturevalue("pg_database"))
         _reset_pg(url)
-    settings = Settings(store=StoreSettings(url=url), server=ON_DEMAND)
+    settings = demo_settings(store=StoreSettings(url=url), server=ON_DEMAND)
     with Store(url) as store:
         published(
             store,

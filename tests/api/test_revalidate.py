@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
 from cxgap.api.results import Cached, ResultCache, UpdatingHeader
-from cxgap.config import ServerSettings, Settings, StoreSettings
+from cxgap.config import ServerSettings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.io import ingest_records
 from cxgap.store import Store
@@ -164,7 +164,9 @@ def test_an_answer_built_from_a_stale_result_says_updating(tmp_path: Path) -> No
         add_user(store, "hook", "analyst")
         token = issue_token(store, "hook")
     app = create_app(
-        Settings(store=StoreSettings(url=url), server=ServerSettings(refresh_seconds=0, precompute=False))
+        demo_settings(
+            store=StoreSettings(url=url), server=ServerSettings(refresh_seconds=0, precompute=False)
+        )
     )
     dashboard = app.state.dashboard
     held = threading.Event()

@@ -16,7 +16,7 @@ from cxgap.access import add_user, issue_token
 from cxgap.api import create_app
 from cxgap.api.limits import RateLimiter
 from cxgap.cases import open_cases
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL
 from cxgap.store import Store
@@ -31,7 +31,7 @@ REQUEST_TIMEOUT = 600
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     """The app's published schema (loaded from /openapi.json) and an analyst's token."""
     url = f"duckdb:///{Path(tmp_path_factory.mktemp('schema')) / 'demo.duckdb'}"
-    config = Settings(store=StoreSettings(url=url), server=ON_DEMAND)
+    config = demo_settings(store=StoreSettings(url=url), server=ON_DEMAND)
     with Store(url) as store:
         write_demo(store, simulate(500, seed=5))
         open_cases(store, config, since=dt.datetime(2000, 1, 1))

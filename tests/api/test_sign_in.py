@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from cxgap.access import add_user, issue_token, set_password
 from cxgap.access.sessions import utcnow
 from cxgap.api import create_app
-from cxgap.config import ServerSettings, Settings, StoreSettings
+from cxgap.config import ServerSettings, StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.signing import PASSWORD, csrf, sign_in
 
@@ -31,7 +31,7 @@ def _app(store_url: str, **server: Any) -> Iterator[tuple[TestClient, dict[str, 
             set_password(store, name, PASSWORD)
         headers = {n: {"Authorization": f"Bearer {issue_token(store, n)}"} for n in ("ana", "vic")}
     app = create_app(
-        Settings(
+        demo_settings(
             store=StoreSettings(url=store_url), server=ServerSettings(**({"precompute": False} | server))
         )
     )

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.store import Store
 from cxgap.surveys.catalog import create_survey, publish
 from cxgap.surveys.definition import SurveyDefinition
@@ -91,7 +91,7 @@ def _open_files(needed: int) -> None:
 def survey_site(store_url: str) -> Iterator[Site]:
     """A real server on a store holding a published NPS survey and 1,000 invitation links."""
     _open_files(2 * (RESPONDENTS + DOUBLE) + 1_000)
-    settings = Settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
+    settings = demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
     definition = _survey(settings)
     with Store(store_url) as store:
         create_survey(store, definition, by="test", now=NOW)

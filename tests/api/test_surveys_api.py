@@ -18,7 +18,7 @@ from cxgap.access import add_user, issue_token
 from cxgap.access.sessions import csrf_token, set_password, sign_in
 from cxgap.api import create_app
 from cxgap.api.auth import SESSION_COOKIE
-from cxgap.config import NotifySettings, Settings, StoreSettings, SurveySettings
+from cxgap.config import NotifySettings, StoreSettings, SurveySettings, demo_settings
 from cxgap.store import Store
 from cxgap.surveys.contacts import import_contacts, opt_out
 from tests.api.on_demand import ON_DEMAND
@@ -47,7 +47,7 @@ def api(store_url: str) -> Iterator[Api]:
         headers = {name: {"Authorization": f"Bearer {issue_token(store, name)}"} for name in PEOPLE}
     with smtp_server() as (inbox, port):
         notify = NotifySettings(smtp_url=f"smtp://127.0.0.1:{port}", base_url="https://cx.example.com")
-        settings = Settings(
+        settings = demo_settings(
             store=StoreSettings(url=store_url),
             server=ON_DEMAND,
             notify=notify,

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
@@ -27,7 +27,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         tokens = signed_up(store)
-    application = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    application = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     application.state.dashboard.precompute.close()  # these tests are about views and slices, not defaults
     application.state.dashboard.page_wait = 600.0  # a page waits for its numbers: the tests read them
     application.state.tokens = tokens

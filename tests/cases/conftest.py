@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import DEMO_RULES, Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.store import Store
 
 NOW = dt.datetime(2026, 6, 1, 12, 0)
@@ -41,5 +41,8 @@ def loop_store(store: Store) -> Iterator[Store]:
 
 def ungrouped() -> Settings:
     """The default rules, each opening one case per record (no grouping by customer)."""
-    rules = {name: rule.model_copy(update={"group_by_customer": False}) for name, rule in DEMO_RULES.items()}
+    rules = {
+        name: rule.model_copy(update={"group_by_customer": False})
+        for name, rule in demo_settings().cases.rules.items()
+    }
     return Settings.model_validate({"cases": {"rules": {k: r.model_dump() for k, r in rules.items()}}})

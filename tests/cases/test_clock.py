@@ -6,7 +6,7 @@ import datetime as dt
 
 from cxgap.cases import accountability, events, list_cases, open_cases, transition
 from cxgap.cases.clock import loop_now, set_loop_calendar
-from cxgap.config import Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.engine import Engine
 from cxgap.store import Store
 
@@ -19,12 +19,12 @@ def _near(moment: dt.datetime | None, expected: dt.datetime) -> bool:
 
 def test_a_store_with_its_own_calendar_opens_its_cases_without_a_date(loop_store: Store) -> None:
     set_loop_calendar(loop_store, DATA_END)
-    run = open_cases(loop_store, Settings())  # no date: the lookback ends at the store's calendar
+    run = open_cases(loop_store, demo_settings())  # no date: the lookback ends at the store's calendar
     assert run.opened["detractor"] == 1 and run.total == 1  # R4; the 2026 records lie after the clock
     (case,) = list_cases(loop_store)
     assert case.trigger_id == "R4" and _near(case.created_at, DATA_END)
     assert case.due_at is not None and _near(case.due_at, DATA_END + dt.timedelta(hours=48))
-    assert not case.overdue(loop_now(loop_store, Settings()))
+    assert not case.overdue(loop_now(loop_store, demo_settings()))
 
 
 def test_cases_as_of_fixes_the_clock_over_the_stores_calendar(loop_store: Store) -> None:
@@ -40,7 +40,7 @@ def test_cases_as_of_fixes_the_clock_over_the_stores_calendar(loop_store: Store)
 
 def test_workflow_steps_without_a_time_are_stamped_on_the_stores_calendar(loop_store: Store) -> None:
     set_loop_calendar(loop_store, DATA_END)
-    open_cases(loop_store, Settings())
+    open_cases(loop_store, demo_settings())
     (case,) = list_cases(loop_store)
     resolved = transition(loop_store, case.case_id, "resolve", "ana", root_cause="process")
     assert _near(resolved.resolved_at, DATA_END) and _near(resolved.first_action_at, DATA_END)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from cxgap.cases import IssueRecord, issue_effect, plan_action, raise_issue
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
@@ -44,7 +44,7 @@ def improved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, 
             for sql in CHANGES:
                 conn.execute(sa.text(sql), {"after": AFTER})
             rebuild_rollups(conn)
-        yield store, Settings(store=StoreSettings(url=url))
+        yield store, demo_settings(store=StoreSettings(url=url))
 
 
 def _issue(store: Store, touchpoint: str, kind: str, subject: str, cause: str) -> IssueRecord:

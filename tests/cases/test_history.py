@@ -18,13 +18,13 @@ from cxgap.cases import (
     record_follow_up,
     transition,
 )
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.store import Store
 from tests.cases.conftest import NOW, ungrouped
 
 
 def test_events_read_as_sentences_and_details_as_objects(loop_store: Store) -> None:
-    open_cases(loop_store, Settings(), now=NOW)
+    open_cases(loop_store, demo_settings(), now=NOW)
     case = next(c for c in list_cases(loop_store) if c.customer_id == "C2")
     at = NOW + dt.timedelta(hours=1)
     transition(loop_store, case.case_id, "start", "sam", now=at)

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cxgap.cases import intake
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.io.ingest import check_delivery
 from cxgap.store import Store
 from tests.cases.conftest import ungrouped
@@ -48,7 +48,7 @@ def test_a_customers_records_in_one_batch_join_one_case(loop_store: Store) -> No
         check_delivery("responses", [_response("N1", 2, 1)]),  # detractor + low CSAT: opens C2's case
         check_delivery("responses", [_response("N4", 4, 4)]),  # another detractor answer: joins it
     ]
-    done = intake(loop_store, Settings(), "responses", deliveries, "hook")
+    done = intake(loop_store, demo_settings(), "responses", deliveries, "hook")
     assert [d.cases_opened for d in done] == [1, 0]
     with loop_store.engine.connect() as conn:
         triggers = conn.execute(sa.text("SELECT rule, trigger_id FROM case_triggers ORDER BY 1, 2")).all()

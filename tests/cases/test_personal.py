@@ -31,7 +31,7 @@ from cxgap.cases import (
     reopen_issue,
     transition,
 )
-from cxgap.config import DEFAULT_ROOT_CAUSES, Settings, settings_from_dict
+from cxgap.config import DEFAULT_ROOT_CAUSES, demo_settings, settings_from_dict
 from cxgap.store import Store
 from tests.cases.conftest import NOW, ROWS, ungrouped
 from tests.cases.typed import TEAM, TYPED, add_named_customer, assert_no_personal_data, redacted
@@ -141,7 +141,7 @@ def test_what_is_typed_on_the_command_line_is_stored_redacted(
             for sql in ROWS:
                 conn.execute(sa.text(sql))
         add_named_customer(store)
-        open_cases(store, Settings(), now=NOW)
+        open_cases(store, demo_settings(), now=NOW)
         case_id = next(c.case_id for c in list_cases(store) if c.trigger_id == "R1")
     assert cli("cases", "note", case_id, TYPED, "--as", TYPED).exit_code == 0
     assert cli("cases", "act", case_id, "start", "--note", TYPED).exit_code == 0

@@ -8,7 +8,7 @@ import json
 import sqlalchemy as sa
 
 from cxgap.cases import events, list_cases, open_cases
-from cxgap.config import Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.store import Store
 from tests.cases.conftest import NOW, ungrouped
 
@@ -64,7 +64,7 @@ def test_configured_thresholds_and_touchpoints_are_honoured(loop_store: Store) -
 
 
 def test_cases_carry_what_they_are_about(loop_store: Store) -> None:
-    open_cases(loop_store, Settings(), now=NOW)
+    open_cases(loop_store, demo_settings(), now=NOW)
     with loop_store.engine.connect() as conn:
         summary = conn.execute(
             sa.text("SELECT summary, customer_id, segment FROM cases WHERE trigger_id = 'R1'")

@@ -15,7 +15,7 @@ import pytest
 
 from cxgap.api.dashboard import Dashboard
 from cxgap.churn import RiskReport, risk_of_slice, slice_customers, slice_risk, store_risk
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.store import Store
@@ -27,7 +27,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, R
     url = f"duckdb:///{tmp_path_factory.mktemp('risk-slice') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
-    settings = Settings(store=StoreSettings(url=url))
+    settings = demo_settings(store=StoreSettings(url=url))
     store = Store(url)
     engine = Engine(store)
     yield engine, store_risk(engine, settings, trend_months=3), settings

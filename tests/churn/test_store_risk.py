@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cxgap.churn import RiskReport, store_features, store_risk
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError
@@ -45,7 +45,7 @@ def small(store: Store) -> Store:
 
 
 def test_features_are_what_was_known_at_the_moment(small: Store) -> None:
-    data = store_features(Engine(small), Settings(), AS_OF, horizon_days=90)
+    data = store_features(Engine(small), demo_settings(), AS_OF, horizon_days=90)
     assert data.ids.tolist() == ["C1", "C2"]
     c1 = data.features.iloc[0]
     assert c1["unresolved_total"] == 2 and c1["unresolved_90d"] == 1  # I3 happened later
@@ -63,7 +63,7 @@ def demo_risk(tmp_path_factory: pytest.TempPathFactory) -> RiskReport:
     url = f"duckdb:///{tmp_path_factory.mktemp('risk') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(6000, seed=2))
-        return store_risk(Engine(store), Settings(store=StoreSettings(url=url)), trend_months=3)
+        return store_risk(Engine(store), demo_settings(store=StoreSettings(url=url)), trend_months=3)
 
 
 def test_the_demo_is_scored_with_models_judged_on_held_out_customers(demo_risk: RiskReport) -> None:
@@ -130,13 +130,13 @@ def _feedback(received: str, n: int = 50) -> str:
 
 def test_an_empty_store_needs_customers(store: Store) -> None:
     with pytest.raises(CxgapError, match="Churn risk needs your customers, and the customers table is empty"):
-        store_risk(Engine(store), Settings())
+        store_risk(Engine(store), demo_settings())
 
 
 def test_a_crm_table_and_undated_reviews_say_both_what_is_missing(store: Store) -> None:
     engine = _fill(store, _customers("true"), _feedback("NULL"))
     with pytest.raises(CxgapError) as caught:
-        store_risk(engine, Settings())
+        store_risk(engine, demo_settings())
     said = str(caught.value)
     assert "none of the 10 churned customers has an end date" in said
     assert "the 50 feedback rows have no date" in said and "no interactions, answers or feedback" not in said
@@ -145,13 +145,13 @@ def test_a_crm_table_and_undated_reviews_say_both_what_is_missing(store: Store) 
 def test_a_crm_table_without_churn_says_which_customers_churned_is_missing(store: Store) -> None:
     engine = _fill(store, _customers("false"), _feedback("'2025-05-01 10:00:00'"))
     with pytest.raises(CxgapError, match=r"which customers churned \(none of the 40 customers"):
-        store_risk(engine, Settings())
+        store_risk(engine, demo_settings())
 
 
 def test_too_few_churners_in_the_training_window_are_counted(store: Store) -> None:
     engine = _fill(store, _customers("true", "'2025-04-01'", n=32), _feedback("'2025-05-01 10:00:00'"))
     with pytest.raises(CxgapError) as caught:
-        store_risk(engine, Settings())
+        store_risk(engine, demo_settings())
     said = str(caught.value)
     assert "at least 10 customers who churned within 90 days after 2025-01-31" in said
     assert "the store has 8 churned of 32 customers active then" in said

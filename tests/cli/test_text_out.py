@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from typer.testing import Result
 
-from cxgap.config import DEMO_THEMES, settings_from_dict
+from cxgap.config import demo_config, settings_from_dict
 from cxgap.text.sentiment import LABELS
 from tests.cli.test_first_data import REVIEWS_MAPPING, build_store, reviews_csv
 
@@ -75,7 +75,9 @@ def test_a_store_that_is_not_the_demo_gets_no_demo_themes(on_reviews, tmp_path: 
     assert result.exit_code == 0, result.stderr
     analysis, proposed_part = result.stdout.split("# Proposed themes")
     said = " ".join(analysis.split())
-    assert not [name for name in DEMO_THEMES if name in said]  # (a proposal may happen to share a name)
+    assert not [
+        name for name in demo_config()["themes"] if name in said
+    ]  # (a proposal may happen to share a name)
     rows = pd.read_csv(tmp_path / "texts.csv", keep_default_na=False)
     assert not [c for c in rows.columns if c.startswith("theme_")] and set(rows["themes"]) == {""}
     assert "No themes are configured ([themes] in cxgap.toml)" in said
@@ -104,7 +106,7 @@ def test_the_demo_store_keeps_the_demo_themes(cli, tmp_path: Path) -> None:
     result = cli("text", "--no-discover", "--out", "demo.csv")
     assert result.exit_code == 0, result.stderr
     columns = pd.read_csv(tmp_path / "demo.csv", nrows=1).columns
-    assert {f"theme_{name}" for name in DEMO_THEMES} <= set(columns)
+    assert {f"theme_{name}" for name in demo_config()["themes"]} <= set(columns)
 
 
 def test_an_out_file_that_cannot_be_written_is_one_sentence(on_reviews, tmp_path: Path) -> None:

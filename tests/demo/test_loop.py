@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from cxgap import cases
 from cxgap.cases.clock import loop_now
 from cxgap.cases.inbox import InboxQuery, inbox
-from cxgap.config import DEMO_RULES, Settings
+from cxgap.config import demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.demo.loop import DEMO_STAFF, LoopSeed, seed_loop
 from cxgap.demo.loop_plan import CAUSE_OF_REASON, CAUSE_OF_TOPIC, office, reason_of
@@ -34,7 +34,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Lo
     same statements; the bulk writer is checked on both backends below)."""
     store = Store(f"duckdb:///{tmp_path_factory.mktemp('loop') / 'demo.duckdb'}")
     write_demo(store, simulate(3_000, seed=42))
-    yield store, seed_loop(store, Settings(), seed=42)
+    yield store, seed_loop(store, demo_settings(), seed=42)
     store.close()
 
 
@@ -42,7 +42,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Lo
 def test_each_persons_queues_hold_work_at_the_loops_clock(seeded: tuple[Store, LoopSeed], name: str) -> None:
     store, seed = seeded
     role, team = DEMO_STAFF[name]
-    now = loop_now(store, Settings())
+    now = loop_now(store, demo_settings())
     assert seed.clock <= now < seed.clock + dt.timedelta(hours=1)
     counts = inbox(store, InboxQuery(), user_id=name, scope=team, team=team, now=now).counts
     for queue in ("mine", "team", "overdue", "due_today"):
@@ -107,7 +107,7 @@ def test_resolved_cases_carry_a_configured_root_cause_that_fits_what_was_planted
     store, seed = seeded
     done = stored_cases(store, "status IN ('resolved', 'closed')", {})
     assert len(done) == seed.resolved > 100
-    assert {r["root_cause"] for r in done} <= set(Settings().cases.root_causes)
+    assert {r["root_cause"] for r in done} <= set(demo_settings().cases.root_causes)
     expected = [
         (
             CAUSE_OF_TOPIC.get(planted_topic(r["summary"] or "") or "")
@@ -137,7 +137,7 @@ def test_an_acting_issue_has_an_action_date_three_months_back_and_an_effect(
     acting = next(i for i in issues if i.status == "acting")
     assert acting.action_at is not None and acting.gap_kind is not None and acting.cases > 0
     assert 85 <= (seed.clock - acting.action_at).days <= 95
-    effect = cases.issue_effect(Engine(store), Settings(), acting)
+    effect = cases.issue_effect(Engine(store), demo_settings(), acting)
     assert effect.before is not None and effect.after is not None
     assert effect.status == "measured" and effect.change is not None
     for issue in issues:
@@ -160,7 +160,7 @@ def test_seeding_twice_is_refused_and_changes_nothing(seeded: tuple[Store, LoopS
     store, _ = seeded
     before = store.counts()["cases"]
     with pytest.raises(CxgapError, match="already holds .* cases"):
-        seed_loop(store, Settings(), seed=42)
+        seed_loop(store, demo_settings(), seed=42)
     assert store.counts()["cases"] == before
 
 
@@ -206,7 +206,9 @@ def test_the_desk_writes_what_the_workflow_functions_write(store: Store) -> None
                 "('I2', 'C2', '2025-12-01 10:00:00', 'support', 'call', false)"
             )
         )
-    settings = Settings(cases={"rules": {"unresolved_interaction": DEMO_RULES["unresolved_interaction"]}})
+    settings = demo_settings(
+        cases={"rules": {"unresolved_interaction": demo_settings().cases.rules["unresolved_interaction"]}}
+    )
     at = dt.datetime(2025, 12, 1, 18)
     cases.open_cases(store, settings, since=at - dt.timedelta(days=1), now=at)
     rows = sorted(stored_cases(store, "1 = 1", {}), key=lambda r: str(r["customer_id"]))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import TRUTH
 from cxgap.drivers import QUADRANTS, DriverData, drivers, key_drivers
 from cxgap.engine import Engine
@@ -15,7 +15,7 @@ from cxgap.errors import CxgapError
 
 @pytest.fixture(scope="module")
 def on_items(demo_engine: Engine):
-    return drivers(demo_engine, Settings(), outcome="nps", level="items", replicates=100)
+    return drivers(demo_engine, demo_settings(), outcome="nps", level="items", replicates=100)
 
 
 def test_planted_item_weights_are_recovered(on_items) -> None:
@@ -33,7 +33,7 @@ def test_planted_item_weights_are_recovered(on_items) -> None:
 
 
 def test_planted_dimension_weights_are_recovered(demo_engine: Engine) -> None:
-    report = drivers(demo_engine, Settings(), outcome="nps", level="dimensions", replicates=50)
+    report = drivers(demo_engine, demo_settings(), outcome="nps", level="dimensions", replicates=50)
     planted = TRUTH.dimension_weights
     names = sorted(planted)
     found = {d.name: d.relative_weight for d in report.drivers}
@@ -42,8 +42,8 @@ def test_planted_dimension_weights_are_recovered(demo_engine: Engine) -> None:
 
 def test_touchpoint_scores_drive_churn_and_promoters(demo_engine: Engine) -> None:
     for outcome in ("promoter", "churn"):
-        report = drivers(demo_engine, Settings(), outcome=outcome, level="touchpoints", replicates=30)
-        assert report.rows > 100 and len(report.drivers) == len(Settings().touchpoints), report.notes
+        report = drivers(demo_engine, demo_settings(), outcome=outcome, level="touchpoints", replicates=30)
+        assert report.rows > 100 and len(report.drivers) == len(demo_settings().touchpoints), report.notes
 
 
 def test_missing_answers_are_left_out_not_scored_as_zero() -> None:
@@ -74,13 +74,13 @@ def test_small_samples_are_flagged_and_tiny_ones_refused() -> None:
 
 def test_unknown_outcome_is_a_clear_error(demo_engine: Engine) -> None:
     with pytest.raises(CxgapError, match="Unknown outcome 'loyalty'"):
-        drivers(demo_engine, Settings(), outcome="loyalty")
+        drivers(demo_engine, demo_settings(), outcome="loyalty")
 
 
 def test_leaders_misjudge_what_drives_customers_and_it_is_a_knowledge_gap(demo_engine: Engine) -> None:
     from cxgap.gaps import analyze
 
-    settings = Settings()
+    settings = demo_settings()
     report = analyze(demo_engine, settings, replicates=100)  # stated vs derived importance is part of it
     found = {g.subject: g for g in report.of_kind("knowledge") if g.measure.startswith("stated importance")}
     weights = TRUTH.dimension_weights

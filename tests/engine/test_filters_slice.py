@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.engine.filters import checked, known_values, slice_rows
 from cxgap.errors import CxgapError
@@ -23,7 +23,7 @@ def test_a_value_the_store_does_not_hold_is_refused_with_what_is_allowed(demo_en
     with pytest.raises(CxgapError, match=r"segment = 'nope' is not in the data; choose one of: consumer"):
         checked(Filters(segment="nope"), demo_engine)
     allowed = Filters(segment="enterprise", channel="chat", touchpoint="support")
-    assert checked(allowed, demo_engine, Settings().touchpoints) is allowed
+    assert checked(allowed, demo_engine, demo_settings().touchpoints) is allowed
     assert checked(ALL, demo_engine) is ALL
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.engine import Engine, Filters
 from cxgap.gaps import Gap, analyze
 
@@ -29,7 +29,7 @@ def _one(gaps: tuple[Gap, ...], kind: str, touchpoint: str | None, subject: str)
 
 
 def test_a_filtered_customer_gap_equals_a_recount_of_the_raw_ratings(demo_engine: Engine) -> None:
-    settings = Settings()
+    settings = demo_settings()
     gap = _one(analyze(demo_engine, settings, filters=SLICE).gaps, "customer", "support", "responsiveness")
     items = [item for item, dimension in settings.items.items() if dimension == "responsiveness"]
     raw = _sql(
@@ -48,7 +48,10 @@ def test_a_filtered_customer_gap_equals_a_recount_of_the_raw_ratings(demo_engine
 
 def test_a_filtered_operational_gap_equals_a_recount_of_the_raw_interactions(demo_engine: Engine) -> None:
     gap = _one(
-        analyze(demo_engine, Settings(), filters=SLICE).gaps, "implementation", "support", "wait_seconds@call"
+        analyze(demo_engine, demo_settings(), filters=SLICE).gaps,
+        "implementation",
+        "support",
+        "wait_seconds@call",
     )
     raw = _sql(
         demo_engine,
@@ -66,8 +69,8 @@ def test_a_filtered_operational_gap_equals_a_recount_of_the_raw_interactions(dem
 
 
 def test_a_touchpoint_filter_keeps_that_touchpoints_gaps_and_their_q_values(demo_engine: Engine) -> None:
-    whole = analyze(demo_engine, Settings())
-    support = analyze(demo_engine, Settings(), filters=Filters(touchpoint="support"))
+    whole = analyze(demo_engine, demo_settings())
+    support = analyze(demo_engine, demo_settings(), filters=Filters(touchpoint="support"))
     assert support.gaps and {g.touchpoint for g in support.gaps} == {"support"}
     expected = {(g.kind, g.subject, g.segment): g.q_value for g in whole.gaps if g.touchpoint == "support"}
     got = {(g.kind, g.subject, g.segment): g.q_value for g in support.gaps}
@@ -78,7 +81,7 @@ def test_a_touchpoint_filter_keeps_that_touchpoints_gaps_and_their_q_values(demo
 
 
 def test_a_slice_with_no_data_measures_nothing_and_says_so(demo_engine: Engine) -> None:
-    report = analyze(demo_engine, Settings(), filters=Filters(since="2031-01"))
+    report = analyze(demo_engine, demo_settings(), filters=Filters(since="2031-01"))
     measured = [g for g in report.gaps if g.kind in ("customer", "implementation") and g.n > 0]
     assert not measured
     assert report.headline is None

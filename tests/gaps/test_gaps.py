@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.demo import TRUTH, simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.gaps import GAP_KINDS, Gap, GapReport, MissingGap, analyze, correct, headline
@@ -18,7 +18,7 @@ from cxgap.store import Store
 
 @pytest.fixture(scope="module")
 def report(demo_engine: Engine) -> GapReport:
-    return analyze(demo_engine, Settings())
+    return analyze(demo_engine, demo_settings())
 
 
 def _find(report: GapReport, kind: str, touchpoint: str | None, subject: str) -> Gap:
@@ -114,7 +114,7 @@ def test_where_to_act_first_ranks_significant_shortfalls(report: GapReport) -> N
 
 def test_an_empty_store_names_the_data_each_gap_needs(tmp_path: Path) -> None:
     store = Store(f"duckdb:///{tmp_path / 'empty.duckdb'}")
-    report = analyze(Engine(store), Settings())
+    report = analyze(Engine(store), demo_settings())
     store.close()
     assert report.gaps == ()
     assert {m.kind for m in report.missing} == set(GAP_KINDS)
@@ -138,7 +138,7 @@ def test_duckdb_and_postgres_give_identical_gap_reports(duckdb_url: str, pg_url:
     for url in (duckdb_url, pg_url):
         store = Store(url)
         write_demo(store, data)
-        frames.append(analyze(Engine(store), Settings()).to_frame())
+        frames.append(analyze(Engine(store), demo_settings()).to_frame())
         store.close()
     key = ["kind", "touchpoint", "subject"]
     duck, pg = (f.sort_values(key, na_position="first").reset_index(drop=True) for f in frames)
@@ -154,7 +154,7 @@ def test_act_first_lists_one_shortfall_per_gap_and_touchpoint(report: GapReport)
 
 
 def test_without_configured_items_the_survey_gaps_say_so(demo_engine: Engine) -> None:
-    report = analyze(demo_engine, Settings(items={}))
+    report = analyze(demo_engine, demo_settings(items={}))
     assert not report.of_kind("customer")
     needs = {m.kind: m.needs for m in report.missing}
     assert "an [items] section in cxgap.toml" in needs["customer"]
@@ -204,5 +204,5 @@ def test_an_empty_where_to_act_first_says_why() -> None:
 
 
 def test_analyze_on_an_empty_store_has_nothing_to_act_on(store: Store) -> None:
-    said = analyze(Engine(store), Settings()).nothing_to_act_on()
+    said = analyze(Engine(store), demo_settings()).nothing_to_act_on()
     assert said is not None and said.startswith("Nothing to act on yet: no gap could be measured")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import PlantedTruth, simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.gaps import analyze
@@ -24,7 +24,7 @@ def test_no_planted_gaps_means_at_most_5_percent_flagged(tmp_path: Path) -> None
         write_demo(store, simulate(2_000, seed=seed, truth=truth))
         # without stated vs derived importance: the gap-free demo still plants the leaders' misjudged
         # importance (PlantedTruth.without_gaps keeps leader_stated_importance)
-        report = analyze(Engine(store), Settings(), importance=False)
+        report = analyze(Engine(store), demo_settings(), importance=False)
         store.close()
         gaps = [
             g for g in report.gaps if g.p_value == g.p_value

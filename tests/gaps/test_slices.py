@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from cxgap.config import Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.drivers import importance_knowledge_gaps
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps import analyze, headline, headline_sentence
@@ -21,7 +21,7 @@ def _key(gap: object) -> tuple[object, ...]:
 def test_the_analysis_includes_stated_vs_derived_importance_corrected_with_the_rest(
     demo_engine: Engine,
 ) -> None:
-    settings = Settings()
+    settings = demo_settings()
     report = analyze(demo_engine, settings)
     stated = [g for g in report.of_kind("knowledge") if g.measure.startswith("stated importance")]
     assert len(stated) >= 5 and all(not math.isnan(g.q_value) for g in stated)
@@ -35,7 +35,7 @@ def test_the_analysis_includes_stated_vs_derived_importance_corrected_with_the_r
 
 
 def test_a_touchpoint_filter_keeps_the_q_values_of_the_whole_run(demo_engine: Engine) -> None:
-    settings = Settings()
+    settings = demo_settings()
     period = Filters(since="2024-07", segment="consumer")
     whole = {_key(g): g.q_value for g in analyze(demo_engine, settings, filters=period).gaps}
     support = analyze(
@@ -74,7 +74,7 @@ def test_below_the_minimum_n_the_headline_is_no_gap_and_importance_says_why(demo
 
 
 def test_an_empty_slice_measures_nothing_from_customers_or_operations(demo_engine: Engine) -> None:
-    report = analyze(demo_engine, Settings(), filters=Filters(since="2030-01"))
+    report = analyze(demo_engine, demo_settings(), filters=Filters(since="2030-01"))
     assert report.headline is None
     measured = {g.kind for g in report.gaps}
     assert not measured & {"customer", "perception", "knowledge", "implementation", "communication"}

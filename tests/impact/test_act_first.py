@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps import GapReport, Priorities, ValueAtStake, analyze, prioritise
@@ -111,14 +111,14 @@ def _expected(
 
 @pytest.fixture(scope="module")
 def whole(demo_engine: Engine) -> ValueChain:
-    return fit_chain(demo_engine, Settings())
+    return fit_chain(demo_engine, demo_settings())
 
 
 @pytest.mark.parametrize("name", SLICES)
 def test_a_slice_ranks_its_own_gaps_and_customers_through_the_whole_store_chain(
     name: str, demo_engine: Engine, whole: ValueChain
 ) -> None:
-    settings, f = Settings(), SLICES[name]
+    settings, f = demo_settings(), SLICES[name]
     report = analyze(demo_engine, settings, filters=f)
     got = where_to_act(demo_engine, settings, report, f, chain=whole)
     want = _expected(demo_engine.store, settings, report, whole, f)
@@ -139,7 +139,7 @@ def test_a_slice_ranks_its_own_gaps_and_customers_through_the_whole_store_chain(
 
 
 def test_a_slice_holds_less_money_than_the_whole_store(demo_engine: Engine, whole: ValueChain) -> None:
-    settings = Settings()
+    settings = demo_settings()
     everything = where_to_act(demo_engine, settings, analyze(demo_engine, settings), chain=whole)
     f = SLICES["segment"]
     part = where_to_act(demo_engine, settings, analyze(demo_engine, settings, filters=f), f, chain=whole)
@@ -153,7 +153,7 @@ def test_a_slice_holds_less_money_than_the_whole_store(demo_engine: Engine, whol
 def test_the_unfiltered_view_is_the_impact_reports_values(demo_engine: Engine, whole: ValueChain) -> None:
     """As before the chain was fitted apart: customer gaps take impact()'s values, share failures its
     exposures' revenue at stake, a wait over its standard the over-target exposure."""
-    settings = Settings()
+    settings = demo_settings()
     report = analyze(demo_engine, settings)
     act = where_to_act(demo_engine, settings, report, ALL, chain=whole)
     result = impact(demo_engine, settings, report)
@@ -199,7 +199,7 @@ def test_the_unfiltered_view_is_the_impact_reports_values(demo_engine: Engine, w
 def test_the_slice_query_reads_the_same_on_both_backends(store: Store) -> None:
     """The slice's customers and who met each failure, counted by the backend, on DuckDB and PostgreSQL."""
     write_demo(store, simulate(1_500, seed=7))
-    engine, settings = Engine(store), Settings()
+    engine, settings = Engine(store), demo_settings()
     f = Filters(since="2025-01", until="2025-09", segment="consumer")
     chain = fit_chain(engine, settings)
     report = analyze(engine, settings, filters=f)

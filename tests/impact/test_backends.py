@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.drivers import drivers
 from cxgap.engine import Engine
@@ -37,7 +37,7 @@ def test_exposure_churn_drivers_and_experiment_cells_agree_across_backends(
             churn = cells(engine, arms, "churn", None, None)
             promoter = cells(engine, arms, "promoter", None, None)
             key = {
-                o: round(drivers(engine, Settings(), o, "dimensions", replicates=20).r_squared, 9)
+                o: round(drivers(engine, demo_settings(), o, "dimensions", replicates=20).r_squared, 9)
                 for o in ("churn", "promoter")
             }
             results.append(

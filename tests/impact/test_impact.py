@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import TRUTH
 from cxgap.engine import Engine
 from cxgap.gaps import Gap, GapReport, analyze
@@ -65,7 +65,7 @@ def test_gap_value_is_the_product_of_its_links() -> None:
 
 @pytest.fixture(scope="module")
 def demo_impact(demo_engine: Engine):
-    settings = Settings()
+    settings = demo_settings()
     return impact(demo_engine, settings, analyze(demo_engine, settings))
 
 
@@ -124,7 +124,7 @@ def test_a_crm_table_alone_gives_no_value_and_says_which_data_each_part_needs(st
                 + ", ".join(f"('K{k}', 'plan', {str(k % 4 == 0).lower()}, {100 + k})" for k in range(60))
             )
         )
-    engine, settings = Engine(store), Settings()
+    engine, settings = Engine(store), demo_settings()
     report = impact(engine, settings, analyze(engine, settings))
     assert report.values.values == () and report.linkage.groups == () and report.customers == 45
     said = " ".join(report.notes)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import ConfigError, Settings, settings_from_dict
+from cxgap.config import ConfigError, Settings, demo_settings, settings_from_dict
 from cxgap.engine import Engine
 from cxgap.errors import CxgapError, NotFound
 from cxgap.journeys import analyze_journeys, customer_journey, incident_events
@@ -101,7 +101,7 @@ def test_a_rule_naming_an_unknown_column_is_one_sentence(small: Store) -> None:
 
 
 def test_an_empty_store_says_there_are_no_interactions_to_follow(store: Store) -> None:
-    report = analyze_journeys(Engine(store), Settings())
+    report = analyze_journeys(Engine(store), demo_settings())
     assert report.synergy.status == "insufficient data" and report.upstream == ()
     assert not report.measured and report.load == () and report.repeats == ()
     assert len(report.notes) == 1 and report.notes[0].startswith("The store has no interactions yet")
@@ -109,7 +109,7 @@ def test_an_empty_store_says_there_are_no_interactions_to_follow(store: Store) -
 
 
 def test_a_rule_whose_standard_is_missing_is_named(small: Store) -> None:
-    report = analyze_journeys(Engine(small), Settings())
+    report = analyze_journeys(Engine(small), demo_settings())
     assert report.measured
     assert any("late_visit" in note and "standards table" in note for note in report.notes)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.demo.truth import TRUTH, PlantedTruth
 from cxgap.demo.voices import observed_synergy
@@ -27,7 +27,7 @@ def _analyze(directory: Path, truth: PlantedTruth) -> JourneyReport:
     url = f"duckdb:///{directory / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(CUSTOMERS, seed=11, truth=truth))
-        return analyze_journeys(Engine(store), Settings(store=StoreSettings(url=url)))
+        return analyze_journeys(Engine(store), demo_settings(store=StoreSettings(url=url)))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pytest
 
 from cxgap.api.dashboard import Dashboard
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate
 from cxgap.demo.company import DemoData, write_demo
 from cxgap.engine import ALL, Engine, Filters
@@ -90,7 +90,7 @@ def _identical(a: JourneyReport, b: JourneyReport) -> int:
 def test_a_segment_read_from_the_whole_analysis_equals_the_segment_computed_from_its_tables(
     demo: DemoData, store_url: str
 ) -> None:
-    settings = Settings(store=StoreSettings(url=store_url))
+    settings = demo_settings(store=StoreSettings(url=store_url))
     with Store(store_url) as store:
         write_demo(store, demo)
         engine = Engine(store)
@@ -113,7 +113,7 @@ def test_the_whole_report_is_the_sum_of_its_segments_and_small_to_keep(
     demo: DemoData, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     url = f"duckdb:///{tmp_path_factory.mktemp('sums') / 'demo.duckdb'}"
-    settings = Settings(store=StoreSettings(url=url))
+    settings = demo_settings(store=StoreSettings(url=url))
     with Store(url) as store:
         write_demo(store, demo)
         engine = Engine(store)
@@ -157,7 +157,7 @@ def test_the_dashboard_reads_a_segment_from_the_unfiltered_result_and_computes_o
         return table(engine, name)
 
     monkeypatch.setattr(Engine, "table", counted)
-    board = Dashboard(Settings(store=StoreSettings(url=url)), precompute=False)
+    board = Dashboard(demo_settings(store=StoreSettings(url=url)), precompute=False)
     try:
         consumer = board.journeys(Filters(segment="consumer"))  # computes the unfiltered result first
         assert "interactions" in read

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.demo import simulate
 from cxgap.demo.company import DemoData, write_demo
 from cxgap.engine import Engine, Filters
@@ -91,7 +91,7 @@ def whole(demo: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with Store(url) as store:
         write_demo(store, demo)
         engine = Engine(store)
-        yield engine, Settings(store=StoreSettings(url=url))
+        yield engine, demo_settings(store=StoreSettings(url=url))
         engine.close()
 
 
@@ -101,7 +101,7 @@ def _alone(demo: DemoData, f: Filters, directory: Path) -> JourneyReport:
         write_demo(store, only(demo, f))
         engine = Engine(store)
         try:
-            return analyze_journeys(engine, Settings(store=StoreSettings(url=url)))
+            return analyze_journeys(engine, demo_settings(store=StoreSettings(url=url)))
         finally:
             engine.close()
 
@@ -170,7 +170,7 @@ def test_a_slice_reads_the_same_on_postgresql(
         write_demo(store, demo)
         pg = Engine(store)
         try:
-            on_postgres = analyze_journeys(pg, Settings(store=StoreSettings(url=pg_url)), filters=f)
+            on_postgres = analyze_journeys(pg, demo_settings(store=StoreSettings(url=pg_url)), filters=f)
         finally:
             pg.close()
     _same(on_postgres, analyze_journeys(engine, settings, filters=f))

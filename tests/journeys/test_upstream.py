@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine, Filters
 from cxgap.journeys.incidents import incident_events
@@ -51,7 +51,7 @@ def _by_hand(contacts: pd.DataFrame, failed: set[str]) -> pd.DataFrame:
 
 @pytest.mark.parametrize("f", [Filters(), Filters(since="2025-01", until="2025-06", channel="phone")])
 def test_pair_counts_follow_the_definition(engine: Engine, f: Filters) -> None:
-    settings = Settings()
+    settings = demo_settings()
     with kept(engine, f, settings.journeys.outcome_survey) as tables:
         incidents = tables.keep(incident_events(tables, settings))
         got = pair_counts(tables, incidents)
@@ -66,7 +66,7 @@ def test_pair_counts_follow_the_definition(engine: Engine, f: Filters) -> None:
 
 
 def test_the_kept_tables_are_dropped_after_the_analysis(engine: Engine) -> None:
-    settings = Settings()
+    settings = demo_settings()
     f = Filters(segment="consumer")
     store_tables = set(engine.con.list_tables())
     with kept(engine, f, settings.journeys.outcome_survey) as tables:

@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from cxgap import cases
 from cxgap.access import add_user
-from cxgap.config import CaseRule, CaseSettings, NotifySettings, Route, Settings, StoreSettings, Webhook
+from cxgap.config import (
+    CaseRule,
+    CaseSettings,
+    NotifySettings,
+    Route,
+    Settings,
+    StoreSettings,
+    Webhook,
+    demo_settings,
+)
 from cxgap.store import Store
 from tests.smtp_server import Inbox, smtp_server
 
@@ -113,7 +122,7 @@ def settings_for(url: str, smtp_port: int | None = None, hook: str | None = None
         channels["smtp_url"] = f"smtp://127.0.0.1:{smtp_port}"
     if hook is not None:
         channels["webhooks"] = {"ops": Webhook(url=hook, secret=SECRET)}
-    return Settings(
+    return demo_settings(
         store=StoreSettings(url=url),
         cases=CaseSettings(rules=RULES),
         playbooks={},

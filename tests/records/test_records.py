@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine, Filters
 from cxgap.errors import CxgapError, NotFound
@@ -19,7 +19,7 @@ from cxgap.metrics import score
 from cxgap.records import Narrowing, ThemeTexts, customer_record, page_of, stream
 from cxgap.store import Store
 
-SETTINGS = Settings()
+SETTINGS = demo_settings()
 
 
 @pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -16,7 +16,7 @@ import pytest
 import vl_convert as vlc
 
 from cxgap.api.dashboard import Dashboard
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Filters
 from cxgap.gaps import GAP_KINDS, GapReport
@@ -37,7 +37,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     url = f"duckdb:///{tmp_path_factory.mktemp('charts') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
-    board = Dashboard(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    board = Dashboard(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     nothing = Filters(since="2030-01")
     risk = board.risk()
     assert not isinstance(risk, str), risk

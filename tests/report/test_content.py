@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.drivers import DriverData, key_drivers
 from cxgap.engine import Engine, Filters
 from cxgap.gaps import analyze
@@ -22,7 +22,7 @@ def test_a_thin_headline_gets_no_chart_and_says_insufficient_data(demo_engine: E
     headline = gap_sections(thin)[0]
     assert headline.key == "headline" and headline.spec is None
     assert "whether customers agree: insufficient data (n=" in headline.finding
-    whole = gap_sections(analyze(demo_engine, Settings(), importance=False))[0]
+    whole = gap_sections(analyze(demo_engine, demo_settings(), importance=False))[0]
     assert whole.spec is not None and "% of customers [" in whole.finding
 
 
@@ -40,7 +40,7 @@ def test_cxgap_analyze_json_shows_the_analysis_and_scores_of_the_slice(cli, tmp_
     assert result.exit_code == 0, result.stderr
     shown = json.loads(result.stdout)
     slice_ = Filters(since="2025-01", segment="enterprise")
-    settings = Settings(store=StoreSettings(url=f"duckdb:///{tmp_path / 'cxgap.duckdb'}"))
+    settings = demo_settings(store=StoreSettings(url=f"duckdb:///{tmp_path / 'cxgap.duckdb'}"))
     with Store(settings.store.url) as store:
         engine = Engine(store)
         report, scores = analyze(engine, settings, filters=slice_), headline_scores(engine, settings, slice_)

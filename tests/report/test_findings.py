@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.drivers import drivers
 from cxgap.report.content import drivers_finding
 
@@ -21,7 +21,7 @@ from cxgap.report.content import drivers_finding
 def test_the_drivers_finding_names_its_drivers_and_outcome(
     demo_engine: Any, outcome: str, level: str, words: str
 ) -> None:
-    report = drivers(demo_engine, Settings(), outcome, level, None, 20)
+    report = drivers(demo_engine, demo_settings(), outcome, level, None, 20)
     finding = drivers_finding(report)
     assert finding.startswith(words), finding
     wanted = "of likelihood to recommend (0-10)"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.report import Report, build_report, write_html
@@ -20,7 +20,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Report, 
     folder = tmp_path_factory.mktemp("report")
     store = Store(f"duckdb:///{folder / 'demo.duckdb'}")
     write_demo(store, simulate(5_000, seed=42))
-    report = build_report(Engine(store), Settings())
+    report = build_report(Engine(store), demo_settings())
     html = write_html(report, folder / "report.html", png_dir=folder / "png")
     yield report, html, folder / "png"
     store.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from cxgap.config import NotifySettings, Settings, StoreSettings, SurveySettings, SurveyTrigger
+from cxgap.config import NotifySettings, Settings, StoreSettings, SurveySettings, SurveyTrigger, demo_settings
 from cxgap.store import Store, insert_all
 from cxgap.surveys.catalog import create_survey, publish
 from cxgap.surveys.templates import template
@@ -34,7 +34,7 @@ def settings_for(
         from_address="survey@example.com",
     )
     surveys = SurveySettings(**{"quiet_hours": (0, 0), "triggers": triggers or {}} | rules)
-    return Settings(store=StoreSettings(url=url), notify=notify, surveys=surveys)
+    return demo_settings(store=StoreSettings(url=url), notify=notify, surveys=surveys)
 
 
 def publish_surveys(store: Store, settings: Settings, *names: str, company: str = "Acme") -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.store import Store
 from cxgap.surveys.catalog import create_survey, publish
 from cxgap.surveys.definition import parse_definition
@@ -98,7 +98,7 @@ text = "Anything else?"
 
 def publish_survey(store: Store, text: str = CUSTOMERS, now: dt.datetime = NOW) -> str:
     """Create a survey from TOML and publish it through the catalog; its name."""
-    definition = parse_definition(text, "test survey", Settings())
+    definition = parse_definition(text, "test survey", demo_settings())
     create_survey(store, definition, by="test", now=now)
     publish(store, definition.name, now=now)
     return definition.name

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cxgap.api.limits import RateLimited
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.errors import NotFound
 from cxgap.store import Store
 from cxgap.surveys.anonymous import HONEYPOT_FIELD, AnonymousGuard, is_bot, open_anonymous
@@ -18,7 +18,7 @@ from tests.surveys.publishing import CUSTOMERS, NOW, STAFF, invitation_row, publ
 
 def test_each_visit_to_a_public_survey_gets_its_own_single_use_link(store: Store) -> None:
     name = publish_survey(store)
-    first, second = (open_anonymous(store, Settings(), name, NOW) for _ in range(2))
+    first, second = (open_anonymous(store, demo_settings(), name, NOW) for _ in range(2))
     assert first.invitation_id != second.invitation_id and first.url.endswith(f"/s/{first.token}")
     row = invitation_row(store, first.invitation_id)
     assert (row["recipient_kind"], row["recipient_id"], row["reason"], row["version"]) == (
@@ -27,31 +27,31 @@ def test_each_visit_to_a_public_survey_gets_its_own_single_use_link(store: Store
         "anonymous",
         1,
     )
-    respondent = open_link(store, Settings(), first.token, NOW)
-    done = submit(store, Settings(), respondent, {"nps": "9", "why": "hidden", "else": "Fine."}, NOW)
+    respondent = open_link(store, demo_settings(), first.token, NOW)
+    done = submit(store, demo_settings(), respondent, {"nps": "9", "why": "hidden", "else": "Fine."}, NOW)
     with store.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT customer_id, nps, comment FROM responses").one()
     assert tuple(stored) == (None, 9, "Fine.")
     assert done.cases_opened == 0
     with pytest.raises(LinkUsed):
-        submit(store, Settings(), respondent, {"nps": "1"}, NOW)
+        submit(store, demo_settings(), respondent, {"nps": "1"}, NOW)
 
 
 def test_a_survey_that_is_not_public_is_not_there_and_a_closed_one_says_so(store: Store) -> None:
     gone = "There is no public survey named"
     with pytest.raises(NotFound, match=gone):
-        open_anonymous(store, Settings(), "nope", NOW)
+        open_anonymous(store, demo_settings(), "nope", NOW)
     private = publish_survey(store, STAFF)  # anonymous = false
     with pytest.raises(NotFound, match=gone):
-        open_anonymous(store, Settings(), private, NOW)
-    draft = parse_definition(CUSTOMERS.replace("support-pulse", "draft-pulse"), "test", Settings())
+        open_anonymous(store, demo_settings(), private, NOW)
+    draft = parse_definition(CUSTOMERS.replace("support-pulse", "draft-pulse"), "test", demo_settings())
     create_survey(store, draft, now=NOW)
     with pytest.raises(NotFound, match=gone):
-        open_anonymous(store, Settings(), "draft-pulse", NOW)
+        open_anonymous(store, demo_settings(), "draft-pulse", NOW)
     public = publish_survey(store)
     close(store, public, now=NOW)
     with pytest.raises(SurveyClosed, match="closed"):
-        open_anonymous(store, Settings(), public, NOW)
+        open_anonymous(store, demo_settings(), public, NOW)
     assert store.count("survey_invitations") == 0
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cxgap.config import CaseSettings, Settings
+from cxgap.config import CaseSettings, demo_settings
 from cxgap.errors import NotFound
 from cxgap.store import Store
 from cxgap.surveys.answers import (
@@ -32,9 +32,9 @@ from cxgap.surveys.definition import parse_definition
 from cxgap.surveys.links import link_for, new_invitation
 from tests.surveys.publishing import CUSTOMERS, NOW, STAFF, invitation_row, publish_survey
 
-SETTINGS = Settings(cases=CaseSettings(as_of=NOW + dt.timedelta(hours=1)))  # the loop's clock, fixed
-SURVEY = parse_definition(CUSTOMERS, "test", Settings())
-LEADERS = parse_definition(STAFF, "test", Settings())
+SETTINGS = demo_settings(cases=CaseSettings(as_of=NOW + dt.timedelta(hours=1)))  # the loop's clock, fixed
+SURVEY = parse_definition(CUSTOMERS, "test", demo_settings())
+LEADERS = parse_definition(STAFF, "test", demo_settings())
 MAIL = "jane.doe@example.com"
 
 

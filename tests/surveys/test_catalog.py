@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from cxgap.config import Settings
+from cxgap.config import Settings, demo_settings
 from cxgap.errors import ConfigError, CxgapError, NotFound
 from cxgap.store import Store
 from cxgap.surveys.catalog import (
@@ -29,13 +29,13 @@ T0 = dt.datetime(2025, 3, 1, 9, 0)
 
 
 def _reworded(text: str, settings: Settings | None = None) -> object:
-    definition = template("nps", settings or Settings())
+    definition = template("nps", settings or demo_settings())
     nps = definition.questions[0].model_copy(update={"text": {"en": text}})
     return definition.model_copy(update={"questions": [nps, *definition.questions[1:]]})
 
 
 def test_a_survey_is_created_saved_published_closed_and_published_again(store: Store) -> None:
-    created = create_survey(store, template("nps", Settings()), by="ana", now=T0)
+    created = create_survey(store, template("nps", demo_settings()), by="ana", now=T0)
     assert (created.status, created.version, created.published_version, created.created_by) == (
         "draft",
         1,
@@ -66,13 +66,13 @@ def test_a_survey_is_created_saved_published_closed_and_published_again(store: S
 
 
 def test_saving_the_same_wording_again_adds_no_version(store: Store) -> None:
-    create_survey(store, template("nps", Settings()), now=T0)
-    assert save_version(store, template("nps", Settings()), now=T0).version == 1
+    create_survey(store, template("nps", demo_settings()), now=T0)
+    assert save_version(store, template("nps", demo_settings()), now=T0).version == 1
     assert len(versions(store, "nps")) == 1
 
 
 def test_a_stale_save_is_refused_and_names_the_version_that_came_first(store: Store) -> None:
-    create_survey(store, template("nps", Settings()), now=T0)
+    create_survey(store, template("nps", demo_settings()), now=T0)
     save_version(store, _reworded("First edit"), expected_version=1, now=T0)
     with pytest.raises(
         SurveyConflict, match=r"^Someone else saved version 2 of survey nps since you opened it\.$"
@@ -82,7 +82,7 @@ def test_a_stale_save_is_refused_and_names_the_version_that_came_first(store: St
 
 
 def test_two_saves_at_once_cannot_both_win(store: Store) -> None:
-    create_survey(store, template("nps", Settings()), now=T0)
+    create_survey(store, template("nps", demo_settings()), now=T0)
     start = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -104,9 +104,9 @@ def test_two_saves_at_once_cannot_both_win(store: Store) -> None:
 
 
 def test_names_statuses_and_versions_that_do_not_fit_are_one_sentence(store: Store) -> None:
-    create_survey(store, template("nps", Settings()), now=T0)
+    create_survey(store, template("nps", demo_settings()), now=T0)
     with pytest.raises(SurveyConflict, match="^There is already a survey named 'nps'; choose another name"):
-        create_survey(store, template("nps", Settings()), now=T0)
+        create_survey(store, template("nps", demo_settings()), now=T0)
     with pytest.raises(
         NotFound, match=r"^There is no survey named 'pulse' \(`cxgap surveys list` shows them\)\.$"
     ):
@@ -117,16 +117,16 @@ def test_names_statuses_and_versions_that_do_not_fit_are_one_sentence(store: Sto
         close(store, "nps")
     with pytest.raises(NotFound, match="^Survey nps has no version 7; it has versions 1 to 1"):
         definition_of(store, "nps", 7)
-    staff = template("beliefs", Settings()).model_copy(update={"name": "nps"})
+    staff = template("beliefs", demo_settings()).model_copy(update={"name": "nps"})
     with pytest.raises(CxgapError, match="^Survey nps asks customers; its audience cannot change"):
         save_version(store, staff)
 
 
 def test_publishing_with_settings_checks_the_version_against_cxgap_toml(store: Store) -> None:
-    create_survey(store, template("csat", Settings(), touchpoint="app"), now=T0)
+    create_survey(store, template("csat", demo_settings(), touchpoint="app"), now=T0)
     fewer = Settings.model_validate(
         {"touchpoints": ["support"], "journeys": {"incidents": {}}, "cases": {"rules": {}}}
     )
     with pytest.raises(ConfigError, match="^survey csat-app version 1: touchpoint 'app' is not one of"):
         publish(store, "csat-app", settings=fewer)
-    assert publish(store, "csat-app", settings=Settings()).status == "published"
+    assert publish(store, "csat-app", settings=demo_settings()).status == "published"

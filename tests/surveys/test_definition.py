@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from cxgap.config import Settings
+from cxgap.config import demo_settings
 from cxgap.errors import ConfigError
 from cxgap.surveys.definition import check_against, contrast, parse_definition, to_toml
 
@@ -76,7 +76,7 @@ def test_a_survey_in_two_languages_reads_back_from_its_toml_equal() -> None:
         languages=["en", "de"],
         brand={"company": "Telco", "primary": "#1d4e89"},
     )
-    definition = parse_definition(text, "pulse.toml", Settings())
+    definition = parse_definition(text, "pulse.toml", demo_settings())
     assert definition.question("prompt").ask == ["expectation", "perception"]  # an item's default
     assert definition.text(definition.question("why").text, "de") == "Warum?"
     assert definition.text(definition.question("why").text, "fr") == "Why?"  # the default language
@@ -248,7 +248,7 @@ def test_each_broken_rule_is_one_sentence_naming_the_key(text: str, said: str) -
 
 
 def test_a_definition_is_checked_against_the_configured_touchpoints_and_items() -> None:
-    settings = Settings()
+    settings = demo_settings()
     survey = parse_definition(toml(kind="transactional", touchpoint="support"), "pulse.toml")
     check_against(survey, settings)
     with pytest.raises(
@@ -274,7 +274,7 @@ def test_contrast_is_wcag_s() -> None:
 def test_the_guide_s_example_is_a_valid_survey() -> None:
     guide = (Path(__file__).resolve().parents[2] / "docs" / "surveys.md").read_text(encoding="utf-8")
     example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
-    definition = parse_definition(example, "docs/surveys.md", Settings())
+    definition = parse_definition(example, "docs/surveys.md", demo_settings())
     assert definition.languages == ["en", "de"] and [q.id for q in definition.shown({"nps": 4})] == [
         "nps",
         "why",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxgap.config import Settings, settings_from_dict
+from cxgap.config import Settings, demo_settings, settings_from_dict
 from cxgap.errors import ConfigError
 from cxgap.surveys.definition import parse_definition, to_toml
 from cxgap.surveys.templates import TEMPLATES, template
@@ -22,7 +22,7 @@ OWN = settings_from_dict(
 )
 
 
-@pytest.mark.parametrize("settings", [Settings(), OWN], ids=["demo", "own"])
+@pytest.mark.parametrize("settings", [demo_settings(), OWN], ids=["demo", "own"])
 @pytest.mark.parametrize("kind", TEMPLATES)
 def test_every_template_is_valid_and_reads_back_from_its_toml(kind: str, settings: Settings) -> None:
     touchpoint = settings.touchpoints[0] if kind in ("csat", "ces") else None
@@ -32,7 +32,7 @@ def test_every_template_is_valid_and_reads_back_from_its_toml(kind: str, setting
 
 
 def test_the_relational_nps_asks_why_and_whether_we_are_superior() -> None:
-    definition = template("nps", Settings(), name="pulse-2025")
+    definition = template("nps", demo_settings(), name="pulse-2025")
     assert definition.name == "pulse-2025" and definition.kind == "relational"
     assert [q.type for q in definition.questions] == ["nps", "comment", "superior"]
     assert definition.question("nps").required and definition.follow_up_consent
@@ -40,7 +40,7 @@ def test_the_relational_nps_asks_why_and_whether_we_are_superior() -> None:
 
 @pytest.mark.parametrize("kind", ["csat", "ces"])
 def test_csat_and_ces_ask_one_touchpoint_and_only_unhappy_people_why(kind: str) -> None:
-    definition = template(kind, Settings(), touchpoint="installation")
+    definition = template(kind, demo_settings(), touchpoint="installation")
     assert (definition.name, definition.kind, definition.touchpoint) == (
         f"{kind}-installation",
         "transactional",
@@ -49,9 +49,9 @@ def test_csat_and_ces_ask_one_touchpoint_and_only_unhappy_people_why(kind: str) 
     assert [q.id for q in definition.shown({kind: 5})] == [kind]
     assert [q.id for q in definition.shown({kind: 2})] == [kind, "what_went_wrong"]
     with pytest.raises(ConfigError, match=rf"^The {kind} template asks about one touchpoint; name it with"):
-        template(kind, Settings())
+        template(kind, demo_settings())
     with pytest.raises(ConfigError, match="^Touchpoint 'moon' is not one of the touchpoints in cxgap.toml"):
-        template(kind, Settings(), touchpoint="moon")
+        template(kind, demo_settings(), touchpoint="moon")
     assert template(kind, OWN, touchpoint="Web Shop").name == f"{kind}-web-shop"
 
 
@@ -66,7 +66,7 @@ def test_servqual_pairs_expectation_and_perception_on_every_item_by_dimension() 
 
 
 def test_the_belief_survey_asks_leaders_what_customers_think_of_every_touchpoint_and_item() -> None:
-    settings = Settings()
+    settings = demo_settings()
     definition = template("beliefs", settings)
     assert definition.audience == "staff"
     assert definition.questions[0].type == "superior"
@@ -86,6 +86,6 @@ def test_question_ids_stay_unique_when_two_codes_read_the_same() -> None:
 
 def test_an_unknown_template_or_a_touchpoint_where_none_belongs_is_one_sentence() -> None:
     with pytest.raises(ConfigError, match="^There is no survey template 'stars'; choose one of nps, csat"):
-        template("stars", Settings())
+        template("stars", demo_settings())
     with pytest.raises(ConfigError, match="^The nps template is not about one touchpoint"):
-        template("nps", Settings(), touchpoint="support")
+        template("nps", demo_settings(), touchpoint="support")

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.engine import Engine, Filters
 from cxgap.gaps.scores import headline_scores
 from cxgap.store import Store, insert_new
@@ -132,7 +132,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulate
     store = Store(url)
     write(store, simulated)
     engine = Engine(store)
-    yield simulated, engine, Settings(store=StoreSettings(url=url))
+    yield simulated, engine, demo_settings(store=StoreSettings(url=url))
     engine.close()
     store.close()
 
@@ -214,7 +214,7 @@ def test_each_backend_weighs_alike(store: Store) -> None:
     simulated = simulate(3_000, seed=8)
     write(store, simulated)
     _matches_the_reference(
-        simulated, weighted_scores(store, Settings(store=StoreSettings(url=store.url)), PERIOD)
+        simulated, weighted_scores(store, demo_settings(store=StoreSettings(url=store.url)), PERIOD)
     )
 
 
@@ -258,7 +258,7 @@ def test_a_base_category_nobody_answered_from_is_said_not_weighted(store: Store)
     islanders = set(simulated.customers["customer_id"][:40])
     simulated.responses = simulated.responses[~simulated.responses["customer_id"].isin(islanders)]
     write(store, simulated)
-    settings = Settings(store=StoreSettings(url=store.url))
+    settings = demo_settings(store=StoreSettings(url=store.url))
     result = weighted_scores(store, settings, PERIOD)
     nps = result.get("nps")
     assert nps is not None and nps.weighted is None and nps.unweighted is not None
@@ -267,7 +267,7 @@ def test_a_base_category_nobody_answered_from_is_said_not_weighted(store: Store)
 
 
 def test_a_store_without_answers_has_nothing_to_weight(duck_store: Store) -> None:
-    result = weighted_scores(duck_store, Settings(store=StoreSettings(url=duck_store.url)))
+    result = weighted_scores(duck_store, demo_settings(store=StoreSettings(url=duck_store.url)))
     assert isinstance(result, WeightedScores) and result.period is None
     assert [s.reason for s in result.scores] == ["no answers"] * 3
     assert result.describe() == "No customer base to weight to in this slice."

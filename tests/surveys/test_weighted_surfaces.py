@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
 from tests.api.signing import sign_in, signed_up
@@ -33,7 +33,7 @@ def planted_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def client(planted_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(store=StoreSettings(url=planted_url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=planted_url), server=ON_DEMAND))
     with TestClient(app) as client:
         assert sign_in(client, "ana").status_code == 303
         yield client

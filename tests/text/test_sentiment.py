@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxgap.config import demo_settings
 from cxgap.store import Store
 from cxgap.text.embedding import embed
 from cxgap.text.quality import short_texts
@@ -83,7 +84,6 @@ def test_the_whole_pipeline_runs_with_the_network_unavailable(
 ) -> None:
     import socket
 
-    from cxgap.config import Settings
     from cxgap.text import model
     from cxgap.text.service import analyze_text
 
@@ -94,7 +94,7 @@ def test_the_whole_pipeline_runs_with_the_network_unavailable(
     monkeypatch.setattr(socket, "create_connection", refuse)
     model._model.cache_clear()  # the model is loaded again, from disk only
     # a sample is enough to load the model and run every step offline (the whole store takes a minute)
-    report = analyze_text(demo_engine, Settings(), max_texts=1_500)
+    report = analyze_text(demo_engine, demo_settings(), max_texts=1_500)
     assert report.texts > 0 and report.discovered is not None and report.themes
 
 

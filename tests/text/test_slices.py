@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from cxgap.api.dashboard import Dashboard
-from cxgap.config import Settings, StoreSettings, themes_for
+from cxgap.config import Settings, StoreSettings, demo_settings, themes_for
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.impact.linkage import nps_groups
@@ -40,7 +40,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     url = f"duckdb:///{tmp_path_factory.mktemp('slices') / 'demo.duckdb'}"
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=7))
-    return Settings(store=StoreSettings(url=url), server=ON_DEMAND)
+    return demo_settings(store=StoreSettings(url=url), server=ON_DEMAND)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxgap.config import Settings, Theme, demo_themes
+from cxgap.config import Theme, demo_settings, demo_themes
 from cxgap.demo import simulate
 from cxgap.demo.text import THEME_OF, TOPICS, planted_topic
 from cxgap.engine import Engine
@@ -66,14 +66,14 @@ def test_discovery_finds_each_planted_topic_without_configuration(demo_texts) ->
 
 
 def test_store_text_analysis_reports_themes_with_nps_impact(demo_engine: Engine) -> None:
-    report = analyze_text(demo_engine, Settings(), discover_topics=False)
+    report = analyze_text(demo_engine, demo_settings(), discover_topics=False)
     assert report.texts > 500 and report.sentiment.mode == "trained on your labels"
     frame = report.to_frame()
     unresolved = frame.set_index("theme").loc["unresolved_problem"]
     assert unresolved["touchpoint"] == "support" and unresolved["negative"] > 0.5
     assert unresolved["nps_high"] < 0 and unresolved["q_value"] < 0.05  # raisers recommend less
     assert report.alerts and report.alerts[0].theme == "app_login"
-    again = analyze_text(demo_engine, Settings(), discover_topics=False)
+    again = analyze_text(demo_engine, demo_settings(), discover_topics=False)
     assert again.embedded_new == 0  # every text came from the cache
 
 

@@ -17,7 +17,7 @@ from cxgap.access import add_user, set_password
 from cxgap.api import create_app
 from cxgap.cases import open_cases
 from cxgap.cases.clock import set_loop_calendar
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.demo.loop import DEMO_STAFF, data_end
 from cxgap.store import Store
@@ -69,7 +69,7 @@ def small_loop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("small-loop") / "loop.duckdb"
     url = f"duckdb:///{path}"
     with Store(url) as store:
-        _small_loop(store, Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+        _small_loop(store, demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     return path
 
 
@@ -77,7 +77,7 @@ def small_loop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def loop_app(store_url: str, request: pytest.FixtureRequest) -> Iterator[LoopApp]:
     """The app on the small loop (`_small_loop`), a fresh one per test, once per backend (on DuckDB a copy
     of the file built once)."""
-    settings = Settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
+    settings = demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
     if store_url.startswith("duckdb:///"):
         built: Path = request.getfixturevalue("small_loop_file")
         shutil.copyfile(built, store_url.removeprefix("duckdb:///"))

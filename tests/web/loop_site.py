@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from cxgap.access import set_password
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.demo.loop import DEMO_STAFF, seed_loop
 from cxgap.store import Store
@@ -72,7 +72,7 @@ def team_of(name: str) -> str | None:
 def loop_site_at(folder: Path) -> Iterator[LoopSite]:
     """`cxgap serve`'s app under Uvicorn on 127.0.0.1, on a 3,000-customer demo whose loop is seeded."""
     url = f"duckdb:///{folder / 'loop.duckdb'}"
-    settings = Settings(store=StoreSettings(url=url), server=ON_DEMAND)
+    settings = demo_settings(store=StoreSettings(url=url), server=ON_DEMAND)
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         seeded = seed_loop(store, settings)

@@ -24,7 +24,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from cxgap.access.sessions import utcnow
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import Settings, StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.store import Store
 from cxgap.surveys.contacts import import_contacts
@@ -73,7 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SurveySite]:
     url = f"duckdb:///{folder / 'surveys.duckdb'}"
     # views recomputed as soon as an answer moves the store (not at most every 30 s as on a busy server)
     server = ON_DEMAND.model_copy(update={"refresh_seconds": 0.0})
-    settings = Settings(store=StoreSettings(url=url), server=server)
+    settings = demo_settings(store=StoreSettings(url=url), server=server)
     data = simulate(1_000, seed=42)
     with Store(url) as store:
         write_demo(store, data)

@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from cxgap.surveys import catalog
 from tests.api.browser_pages import DESKTOP, SLOW
@@ -41,7 +41,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     url = f"duckdb:///{tmp_path_factory.mktemp('survey-editor') / 'cxgap.duckdb'}"
     with Store(url) as store:
         signed_up(store)
-    app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
     try:
         with serving(app) as base:
             yield Site(base, app.state.store)

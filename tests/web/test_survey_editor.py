@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from cxgap.access.sessions import sign_in, utcnow
 from cxgap.api import create_app
 from cxgap.api.auth import SESSION_COOKIE
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from cxgap.surveys import catalog
 from tests.api.on_demand import ON_DEMAND
@@ -39,7 +39,7 @@ class Editor:
     """The app on a store holding ana and vic; `client(key)` is a client with that session's cookie."""
 
     def __init__(self, url: str, sessions: dict[str, str]) -> None:
-        self.app = create_app(Settings(store=StoreSettings(url=url), server=ON_DEMAND))
+        self.app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
         self.store: Store = self.app.state.store
         self.sessions = sessions
 

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
-from cxgap.config import Settings, StoreSettings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.store import Store
 from cxgap.surveys.anonymous import HONEYPOT_FIELD, AnonymousGuard
 from cxgap.surveys.catalog import close
@@ -32,7 +32,7 @@ class Site:
     """A TestClient app on a store with the test surveys published; its clock is an hour after NOW."""
 
     def __init__(self, url: str) -> None:
-        self.settings = Settings(store=StoreSettings(url=url), server=ON_DEMAND)
+        self.settings = demo_settings(store=StoreSettings(url=url), server=ON_DEMAND)
         with Store(url) as store:
             published(store, steps(), page(), page("public", anonymous=True))
         self.app = create_app(self.settings)

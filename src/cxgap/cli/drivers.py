@@ -9,7 +9,8 @@ import typer
 
 from cxgap.config import Settings, load_settings
 
-from .main import ConfigOption, app, out, user_errors
+from .main import ConfigOption, app, user_errors
+from .output import out
 from .render import driver_table, exposure_table
 
 

@@ -10,7 +10,8 @@ import typer
 
 from cxgap.config import load_settings
 
-from .main import ConfigOption, app, out, user_errors
+from .main import ConfigOption, app, user_errors
+from .output import out
 from .render import experiment_table, sample_size_table
 
 experiment_app = typer.Typer(help="Analyse an experiment, or size the next one.", no_args_is_help=True)

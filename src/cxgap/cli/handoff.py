@@ -164,7 +164,7 @@ def run_server(app: Any, host: str, port: int, store: Store, max_body_bytes: int
     server shuts down (inside uvicorn's graceful shutdown, before it re-raises SIGINT or SIGTERM) or fails."""
     import uvicorn
 
-    from .main import err
+    from .output import err
 
     published: list[HandOff] = []
 

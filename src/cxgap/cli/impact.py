@@ -11,7 +11,8 @@ from rich.table import Table
 from cxgap.config import load_settings
 from cxgap.report.money import money_interval
 
-from .main import ConfigOption, app, out, user_errors
+from .main import ConfigOption, app, user_errors
+from .output import out
 
 if TYPE_CHECKING:
     from cxgap.impact import Exposure, ImpactReport

@@ -12,7 +12,8 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .loop import AsOption, _actor
-from .main import ConfigOption, _store, app, out, user_errors
+from .main import ConfigOption, _store, app, user_errors
+from .output import out
 
 if TYPE_CHECKING:
     from cxgap.cases import IssueRecord

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cxgap.config import CONFIG_FILE, Settings, load_settings, starter_config
-from cxgap.errors import CxgapError, InputFileError, StoreError, StoreInUse
-from cxgap.io import PRESETS, load_mapping, mapping_from_dict
-from cxgap.io import import_file as run_import
-from cxgap.io.summary import ImportSummary, Problem
+from cxgap.config import CONFIG_FILE, Settings, demo_config_text, demo_settings, load_settings
+from cxgap.errors import CxgapError, StoreError, StoreInUse
 from cxgap.store import Store, describe_url
 from cxgap.store.space import database_errors, disk_full, is_disk_full
 
-from .render import act_first_table, batches_table, counts_table, headline_text, import_table, six_gaps_table
-from .slices import analysis_json, scores_line
+from .output import err, out
+from .render import batches_table, counts_table
 
 if TYPE_CHECKING:
-    from cxgap.engine import Filters
-
     from .handoff import LocalServer
 
 app = typer.Typer(
@@ -36,8 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Configuration file (default: ./cxgap.toml).")
@@ -133,99 +126,6 @@ def _store_or_server(config: Path | None) -> Store | LocalServer:
 
 @app.command()
 @user_errors
-def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the starter configuration.")] = Path(
-        CONFIG_FILE
-    ),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write a commented starter cxgap.toml (touchpoints, dimensions, items, store)."""
-    if path.exists() and not force:
-        raise CxgapError(f"{path} already exists; use --force to overwrite it.")
-    path.write_text(starter_config(), encoding="utf-8")
-    load_settings(path)
-    out.print(f"Wrote {path}. Edit the touchpoints and items, then run `cxgap import` or `cxgap demo`.")
-
-
-@app.command("import")
-@user_errors
-def import_(
-    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines (.jsonl) or Parquet file.")],
-    mapping: Annotated[
-        Path | None, typer.Option("--mapping", "-m", help="Mapping file (TOML) for this source.")
-    ] = None,
-    preset: Annotated[
-        str | None, typer.Option(help=f"Use a preset mapping as is: {', '.join(PRESETS)}.")
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Load nothing if any row would be quarantined.")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Import a file into the store through a mapping. Rows that do not fit are quarantined with reasons.
-
-    Exit code 0: every row loaded or already present. 2: nothing loaded (bad file or mapping), or some
-    rows quarantined (the others are loaded; see `cxgap status` and the quarantine table).
-    """
-    if (mapping is None) == (preset is None):
-        raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
-    chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
-    size = file.stat().st_size if file.exists() else 0
-    target = _store_or_server(config)
-    if not isinstance(target, Store):  # `cxgap serve` holds the store: it imports the file
-        summary = _import_through(target, file, mapping, preset, strict)
-        out.print(import_table(summary))
-        if summary.rows_quarantined:
-            raise InputFileError(summary.first_problem or "some rows were quarantined")
-        return
-    with (
-        target as store,  # closed on every path: a failed batch leaves nothing open or cached
-        Progress(
-            TextColumn("importing {task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        ) as bar,
-    ):
-        task = bar.add_task(file.name, total=size or None)
-        summary = run_import(
-            store, file, chosen, strict=strict, progress=lambda rows, done: bar.update(task, completed=done)
-        )
-    out.print(import_table(summary))
-    if summary.rows_quarantined:
-        raise InputFileError(summary.first_problem or "some rows were quarantined")
-
-
-def _import_through(
-    server: LocalServer, file: Path, mapping: Path | None, preset: str | None, strict: bool
-) -> ImportSummary:
-    """Import through the running server: upload the file in pieces within its body limit, then import it
-    with the mapping's TOML text (or the preset); the summary a local import would have returned."""
-    if not file.is_file():
-        raise InputFileError(f"{file}: file not found.")
-    with err.status(f"sending {file.name} to the cxgap server at {server.url}"):
-        upload = server.upload(file)
-        answer = server.call(
-            "/api/admin/import",
-            {
-                "upload": upload,
-                "source": str(file),
-                "mapping": mapping.read_text(encoding="utf-8") if mapping else None,
-                "mapping_name": str(mapping) if mapping else "mapping",
-                "preset": preset,
-                "strict": strict,
-            },
-        )
-    answer["problems"] = tuple(Problem(**p) for p in answer["problems"])
-    answer["unused_columns"] = tuple(answer["unused_columns"])
-    return ImportSummary(**answer)
-
-
-@app.command()
-@user_errors
 def demo(
     customers: Annotated[int, typer.Option(help="Number of simulated customers.", min=1)] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company.")] = 42,
@@ -245,7 +145,7 @@ def demo(
     from cxgap.demo import simulate, write_demo
     from cxgap.demo.loop import reset_loop, seed_loop
 
-    settings = load_settings(config)
+    settings = _demo_settings(config)
     with Store(settings.store.url) as store:  # closed on every path, a failed write included
         with Progress(
             TextColumn("{task.description}"),
@@ -261,7 +161,11 @@ def demo(
             reset_loop(store)
             if loop:
                 bar.update(task, description="seeding the closed loop")
-                seeded = seed_loop(store, settings, seed=seed)
+                seeded = seed_loop(
+                    store,
+                    settings if settings.cases.rules else demo_settings(store=settings.store),
+                    seed=seed,
+                )
         out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
         out.print(counts_table(store.counts()))
         if loop:
@@ -270,8 +174,29 @@ def demo(
                 "give them a password: cxgap users password lea"
             )
     if analysis:
-        _print_analysis(settings, 10)
-        _write_report(settings, report_file, None)
+        from .analyze import print_analysis, write_report
+
+        print_analysis(settings, 10)
+        write_report(settings, report_file, None)
+
+
+def _demo_settings(config: Path | None) -> Settings:
+    """The demo's settings: where there is no configuration file yet, the demo company's own is written
+    there first (its touchpoints, items, themes, rules, incidents and playbooks), so every later command
+    in the folder reads it; an existing file is the user's and is used as it is."""
+    path = config or Path(os.environ.get("CXGAP_CONFIG") or CONFIG_FILE)
+    if not path.exists():
+        path.write_text(demo_config_text(), encoding="utf-8")
+        out.print(f"Wrote {path} with the demo company's configuration.", highlight=False)
+        return load_settings(path)
+    settings = load_settings(path)
+    if not settings.cases.rules:
+        out.print(
+            f"{path} has no case rules: the demo's closed loop is seeded with the demo company's "
+            "(templates/demo.toml), and later commands use only what the file says.",
+            highlight=False,
+        )
+    return settings
 
 
 @app.command()
@@ -293,60 +218,6 @@ def status(config: ConfigOption = None) -> None:
     out.print(f"store: {shown['store']}  (schema revision {shown['revision']})")
     out.print(counts_table(shown["counts"]))
     out.print(batches_table(shown["batches"]))
-
-
-@app.command()
-@user_errors
-def analyze(
-    top: Annotated[int, typer.Option(help="How many gaps to list under 'where to act first'.", min=1)] = 10,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    segment: SegmentOption = None,
-    channel: ChannelOption = None,
-    touchpoint: TouchpointOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the scores, headline and gaps as JSON instead of tables.")
-    ] = False,
-    weighted: Annotated[
-        bool,
-        typer.Option(
-            "--weighted",
-            help="Also show NPS, CSAT and CES weighted to the customer base (raking), beside the "
-            "unweighted figures, with effective n and design effect.",
-        ),
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Measure all six gaps and print where to act first (significance corrected across every test), for
-    the whole store or a slice: the same figures as the dashboard and the report for the same filters."""
-    from cxgap.engine import Filters
-
-    slice_ = Filters(since, until, segment, channel, touchpoint)
-    _print_analysis(load_settings(config), top, slice_, as_json, weighted)
-
-
-@app.command()
-@user_errors
-def report(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
-        "cxgap-report.html"
-    ),
-    png_dir: Annotated[
-        Path | None, typer.Option("--png-dir", help="Also write each chart as PNG into this folder.")
-    ] = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    segment: SegmentOption = None,
-    channel: ChannelOption = None,
-    touchpoint: TouchpointOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Write the gap report: one self-contained HTML file that opens offline, charts with findings; for
-    the whole store or a slice (the same figures as the dashboard for the same filters)."""
-    from cxgap.engine import Filters
-
-    slice_ = Filters(since, until, segment, channel, touchpoint)
-    _write_report(load_settings(config), output, png_dir, slice_)
 
 
 @app.command()
@@ -379,60 +250,12 @@ def serve(
         out.print("cxgap dashboard stopped.")
 
 
-def _write_report(
-    settings: Settings, output: Path, png_dir: Path | None, slice_: Filters | None = None
-) -> None:
-    from cxgap.engine import ALL, Engine
-    from cxgap.engine.filters import checked
-    from cxgap.report import build_report, write_html
-
-    with Store(settings.store.url) as store:
-        engine = Engine(store)
-        chosen = checked(slice_ or ALL, engine, settings.touchpoints)
-        with err.status("analysing and drawing charts"):
-            written = write_html(build_report(engine, settings, chosen), output, png_dir)
-        engine.close()
-    out.print(f"Report written to {written}" + (f" (charts as PNG in {png_dir})" if png_dir else "") + ".")
-
-
-def _print_analysis(
-    settings: Settings, top: int, slice_: Filters | None = None, as_json: bool = False, weighted: bool = False
-) -> None:
-    from cxgap.engine import ALL, Engine
-    from cxgap.engine.filters import checked
-    from cxgap.gaps import analyze as run_analysis
-    from cxgap.gaps.scores import headline_scores
-    from cxgap.surveys.weighted import weighted_scores
-
-    from .weighted import weighted_json, weighted_notes, weighted_table
-
-    with Store(settings.store.url) as store:
-        engine = Engine(store)
-        chosen = checked(slice_ or ALL, engine, settings.touchpoints)
-        result = run_analysis(engine, settings, filters=chosen)
-        scores = headline_scores(engine, settings, chosen) if as_json or chosen.active else None
-        raked = weighted_scores(engine, settings, chosen) if weighted else None
-        engine.close()
-    if as_json:
-        shown = analysis_json(result, scores or {}, chosen, top)
-        out.print_json(data=shown | ({"weighted": weighted_json(raked)} if raked else {}))
-        return
-    if chosen.active:
-        out.print(f"Slice: {chosen.describe()}.", highlight=False)
-    if scores and not raked:
-        out.print(scores_line(scores), highlight=False)
-    if raked:
-        out.print(weighted_table(raked))
-        for note in weighted_notes(raked):
-            out.print(note, highlight=False)
-    out.print(headline_text(result))
-    out.print(act_first_table(result, top))
-    out.print(six_gaps_table(result))
-
-
+from . import analyze as _analyze  # noqa: E402,F401  (registers analyze and report)
 from . import drivers as _drivers  # noqa: E402,F401  (registers drivers)
 from . import experiment as _experiment  # noqa: E402,F401  (registers experiment)
 from . import impact as _impact  # noqa: E402,F401  (registers impact)
+from . import imports as _imports  # noqa: E402,F401  (registers import)
+from . import init as _init  # noqa: E402,F401  (registers init)
 from . import issues as _issues  # noqa: E402,F401  (registers issues)
 from . import journeys as _journeys  # noqa: E402,F401  (registers journeys)
 from . import loop as _loop  # noqa: E402,F401  (registers cases and users)

@@ -11,7 +11,8 @@ from rich.table import Table
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, _store, app, moment, out, user_errors
+from .main import ConfigOption, _store, app, moment, user_errors
+from .output import out
 
 notify_app = typer.Typer(
     help="Notifications: e-mail and signed webhooks for the loop's events, sent once.", no_args_is_help=True

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from cxgap.config import load_settings
 
-from .main import ConfigOption, _store, app, out, user_errors
+from .main import ConfigOption, _store, app, user_errors
+from .output import out
 
 if TYPE_CHECKING:
     pass

@@ -17,7 +17,8 @@ from rich.table import Table
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, _store, app, moment, out, user_errors
+from .main import ConfigOption, _store, app, moment, user_errors
+from .output import out
 from .render import cell
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, app, err, out, user_errors
+from .main import ConfigOption, app, user_errors
+from .output import err, out
 from .render import text_tables
 
 if TYPE_CHECKING:

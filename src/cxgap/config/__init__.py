@@ -15,10 +15,9 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from cxgap.config.base import Strict as _Strict
-from cxgap.config.health import DEMO_PLAYBOOKS, HealthSettings
+from cxgap.config.health import HealthSettings
 from cxgap.config.health import HealthWeight as HealthWeight
 from cxgap.config.health import Playbook as Playbook
-from cxgap.config.journeys import DEMO_INCIDENTS as DEMO_INCIDENTS
 from cxgap.config.journeys import INCIDENT_TRIGGERS as INCIDENT_TRIGGERS
 from cxgap.config.journeys import Incident as Incident
 from cxgap.config.journeys import JourneySettings
@@ -31,68 +30,21 @@ from cxgap.errors import ConfigError
 CONFIG_FILE = "cxgap.toml"
 DEFAULT_STORE_URL = "duckdb:///cxgap.duckdb"
 SERVQUAL_DIMENSIONS = ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
-DEMO_TOUCHPOINTS = ["sales", "ordering", "installation", "billing", "support", "app"]
-DEMO_ITEMS = {
-    "equipment_modern": "tangibles",
-    "materials_clear": "tangibles",
-    "as_promised": "reliability",
-    "right_first_time": "reliability",
-    "prompt_service": "responsiveness",
-    "willing_to_help": "responsiveness",
-    "trustworthy_staff": "assurance",
-    "knowledgeable_staff": "assurance",
-    "individual_attention": "empathy",
-    "convenient_hours": "empathy",
-}
 
 
-DEMO_THEMES: dict[str, dict[str, Any]] = {
-    "late_engineer": {
-        "description": "the engineer or technician came late or missed the appointment",
-        "keywords": ["engineer late", "missed appointment", "technician", "waited at home"],
-        "touchpoint": "installation",
-    },
-    "unresolved_problem": {
-        "description": "the problem or fault was not fixed or resolved",
-        "keywords": ["not fixed", "still broken", "unresolved", "no follow up"],
-        "touchpoint": "support",
-    },
-    "repeat_contact": {
-        "description": "had to contact again and repeat the same story",
-        "keywords": ["call again", "repeat myself", "start over", "same issue again"],
-        "touchpoint": "support",
-    },
-    "waiting_time": {
-        "description": "long waiting time on hold before anyone answers",
-        "keywords": ["on hold", "queue", "waiting time", "nobody answered"],
-        "touchpoint": "support",
-    },
-    "billing_error": {
-        "description": "wrong bill, overcharged or unexpected charges",
-        "keywords": ["wrong bill", "overcharged", "invoice", "refund"],
-        "touchpoint": "billing",
-    },
-    "app_login": {
-        "description": "cannot log in or sign in to the app or website",
-        "keywords": ["login", "password", "sign in", "app update"],
-        "touchpoint": "app",
-    },
-    "friendly_staff": {
-        "description": "staff were friendly, polite and helpful",
-        "keywords": ["friendly", "helpful", "polite", "kind"],
-        "touchpoint": "support",
-    },
-    "quick_installation": {
-        "description": "installation was fast, punctual and smooth",
-        "keywords": ["on time", "quick installation", "punctual", "professional"],
-        "touchpoint": "installation",
-    },
-    "price_value": {
-        "description": "good value for money, a fair price or contract",
-        "keywords": ["price", "value for money", "fair deal", "package"],
-        "touchpoint": "sales",
-    },
-}
+def demo_config() -> dict[str, Any]:
+    """The demo company's configuration (templates/demo.toml): its touchpoints, items, themes, case rules,
+    incidents and playbooks. It applies to the demo's store only, never as a default for other data."""
+    return tomllib.loads(demo_config_text())
+
+
+def demo_config_text() -> str:
+    """The demo company's cxgap.toml, as `cxgap demo` writes it."""
+    return resources.files("cxgap").joinpath("templates/demo.toml").read_text(encoding="utf-8")
+
+
+DEMO_TOUCHPOINTS: list[str] = demo_config()["touchpoints"]
+DEMO_ITEMS: dict[str, str] = demo_config()["items"]
 
 
 class StoreSettings(_Strict):
@@ -177,34 +129,13 @@ class CaseRule(_Strict):
         return self
 
 
-DEMO_RULES = {
-    "detractor": CaseRule(
-        when="detractor",
-        due_hours=48,
-        routes=[
-            Route(segment="enterprise", team="key_accounts"),
-            Route(touchpoint="installation", team="field_service"),
-            Route(touchpoint="support", team="support"),
-            Route(team="cx"),
-        ],
-    ),
-    "low_csat": CaseRule(
-        when="low_csat",
-        due_hours=72,
-        routes=[Route(touchpoint="installation", team="field_service"), Route(team="support")],
-    ),
-    "negative_feedback": CaseRule(when="negative_feedback", due_hours=72, routes=[Route(team="cx")]),
-    "unresolved_interaction": CaseRule(
-        when="unresolved_interaction", touchpoints=["support"], due_hours=24, routes=[Route(team="support")]
-    ),
-}
-
-
 class CaseSettings(_Strict):
     """The closed loop: the rules that open cases, the root-cause codes, the API's ingest rate limit."""
 
     root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
-    rules: dict[str, CaseRule] = Field(default_factory=lambda: dict(DEMO_RULES))
+    rules: dict[str, CaseRule] = Field(
+        default_factory=dict, description="none until you write one (the demo's are in templates/demo.toml)"
+    )
     ingest_per_minute: int = Field(6000, gt=0, description="webhook requests per token and minute")
     as_of: dt.datetime | None = Field(
         None,
@@ -253,10 +184,13 @@ class Settings(_Strict):
     store: StoreSettings = StoreSettings()
     engine: EngineSettings = EngineSettings()
     analysis: AnalysisSettings = AnalysisSettings()
-    touchpoints: list[str] = Field(default_factory=lambda: list(DEMO_TOUCHPOINTS), min_length=1)
+    touchpoints: list[str] = Field(
+        default_factory=list,
+        description="the journey stages in order; empty: those found in the data (see engine.touchpoints_of)",
+    )
     dimensions: list[str] = Field(default_factory=lambda: list(SERVQUAL_DIMENSIONS), min_length=1)
     items: dict[str, str] = Field(
-        default_factory=lambda: dict(DEMO_ITEMS), description="item code -> dimension"
+        default_factory=dict, description="item code -> dimension (unlisted items belong to no dimension)"
     )
     themes: dict[str, Theme] = Field(
         default_factory=dict,
@@ -265,7 +199,7 @@ class Settings(_Strict):
     cases: CaseSettings = CaseSettings()
     journeys: JourneySettings = JourneySettings()
     health: HealthSettings = HealthSettings()
-    playbooks: dict[str, Playbook] = Field(default_factory=lambda: dict(DEMO_PLAYBOOKS))
+    playbooks: dict[str, Playbook] = Field(default_factory=dict)
     server: ServerSettings = ServerSettings()
     notify: NotifySettings = NotifySettings()
     surveys: SurveySettings = SurveySettings()
@@ -277,6 +211,8 @@ class Settings(_Strict):
                 raise ValueError(
                     f"items.{item} = '{dimension}' is not one of the dimensions {self.dimensions}"
                 )
+        if not self.touchpoints:  # taken from the data: nothing to check them against yet
+            return self
         for name, theme in self.themes.items():
             if theme.touchpoint is not None and theme.touchpoint not in self.touchpoints:
                 raise ValueError(
@@ -310,7 +246,13 @@ class Settings(_Strict):
 
 def demo_themes() -> dict[str, Theme]:
     """The demo company's themes: for the demo's own store (and tests of it), never for other data."""
-    return {name: Theme(**spec) for name, spec in DEMO_THEMES.items()}
+    return {name: Theme(**spec) for name, spec in demo_config()["themes"].items()}
+
+
+def demo_settings(**overrides: Any) -> Settings:
+    """The demo company's settings (its configuration over the defaults), with `overrides` on top: for the
+    demo's own store, its seeding and the tests of it."""
+    return Settings.model_validate(demo_config() | overrides)
 
 
 def themes_for(settings: Settings, demo_store: bool) -> dict[str, Theme]:

@@ -86,27 +86,3 @@ class Playbook(Strict):
                 "a playbook needs at least one of health_below, health_at_least, risk_above, value_at_least"
             )
         return self
-
-
-DEMO_PLAYBOOKS = {
-    "save_valuable_customers": Playbook(
-        action="Call within two days, go through their open issues and agree a fix",
-        health_below=40,
-        value_at_least=1500,
-        team="key_accounts",
-        due_hours=48,
-    ),
-    "rescue_at_risk": Playbook(
-        action="Review the customer's unresolved contacts and call back with a resolution",
-        risk_above=0.3,
-        team="retention",
-        due_hours=72,
-    ),
-    "thank_healthy_customers": Playbook(
-        kind="success",
-        action="Thank them and invite them to the referral programme",
-        health_at_least=65,
-        team="cx",
-        due_hours=168,
-    ),
-}

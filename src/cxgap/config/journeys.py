@@ -57,30 +57,10 @@ class Incident(Strict):
         return self
 
 
-DEMO_INCIDENTS = {
-    "tight_booking": Incident(
-        touchpoints=["ordering"], kinds=["booking"], column="on_time", equals=False, internal=True
-    ),
-    "late_visit": Incident(when="missed_standard", touchpoints=["installation"], standard="on_time_rate"),
-    "missed_call": Incident(touchpoints=["support"], column="handled", equals=False, max_per_journey=1),
-    "unresolved_contact": Incident(
-        touchpoints=["support"],
-        kinds=["call", "chat", "email"],
-        column="resolved",
-        equals=False,
-        max_per_journey=2,
-    ),
-    "repeat_contact": Incident(
-        touchpoints=["support"], column="repeat_contact", equals=True, max_per_journey=1
-    ),
-    "bill_error": Incident(touchpoints=["billing"], column="reason", equals="bill_error", max_per_journey=1),
-}
-
-
 class JourneySettings(Strict):
     """Critical incidents and the windows of the journey measures."""
 
-    incidents: dict[str, Incident] = Field(default_factory=lambda: dict(DEMO_INCIDENTS))
+    incidents: dict[str, Incident] = Field(default_factory=dict, description="none until you write one")
     repeat_days: float = Field(
         7.0, gt=0, description="'asked the same again': a contact within this many days"
     )

@@ -120,7 +120,7 @@ TOPICS: tuple[Topic, ...] = (
 OPENERS = ("", "Honestly, ", "Overall: ", "To be fair, ", "Well, ", "")
 CLOSERS = ("", ".", "!", ". Please do better.", ". Thanks.", "...")
 TOPIC_INDEX = {topic.name: i for i, topic in enumerate(TOPICS)}
-# The default [themes] entry (cxgap.config.DEMO_THEMES) each planted topic should be assigned to.
+# The demo [themes] entry (templates/demo.toml) each planted topic should be assigned to.
 THEME_OF = {
     "installation_late": "late_engineer",
     "support_unresolved": "unresolved_problem",

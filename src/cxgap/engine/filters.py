@@ -163,6 +163,16 @@ def known_values(engine: Any, touchpoints: Sequence[str] = ()) -> dict[str, tupl
     }
 
 
+def touchpoints_of(engine: Any, configured: Sequence[str]) -> list[str]:
+    """The journey stages an analysis walks: the configured ones in their order, or, where cxgap.toml names
+    none, those the store's answers and interactions hold, in alphabetical order."""
+    if configured:
+        return list(configured)
+    answered = engine.table("responses").select("touchpoint").distinct().execute()
+    events = engine.table("rollup_interactions").select("touchpoint").distinct().execute()
+    return sorted(_values(answered) | _values(events))
+
+
 def checked(filters: Filters, engine: Any, touchpoints: Sequence[str] = ()) -> Filters:
     """`filters` after refusing a segment, channel or touchpoint the store does not hold (one sentence
     listing what is allowed), so a typo in a command gets an answer rather than an empty report."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxgap.config import Settings
-from cxgap.engine import ALL, Engine, Filters
+from cxgap.engine import ALL, Engine, Filters, touchpoints_of
 from cxgap.gaps.operations import operational_gaps
 from cxgap.gaps.schemas import Gap, GapReport, MissingGap
 from cxgap.gaps.voice import (
@@ -92,7 +92,7 @@ def analyze(
     promises = pd.DataFrame(engine.table("promises").execute())
     min_n = settings.analysis.min_n
     gaps, missing = operational_gaps(
-        engine, standards, promises, settings.touchpoints, confidence, min_n, filters
+        engine, standards, promises, touchpoints_of(engine, settings.touchpoints), confidence, min_n, filters
     )
     sums = item_sums(engine, settings.items, filters)
     beliefs = beliefs_sums(engine)
