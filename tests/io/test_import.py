@@ -76,7 +76,7 @@ def test_rows_without_ids_get_content_keys_and_identical_rows_are_kept_apart(sto
 
 
 def test_value_maps_dates_scales_and_factors_are_applied(store: Store, write) -> None:
-    path = write("s.csv", "id,when,sat,likely,kind\nA,31/01/2024,7,100,Rel\nB,01/02/2024,1,0,Trans\n")
+    path = write("s.csv", "id,when,sat,likely,kind\nA,31/01/2024,7,11,Rel\nB,01/02/2024,1,1,Trans\n")
     mapping = mapping_from_dict(
         {
             "table": "responses",
@@ -89,7 +89,7 @@ def test_value_maps_dates_scales_and_factors_are_applied(store: Store, write) ->
             },
             "values": {"survey_kind": {"Rel": "relational", "Trans": "transactional"}},
             "dates": {"responded_at": "%d/%m/%Y"},
-            "scales": {"csat": [1, 7], "nps": [0, 100]},
+            "scales": {"csat": [1, 7], "nps": [1, 11]},
         }
     )
     summary = import_file(store, path, mapping)

@@ -75,6 +75,7 @@ class Import(BaseModel):
     mapping_name: str = Field("mapping", max_length=4096)
     preset: str | None = Field(None, max_length=64)
     strict: bool = False
+    dry_run: bool = False
 
 
 class NewUser(BaseModel):
@@ -198,7 +199,9 @@ def import_upload(request: Request, dashboard: Board, user: User, body: Import) 
         received.replace(path)
         mapping = _mapping(body)
         with dashboard.writing():
-            summary = import_file(dashboard.store, path, mapping, strict=body.strict, source=body.source)
+            summary = import_file(
+                dashboard.store, path, mapping, strict=body.strict, source=body.source, dry_run=body.dry_run
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         received.unlink(missing_ok=True)

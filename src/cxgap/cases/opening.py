@@ -44,7 +44,8 @@ SOURCES: dict[str, dict[str, str]] = {
         "time": "s.responded_at",
         "touchpoint": "s.touchpoint",
         "condition": "s.csat <= :at_most",
-        "summary": "'CSAT ' || CAST(s.csat AS VARCHAR) || COALESCE(': ' || substr(s.comment, 1, 200), '')",
+        "summary": "'CSAT ' || CASE WHEN s.csat = round(s.csat) THEN CAST(CAST(s.csat AS INTEGER) AS VARCHAR) "
+        "ELSE CAST(round(CAST(s.csat AS NUMERIC), 2) AS VARCHAR) END || COALESCE(': ' || substr(s.comment, 1, 200), '')",
     },
     "negative_feedback": {
         "kind": "feedback",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from cxgap.errors import CxgapError, InputFileError
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
@@ -16,7 +18,7 @@ from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store
 
 from .main import ConfigOption, _store_or_server, app, user_errors
-from .output import err, out
+from .output import Format, emit, err, format_option
 from .render import import_table
 
 if TYPE_CHECKING:
@@ -36,12 +38,22 @@ def import_(
     strict: Annotated[
         bool, typer.Option("--strict", help="Load nothing if any row would be quarantined.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Read and check the whole file, show what would load and what would be quarantined "
+            "(with the reasons), and write nothing to the store.",
+        ),
+    ] = False,
+    fmt: Annotated[Format, format_option("the counts, one row")] = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Import a file into the store through a mapping. Rows that do not fit are quarantined with reasons.
 
     Exit code 0: every row loaded or already present. 2: nothing loaded (bad file or mapping), or some
-    rows quarantined (the others are loaded; see `cxgap status` and the quarantine table).
+    rows quarantined (the others are loaded; see `cxgap status` and the quarantine table). With
+    --dry-run nothing is written, and the exit code says what a real import would do.
     """
     if (mapping is None) == (preset is None):
         raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
@@ -49,37 +61,81 @@ def import_(
     size = file.stat().st_size if file.exists() else 0
     target = _store_or_server(config)
     if not isinstance(target, Store):  # `cxgap serve` holds the store: it imports the file
-        summary = _import_through(target, file, mapping, preset, strict)
-        out.print(import_table(summary))
-        if summary.rows_quarantined:
-            raise InputFileError(summary.first_problem or "some rows were quarantined")
-        return
-    with (
-        target as store,  # closed on every path: a failed batch leaves nothing open or cached
-        Progress(
-            TextColumn("importing {task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        ) as bar,
-    ):
-        task = bar.add_task(file.name, total=size or None)
-        summary = run_import(
-            store, file, chosen, strict=strict, progress=lambda rows, done: bar.update(task, completed=done)
-        )
-    out.print(import_table(summary))
+        summary = _import_through(target, file, mapping, preset, strict, dry_run)
+    else:
+        with (
+            target as store,  # closed on every path: a failed batch leaves nothing open or cached
+            Progress(
+                TextColumn("checking {task.description}" if dry_run else "importing {task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not sys.stderr.isatty(),
+            ) as bar,
+        ):
+            task = bar.add_task(file.name, total=size or None)
+            summary = run_import(
+                store,
+                file,
+                chosen,
+                strict=strict and not dry_run,
+                dry_run=dry_run,
+                progress=lambda rows, done: bar.update(task, completed=done),
+            )
+    _show(summary, fmt, dry_run)
     if summary.rows_quarantined:
-        raise InputFileError(summary.first_problem or "some rows were quarantined")
+        raise InputFileError(_quarantined(summary, dry_run))
+
+
+def _show(summary: ImportSummary, fmt: Format, dry_run: bool) -> None:
+    """The summary as a table (a dry run's with every reason it kept), CSV (the counts) or JSON."""
+    data: dict[str, Any] = {"dry_run": dry_run} | {
+        k: v for k, v in dataclasses.asdict(summary).items() if k != "rows"
+    }
+    frame = summary.to_frame().assign(dry_run=dry_run)
+    emit(fmt, data, [_dry_run_table(summary) if dry_run else import_table(summary)], frame)
+
+
+def _quarantined(summary: ImportSummary, dry_run: bool) -> str:
+    """The sentence of the exit code 2: the first quarantined row (and, in a dry run, that nothing was
+    written)."""
+    first = summary.first_problem or "some rows were quarantined."
+    if not dry_run:
+        return first
+    return f"{first[:-1]}; this was a dry run: nothing was written (run it without --dry-run to import)."
+
+
+def _dry_run_table(summary: ImportSummary) -> Table:
+    """What an import would do: the counts, then each quarantined row kept (the first 20) and its reasons."""
+    table = Table(
+        title=f"{summary.source} -> {summary.table} (dry run: nothing was written)", show_header=False
+    )
+    table.add_row("read", f"{summary.rows_read:,}")
+    table.add_row("would load", f"{summary.rows_loaded:,}")
+    if summary.rows_replaced:
+        table.add_row("would replace", f"{summary.rows_replaced:,}")
+    table.add_row("already present", f"{summary.rows_existing:,}")
+    table.add_row("would be quarantined", f"{summary.rows_quarantined:,}")
+    if summary.items_loaded:
+        table.add_row("item ratings", f"{summary.items_loaded:,}")
+    if summary.unused_columns:
+        table.add_row("not imported", ", ".join(summary.unused_columns))
+    for problem in summary.problems:
+        span = f"-{problem.end}" if problem.end > problem.row else ""
+        table.add_row(f"{summary.unit} {problem.row}{span}", problem.reason)
+    if (more := summary.rows_quarantined - len(summary.problems)) > 0:
+        table.add_row("", f"... and {more:,} more {summary.unit}s with problems")
+    return table
 
 
 def _import_through(
-    server: LocalServer, file: Path, mapping: Path | None, preset: str | None, strict: bool
+    server: LocalServer, file: Path, mapping: Path | None, preset: str | None, strict: bool, dry_run: bool
 ) -> ImportSummary:
-    """Import through the running server: upload the file in pieces within its body limit, then import it
-    with the mapping's TOML text (or the preset); the summary a local import would have returned."""
+    """Import (or check, `dry_run`) through the running server: upload the file in pieces within its body
+    limit, then import it with the mapping's TOML text (or the preset); the summary a local import would
+    have returned."""
     if not file.is_file():
         raise InputFileError(f"{file}: file not found.")
     with err.status(f"sending {file.name} to the cxgap server at {server.url}"):
@@ -93,7 +149,8 @@ def _import_through(
                 "mapping_name": str(mapping) if mapping else "mapping",
                 "preset": preset,
                 "strict": strict,
-            },
+            }
+            | ({"dry_run": True} if dry_run else {}),
         )
     answer["problems"] = tuple(Problem(**p) for p in answer["problems"])
     answer["unused_columns"] = tuple(answer["unused_columns"])

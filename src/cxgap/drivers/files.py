@@ -1,13 +1,17 @@
 """Key drivers and gap exposure from one flat file (a CRM or survey extract), through a driver mapping.
 
 A driver mapping (TOML) names the outcome column, the driver columns and how text values become numbers;
-a value mapped to "" is "not applicable": left out pair by pair, never scored as zero. Every value the
+a value mapped to "" is "not applicable": left out pair by pair, never scored as zero. N/A codes say the
+same without a value map (`[na]` per driver, `driver_na` for every driver, `na` of the outcome: e.g. 0 on
+a 1-5 rating). `scale` is the drivers' rating scale; `[scales]` gives a driver its own, whose answers
+are converted linearly onto `scale` when there is one (exactly, as an import does). Every value the
 mapping does not cover stops the run with the file, row and column, so nothing is silently guessed.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +20,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.config import describe_validation_error, read_toml
-from cxgap.drivers.data import DriverData, rating_scale
+from cxgap.drivers.data import DriverData, Scale, rating_scale
 from cxgap.errors import ConfigError, InputFileError
 from cxgap.impact.exposure import Exposure, exposure_from_counts
+from cxgap.io.convert import na_mask
+from cxgap.io.mapping import Code
 
 Value = float | str
 
@@ -30,6 +36,7 @@ class OutcomeColumn(BaseModel):
     column: str
     name: str = "outcome"
     values: dict[str, float] = Field(default_factory=dict)
+    na: list[Code] = Field(default_factory=list)
 
 
 class RevenueColumn(BaseModel):
@@ -49,7 +56,10 @@ class DriverMapping(BaseModel):
     values: dict[str, dict[str, Value]] = Field(default_factory=dict)
     revenue: RevenueColumn | None = None
     exposure: dict[str, float] = Field(default_factory=dict)
-    scale: tuple[float, float] | None = None  # the survey's rating scale, e.g. [1, 5]; else read per column
+    scale: Scale | None = None  # the survey's rating scale, e.g. [1, 5]; else read per column
+    scales: dict[str, Scale] = Field(default_factory=dict)  # a driver's own scale, overriding `scale`
+    na: dict[str, list[Code]] = Field(default_factory=dict)  # driver -> its N/A codes
+    driver_na: list[Code] = Field(default_factory=list)  # N/A codes of every driver (added to its own)
 
 
 def load_driver_mapping(path: str | Path) -> DriverMapping:
@@ -58,19 +68,26 @@ def load_driver_mapping(path: str | Path) -> DriverMapping:
         spec = DriverMapping.model_validate(read_toml(Path(path)))
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error, str(path))) from None
-    unknown = (set(spec.values) | set(spec.exposure)) - set(spec.drivers)
+    unknown = (set(spec.values) | set(spec.exposure) | set(spec.scales) | set(spec.na)) - set(spec.drivers)
     if unknown:
         raise ConfigError(
-            f"{path}: [values]/[exposure] name {', '.join(sorted(unknown))}, which [drivers] does not."
+            f"{path}: [values]/[exposure]/[scales]/[na] name {', '.join(sorted(unknown))}, which [drivers] does not."
         )
-    if spec.scale is not None and not spec.scale[0] < spec.scale[1]:
-        raise ConfigError(f"{path}: scale = {list(spec.scale)} must go from low to high, e.g. [1, 5].")
+    named = [("scale", spec.scale)] + [(f"scales.{name}", s) for name, s in spec.scales.items()]
+    for key, scale in named:
+        if scale is not None and not scale[0] < scale[1]:
+            raise ConfigError(f"{path}: {key} = {list(scale)} must go from low to high, e.g. [1, 5].")
     return spec
 
 
-def column_numbers(path: Path, frame: pd.DataFrame, column: str, values: dict[str, Value]) -> np.ndarray:
-    """One column as numbers: through its value map if it has one, else parsed; blank = missing."""
+def column_numbers(
+    path: Path, frame: pd.DataFrame, column: str, values: dict[str, Value], na: Sequence[Code] = ()
+) -> np.ndarray:
+    """One column as numbers: through its value map if it has one, else parsed; blank or an N/A code =
+    missing."""
     raw = frame[column].str.strip()
+    if na:
+        raw = raw.mask(na_mask(raw, na), "")
     if values:
         mapped: pd.Series = raw.map(lambda v: values.get(v, "?") if v != "" else "")
         bad = mapped[mapped.eq("?")]
@@ -83,7 +100,8 @@ def column_numbers(path: Path, frame: pd.DataFrame, column: str, values: dict[st
         expected = f"one of {', '.join(repr(k) for k in values)}" if values else "a number"
         raise InputFileError(
             f"{path} row {row}, column '{column}': expected {expected}, got {raw[bad.index[0]]!r} "
-            f"({len(bad)} such rows); add it to the mapping's [values]."
+            f"({len(bad)} such rows); add it to the mapping's [values], or to [na] if it means "
+            "'not applicable'."
         )
     return mapped.astype(float).to_numpy()
 
@@ -115,16 +133,54 @@ def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
             f"{path}: no column {', '.join(repr(c) for c in missing)} (the mapping names it)."
         )
     columns = [
-        column_numbers(path, frame, source, spec.values.get(name, {}))
-        for name, source in spec.drivers.items()
+        _on_scale(path, frame, name, spec, _driver_numbers(path, frame, name, spec)) for name in spec.drivers
     ]
-    outcome = column_numbers(path, frame, spec.outcome.column, dict(spec.outcome.values))
+    outcome = column_numbers(path, frame, spec.outcome.column, dict(spec.outcome.values), spec.outcome.na)
     revenue = (
         column_numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor if spec.revenue else None
     )
-    scales = tuple(rating_scale(column, spec.scale) for column in columns)
+    scales = tuple(
+        _common_scale(name, spec) or rating_scale(column, spec.scale)
+        for name, column in zip(spec.drivers, columns, strict=True)
+    )
     data = DriverData(tuple(spec.drivers), np.column_stack([*columns, outcome]), len(frame), scales)
     return FileData(data, revenue)
+
+
+def _driver_numbers(path: Path, frame: pd.DataFrame, name: str, spec: DriverMapping) -> np.ndarray:
+    """A driver's column as numbers: its value map, its own N/A codes and those of every driver applied."""
+    codes = [*spec.na.get(name, []), *spec.driver_na]
+    return column_numbers(path, frame, spec.drivers[name], spec.values.get(name, {}), codes)
+
+
+def _common_scale(name: str, spec: DriverMapping) -> Scale | None:
+    """The scale a driver with its own (`[scales]`) ends on: the mapping's `scale` when it gives one (the
+    answers are converted onto it), else its own; None for a driver without one of its own."""
+    own = spec.scales.get(name)
+    return None if own is None else spec.scale or own
+
+
+def _converted(values: np.ndarray, own: Scale, common: Scale) -> np.ndarray:
+    """Answers on a driver's own scale converted linearly onto the common one, exactly (one division)."""
+    (lo, hi), (low, high) = own, common
+    return (low * (hi - lo) + (values - lo) * (high - low)) / (hi - lo)
+
+
+def _on_scale(
+    path: Path, frame: pd.DataFrame, name: str, spec: DriverMapping, values: np.ndarray
+) -> np.ndarray:
+    """A driver with its own scale: every answer within it (else one sentence), converted onto `scale`."""
+    own = spec.scales.get(name)
+    if own is None:
+        return values
+    outside = np.flatnonzero((values < own[0]) | (values > own[1]))
+    if len(outside):
+        raise InputFileError(
+            f"{path} row {int(outside[0]) + 2}, column '{spec.drivers[name]}': {values[outside[0]]:g} is outside "
+            f"the driver's scale {own[0]:g}-{own[1]:g} (scales.{name}; {len(outside)} such rows); "
+            "add it to [na] if it means 'not applicable'."
+        )
+    return _converted(values, own, spec.scale) if spec.scale else values
 
 
 def exposure_linkage(data: FileData, spec: DriverMapping, confidence: float = 0.95) -> list[Exposure]:
@@ -134,9 +190,12 @@ def exposure_linkage(data: FileData, spec: DriverMapping, confidence: float = 0.
     out = []
     for name, bad_value in spec.exposure.items():
         column = values[:, data.drivers.drivers.index(name)]
+        at = bad_value
+        if (own := spec.scales.get(name)) and spec.scale:  # the value as its answers were converted
+            at = float(_converted(np.array([bad_value]), own, spec.scale)[0])
         known = ~np.isnan(column) & ~np.isnan(outcome)
-        exposed = known & (column == bad_value)
-        others = known & (column != bad_value)
+        exposed = known & (column == at)
+        others = known & (column != at)
         counts = [(int(outcome[m].sum()), int(m.sum())) for m in (exposed, others)]
         money = float(np.nansum(data.revenue[exposed])) if data.revenue is not None else math.nan
         out.append(exposure_from_counts(name, bad_value, counts[0], counts[1], money, confidence))

@@ -1,13 +1,15 @@
 """Convert raw text columns to a schema column's type, vectorised, recording every value that does not fit.
 
-Nothing is coerced silently: a value is converted only by a rule the mapping states (value map, date
-format, scale) or by the column's own type; anything else becomes a problem for its row.
+Nothing is coerced silently: a value is converted only by a rule the mapping states (N/A code, value map,
+date format, scale) or by the column's own type; anything else becomes a problem for its row. Scale
+conversions keep exact values: nothing is rounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from cxgap.store.bulk import arrow_type
+
+if TYPE_CHECKING:
+    from cxgap.io.mapping import Mapping as MappingFile
 
 TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0"})
@@ -59,20 +64,71 @@ def blank_mask(raw: pd.Series) -> pd.Series:
     return pd.Series(mask, index=raw.index)
 
 
-def apply_value_map(raw: pd.Series, mapping: Mapping[str, object], out: Converted) -> pd.Series:
-    """Replace each raw value by its mapped value; values the map does not name are problems."""
+def _code_number(value: object) -> float | None:
+    """A value as a number when it reads as one (so 0, "0" and "0.0" are the same N/A code), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
+def na_mask(raw: pd.Series, codes: Iterable[object]) -> pd.Series:
+    """True where a raw value, trimmed, is one of the N/A `codes`: numbers compared as numbers, text
+    case-insensitively. Each distinct value is judged once (a rating column holds a handful)."""
+    codes = list(codes)
+    numbers = {n for code in codes if (n := _code_number(code)) is not None}
+    texts = {str(code).strip().casefold() for code in codes if _code_number(code) is None}
+
+    def is_code(value: str) -> bool:
+        text = value.strip()
+        number = _code_number(text) if numbers and text else None
+        return (number is not None and number in numbers) or text.casefold() in texts
+
+    distinct = pd.unique(raw.to_numpy(dtype=object))
+    hits = [v for v in distinct if isinstance(v, str) and is_code(v)]
+    return raw.isin(hits) if hits else pd.Series(False, index=raw.index)
+
+
+def _mapped_text(value: object) -> str | None:
+    """A value map's target as the text the column's conversion reads ("" and None: empty)."""
+    if value is None or value == "":
+        return None
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+def apply_value_map(
+    raw: pd.Series, mapping: Mapping[str, object], out: Converted, keep_unlisted: bool = False
+) -> pd.Series:
+    """Replace each raw value (trimmed) by its mapped value (a value mapped to "" becomes empty); a value
+    the map does not name is a problem, or with `keep_unlisted` passes through as it is, to the column's
+    own conversion and checks."""
     blank = blank_mask(raw)
-    stripped = raw.astype("string").str.strip()
-    known = stripped.isin(list(mapping))
-    listed = ", ".join(f"'{k}'" for k in list(mapping)[:8])
-    out.add(~blank & ~known, f"{{value}} is not one of the mapped values ({listed})", raw)
-    mapped = stripped.map(lambda v: mapping.get(v) if isinstance(v, str) else None)
-    as_text = mapped.map(
-        lambda v: (
-            None if v is None or v == "" else ("true" if v is True else "false" if v is False else str(v))
-        )
-    )
-    return as_text.where(~blank & known, None).astype(object)
+    stripped = [v.strip() if isinstance(v, str) else v for v in raw.to_numpy(dtype=object)]
+    known = np.fromiter((isinstance(v, str) and v in mapping for v in stripped), dtype=bool, count=len(raw))
+    if not keep_unlisted:
+        listed = ", ".join(f"'{k}'" for k in list(mapping)[:8])
+        out.add(~blank.to_numpy() & ~known, f"{{value}} is not one of the mapped values ({listed})", raw)
+    result = [
+        _mapped_text(mapping[v]) if is_known else (v if keep_unlisted else None)
+        for v, is_known in zip(stripped, known, strict=True)
+    ]
+    return pd.Series(result, index=raw.index, dtype=object).where(~blank, None)
+
+
+def apply_meaning(mapping: MappingFile, key: str, pre: Converted, item: bool = False) -> pd.Series:
+    """A source column's raw values with what the mapping says they mean applied: its N/A codes become
+    empty (never a problem), then its value map (an unlisted value is a problem in `pre`, or passes
+    through as it is with `unlisted = "keep"`). `key` is the schema column, or the [items] source column."""
+    raw = pre.values
+    codes = mapping.na_codes(key, item)
+    if codes:
+        raw = raw.where(~na_mask(raw, codes), None)
+    if key in mapping.values:
+        raw = apply_value_map(raw, mapping.values[key], pre, mapping.unlisted.get(key) == "keep")
+    return raw
 
 
 def _numeric(raw: pd.Series, blank: pd.Series, out: Converted) -> pd.Series:
@@ -84,10 +140,12 @@ def _numeric(raw: pd.Series, blank: pd.Series, out: Converted) -> pd.Series:
 
 
 def _scaled(numbers: pd.Series, scale: tuple[float, float] | None, info: dict[str, float]) -> pd.Series:
+    """Linear conversion from the source scale onto the column's, with one division last, so that whole
+    numbers convert to the nearest double of the exact value (6 on 1-7 is 26/6 = 4.333333333333333 on 1-5)."""
     if scale is None:
         return numbers
     lo, hi = scale
-    return info["min"] + (numbers - lo) * (info["max"] - info["min"]) / (hi - lo)
+    return (info["min"] * (hi - lo) + (numbers - lo) * (info["max"] - info["min"])) / (hi - lo)
 
 
 def convert_numeric(
@@ -114,9 +172,7 @@ def convert_numeric(
         bad |= outside_scale
         numbers = _scaled(numbers, scale, info)
     integer = isinstance(column.type, sa.Integer)
-    if integer and scale is not None:
-        numbers = numbers.round()
-    elif integer:
+    if integer:  # a whole-number column takes whole numbers only, also after a scale conversion
         fractional = numbers.notna() & (numbers % 1 != 0)
         out.add(fractional, "{value} is not a whole number", raw)
         bad |= fractional

@@ -7,12 +7,13 @@ mapping gives one, otherwise a content hash (with an occurrence number for ident
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cxgap.errors import ConfigError, InputFileError
-from cxgap.io.convert import Converted, apply_value_map, blank_mask, convert_column, to_arrow
-from cxgap.io.mapping import Mapping
+from cxgap.io.convert import Converted, apply_meaning, blank_mask, convert_column, to_arrow
+from cxgap.io.mapping import Mapping, mapping_toml
 from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk, SourceOptions, detect_format, open_source, suggest_delimiter
 from cxgap.io.redact import Redacted, Redactor
@@ -207,11 +208,9 @@ def _convert_chunk(
 
     for name, source in plan.sources.items():
         column = plan.table.columns[name]
-        raw = pd.Series(chunk.values[source], dtype=object)
-        pre = Converted(values=raw)
-        if name in mapping.values:
-            raw = apply_value_map(raw, mapping.values[name], pre)
-            note(source, pre)
+        pre = Converted(values=pd.Series(chunk.values[source], dtype=object))
+        raw = apply_meaning(mapping, name, pre)
+        note(source, pre)
         converted = convert_column(
             raw,
             column,
@@ -252,10 +251,11 @@ def _item_frame(
     rating = table_of("response_items").columns["perception"]
     parts = []
     for source, spec in mapping.items.items():
-        converted = convert_column(
-            pd.Series(chunk.values[source], dtype=object), rating, scale=mapping.item_scale
-        )
-        for pos, reason in converted.problems.items():
+        pre = Converted(values=pd.Series(chunk.values[source], dtype=object))
+        raw = apply_meaning(mapping, source, pre, item=True)
+        scale = mapping.item_scales.get(source, mapping.item_scale)
+        converted = convert_column(raw, rating, scale=scale)
+        for pos, reason in [*pre.problems.items(), *converted.problems.items()]:
             problems.setdefault(pos, []).append((source, reason))
         values = converted.values.reset_index(drop=True)
         keep = values.notna()
@@ -428,12 +428,15 @@ def import_file(
     source: str | None = None,
     defer_rollups: bool = False,
     track_rows: bool = False,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Import `path` into `mapping.table` as one batch; with `strict`, load nothing if any row is quarantined.
 
     `source` names the batch's origin when it is not the file (an API ingest); `defer_rollups` marks the
     rollups stale instead of rebuilding them, for many small batches (the next analysis rebuilds once);
     `track_rows` adds the row-by-row outcome (`summary.rows`), for a table keyed by one source column.
+    `dry_run` does everything but keep it: the summary says what would load, be already present or be
+    quarantined (and why), and the store is left as it was (the transaction is rolled back).
     """
     path = Path(path)
     options = SourceOptions(
@@ -453,11 +456,13 @@ def import_file(
     header, chunks = open_source(path, options, chunk_rows)
     plan = _Plan(mapping, header, path, options)
     batch = _Batch(plan, UNITS[options.format], track_rows)
-    with store.begin() as conn:
+    with _transaction(store, keep=not dry_run) as conn:
         for chunk in chunks:
             _load_chunk(conn, batch, chunk)
             if progress:
                 progress(batch.summary_counts["read"], chunk.bytes_read)
+        if dry_run:
+            return _summary(batch, source or str(path))
         replaced = batch.summary_counts["replaced"] > 0
         if mapping.table != "responses" or replaced or batch.summary_counts["items"]:
             # (derived data of responses is of their item ratings: a batch without any changes none)
@@ -471,25 +476,53 @@ def import_file(
                 f"{path} {batch.unit} {first.row}: {first.reason}; nothing was loaded because of --strict "
                 f"({counts['quarantined']:,} of {counts['read']:,} rows have problems)."
             )
-        conn.execute(
-            sa.insert(table_of("import_batches")).values(
-                batch_id=batch.batch_id,
-                table_name=mapping.table,
-                source=source or str(path),
-                source_sha256=_file_sha256(path),
-                mapping=mapping.model_dump_json(exclude_defaults=True),
-                started_at=started,
-                finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                rows_read=counts["read"],
-                lines_read=counts["lines_read"],
-                rows_loaded=counts["loaded"],
-                rows_existing=counts["existing"],
-                rows_quarantined=counts["quarantined"],
-            )
+        _record_batch(conn, batch, source or str(path), path, started)
+    return _summary(batch, source or str(path))
+
+
+@contextlib.contextmanager
+def _transaction(store: Store, keep: bool) -> Iterator[Connection]:
+    """The import's one transaction: committed when the block ends (`keep`), or for a dry run always
+    rolled back, so that the store is left as it was."""
+    if keep:
+        with store.begin() as conn:
+            yield conn
+        return
+    with store.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield conn
+        finally:
+            transaction.rollback()
+
+
+def _record_batch(conn: Connection, batch: _Batch, source: str, path: Path, started: dt.datetime) -> None:
+    """The batch's row in import_batches: where it came from, the mapping used, and its counts."""
+    counts = batch.summary_counts
+    conn.execute(
+        sa.insert(table_of("import_batches")).values(
+            batch_id=batch.batch_id,
+            table_name=batch.plan.mapping.table,
+            source=source,
+            source_sha256=_file_sha256(path),
+            mapping=mapping_toml(batch.plan.mapping),
+            started_at=started,
+            finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            rows_read=counts["read"],
+            lines_read=counts["lines_read"],
+            rows_loaded=counts["loaded"],
+            rows_existing=counts["existing"],
+            rows_quarantined=counts["quarantined"],
         )
+    )
+
+
+def _summary(batch: _Batch, source: str) -> ImportSummary:
+    """What the batch did (or, in a dry run, would do), in counts that reconcile."""
+    counts = batch.summary_counts
     return ImportSummary(
-        source=source or str(path),
-        table=mapping.table,
+        source=source,
+        table=batch.plan.mapping.table,
         batch_id=batch.batch_id,
         unit=batch.unit,
         rows_read=counts["read"],
@@ -503,8 +536,8 @@ def import_file(
         items_loaded=counts["items"],
         redacted=dict(batch.redacted),
         problems=tuple(batch.problems),
-        unused_columns=tuple(plan.unused),
+        unused_columns=tuple(batch.plan.unused),
         rows=RowOutcomes(frozenset(batch.loaded_keys), dict(batch.item_keys), tuple(batch.quarantined))
-        if track_rows
+        if batch.track_rows
         else None,
     )

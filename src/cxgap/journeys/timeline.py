@@ -51,6 +51,13 @@ def _text(value: Any) -> Any:
     return value.cast("string").fill_null("")
 
 
+def score_text(value: Any) -> Any:
+    """A score as people write it, alike on every backend: whole numbers without a decimal point ("2"),
+    converted scales' fractions to two places ("4.33")."""
+    whole = value == value.round(0)
+    return ibis.ifelse(whole, value.round(0).cast("int64").cast("string"), value.round(2).cast("string"))
+
+
 def _records(engine: Engine, customer: str) -> pd.DataFrame:
     i = engine.table("interactions")
     i = i.filter(i.customer_id == customer)
@@ -67,8 +74,8 @@ def _records(engine: Engine, customer: str) -> pd.DataFrame:
     ]
     r = engine.table("responses")
     r = r.filter(r.customer_id == customer)
-    score = ibis.ifelse(r.nps.isnull(), "", " NPS " + _text(r.nps)) + ibis.ifelse(
-        r.csat.isnull(), "", " CSAT " + _text(r.csat)
+    score = ibis.ifelse(r.nps.isnull(), "", " NPS " + score_text(r.nps)) + ibis.ifelse(
+        r.csat.isnull(), "", " CSAT " + score_text(r.csat)
     )
     parts.append(
         r.select(

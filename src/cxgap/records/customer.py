@@ -17,6 +17,7 @@ from cxgap.config import Settings
 from cxgap.engine import Engine
 from cxgap.errors import NotFound
 from cxgap.journeys.incidents import incident_events
+from cxgap.journeys.timeline import score_text
 from cxgap.records.query import plain_rows
 
 OPEN_STATUSES = ("open", "in_progress")
@@ -99,7 +100,9 @@ def _events(engine: Engine, customer_id: str) -> Any:
     late = ibis.ifelse(i.on_time.isnull(), "", ibis.ifelse(i.on_time, " on time", " late"))
     r = engine.table("responses")
     r = r.filter(r.customer_id == customer_id)
-    scores = [ibis.ifelse(r[m].isnull(), "", f" {m.upper()} " + _text(r[m])) for m in ("nps", "csat", "ces")]
+    scores = [
+        ibis.ifelse(r[m].isnull(), "", f" {m.upper()} " + score_text(r[m])) for m in ("nps", "csat", "ces")
+    ]
     f = engine.table("feedback")
     f = f.filter(f.customer_id == customer_id)
     c = engine.table("cases")

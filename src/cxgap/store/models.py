@@ -124,9 +124,15 @@ class Response(Base):
     nps: Mapped[int | None] = mapped_column(
         Integer, info=_ranged(*NPS_SCALE), comment="Likelihood to recommend, 0-10."
     )
-    csat: Mapped[int | None] = mapped_column(Integer, info=_ranged(*CSAT_SCALE), comment="Satisfaction, 1-5.")
-    ces: Mapped[int | None] = mapped_column(
-        Integer, info=_ranged(*CES_SCALE), comment="Customer effort, 1-7 (7 = very easy)."
+    csat: Mapped[float | None] = mapped_column(
+        Double,
+        info=_ranged(*CSAT_SCALE),
+        comment="Satisfaction, 1-5; exact when converted from another scale (6 on 1-7 is 4.333...).",
+    )
+    ces: Mapped[float | None] = mapped_column(
+        Double,
+        info=_ranged(*CES_SCALE),
+        comment="Customer effort, 1-7 (7 = very easy); exact when converted from another scale.",
     )
     superior: Mapped[bool | None] = mapped_column(
         Boolean, comment="Customer agrees the company's experience is superior to competitors'."

@@ -491,9 +491,9 @@ def sentiment(
 def labels_from_stars(stars: NDArray[np.float64]) -> NDArray[np.int64]:
     """Weak labels from 1-5 stars (or CSAT): 1-2 negative, 3 neutral, 4-5 positive, missing -1."""
     out = np.full(len(stars), -1, dtype=np.int64)
-    out[stars <= 2] = 0
-    out[stars == 3] = 1
-    out[stars >= 4] = 2
+    out[stars < 2.5] = 0  # converted scales give fractions (3.67 on 1-5): each falls in its nearest band
+    out[(stars >= 2.5) & (stars < 3.5)] = 1
+    out[stars >= 3.5] = 2
     return out
 
 
