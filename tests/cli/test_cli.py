@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,54 @@ def test_init_writes_a_valid_starter_and_will_not_overwrite(cli, tmp_path: Path)
     again = cli("init")
     assert again.exit_code == 2 and "cxgap.toml already exists; use --force" in again.stderr
     assert cli("init", "--force").exit_code == 0
+
+
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
+
+
+def test_init_from_exports_proposes_a_set_up_that_imports_as_written(cli, tmp_path: Path) -> None:
+    survey, crm = EXPORTS / "surveymonkey_support.csv", EXPORTS / "crm_customers.csv"
+    result = cli("init", "--from", str(survey), str(crm))
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "responses.csat" in text and "customers.revenue" in text and "not used" in text
+    assert "Wrote surveymonkey_support.mapping.toml." in text and "Wrote cxgap.toml." in text
+    assert "--dry-run" in text
+    for path, mapping in ((crm, "crm_customers.mapping.toml"), (survey, "surveymonkey_support.mapping.toml")):
+        imported = cli("import", str(path), "--mapping", mapping)
+        assert imported.exit_code == 0, imported.stderr
+    store = Store(f"duckdb:///{tmp_path / 'cxgap.duckdb'}")
+    assert (store.count("customers"), store.count("responses")) == (12, 10)
+    store.close()
+
+
+def test_init_from_refuses_existing_files_and_bad_input_in_one_sentence(cli, tmp_path: Path) -> None:
+    (tmp_path / "cxgap.toml").write_text("# mine\n", encoding="utf-8")
+    refused = cli("init", "--from", str(EXPORTS / "typeform_effort.csv"))
+    assert refused.exit_code == 2 and "cxgap.toml already exists; use --force" in refused.stderr
+    assert not (tmp_path / "typeform_effort.mapping.toml").exists()
+    (tmp_path / "empty.csv").write_bytes(b"")
+    empty = cli("init", "--from", "empty.csv", "--force")
+    assert empty.exit_code == 2 and "empty.csv is empty (0 bytes)" in empty.stderr
+    assert "Traceback" not in empty.stderr and len(empty.stderr.strip().splitlines()) == 1
+    assert cli("init", "--from").exit_code == 2
+    data_file = cli("init", "survey.csv")
+    assert data_file.exit_code == 2 and "use cxgap init --from survey.csv" in data_file.stderr
+
+
+def test_init_from_prints_json_and_csv_for_tools(cli, tmp_path: Path) -> None:
+    result = cli("init", "--from", str(EXPORTS / "zendesk_tickets.csv"), "--out", "setup", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["files"][0]["table"] == "feedback" and data["files"][0]["export"] == "zendesk"
+    assert (
+        data["config"] == str(Path("setup") / "cxgap.toml") and (tmp_path / "setup" / "cxgap.toml").exists()
+    )
+    assert {c["role"] for c in data["columns"]} >= {"feedback.text", "feedback.rating", "not used"}
+    as_csv = cli(
+        "init", "--from", str(EXPORTS / "zendesk_tickets.csv"), "--out", "setup", "--force", "--format", "csv"
+    )
+    assert as_csv.stdout.splitlines()[0] == "file,table,column,role,conversion,evidence"
 
 
 def test_a_broken_config_is_one_sentence(cli, tmp_path: Path) -> None:
@@ -104,4 +153,4 @@ def test_analyze_on_an_empty_store_says_what_each_gap_needs(cli, tmp_path: Path)
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
     assert text.count("Not measured") == 6
-    assert "needs a beliefs table" in text and "needs a standards table" in text
+    assert "a beliefs table" in text and "needs a standards table" in text
