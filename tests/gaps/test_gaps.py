@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxgap.config import Settings, demo_settings
+from cxgap.config import demo_settings
 from cxgap.demo import TRUTH, simulate, write_demo
 from cxgap.engine import Engine
 from cxgap.gaps import GAP_KINDS, Gap, GapReport, MissingGap, analyze, correct, headline
@@ -153,16 +153,25 @@ def test_act_first_lists_one_shortfall_per_gap_and_touchpoint(report: GapReport)
     assert [g.priority for g in first] == sorted((g.priority for g in first), reverse=True)
 
 
-def test_without_configured_items_the_survey_gaps_say_so(demo_engine: Engine) -> None:
-    report = analyze(demo_engine, demo_settings(items={}))
-    assert not report.of_kind("customer")
-    needs = {m.kind: m.needs for m in report.missing}
-    assert "an [items] section in cxgap.toml" in needs["customer"]
+def test_without_configured_items_each_rated_item_is_a_dimension_of_its_own(demo_engine: Engine) -> None:
+    unnamed = demo_settings().model_copy(update={"items": {}})
+    report = analyze(demo_engine, unnamed, importance=False)
+    overall = {g.subject for g in report.of_kind("customer") if g.touchpoint is None and g.segment is None}
+    assert overall == set(demo_settings().items)  # every item the ratings hold, none averaged away
+    assert not report.items  # a one-item dimension's gap is its item's: no per-item duplicate
+    assert not any("survey item ratings" in m.needs for m in report.missing)
     assert report.of_kind("implementation")  # operational gaps do not depend on items
 
 
+def test_without_items_in_the_config_or_the_data_the_survey_gaps_say_so(tmp_path: Path) -> None:
+    with Store(f"duckdb:///{tmp_path / 'empty.duckdb'}") as store:
+        report = analyze(Engine(store), demo_settings().model_copy(update={"items": {}}))
+    needs = [m.needs for m in report.missing if m.kind == "customer"]
+    assert any("survey item ratings (response_items" in said for said in needs)
+
+
 def test_cells_below_the_minimum_n_get_no_number(demo_engine: Engine) -> None:
-    report = analyze(demo_engine, Settings.model_validate({"analysis": {"min_n": 1_000_000}}))
+    report = analyze(demo_engine, demo_settings(**{"analysis": {"min_n": 1_000_000}}))
     assert not [
         g
         for g in report.gaps

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import math
 
-from cxgap.config import Settings, demo_settings
+from cxgap.config import demo_settings
 from cxgap.drivers import importance_knowledge_gaps
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.gaps import analyze, headline, headline_sentence
 
-THIN = Settings.model_validate({"analysis": {"min_n": 1_000_000}})  # every slice is thin under it
+THIN = demo_settings(**{"analysis": {"min_n": 1_000_000}})  # every slice is thin under it
 
 
 def _key(gap: object) -> tuple[object, ...]:

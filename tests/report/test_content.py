@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cxgap.config import Settings, StoreSettings, demo_settings
+from cxgap.config import StoreSettings, demo_settings
 from cxgap.drivers import DriverData, key_drivers
 from cxgap.engine import Engine, Filters
 from cxgap.gaps import analyze
@@ -18,7 +18,7 @@ from cxgap.store import Store
 
 
 def test_a_thin_headline_gets_no_chart_and_says_insufficient_data(demo_engine: Engine) -> None:
-    thin = analyze(demo_engine, Settings.model_validate({"analysis": {"min_n": 1_000_000}}), importance=False)
+    thin = analyze(demo_engine, demo_settings(**{"analysis": {"min_n": 1_000_000}}), importance=False)
     headline = gap_sections(thin)[0]
     assert headline.key == "headline" and headline.spec is None
     assert "whether customers agree: insufficient data (n=" in headline.finding

@@ -3,10 +3,12 @@ the HTML report."""
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import RenderableType
 
 from cxgap.config import Settings, load_settings
 from cxgap.store import Store
@@ -21,26 +23,66 @@ from .main import (
     app,
     user_errors,
 )
-from .output import err, out
-from .render import act_first_table, headline_text, six_gaps_table
-from .slices import analysis_json, scores_line
+from .output import Format, JsonOption, chosen, emit, err, format_option, out
+from .render import headline_text, six_gaps_table
+from .slices import Listing, analysis_json, gaps_frame, scores_said
 
 if TYPE_CHECKING:
     from cxgap.engine import Filters
+    from cxgap.gaps import GapReport
+    from cxgap.metrics import Score
+    from cxgap.surveys.weighted import WeightedScores
+
+
+class GapKind(enum.StrEnum):
+    """A gap kind `--kind` narrows the lists to (the same as cxgap.gaps.GAP_KINDS; a test holds them equal)."""
+
+    perception = "perception"
+    knowledge = "knowledge"
+    design = "design"
+    implementation = "implementation"
+    communication = "communication"
+    customer = "customer"
+
+
+class Rank(enum.StrEnum):
+    """How `--rank` orders the gaps (the same as cxgap.gaps.RANKS; see Gap.rank_key)."""
+
+    effect = "effect"
+    shortfall = "shortfall"
 
 
 @app.command()
 @user_errors
 def analyze(
     top: Annotated[int, typer.Option(help="How many gaps to list under 'where to act first'.", min=1)] = 10,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every gap instead of where to act first: every kind, touchpoint, segment and item "
+            "(per-item P - E even inside a dimension), each with its verdict.",
+        ),
+    ] = False,
+    kind: Annotated[
+        GapKind | None, typer.Option("--kind", help="Only gaps of this kind (the lists; the six gaps stay).")
+    ] = None,
+    rank: Annotated[
+        Rank,
+        typer.Option(
+            "--rank",
+            help="effect: by effect size (shortfall / SD) x reach; shortfall: by the shortfall in scale points.",
+        ),
+    ] = Rank.effect,
     since: SinceOption = None,
     until: UntilOption = None,
     segment: SegmentOption = None,
     channel: ChannelOption = None,
     touchpoint: TouchpointOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the scores, headline and gaps as JSON instead of tables.")
-    ] = False,
+    fmt: Annotated[
+        Format, format_option("the gaps listed, one row each; the scores on stderr")
+    ] = Format.table,
+    as_json: JsonOption = False,
     weighted: Annotated[
         bool,
         typer.Option(
@@ -51,12 +93,14 @@ def analyze(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Measure all six gaps and print where to act first (significance corrected across every test), for
-    the whole store or a slice: the same figures as the dashboard and the report for the same filters."""
+    """Measure all six gaps and print the scores per survey kind and where to act first (significance
+    corrected across every test; the ranking rule said), or every gap with --all, for the whole store or a
+    slice: the same figures as the dashboard and the report for the same filters."""
     from cxgap.engine import Filters
 
     slice_ = Filters(since, until, segment, channel, touchpoint)
-    print_analysis(load_settings(config), top, slice_, as_json, weighted)
+    listing = Listing(top, every, str(kind) if kind else None, str(rank))
+    print_analysis(load_settings(config), top, slice_, chosen(fmt, as_json), weighted, listing)
 
 
 @app.command()
@@ -100,35 +144,53 @@ def write_report(
 
 
 def print_analysis(
-    settings: Settings, top: int, slice_: Filters | None = None, as_json: bool = False, weighted: bool = False
+    settings: Settings,
+    top: int,
+    slice_: Filters | None = None,
+    fmt: Format = Format.table,
+    weighted: bool = False,
+    listing: Listing | None = None,
 ) -> None:
+    """Analyse the slice and print it in `fmt`: the scores per survey kind, the perception headline, the
+    gaps the listing asks for (where to act first, `top` rows, by default) and the six gaps."""
     from cxgap.engine import ALL, Engine
     from cxgap.engine.filters import checked
     from cxgap.gaps import analyze as run_analysis
-    from cxgap.gaps.scores import headline_scores
+    from cxgap.gaps.scores import headline_of, scores_by_kind
     from cxgap.surveys.weighted import weighted_scores
 
-    from .weighted import weighted_json, weighted_notes, weighted_table
+    from .weighted import weighted_json
 
+    listing = listing or Listing(top)
     with Store(settings.store.url) as store:
         engine = Engine(store)
-        chosen = checked(slice_ or ALL, engine, settings.touchpoints)
-        result = run_analysis(engine, settings, filters=chosen)
-        scores = headline_scores(engine, settings, chosen) if as_json or chosen.active else None
-        raked = weighted_scores(engine, settings, chosen) if weighted else None
+        chosen_slice = checked(slice_ or ALL, engine, settings.touchpoints)
+        result = run_analysis(engine, settings, filters=chosen_slice)
+        by_kind = scores_by_kind(engine, settings, chosen_slice)
+        raked = weighted_scores(engine, settings, chosen_slice) if weighted else None
         engine.close()
-    if as_json:
-        shown = analysis_json(result, scores or {}, chosen, top)
-        out.print_json(data=shown | ({"weighted": weighted_json(raked)} if raked else {}))
-        return
-    if chosen.active:
-        out.print(f"Slice: {chosen.describe()}.", highlight=False)
-    if scores and not raked:
-        out.print(scores_line(scores), highlight=False)
+    data = analysis_json(result, headline_of(by_kind), chosen_slice, listing, by_kind)
+    data |= {"weighted": weighted_json(raked)} if raked else {}
+    tables = _tables(result, by_kind, chosen_slice, listing, raked, settings.analysis.min_n)
+    frame = gaps_frame(listing.gaps(result))
+    emit(fmt, data, tables, frame, said=scores_said(by_kind))
+
+
+def _tables(
+    result: GapReport,
+    by_kind: tuple[Score, ...],
+    slice_: Filters,
+    listing: Listing,
+    raked: WeightedScores | None,
+    min_n: int,
+) -> list[RenderableType]:
+    """What people read: the slice, the scores, the weighted scores, the headline, the gaps listed and
+    the six gaps."""
+    from .findings import gaps_table, scores_table
+    from .weighted import weighted_notes, weighted_table
+
+    shown: list[Any] = [f"Slice: {slice_.describe()}."] if slice_.active else []
+    shown.append(scores_table(by_kind, min_n))
     if raked:
-        out.print(weighted_table(raked))
-        for note in weighted_notes(raked):
-            out.print(note, highlight=False)
-    out.print(headline_text(result))
-    out.print(act_first_table(result, top))
-    out.print(six_gaps_table(result))
+        shown += [weighted_table(raked), *weighted_notes(raked)]
+    return [*shown, headline_text(result), gaps_table(result, listing), six_gaps_table(result, listing.rank)]

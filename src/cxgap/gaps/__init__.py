@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from cxgap.gaps.priorities import Priorities, Priority, Target, ValueAtStake, prioritise, q_text
-from cxgap.gaps.schemas import GAP_KINDS, Gap, GapReport, KindSummary, MissingGap, PerceptionHeadline
+from cxgap.gaps.schemas import GAP_KINDS, RANKS, Gap, GapReport, KindSummary, MissingGap, PerceptionHeadline
 from cxgap.gaps.service import analyze, correct
 from cxgap.gaps.voice import headline
-from cxgap.gaps.words import describe, figure, headline_sentence
+from cxgap.gaps.words import describe, figure, headline_sentence, ranking_sentence
 
 __all__ = [
     "GAP_KINDS",
@@ -15,6 +15,7 @@ __all__ = [
     "KindSummary",
     "MissingGap",
     "PerceptionHeadline",
+    "RANKS",
     "Priorities",
     "Priority",
     "Target",
@@ -27,4 +28,5 @@ __all__ = [
     "headline",
     "prioritise",
     "q_text",
+    "ranking_sentence",
 ]

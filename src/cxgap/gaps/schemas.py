@@ -10,6 +10,7 @@ import pandas as pd
 from cxgap.stats import Difference, Estimate
 
 GAP_KINDS = ("perception", "knowledge", "design", "implementation", "communication", "customer")
+RANKS = ("effect", "shortfall")  # how gaps are ranked: effect size x reach, or the shortfall in scale points
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Gap:
     note: str = ""
     unit: str = ""
     segment: str | None = None
+    dimension: str | None = None  # a per-item gap: the dimension its item belongs to (subject is the item)
 
     @property
     def direction(self) -> str:
@@ -50,6 +52,18 @@ class Gap:
     def corrected(self, q_value: float, alpha: float) -> Gap:
         """This gap with its Benjamini-Hochberg q-value and verdict."""
         return replace(self, q_value=q_value, significant=bool(q_value <= alpha))
+
+    def rank_key(self, rank: str = "effect") -> tuple[int, int, float]:
+        """Where this gap sorts in a ranking (`RANKS`): significant shortfalls before every other gap, and
+        within each part by effect size x reach ("effect"), or by the shortfall in scale points first and
+        gaps in other units (seconds, hours, shares, which points cannot compare) after them by effect size
+        x reach ("shortfall")."""
+        effect = abs(self.effect_size) * self.reach
+        size = 0.0 if math.isnan(effect) else effect
+        shortfall = 0 if self.priority > 0 else 1
+        if rank != "shortfall":
+            return shortfall, 0, -size
+        return (shortfall, 0, -abs(self.value)) if self.unit == "points" else (shortfall, 1, -size)
 
 
 @dataclass(frozen=True)
@@ -90,12 +104,15 @@ class KindSummary:
 
 @dataclass(frozen=True)
 class GapReport:
-    """All gaps of one run, corrected together, with what could not be measured."""
+    """All gaps of one run, corrected together, with what could not be measured; and the per-item customer
+    gaps (`items`, a family corrected on its own) with the item cells below the minimum n (`items_thin`)."""
 
     gaps: tuple[Gap, ...]
     missing: tuple[MissingGap, ...] = field(default_factory=tuple)
     alpha: float = 0.05
     headline: PerceptionHeadline | None = None
+    items: tuple[Gap, ...] = field(default_factory=tuple)
+    items_thin: tuple[MissingGap, ...] = field(default_factory=tuple)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per gap, highest priority first."""
@@ -118,6 +135,7 @@ class GapReport:
                 "reach": g.reach,
                 "priority": g.priority,
                 "note": g.note,
+                "dimension": g.dimension,
             }
             for g in self.gaps
         ]
@@ -132,16 +150,29 @@ class GapReport:
         """The gaps of one kind."""
         return [g for g in self.gaps if g.kind == kind]
 
-    def act_first(self, limit: int = 10) -> list[Gap]:
-        """The highest-priority shortfall of each (gap kind, touchpoint), highest first."""
-        ranked = sorted((g for g in self.gaps if g.priority > 0), key=lambda g: g.priority, reverse=True)
+    def every(self, kind: str | None = None) -> list[Gap]:
+        """Every measured gap, per-item customer gaps included (after the dimensions'), of `kind` or all."""
+        return [g for g in (*self.gaps, *self.items) if kind is None or g.kind == kind]
+
+    def ranked(self, rank: str = "effect", kind: str | None = None) -> list[Gap]:
+        """Every gap (`every`) in ranking order (`Gap.rank_key`): significant shortfalls first."""
+        return sorted(self.every(kind), key=lambda g: g.rank_key(rank))
+
+    def act_first(
+        self, limit: int = 10, rank: str = "effect", kind: str | None = None, rest: bool = False
+    ) -> list[Gap]:
+        """The top-ranked shortfall of each (gap kind, touchpoint), in ranking order, so that no one kind
+        crowds out the others; with `rest`, then every other significant shortfall, per-item gaps
+        included, in the same order: `limit` rows never hide a shortfall while fewer are listed."""
+        pool = self.every(kind) if rest else [g for g in self.gaps if kind is None or g.kind == kind]
+        ranked = sorted((g for g in pool if g.priority > 0), key=lambda g: g.rank_key(rank))
         seen: set[tuple[str, str | None]] = set()
-        out = []
+        first: list[Gap] = []
+        later: list[Gap] = []
         for gap in ranked:
-            if (gap.kind, gap.touchpoint) not in seen:
-                seen.add((gap.kind, gap.touchpoint))
-                out.append(gap)
-        return out[:limit]
+            (later if (gap.kind, gap.touchpoint) in seen else first).append(gap)
+            seen.add((gap.kind, gap.touchpoint))
+        return (first + (later if rest else []))[:limit]
 
     def nothing_to_act_on(self) -> str | None:
         """Why "where to act first" is empty, in one sentence (None when it lists something): no gap could
@@ -168,13 +199,17 @@ class GapReport:
             )
         return text + "."
 
-    def summary(self) -> list[KindSummary]:
-        """All six kinds, in the model's order, each with its worst shortfall or the data it lacks."""
+    def summary(self, rank: str = "effect") -> list[KindSummary]:
+        """All six kinds, in the model's order, each with its worst shortfall (by `rank`: effect size x
+        reach, or the shortfall in scale points) or the data it lacks."""
         out = []
         for kind in GAP_KINDS:
             gaps = self.of_kind(kind)
             worse = [g for g in gaps if g.value < 0 and (g.significant or math.isnan(g.p_value))]
-            worst = max(worse, key=lambda g: (g.priority, abs(g.effect_size)), default=None)
+            if rank == "shortfall":
+                worst = min(worse, key=lambda g: g.rank_key(rank), default=None)
+            else:
+                worst = max(worse, key=lambda g: (g.priority, abs(g.effect_size)), default=None)
             needs = tuple(m.needs for m in self.missing if m.kind == kind)
             out.append(KindSummary(kind, worst, len(worse), len(gaps), needs))
         return out

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxgap.config import Settings
-from cxgap.engine import ALL, Engine, Filters, touchpoints_of
+from cxgap.engine import ALL, Engine, Filters, with_data_defaults
+from cxgap.gaps.items import item_gaps
 from cxgap.gaps.operations import operational_gaps
 from cxgap.gaps.schemas import Gap, GapReport, MissingGap
 from cxgap.gaps.voice import (
@@ -85,14 +86,16 @@ def analyze(
     the standards stay whole); `derived`: that driver analysis when the caller already has it (the
     dashboard shares it with its drivers page); a touchpoint filter keeps that touchpoint's gaps after the correction, so a
     gap's q-value does not depend on which touchpoint is viewed. Cells below the minimum n, the perception
-    headline included, get no number: they are listed with what they lack.
+    headline included, get no number: they are listed with what they lack. Per-item customer gaps (items
+    of dimensions with two items or more) are a second family, corrected on their own (`GapReport.items`).
     """
+    settings = with_data_defaults(engine, settings)
     confidence = settings.analysis.confidence
     standards = pd.DataFrame(engine.table("standards").execute())
     promises = pd.DataFrame(engine.table("promises").execute())
     min_n = settings.analysis.min_n
     gaps, missing = operational_gaps(
-        engine, standards, promises, touchpoints_of(engine, settings.touchpoints), confidence, min_n, filters
+        engine, standards, promises, settings.touchpoints, confidence, min_n, filters
     )
     sums = item_sums(engine, settings.items, filters)
     beliefs = beliefs_sums(engine)
@@ -108,8 +111,19 @@ def analyze(
     elif top is not None:
         missing.append(_thin_headline(top.customers.n, min_n))
     missing += missing_voice(engine, settings.items)
+    items, thin_items = item_gaps(sums, settings.items, confidence, min_n)
     reach, shares = _reach(engine), _segment_shares(engine)
-    gaps = [
+    corrected, per_item = (
+        [g for g in correct(_reached(family, reach, shares), alpha) if _kept(g, filters)]
+        for family in (gaps, items)
+    )
+    return GapReport(tuple(corrected), tuple(missing), alpha, top, tuple(per_item), tuple(thin_items))
+
+
+def _reached(gaps: list[Gap], reach: dict[str, float], shares: dict[str | None, float]) -> list[Gap]:
+    """The gaps with their reach: the share of customers who touched the touchpoint (1.0 overall), times
+    the segment's share of customers for a segment's gap."""
+    return [
         replace(
             g,
             reach=(1.0 if g.touchpoint is None else reach.get(g.touchpoint, 0.0))
@@ -117,10 +131,12 @@ def analyze(
         )
         for g in gaps
     ]
-    corrected = correct(gaps, alpha)
-    if filters.touchpoint:
-        corrected = [g for g in corrected if g.touchpoint == filters.touchpoint]
-    return GapReport(tuple(corrected), tuple(missing), alpha, top)
+
+
+def _kept(gap: Gap, filters: Filters) -> bool:
+    """Whether a corrected gap belongs to the slice: a touchpoint filter keeps that touchpoint's gaps
+    after the correction, so a gap's q-value does not depend on which touchpoint is viewed."""
+    return not filters.touchpoint or gap.touchpoint == filters.touchpoint
 
 
 def _importance(

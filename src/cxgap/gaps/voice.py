@@ -31,12 +31,13 @@ def _cell(row: dict[str, Any]) -> Key:
 @dataclass(frozen=True)
 class ItemSums:
     """Per (touchpoint, dimension): (n, sum, sum of squares) of P - E, of P and of E, from one pass;
-    and P - E per (touchpoint, dimension, segment)."""
+    P - E per (touchpoint, dimension, segment); and P - E per (touchpoint, item), for the per-item gaps."""
 
     gap: Sums
     perception: Sums
     expectation: Sums
     gap_by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = field(default_factory=dict)
+    gap_by_item: Sums = field(default_factory=dict)
 
 
 def _add(sums: dict[Any, tuple[int, float, float]], key: Any, cell: tuple[int, float, float]) -> None:
@@ -63,6 +64,7 @@ def item_sums(engine: Engine, items: dict[str, str], filters: Filters = ALL) -> 
     )
     out: dict[str, Sums] = {"gap": {}, "perception": {}, "expectation": {}}
     by_segment: dict[tuple[str | None, str, str], tuple[int, float, float]] = {}
+    by_item: Sums = {}
     for row in frame.to_dict("records"):
         relational = row["survey_kind"] == "relational"
         key = _cell(
@@ -74,9 +76,11 @@ def item_sums(engine: Engine, items: dict[str, str], filters: Filters = ALL) -> 
             if n:
                 cell = (n, float(row[f"sum_{part}"]), float(row[f"sumsq_{part}"]))
                 _add(out[part], key, cell)
+                if part == "gap":
+                    _add(by_item, (key[0], str(row["item"])), cell)
                 if part == "gap" and segment is not None and not pd.isna(segment):
                     _add(by_segment, (key[0], key[1], str(segment)), cell)
-    return ItemSums(out["gap"], out["perception"], out["expectation"], by_segment)
+    return ItemSums(out["gap"], out["perception"], out["expectation"], by_segment, by_item)
 
 
 def _thin(kind: str, touchpoint: str | None, subject: str, n: int, min_n: int) -> MissingGap:
@@ -106,24 +110,37 @@ def customer_gaps(
                 label = dimension if segment is None else f"{dimension} ({segment} customers)"
                 thin.append(_thin("customer", touchpoint, label, n, min_n))
             continue
-        d, sd = mean_test(n, total, total_sq, 0.0, confidence), sd_from_sums(n, total, total_sq)
-        gaps.append(
-            Gap(
-                "customer",
-                touchpoint,
-                dimension,
-                "perception minus expectation (1-7)",
-                d.value,
-                d.low,
-                d.high,
-                n,
-                d.p_value,
-                d.value / sd if sd > 0 else math.nan,
-                unit="points",
-                segment=segment,
-            )
-        )
+        gaps.append(paired_gap(touchpoint, dimension, (n, total, total_sq), confidence, segment))
     return gaps
+
+
+def paired_gap(
+    touchpoint: str | None,
+    subject: str,
+    cell: tuple[int, float, float],
+    confidence: float,
+    segment: str | None = None,
+    dimension: str | None = None,
+) -> Gap:
+    """One P - E cell as a customer gap: the paired mean difference, its one-sample t-test against 0 and
+    d_z (mean over SD) as its effect size; `dimension` names the dimension of a per-item gap."""
+    n, total, total_sq = cell
+    d, sd = mean_test(n, total, total_sq, 0.0, confidence), sd_from_sums(n, total, total_sq)
+    return Gap(
+        "customer",
+        touchpoint,
+        subject,
+        "perception minus expectation (1-7)",
+        d.value,
+        d.low,
+        d.high,
+        n,
+        d.p_value,
+        d.value / sd if sd > 0 else math.nan,
+        unit="points",
+        segment=segment,
+        dimension=dimension,
+    )
 
 
 def beliefs_sums(engine: Engine) -> dict[str, dict[str, Sums]]:
@@ -268,10 +285,10 @@ def headline_gap(h: PerceptionHeadline) -> Gap:
 def missing_voice(engine: Engine, items: dict[str, str]) -> list[MissingGap]:
     """What is absent for the survey-based gaps."""
     missing = []
-    if not items:
+    if not items:  # cxgap.toml names none and the store holds no item ratings (see engine.items_of)
         for kind in ("customer", "perception", "knowledge"):
             missing.append(
-                MissingGap(kind, "an [items] section in cxgap.toml mapping survey items to dimensions")
+                MissingGap(kind, "survey item ratings (response_items, e.g. through [items] in a mapping)")
             )
     if engine.table("beliefs").count().execute() == 0:
         missing.append(

@@ -39,7 +39,8 @@ def describe(gap: Gap) -> str:
     amount, where, worse = _amount(gap.value, gap.unit), _where(gap), gap.value < 0
     if gap.kind == "customer":
         who = "they" if gap.segment else "customers"
-        return f"{where}: {who} rate {gap.subject} {amount} {'below' if worse else 'above'} what they expect."
+        what = f"item {gap.subject} ({gap.dimension})" if gap.dimension else gap.subject
+        return f"{where}: {who} rate {what} {amount} {'below' if worse else 'above'} what they expect."
     if gap.kind == "perception":
         if gap.subject.startswith("superior experience"):
             return f"{amount} fewer customers than leaders say the experience beats the competition."
@@ -79,3 +80,27 @@ def headline_sentence(h: PerceptionHeadline) -> str:
         f"{believe}; {100 * customers.value:.1f}% of customers "
         f"[{100 * customers.low:.1f}-{100 * customers.high:.1f}%, n={customers.n:,}] agree."
     )
+
+
+RANKINGS = {
+    "effect": "effect size (shortfall / SD) x reach (the share of customers who meet the touchpoint; 1 for "
+    "the company as a whole)",
+    "shortfall": "the shortfall in scale points (1-7 ratings); gaps in other units (seconds, hours, shares) "
+    "follow, by effect size x reach",
+}
+
+
+SHORT_RANKINGS = {
+    "effect": "effect size (shortfall / SD) x reach",
+    "shortfall": "the shortfall in scale points",
+}
+
+
+def ranking_sentence(rank: str, option: bool = True) -> str:
+    """How a list of gaps is ranked, in words (see `Gap.rank_key`), and with `option` how to rank the
+    other way: every list of gaps says its order, so nobody reads effect size as the largest shortfall."""
+    other = "shortfall" if rank == "effect" else "effect"
+    said = f"Ranked by {RANKINGS[rank]}"
+    if option:
+        said += f"; --rank {other} ranks by {SHORT_RANKINGS[other]}"
+    return said + "."

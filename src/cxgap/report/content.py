@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import pandas as pd
 
 from cxgap.churn import store_risk
 from cxgap.config import Settings
@@ -15,13 +14,14 @@ from cxgap.drivers import LEVELS, OUTCOMES, DriverReport, drivers
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import CxgapError
 from cxgap.gaps import GAP_KINDS, GapReport, analyze, describe, figure, headline_sentence
-from cxgap.gaps.scores import headline_scores
-from cxgap.impact import ImpactReport, impact
+from cxgap.gaps.scores import headline_of, scores_by_kind
+from cxgap.impact import ImpactReport, ValueReport, impact
 from cxgap.journeys import analyze_journeys
 from cxgap.metrics import Score, ScoreTable, score
 from cxgap.report import charts, journey_risk_charts
 from cxgap.report.findings import journey_finding, risk_finding
 from cxgap.report.money import money_interval
+from cxgap.report.trends import trend_finding as trend_finding  # re-exported: the overview page uses it
 from cxgap.store import describe_url
 from cxgap.text.service import TextReport, analyze_text
 
@@ -48,6 +48,11 @@ class Report:
     sections: tuple[Section, ...]
     filters: Filters = ALL
     scores: dict[str, Score | None] = field(default_factory=dict)
+    scores_by_kind: tuple[
+        Score, ...
+    ] = ()  # NPS, CSAT and CES per survey kind (the headline three among them)
+    rank: str = "effect"  # how "where to act first" is ranked (cxgap.gaps.RANKS)
+    min_n: int = 30  # answers below which a score or gap is insufficient data
 
 
 def worst_finding(report: GapReport, kinds: tuple[str, ...], role: str | None = None) -> str:
@@ -90,16 +95,40 @@ def drivers_finding(report: DriverReport | None) -> str:
     return text
 
 
+def priced(report: ImpactReport) -> ValueReport:
+    """The values that have a money figure: a value needs revenue, and without it there is none to show
+    (never a NaN dressed as an amount)."""
+    return ValueReport(tuple(v for v in report.values.values if math.isfinite(v.value)))
+
+
+def unpriced(report: ImpactReport) -> str:
+    """Why values were measured but have no money figure, naming the data they lack: yearly revenue per
+    customer, or revenue in two outcome periods for the NPS groups' growth."""
+    groups = report.linkage.groups
+    lacks = []
+    if not any(math.isfinite(g.revenue.value) for g in groups):
+        lacks.append("yearly revenue per customer (customers.revenue)")
+    if groups and not all(math.isfinite(g.growth.value) for g in groups):
+        lacks.append("each customer's revenue in two outcome periods (the outcomes table), for the growth")
+    if not lacks:
+        return "Not measured in money: the value chain gave no amount for these data."
+    return (
+        "Not measured in money: what moving detractors or closing a gap is worth needs "
+        + " and ".join(lacks)
+        + "; the store has none yet."
+    )
+
+
 def impact_finding(report: ImpactReport, currency: str) -> str:
     """The largest yearly value in one sentence (in the company's currency), or what the value of closing
-    a gap still needs."""
-    if not report.values.values:
-        needs = (
-            " ".join(report.notes)
-            or "needs relational NPS answers linked to customers with churn and revenue."
-        )
-        return f"Not measured: {needs}"
-    best = max(report.values.values, key=lambda v: v.value)
+    a gap still needs: the notes' data, or revenue where the links are measured but cannot be priced."""
+    values = priced(report).values
+    if not values:
+        needs = " ".join(report.notes)
+        if report.values.values:  # measured links, no money to price them with
+            return unpriced(report) + (f" {needs}" if needs else "")
+        return f"Not measured: {needs or 'needs relational NPS answers linked to customers with churn and revenue.'}"
+    best = max(values, key=lambda v: v.value)
     return (
         f"Largest: {best.what}, worth {money_interval(best.value, best.low, best.high, currency)} a year "
         f"({best.chain}), if the links are causal."
@@ -135,24 +164,6 @@ def _alerts_said(report: TextReport) -> str:
     if report.alerts:
         said += " Emerging: " + " ".join(a.sentence() for a in report.alerts[:3])
     return said
-
-
-def trend_finding(tables: tuple[ScoreTable, ...]) -> str:
-    nps = next((t for t in tables if t.metric == "nps"), None)
-    cells = [s for s in nps.scores if s.estimate is not None] if nps else []
-    if len(cells) < 2:
-        return "Not enough answers per period for a trend yet."
-    first, last = cells[0], cells[-1]
-    assert first.estimate is not None and last.estimate is not None
-
-    def quarter(cell: Score) -> str:
-        return str(pd.Timestamp(cell.group["period"]).to_period("Q")).replace("Q", " Q")
-
-    return (
-        f"Relational NPS moved from {first.estimate.value:+.0f} [{first.estimate.low:+.0f}, {first.estimate.high:+.0f}] "
-        f"in {quarter(first)} to {last.estimate.value:+.0f} [{last.estimate.low:+.0f}, {last.estimate.high:+.0f}] "
-        f"in {quarter(last)}."
-    )
 
 
 def journey_risk_sections(engine: Engine, settings: Settings, filters: Filters = ALL) -> tuple[Section, ...]:
@@ -215,9 +226,11 @@ def gap_sections(gaps: GapReport, touchpoints: Sequence[str] = ()) -> tuple[Sect
     )
 
 
-def build_report(engine: Engine, settings: Settings, filters: Filters = ALL) -> Report:
+def build_report(engine: Engine, settings: Settings, filters: Filters = ALL, rank: str = "effect") -> Report:
     """Run the analyses the report needs on the slice `filters` and assemble its sections: the same gap
-    analysis (`gaps.analyze`) and scores (`headline_scores`) as the dashboard and `cxgap analyze`."""
+    analysis (`gaps.analyze`) and scores per survey kind (`scores_by_kind`) as the dashboard and `cxgap
+    analyze`; where to act first ranked by `rank` (effect or shortfall)."""
+    by_kind = scores_by_kind(engine, settings, filters)
     key = drivers(engine, settings, "nps", "items", filters=filters) if settings.items else None
     gaps = analyze(engine, settings, filters=filters)
     money = impact(engine, settings, gaps)
@@ -246,7 +259,7 @@ def build_report(engine: Engine, settings: Settings, filters: Filters = ALL) -> 
         Section(
             "impact",
             "What closing the gap is worth",
-            charts.value_chart(money.values, settings.company.currency),
+            charts.value_chart(priced(money), settings.company.currency),
             impact_finding(money, settings.company.currency),
         ),
         Section("text", "What customers say", charts.theme_chart(voice), text_finding(voice)),
@@ -254,7 +267,7 @@ def build_report(engine: Engine, settings: Settings, filters: Filters = ALL) -> 
             "trends",
             "NPS, CSAT and CES over time",
             charts.trend_chart(list(trends), "Scores by quarter, 95% intervals"),
-            trend_finding(trends),
+            trend_finding(trends, "quarter"),
         ),
         *journey_risk_sections(engine, settings, filters),
     )
@@ -266,5 +279,8 @@ def build_report(engine: Engine, settings: Settings, filters: Filters = ALL) -> 
         trends=trends,
         sections=sections,
         filters=filters,
-        scores=headline_scores(engine, settings, filters),
+        scores=headline_of(by_kind),
+        scores_by_kind=by_kind,
+        rank=rank,
+        min_n=settings.analysis.min_n,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 import vl_convert as vlc
 
-from cxgap.gaps import describe, figure
+from cxgap.gaps import describe, figure, q_text, ranking_sentence
 from cxgap.report.content import Report
 
 
@@ -37,10 +37,13 @@ def write_html(report: Report, path: str | Path, png_dir: str | Path | None = No
         .render(
             report=report,
             svgs=svgs(report),
-            act_first=report.gaps.act_first(10),
+            act_first=report.gaps.act_first(10, report.rank, rest=True),
+            ranking=ranking_sentence(report.rank, option=False),
+            items=report.gaps.ranked(report.rank, "customer"),
             summary=report.gaps.summary(),
             describe=describe,
             figure=figure,
+            q_text=q_text,
             tested=tested,
         )
     )

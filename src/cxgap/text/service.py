@@ -219,9 +219,11 @@ def analyze_text(
     themes are fitted on these texts (the fit is kept on the report), or read by `model` when one is given
     (fitted on other texts: the whole store's sample, say)."""
     frame, available = load_texts(engine, filters, max_texts)
+    themes = themes_for(settings, demo_store(engine))
+    if frame.empty:  # nothing to read: the embedding model (about 850 MB) is never loaded for no text
+        return _no_texts(frame, themes)
     texts = frame["text"].astype(str).tolist()
     embedded = embed(texts, engine.store, progress)
-    themes = themes_for(settings, demo_store(engine))
     parts = split_passages(texts, embedded.vectors, lambda cut: embed(cut, engine.store).vectors)
     if model is None:
         model, mood, assignment = _fit(frame, embedded.vectors, parts, themes)
@@ -266,6 +268,34 @@ def analyze_text(
         per_text=PerText(tuple(frame["key"]), tuple(frame["kind"]), tuple(texts), mood, assignment),
         watch=watched,
         model=fitted,
+    )
+
+
+def _no_texts(frame: pd.DataFrame, themes: dict[str, Theme]) -> TextReport:
+    """The text report of a slice without any text, made without a model: no sentiment, every theme
+    mentioned by none, no alert checked, and the note saying which texts to import."""
+    names = tuple(themes)
+    mood = Sentiment(np.zeros(0, dtype=np.int64), np.zeros(0), "none: there are no texts")
+    assignment = Assignment(names, (), (), np.zeros((0, len(names)), dtype=np.float32))
+    watched = watch([], [], frame["at"])
+    summaries = tuple(
+        ThemeSummary(name, theme.touchpoint, 0, 0.0, np.nan, np.nan, None, ())
+        for name, theme in themes.items()
+    )
+    return TextReport(
+        0,
+        0,
+        mood,
+        assignment,
+        summaries,
+        (),
+        None,
+        watched.to_frame(),
+        0,
+        watched.checked,
+        tuple(_notes(frame, [], watched)),
+        per_text=PerText((), (), (), mood, assignment),
+        watch=watched,
     )
 
 
