@@ -7,7 +7,6 @@ import contextlib
 import contextvars
 import dataclasses
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,29 +17,8 @@ import sqlalchemy as sa
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxgap.api.kept import KeptResults
+from cxgap.plain import plain as plain
 from cxgap.store import Store
-
-
-def plain(value: Any) -> Any:
-    """Dataclasses, tuples and dicts as JSON-ready data; NaN and infinities become None; fields a dataclass
-    keeps out of its repr are left out."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        # fields left out of repr are handles (a fitted model, its reference data), not part of the result
-        data = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
-        for name in ("direction", "priority"):
-            if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
-                data[name] = plain(getattr(value, name))
-        return data
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return plain(value.item())
-    return value
-
 
 Version = tuple[int, str]
 # the request being answered, if any: a cache that serves a stale result marks it (see UpdatingHeader)

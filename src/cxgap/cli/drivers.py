@@ -10,7 +10,7 @@ import typer
 from cxgap.config import Settings, load_settings
 
 from .main import ConfigOption, app, user_errors
-from .output import out
+from .output import Format, emit, format_option, plain_data
 from .render import driver_table, exposure_table
 
 
@@ -31,6 +31,7 @@ def drivers(
         Path | None, typer.Option(help="Driver mapping for --file: outcome, drivers, values, exposure.")
     ] = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("the drivers, one row each")] = Format.table,
 ) -> None:
     """Key drivers of an outcome: importance and Shapley values with intervals, each driver's direction (in
     words when higher goes with a lower outcome), and where to concentrate."""
@@ -40,15 +41,18 @@ def drivers(
 
     settings = load_settings(config)
     if file is not None or mapping is not None:
-        _file_drivers(file, mapping, replicates, settings)
+        _file_drivers(file, mapping, replicates, settings, fmt)
         return
     store = Store(settings.store.url)
     result = run_drivers(Engine(store), settings, outcome, by, touchpoint, replicates)
     store.close()
-    out.print(driver_table(result))
+    emit(fmt, result, lambda: [driver_table(result)], said=result.notes)
 
 
-def _file_drivers(file: Path | None, mapping: Path | None, replicates: int, settings: Settings) -> None:
+def _file_drivers(
+    file: Path | None, mapping: Path | None, replicates: int, settings: Settings, fmt: Format
+) -> None:
+    """Drivers of a flat file's outcome and, with `[exposure]`, its gap exposure (in JSON: `exposures`)."""
     from cxgap.drivers import key_drivers
     from cxgap.drivers.files import exposure_linkage, load_driver_mapping, read_driver_file
     from cxgap.errors import CxgapError
@@ -60,6 +64,7 @@ def _file_drivers(file: Path | None, mapping: Path | None, replicates: int, sett
     a = settings.analysis
     name = spec.outcome.name
     result = key_drivers(data.drivers, name, "file", None, replicates, a.confidence, a.min_n)
-    out.print(driver_table(result))
-    if spec.exposure:
-        out.print(exposure_table(exposure_linkage(data, spec, a.confidence), name))
+    exposures = exposure_linkage(data, spec, a.confidence) if spec.exposure else []
+    shown = [driver_table(result)] + ([exposure_table(exposures, name)] if exposures else [])
+    data_ = plain_data(result) | {"exposures": plain_data(exposures)}  # the store's drivers, and exposure
+    emit(fmt, data_, shown, result.to_frame, said=result.notes)

@@ -11,7 +11,7 @@ import typer
 from cxgap.config import load_settings
 
 from .main import ConfigOption, app, user_errors
-from .output import out
+from .output import Format, emit, format_option
 from .render import experiment_table, sample_size_table
 
 experiment_app = typer.Typer(help="Analyse an experiment, or size the next one.", no_args_is_help=True)
@@ -36,6 +36,7 @@ def experiment_compare(
     ] = 0.0,
     survey_kind: Annotated[str | None, typer.Option(help="relational or transactional responses.")] = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("both arms and the difference, one row each")] = Format.table,
 ) -> None:
     """Did it work? Treatment against control with an interval and a decision: persevere, pivot or wait."""
     from cxgap.engine import Engine
@@ -61,7 +62,7 @@ def experiment_compare(
         settings.analysis.min_n,
     )
     store.close()
-    out.print(experiment_table(result))
+    emit(fmt, result, lambda: [experiment_table(result)])
 
 
 @experiment_app.command("size")
@@ -76,6 +77,7 @@ def experiment_size(
     base: Annotated[float, typer.Option(help="Current value of that share.")] = 0.10,
     power: Annotated[float, typer.Option(help="Chance to detect the change if it is real.")] = 0.80,
     alpha: Annotated[float, typer.Option(help="False-alarm rate (two-sided).")] = 0.05,
+    fmt: Annotated[Format, format_option()] = Format.table,
 ) -> None:
     """Answers needed per arm to detect a given NPS (or share) change."""
     from cxgap.errors import CxgapError
@@ -90,4 +92,4 @@ def experiment_size(
             raise CxgapError("Give --nps-change (NPS points) or --share-change (with --base).")
     except ValueError as error:
         raise CxgapError(f"{error}.") from None
-    out.print(sample_size_table(size))
+    emit(fmt, size, lambda: [sample_size_table(size)])

@@ -12,7 +12,7 @@ from cxgap.config import load_settings
 from cxgap.report.money import money_interval
 
 from .main import ConfigOption, app, user_errors
-from .output import out
+from .output import Format, emit, format_option, notes
 
 if TYPE_CHECKING:
     from cxgap.impact import Exposure, ImpactReport
@@ -73,6 +73,7 @@ def impact(
         float, typer.Option(help="Share of detractors moved to passive.", min=0.0, max=1.0)
     ] = 0.10,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("the yearly values, one row each")] = Format.table,
 ) -> None:
     """Churn, revenue and growth by NPS group; the yearly value of moving detractors and of closing each gap."""
     from cxgap.engine import Engine
@@ -86,7 +87,4 @@ def impact(
     result = run_impact(engine, settings, analyze(engine, settings), share)
     store.close()
     currency = settings.company.currency
-    for table in impact_tables(result, currency):
-        out.print(table)
-    for note in result.notes:
-        out.print(f"[yellow]{note}[/]")
+    emit(fmt, result, lambda: [*impact_tables(result, currency), *notes(result.notes)], said=result.notes)

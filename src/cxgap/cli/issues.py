@@ -4,8 +4,10 @@ and actions, and whether each action closed its gap."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -13,10 +15,11 @@ from cxgap.config import load_settings
 
 from .loop import AsOption, _actor
 from .main import ConfigOption, _store, app, user_errors
-from .output import out
+from .output import Format, emit, format_option, out, plain_data
 
 if TYPE_CHECKING:
-    from cxgap.cases import IssueRecord
+    from cxgap.cases import IssueRecord, Pattern
+    from cxgap.gaps import Gap
 
 issues_app = typer.Typer(
     help="Systemic issues: cases grouped by root cause and touchpoint, an owner, an action, its effect.",
@@ -48,6 +51,13 @@ def _when(value: str) -> dt.datetime:
         return dt.datetime.fromisoformat(value)
     except ValueError:
         raise CxgapError(f"--at '{value}' is not a date; write it as YYYY-MM-DD.") from None
+
+
+def _issues_frame(records: list[IssueRecord]) -> pd.DataFrame:
+    """Issues as CSV gives them: one row each, every field."""
+    from cxgap.cases import IssueRecord
+
+    return pd.DataFrame(plain_data(records), columns=[f.name for f in fields(IssueRecord)])
 
 
 def _issue_table(records: list[IssueRecord], title: str) -> Table:
@@ -86,6 +96,7 @@ def _issue_table(records: list[IssueRecord], title: str) -> Table:
 def patterns(
     min_cases: Annotated[int, typer.Option(min=1, help="Smallest group shown.")] = 5,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per recurring root cause")] = Format.table,
 ) -> None:
     """Root causes that recur at a touchpoint (cases not yet in an issue), with the gap each might close."""
     from cxgap.cases import find_patterns, suggest_gap
@@ -96,13 +107,22 @@ def patterns(
     with _store(config) as store:
         found = find_patterns(store, min_cases=min_cases)
         report = analyze(Engine(store), settings) if found else None
-    if not found:
+    gaps = [suggest_gap(report, p.touchpoint) if report else None for p in found]
+    shown = [plain_data(p) | {"largest_gap": plain_data(g)} for p, g in zip(found, gaps, strict=True)]
+    if not found and fmt is Format.table:
         out.print(
             f"No root cause recurs yet: no {min_cases} or more cases outside an issue share a root cause at "
             "one touchpoint (a case gets its root cause when it is resolved: cxgap cases act CASE resolve "
             "--root-cause CAUSE)."
         )
         return
+    emit(
+        fmt, {"patterns": shown}, lambda: [_patterns_table(found, gaps, min_cases)], pd.json_normalize(shown)
+    )
+
+
+def _patterns_table(found: list[Pattern], gaps: list[Gap | None], min_cases: int) -> Table:
+    """Each recurring root cause at its touchpoint with its share (Wilson interval) and the largest gap."""
     table = Table(title=f"{len(found)} recurring root causes ({min_cases}+ cases)")
     for column in (
         "root cause",
@@ -113,8 +133,7 @@ def patterns(
         "largest gap there",
     ):
         table.add_column(column, overflow="fold")
-    for p in found:
-        gap = suggest_gap(report, p.touchpoint) if report else None
+    for p, gap in zip(found, gaps, strict=True):
         table.add_row(
             p.root_cause,
             p.touchpoint or "",
@@ -123,7 +142,7 @@ def patterns(
             f"{p.share.value:.0%} [{p.share.low:.0%}, {p.share.high:.0%}]",
             f"{gap.kind}:{gap.subject}" if gap else "",
         )
-    out.print(table)
+    return table
 
 
 @issues_app.command("raise")
@@ -167,30 +186,37 @@ def list_(
     status: Annotated[str | None, typer.Option(help="open, acting or done.")] = None,
     team: Annotated[str | None, typer.Option()] = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per issue")] = Format.table,
 ) -> None:
     """Systemic issues, newest first."""
     from cxgap.cases import list_issues
 
     with _store(config) as store:
         found = list_issues(store, status=status, team=team)
-    out.print(_issue_table(found, f"{len(found)} systemic issues"))
+    shown = {"issues": found}
+    emit(fmt, shown, [_issue_table(found, f"{len(found)} systemic issues")], _issues_frame(found))
 
 
 @issues_app.command("show")
 @user_errors
-def show(issue_id: str, config: ConfigOption = None) -> None:
+def show(
+    issue_id: str,
+    config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("the audit log, one row per event")] = Format.table,
+) -> None:
     """One issue and its audit log."""
-    from cxgap.cases import get_issue, issue_events
+    from cxgap.cases import IssueEvent, get_issue, issue_events
 
     with _store(config) as store:
         record, log = get_issue(store, issue_id), issue_events(store, issue_id)
-    out.print(_issue_table([record], record.title))
     table = Table(title="audit log")
     for column in ("when", "who", "what", "detail"):
         table.add_column(column, overflow="fold")
     for e in log:
         table.add_row(f"{e.happened_at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.detail or "")
-    out.print(table)
+    shown = dict(plain_data(record)) | {"events": log}
+    events = pd.DataFrame(plain_data(log), columns=[f.name for f in fields(IssueEvent)])
+    emit(fmt, shown, [_issue_table([record], record.title), table], events)
 
 
 @issues_app.command("plan")
@@ -276,6 +302,7 @@ def effect(
     issue_id: str,
     months: Annotated[int, typer.Option(min=1, max=36, help="Months compared on each side.")] = 6,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per period compared")] = Format.table,
 ) -> None:
     """The issue's gap before and after its action, with intervals (and beyond the other touchpoints)."""
     from cxgap.cases import get_issue, issue_effect, loop_now
@@ -285,7 +312,8 @@ def effect(
     with _store(config) as store:
         now = loop_now(store, settings)
         result = issue_effect(Engine(store), settings, get_issue(store, issue_id), months=months, now=now)
-    out.print(result.sentence())
     frame = result.to_frame()
+    shown: list[str] = [result.sentence()]
     if result.status == "measured":
-        out.print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        shown.append(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    emit(fmt, result, shown, frame, said=[result.sentence()])

@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import out
+from .output import Format, emit, format_option, notes, plain_data, styled
 from .render import _interval
 
 if TYPE_CHECKING:
-    from cxgap.journeys import JourneyReport
+    from cxgap.journeys import CustomerJourney, JourneyReport
     from cxgap.stats import Difference, Estimate
 
 
@@ -37,7 +38,7 @@ def journey_tables(report: JourneyReport) -> list[Table]:
     for name, e in s.single.items():
         damage.add_row(name, _ci(e))
     if s.per_extra_incident is not None:
-        damage.add_row("[bold]each incident beyond the first[/]", _ci(s.per_extra_incident))
+        damage.add_row(styled("each incident beyond the first", "bold"), _ci(s.per_extra_incident))
     else:
         damage.add_row("each incident beyond the first", s.status)
     upstream = Table(
@@ -82,6 +83,9 @@ def journey_tables(report: JourneyReport) -> list[Table]:
 def journeys(
     customer: Annotated[str | None, typer.Option(help="Show this customer's journey, step by step.")] = None,
     config: ConfigOption = None,
+    fmt: Annotated[
+        Format, format_option("one row per measure (with --customer, one row per event)")
+    ] = Format.table,
 ) -> None:
     """Critical incidents across the journey: how many, how they compound, which upstream failure causes
     a downstream one, online vs offline outcomes, and customers asking the same again."""
@@ -92,17 +96,21 @@ def journeys(
     if customer is not None:
         with _store(config) as store:
             journey = customer_journey(Engine(store), settings, customer)
-        table = Table(title=f"The journey of {customer} ({journey.incidents} incidents)")
-        for column in ("when", "what", "touchpoint", "channel", "incident"):
-            table.add_column(column, overflow="fold")
-        for e in journey.events:
-            flag = f"[red]{', '.join(e.incidents)}[/]" if e.incidents else ""
-            table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.what, e.touchpoint or "", e.channel or "", flag)
-        out.print(table)
+        shown = plain_data(journey) | {"incident_count": journey.incidents}  # as /api/journeys/customers/ID
+        emit(fmt, shown, lambda: [_journey_table(journey)], journey.to_frame)
         return
     with _store(config) as store:
         report = analyze_journeys(Engine(store), settings)
-    for table in journey_tables(report) if report.measured else []:
-        out.print(table)
-    for note in report.notes:
-        out.print(f"[yellow]{note}[/]")
+    tables = journey_tables(report) if report.measured else []
+    emit(fmt, report, lambda: [*tables, *notes(report.notes)], said=report.notes)
+
+
+def _journey_table(journey: CustomerJourney) -> Table:
+    """One customer's events, oldest first, their incidents in red."""
+    table = Table(title=f"The journey of {journey.customer_id} ({journey.incidents} incidents)")
+    for column in ("when", "what", "touchpoint", "channel", "incident"):
+        table.add_column(column, overflow="fold")
+    for e in journey.events:
+        flag = Text(", ".join(e.incidents), style="red")
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.what, e.touchpoint or "", e.channel or "", flag)
+    return table

@@ -1,4 +1,4 @@
-"""`cxgap cases ...` and `cxgap users ...`: the closed loop from the terminal, and who may use the API.
+"""`cxgap cases ...`: the closed loop from the terminal.
 
 The commands that write send their work to a running `cxgap serve` when it holds the DuckDB store (see
 cxgap.cli.handoff) and print the same lines as a local run."""
@@ -10,27 +10,25 @@ import getpass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
+import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cxgap.config import load_settings
 from cxgap.store import Store
 
 from .main import ConfigOption, _store, _store_or_server, app, moment, user_errors
-from .output import out
-from .render import cell
+from .output import Format, emit, format_option, out, plain_data
 
 if TYPE_CHECKING:
-    from cxgap.cases import CaseRecord
+    from cxgap.cases import AccountabilityReport, CaseEvent, CaseRecord, CaseTrigger
     from cxgap.stats import Estimate
 
 cases_app = typer.Typer(
     help="Closed-loop cases: open them by rule, work them, measure the loop.", no_args_is_help=True
 )
-users_app = typer.Typer(help="API users, roles and tokens.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
-app.add_typer(users_app, name="users")
 
 AsOption = Annotated[str | None, typer.Option("--as", help="Who acts (default: cli:<your login>).")]
 
@@ -43,7 +41,7 @@ AsOfOption = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="Judge at this moment, YYYY-MM-DD[THH:MM] (default: the loop's clock, see [cases] as_of).",
+        help="Judge at this moment, YYYY-MM-DD[THH:MM] (default: the loop's clock, see \\[cases] as_of).",
     ),
 ]
 
@@ -53,9 +51,9 @@ def _case_table(records: list[CaseRecord], title: str, now: dt.datetime) -> Tabl
     for column in ("case", "opened", "team", "owner", "touchpoint", "status", "due", "summary"):
         table.add_column(column, overflow="fold")
     for r in records:
-        due = f"{r.due_at:%Y-%m-%d %H:%M}" if r.due_at else ""
+        due: str | Text = f"{r.due_at:%Y-%m-%d %H:%M}" if r.due_at else ""
         if r.overdue(now):
-            due = f"[red]{due} overdue[/]"
+            due = Text(f"{due} overdue", style="red")
         table.add_row(
             r.case_id,
             f"{r.created_at:%Y-%m-%d}",
@@ -64,7 +62,7 @@ def _case_table(records: list[CaseRecord], title: str, now: dt.datetime) -> Tabl
             r.touchpoint or "",
             r.status,
             due,
-            escape((r.summary or "")[:80]),  # what customers wrote: never read as markup
+            (r.summary or "")[:80],  # a glance: --format csv or json gives the whole summary
         )
     return table
 
@@ -78,13 +76,19 @@ def open_(
     rule: Annotated[list[str] | None, typer.Option(help="Only this rule (repeatable).")] = None,
     as_of: AsOfOption = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per rule")] = Format.table,
 ) -> None:
-    """Run the [cases] rules: one case per matching record, never two for the same record; a record of a
+    """Run the \\[cases] rules: one case per matching record, never two for the same record; a record of a
     customer who already holds an open case joins it (rules with group_by_customer)."""
     from cxgap.cases import loop_now, open_cases
     from cxgap.errors import CxgapError
 
     settings = load_settings(config)
+    if not settings.cases.rules:
+        raise CxgapError(
+            "cxgap.toml has no case rules, so there is nothing to open: write one under [cases.rules] "
+            "(the starter shows the form; triggers: detractor, low_csat, negative_feedback, unresolved_interaction)."
+        )
     unknown = [r for r in rule or [] if r not in settings.cases.rules]
     if unknown:
         raise CxgapError(
@@ -106,15 +110,30 @@ def open_(
         answer = target.call("/api/admin/cases/open", sent)
         counts, total, run_id = answer["opened"], answer["total"], answer["run_id"]
         joined, undated = answer.get("joined", {}), answer.get("undated", {})
-    for name, opened in counts.items():
+    ran = {"run_id": run_id, "total": total, "opened": counts, "joined": joined, "undated": undated}
+    emit(fmt, ran, lambda: _opened_lines(ran), lambda: _opened_frame(ran))
+
+
+def _opened_lines(ran: dict[str, Any]) -> list[str]:
+    """Per rule, the cases opened, records joined and records without a date; then the total."""
+    lines = []
+    joined, undated = ran["joined"], ran["undated"]
+    for name, opened in ran["opened"].items():
         extra = f", {joined[name]:,} joined a customer's open case" if joined.get(name) else ""
         if undated.get(name):
             extra += (
                 f"; {undated[name]:,} matching records have no date, so no lookback includes them "
                 "(import them with a date column to open their cases)"
             )
-        out.print(f"{name}: {opened:,} cases opened{extra}")
-    out.print(f"{total:,} in all (run {run_id})")
+        lines.append(f"{name}: {opened:,} cases opened{extra}")
+    return [*lines, f"{ran['total']:,} in all (run {ran['run_id']})"]
+
+
+def _opened_frame(ran: dict[str, Any]) -> pd.DataFrame:
+    """One row per rule: cases opened, records joined to open cases, records without a date."""
+    joined, undated = ran["joined"], ran["undated"]
+    rows = [[name, n, joined.get(name, 0), undated.get(name, 0)] for name, n in ran["opened"].items()]
+    return pd.DataFrame(rows, columns=["rule", "opened", "joined", "undated"])
 
 
 @cases_app.command("list")
@@ -134,6 +153,7 @@ def list_(
     as_: AsOption = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per case, with whether it is overdue")] = Format.table,
 ) -> None:
     """Cases, newest first, with how many match in all; `--queue mine` is the cases of `--as`."""
     from cxgap.cases import InboxQuery, loop_now
@@ -170,7 +190,25 @@ def list_(
         records = [_case_record(row) for row in rows]
         total = int(answer["total"]) if isinstance(answer, dict) else len(records)
         now = dt.datetime.fromisoformat(answer["now"]) if isinstance(answer, dict) else at or _local_now()
-    out.print(_case_table(records, f"{len(records):,} of {total:,} cases", now))
+    shown = {"total": total, "now": now, "cases": [_case_json(r, now) for r in records]}
+    emit(
+        fmt,
+        shown,
+        lambda: [_case_table(records, f"{len(records):,} of {total:,} cases", now)],
+        lambda: _cases_frame(records, now),
+    )
+
+
+def _case_json(record: CaseRecord, now: dt.datetime) -> dict[str, Any]:
+    """A case as the API serves it: its fields, and whether it is overdue at the loop's clock."""
+    return dict(plain_data(record)) | {"overdue": record.overdue(now)}
+
+
+def _cases_frame(records: list[CaseRecord], now: dt.datetime) -> pd.DataFrame:
+    """Cases as CSV gives them: one row each, every field, and whether it is overdue at `now`."""
+    from cxgap.cases import cases_frame
+
+    return cases_frame(records).assign(overdue=[r.overdue(now) for r in records])
 
 
 def _local_now() -> dt.datetime:
@@ -187,26 +225,41 @@ def _case_record(row: dict[str, Any]) -> CaseRecord:
 
 @cases_app.command("show")
 @user_errors
-def show(case_id: str, config: ConfigOption = None) -> None:
+def show(
+    case_id: str,
+    config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("the audit log, one row per event")] = Format.table,
+) -> None:
     """One case, what opened it (its triggers) and its audit log, each line as a sentence."""
-    from cxgap.cases import case_triggers, describe_event, events, get_case, loop_now
+    from cxgap.cases import case_triggers, describe_event, detail_of, events, get_case, loop_now
 
     with _store(config) as store:
         record, log = get_case(store, case_id), events(store, case_id)
         triggers, now = case_triggers(store, case_id), loop_now(store, load_settings(config))
-    out.print(_case_table([record], record.case_id, now))
+    said = [{"sentence": describe_event(e), "detail": detail_of(e)} for e in log]
+    shown = _case_json(record, now) | {
+        "triggers": plain_data(triggers),
+        "events": [dict(plain_data(e)) | s for e, s in zip(log, said, strict=True)],
+    }
+    emit(fmt, shown, lambda: _case_tables(record, triggers, log, now), lambda: pd.DataFrame(shown["events"]))
+
+
+def _case_tables(
+    record: CaseRecord, triggers: list[CaseTrigger], log: list[CaseEvent], now: dt.datetime
+) -> list[Table]:
+    """The case, its triggers (when any) and its audit log, each event as a sentence."""
+    from cxgap.cases import describe_event
+
+    tables = [_case_table([record], record.case_id, now)]
     if triggers:
         table = Table(title="triggers")
         for column in ("rule", "record", "added", "summary"):
             table.add_column(column, overflow="fold")
         for t in triggers:
             table.add_row(
-                t.rule,
-                f"{t.trigger_kind} {t.trigger_id}",
-                f"{t.added_at:%Y-%m-%d %H:%M}",
-                escape(t.summary or ""),
+                t.rule, f"{t.trigger_kind} {t.trigger_id}", f"{t.added_at:%Y-%m-%d %H:%M}", t.summary or ""
             )
-        out.print(table)
+        tables.append(table)
     table = Table(title="audit log")
     for column in ("when", "what", "from", "to", "history"):
         table.add_column(column, overflow="fold")
@@ -216,9 +269,9 @@ def show(case_id: str, config: ConfigOption = None) -> None:
             e.action,
             e.from_status or "",
             e.to_status or "",
-            escape(describe_event(e)),
+            describe_event(e),
         )
-    out.print(table)
+    return [*tables, table]
 
 
 @cases_app.command("act")
@@ -227,7 +280,7 @@ def act(
     case_id: str,
     action: Annotated[str, typer.Argument(help="start, resolve, close or reopen.")],
     root_cause: Annotated[
-        str | None, typer.Option(help="Needed to resolve: one of [cases] root_causes.")
+        str | None, typer.Option(help="Needed to resolve: one of \\[cases] root_causes.")
     ] = None,
     note: Annotated[str | None, typer.Option()] = None,
     as_: AsOption = None,
@@ -301,6 +354,7 @@ def metrics(
     team: Annotated[str | None, typer.Option(help="Only this team's cases (a team lead's view).")] = None,
     as_of: AsOfOption = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per group")] = Format.table,
 ) -> None:
     """Accountability: share acted on, unresolved, overdue, reopened; hours to act and to resolve."""
     from cxgap.cases import accountability, loop_now
@@ -312,6 +366,12 @@ def metrics(
         a = settings.analysis
         now = loop_now(store, settings, as_of=at)
         report = accountability(Engine(store), by, team=team, now=now, min_n=a.min_n, confidence=a.confidence)
+    shown = {"by": by, "team": team, "now": now, "min_n": report.min_n, "groups": report.as_dicts()}
+    emit(fmt, shown, lambda: [_metrics_table(report, by, team, now)], report.to_frame)
+
+
+def _metrics_table(report: AccountabilityReport, by: str, team: str | None, now: dt.datetime) -> Table:
+    """Per group: cases, shares acted on, unresolved and reopened (Wilson intervals), overdue, hours."""
     of_team = f" in team {team}" if team else ""
     table = Table(
         title=f"The loop by {by}{of_team} at {now:%Y-%m-%d %H:%M} ({report.min_n}+ cases for a share)"
@@ -345,139 +405,4 @@ def metrics(
             hours(g.hours_to_first_action),
             hours(g.hours_to_resolve),
         )
-    out.print(table)
-
-
-@users_app.command("add")
-@user_errors
-def add(
-    name: str,
-    role: Annotated[str, typer.Option(help="admin, analyst, team_lead, team_member or viewer.")],
-    team: Annotated[str | None, typer.Option(help="The team (team members and team leads).")] = None,
-    email: Annotated[str | None, typer.Option(help="Where their notifications go.")] = None,
-    password: Annotated[
-        bool, typer.Option("--password", help="Ask for a password (typed twice, never shown) to sign in.")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Add a user and print their first API token (shown once; only its hash is kept); with --password
-    they can also sign in to the pages in a browser."""
-    from cxgap.access import add_user, check_email, issue_token, set_password
-    from cxgap.access.sessions import check_password
-
-    if email is not None:
-        email = check_email(email)  # before the password prompt: a typo is said at once
-    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
-    if secret is not None:
-        check_password(secret)
-    target = _store_or_server(config)
-    if isinstance(target, Store):
-        with target as store:
-            add_user(store, name, role, team, email=email)
-            if secret is not None:
-                set_password(store, name, secret)
-            token = issue_token(store, name)
-    else:  # `cxgap serve` holds the store: it adds the user
-        sent = {"name": name, "role": role, "team": team, "password": secret}
-        token = str(target.call("/api/admin/users", sent | ({"email": email} if email else {}))["token"])
-    out.print(f"Added {name} ({role}{', team ' + team if team else ''}). Token, shown only now:")
-    out.print(token, highlight=False, soft_wrap=True)
-
-
-@users_app.command("password")
-@user_errors
-def password(name: str, config: ConfigOption = None) -> None:
-    """Set or change a user's password for browser sign-in (typed twice, never shown)."""
-    from cxgap.access import set_password
-
-    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    target = _store_or_server(config)
-    if isinstance(target, Store):
-        with target as store:
-            set_password(store, name, secret)
-    else:  # `cxgap serve` holds the store: it sets the password
-        target.call("/api/admin/users/password", {"name": name, "password": secret})
-    out.print(f"{name} can now sign in at /sign-in.")
-
-
-@users_app.command("email")
-@user_errors
-def email(
-    name: str,
-    address: Annotated[str | None, typer.Argument(help="The address; leave it out with --remove.")] = None,
-    remove: Annotated[bool, typer.Option("--remove", help="Remove the user's address.")] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Set (or remove) the e-mail address a user's notifications go to."""
-    from cxgap.access import check_email, set_email
-    from cxgap.errors import CxgapError
-
-    if (address is None) == (not remove):
-        raise CxgapError("Give an e-mail address, or --remove to remove the user's address (not both).")
-    checked = check_email(address) if address is not None else None
-    target = _store_or_server(config)
-    if isinstance(target, Store):
-        with target as store:
-            set_email(store, name, checked)
-    else:  # `cxgap serve` holds the store: it sets the address
-        target.call("/api/admin/users/email", {"name": name, "email": checked})
-    out.print(f"{name}'s notifications go to {checked}." if checked else f"{name} has no e-mail address now.")
-
-
-@users_app.command("token")
-@user_errors
-def token(name: str, config: ConfigOption = None) -> None:
-    """Issue another token for a user (shown once)."""
-    from cxgap.access import issue_token
-
-    target = _store_or_server(config)
-    if isinstance(target, Store):
-        with target as store:
-            issued = issue_token(store, name)
-    else:  # `cxgap serve` holds the store: it issues the token
-        issued = str(target.call("/api/admin/users/token", {"name": name})["token"])
-    out.print(issued, highlight=False, soft_wrap=True)
-
-
-@users_app.command("revoke")
-@user_errors
-def revoke(
-    token_id: Annotated[str, typer.Argument(help="The token, or its id (the part after cxg_).")],
-    config: ConfigOption = None,
-) -> None:
-    """Revoke a token: the API refuses it from now on."""
-    from cxgap.access import revoke_token
-
-    target = _store_or_server(config)
-    if isinstance(target, Store):
-        with target as store:
-            revoke_token(store, token_id)
-    else:  # `cxgap serve` holds the store: it revokes the token
-        target.call("/api/admin/tokens/revoke", {"token": token_id})
-    out.print("Revoked.")
-
-
-@users_app.command("list")
-@user_errors
-def list_users(config: ConfigOption = None) -> None:
-    """Users, their roles, teams and e-mail addresses, and how many live tokens each has."""
-    from cxgap.access import list_users as run
-
-    target = _store_or_server(config)
-    if isinstance(target, Store):
-        with target as store:
-            rows = run(store).to_dict("records")
-    else:  # `cxgap serve` holds the store: it reads it
-        rows = target.call("/api/admin/users/list", {})
-    table = Table(title=f"{len(rows)} users")
-    for column in ("user", "role", "team", "e-mail", "live tokens"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            cell(row["user_id"]),
-            cell(row["role"]),
-            cell(row["team"]),
-            cell(row.get("email")),
-            cell(row["live_tokens"]),
-        )
-    out.print(table)
+    return table

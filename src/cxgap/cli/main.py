@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxgap.config import CONFIG_FILE, Settings, demo_config_text, demo_settings, load_settings
@@ -19,7 +18,7 @@ from cxgap.errors import CxgapError, StoreError, StoreInUse
 from cxgap.store import Store, describe_url
 from cxgap.store.space import database_errors, disk_full, is_disk_full
 
-from .output import err, out
+from .output import Format, emit, err, format_option, out, styled
 from .render import batches_table, counts_table
 
 if TYPE_CHECKING:
@@ -28,6 +27,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="cxgap measures the customer experience gap: what customers expect, what they experience, "
     "and what your leaders believe they experience.",
+    epilog="Commands that print results take --format table|csv|json (tables for people; CSV and JSON for "
+    "tools). Text prints as written, brackets included. Off a terminal (a pipe or a file) lines are never "
+    "cut or wrapped; set COLUMNS to choose a width.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -63,7 +65,7 @@ AGAIN = {"import_": "import again", "demo": "run the demo again"}  # what to do 
 
 def _say(error: CxgapError) -> typer.Exit:
     """Print the error's one sentence on stderr; the exit to raise with its exit code."""
-    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+    err.print(styled("error:", "bold red"), str(error), soft_wrap=True)
     return typer.Exit(error.exit_code)
 
 
@@ -201,8 +203,13 @@ def _demo_settings(config: Path | None) -> Settings:
 
 @app.command()
 @user_errors
-def status(config: ConfigOption = None) -> None:
+def status(
+    config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("rows per table")] = Format.table,
+) -> None:
     """Show the store: where it is, its schema revision, rows per table and the latest imports."""
+    import pandas as pd
+
     target = _store_or_server(config)
     shown: dict[str, Any]
     if isinstance(target, Store):
@@ -215,9 +222,16 @@ def status(config: ConfigOption = None) -> None:
             }
     else:  # `cxgap serve` holds the store: it reads it
         shown = target.call("/api/admin/status", {})
-    out.print(f"store: {shown['store']}  (schema revision {shown['revision']})")
-    out.print(counts_table(shown["counts"]))
-    out.print(batches_table(shown["batches"]))
+    emit(
+        fmt,
+        shown,
+        lambda: [
+            f"store: {shown['store']}  (schema revision {shown['revision']})",
+            counts_table(shown["counts"]),
+            batches_table(shown["batches"]),
+        ],
+        lambda: pd.DataFrame(list(shown["counts"].items()), columns=["table", "rows"]),
+    )
 
 
 @app.command()
@@ -258,12 +272,13 @@ from . import imports as _imports  # noqa: E402,F401  (registers import)
 from . import init as _init  # noqa: E402,F401  (registers init)
 from . import issues as _issues  # noqa: E402,F401  (registers issues)
 from . import journeys as _journeys  # noqa: E402,F401  (registers journeys)
-from . import loop as _loop  # noqa: E402,F401  (registers cases and users)
+from . import loop as _loop  # noqa: E402,F401  (registers cases)
 from . import notify as _notify  # noqa: E402,F401  (registers notify)
 from . import playbooks as _playbooks  # noqa: E402,F401  (registers playbooks)
 from . import risk as _risk  # noqa: E402,F401  (registers risk)
 from . import surveys as _surveys  # noqa: E402,F401  (registers surveys)
 from . import text as _text  # noqa: E402,F401  (registers text)
+from . import users as _users  # noqa: E402,F401  (registers users)
 
 
 def main() -> None:

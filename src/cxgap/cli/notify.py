@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from typing import TYPE_CHECKING, Annotated, Any
 
+import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
 from .main import ConfigOption, _store, app, moment, user_errors
-from .output import out
+from .output import Format, emit, format_option, out
+
+if TYPE_CHECKING:
+    from cxgap.notify import Delivery
 
 notify_app = typer.Typer(
     help="Notifications: e-mail and signed webhooks for the loop's events, sent once.", no_args_is_help=True
@@ -28,6 +33,7 @@ def run(
         typer.Option("--as-of", help="Judge at this moment, YYYY-MM-DD[THH:MM] (default: the loop's clock)."),
     ] = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("the counts, in one row")] = Format.table,
 ) -> None:
     """Find the events due now, queue each once per recipient and channel, send what is pending (retries
     whose backoff has passed included) and print the counts."""
@@ -37,7 +43,7 @@ def run(
     at = moment(as_of, "--as-of")
     with _store(config) as store:
         result = run_notifications(store, settings, now=at)
-    out.print(escape(result.sentence()), highlight=False)
+    emit(fmt, result, [result.sentence()])
 
 
 @notify_app.command("log")
@@ -46,15 +52,26 @@ def log(
     limit: Annotated[int, typer.Option(help="Latest deliveries to show.", min=1, max=10_000)] = 50,
     recipient: Annotated[str | None, typer.Option(help="Only this user's or webhook's.")] = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per delivery")] = Format.table,
 ) -> None:
     """The delivery log, newest first: event, recipient, channel, status, attempts and the last error."""
-    from cxgap.notify import delivery_log
+    from cxgap.notify import Delivery, delivery_log
 
     with _store(config) as store:
         rows = delivery_log(store, recipient=recipient, limit=limit)
-    if not rows:
+    if not rows and fmt is Format.table:
         out.print("Nothing has been queued yet (`cxgap notify run` sends what is due).")
         return
+    emit(fmt, {"deliveries": rows}, lambda: [_log_table(rows)], lambda: _frame(rows, Delivery))
+
+
+def _frame(rows: Sequence[Any], kind: type) -> pd.DataFrame:
+    """Rows of a dataclass as a frame with its columns, also when there are none."""
+    return pd.DataFrame([asdict(r) for r in rows], columns=[f.name for f in fields(kind)])
+
+
+def _log_table(rows: list[Delivery]) -> Table:
+    """The delivery log, newest first, with each delivery's last error line."""
     table = Table(title="Deliveries")
     for column in ("queued", "event", "recipient", "channel", "status", "attempts", "sent", "last error"):
         table.add_column(column, overflow="fold")
@@ -71,7 +88,7 @@ def log(
             sent,
             error[0],
         )
-    out.print(table)
+    return table
 
 
 @notify_app.command("prefs")
@@ -84,9 +101,10 @@ def prefs(
         bool | None, typer.Option("--digest/--at-once", help="In the daily digest instead of at once.")
     ] = None,
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("one row per event")] = Format.table,
 ) -> None:
     """Show a person's notification preferences; with --event, change one (--on/--off, --digest/--at-once)."""
-    from cxgap.notify import preferences, set_preference
+    from cxgap.notify import Preference, preferences, set_preference
 
     if event is None and (on is not None or digest is not None):
         raise CxgapError("Say which event to change with --event (e.g. --event case_due --digest).")
@@ -109,4 +127,4 @@ def prefs(
         table.add_column(column)
     for p in shown:
         table.add_row(p.event, "yes" if p.enabled else "no", "in the digest" if p.in_digest else "at once")
-    out.print(table)
+    emit(fmt, {"user": name, "preferences": shown}, [table], _frame(shown, Preference))

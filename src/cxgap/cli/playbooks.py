@@ -8,12 +8,14 @@ import typer
 from rich.table import Table
 
 from cxgap.config import load_settings
+from cxgap.errors import CxgapError
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import out
+from .output import Format, emit, format_option
 
 if TYPE_CHECKING:
-    pass
+    from cxgap.config import Settings
+    from cxgap.playbooks import PlaybookRun
 
 
 playbooks_app = typer.Typer(
@@ -30,16 +32,23 @@ def playbooks_run(
     ] = False,
     playbook: Annotated[list[str] | None, typer.Option(help="Only this playbook (repeatable).")] = None,
     config: ConfigOption = None,
+    fmt: Annotated[
+        Format, format_option("one row per playbook; json also lists each playbook's planned customers")
+    ] = Format.table,
 ) -> None:
     """Score every current customer, then open one case per customer each playbook selects (owner and
     deadline from cxgap.toml), holding out a share on purpose; a rerun opens nothing twice."""
     from cxgap.cases.clock import loop_now
     from cxgap.churn import store_risk
     from cxgap.engine import Engine
-    from cxgap.errors import CxgapError
     from cxgap.playbooks import run_playbooks
 
     settings = load_settings(config)
+    if not settings.playbooks:
+        raise CxgapError(
+            "cxgap.toml has no playbooks, so there is nothing to run: write one under [playbooks] (the "
+            "starter shows the form: who qualifies by health, risk and value, and the team that acts)."
+        )
     unknown = [p for p in playbook or [] if p not in settings.playbooks]
     if unknown:
         raise CxgapError(
@@ -49,6 +58,11 @@ def playbooks_run(
         scored = store_risk(Engine(store), settings, trend_months=1).scored
         at = loop_now(store, settings)  # the loop's clock: a demo store runs on its own calendar
         run = run_playbooks(store, scored, settings, at=at, dry_run=dry_run, only=tuple(playbook or ()))
+    emit(fmt, run, lambda: [_run_table(run, settings, dry_run)])
+
+
+def _run_table(run: PlaybookRun, settings: Settings, dry_run: bool) -> Table:
+    """Per playbook: its owner, who qualified, was already covered, treated, held out; cases opened."""
     table = Table(title="Playbooks" + (" (dry run: nothing written)" if dry_run else f" (run {run.run_id})"))
     for column in ("playbook", "owner", "qualify", "already covered", "treated", "held out", "cases opened"):
         table.add_column(column)
@@ -65,7 +79,7 @@ def playbooks_run(
             f"{o.held_out:,}",
             opened,
         )
-    out.print(table)
+    return table
 
 
 @playbooks_app.command("effect")
@@ -74,6 +88,7 @@ def playbooks_effect(
     name: str,
     metric: Annotated[str, typer.Option(help="churn, nps, csat, ces or promoter.")] = "churn",
     config: ConfigOption = None,
+    fmt: Annotated[Format, format_option("both arms and the difference, one row each")] = Format.table,
 ) -> None:
     """The playbook's treated customers against its holdout, with the experiments module."""
     from cxgap.engine import Engine
@@ -83,7 +98,16 @@ def playbooks_effect(
 
     settings = load_settings(config)
     with _store(config) as store:
-        result = playbook_effect(
-            store, Engine(store), name, metric, settings.analysis.min_n, settings.analysis.confidence
-        )
-    out.print(experiment_table(result))
+        try:
+            result = playbook_effect(
+                store, Engine(store), name, metric, settings.analysis.min_n, settings.analysis.confidence
+            )
+        except CxgapError:
+            if name in settings.playbooks:
+                raise
+            known = ", ".join(settings.playbooks) or "none"
+            raise CxgapError(
+                f"There is no playbook '{name}': cxgap.toml's [playbooks] names {known}, and nobody was ever "
+                "assigned under that name."
+            ) from None
+    emit(fmt, result, lambda: [experiment_table(result)])

@@ -7,8 +7,8 @@ import math
 from typing import Any
 
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cxgap.drivers import OUTCOMES, DriverReport
 from cxgap.experiments import ExperimentResult, SampleSize
@@ -47,7 +47,7 @@ def import_table(summary: ImportSummary) -> Table:
         table.add_row("redacted", ", ".join(f"{n:,} {kind}" for kind, n in summary.redacted.items()))
     table.add_row("batch", summary.batch_id)
     if summary.unused_columns:
-        shown = ", ".join(summary.unused_columns[:8]) + (" ..." if len(summary.unused_columns) > 8 else "")
+        shown = ", ".join(summary.unused_columns)
         table.add_row("not imported", shown)
     for problem in summary.problems[:5]:
         span = f"-{problem.end}" if problem.end > problem.row else ""
@@ -84,43 +84,35 @@ def batches_table(batches: list[dict[str, Any]]) -> Table:
     return table
 
 
-def act_first_table(report: GapReport, limit: int = 10) -> Table | str:
-    """The significant shortfalls, highest priority (size x reach) first; when there are none, the
-    sentence saying why (no gap measured, or none a significant shortfall) instead of an empty table."""
-    why = report.nothing_to_act_on()
-    if why is not None:
-        return f"[bold]Where to act first[/]\n{why}"
-    table = Table("#", "gap", "where", "finding", "figure [95% interval]", "q", title="Where to act first")
-    for rank, gap in enumerate(report.act_first(limit), 1):
-        table.add_row(
-            str(rank), gap.kind, gap.touchpoint or "overall", describe(gap), figure(gap), f"{gap.q_value:.1g}"
-        )
-    return table
-
-
-def six_gaps_table(report: GapReport) -> Table:
-    """All six gaps: the worst shortfall of each, or the data that would measure it."""
-    table = Table("gap", "shortfalls", "worst (or what is missing)", title="The six gaps")
-    for s in report.summary():
+def six_gaps_table(report: GapReport, rank: str = "effect") -> Table:
+    """All six gaps: the worst shortfall of each by `rank` (effect size x reach, or the shortfall in scale
+    points), or the data that would measure it (user text as written, never read as markup)."""
+    worst = "worst by shortfall in points" if rank == "shortfall" else "worst by effect size x reach"
+    table = Table("gap", "shortfalls", f"{worst} (or what is missing)", title="The six gaps")
+    for s in report.summary(rank):
         if s.worst is not None:
-            text = f"{describe(s.worst)} {figure(s.worst)}"
+            text = Text(f"{describe(s.worst)} {figure(s.worst)}")
             if s.needs:
-                text += f"\nAlso missing: {'; '.join(s.needs)}."
+                text.append(f"\nAlso missing: {'; '.join(s.needs)}.")
         elif s.measured:
-            text = "No significant shortfall." + (f"\nMissing: {'; '.join(s.needs)}." if s.needs else "")
-        else:
-            text = (
-                "[yellow]Not measured[/]: needs " + "; ".join(s.needs) + "." if s.needs else "Not measured."
+            text = Text(
+                "No significant shortfall." + (f"\nMissing: {'; '.join(s.needs)}." if s.needs else "")
             )
+        elif s.needs:
+            text = Text.assemble(("Not measured", "yellow"), ": needs " + "; ".join(s.needs) + ".")
+        else:
+            text = Text("Not measured.")
         table.add_row(s.kind, f"{s.shortfalls} of {s.measured}", text)
     return table
 
 
-def headline_text(report: GapReport) -> str:
+def headline_text(report: GapReport) -> Text:
     """The perception headline, or why it is absent."""
     if report.headline is None:
-        return "Perception headline: needs leaders' 'superior?' answers (beliefs) and customers' (responses.superior)."
-    return "[bold]Perception headline:[/] " + headline_sentence(report.headline)
+        return Text(
+            "Perception headline: needs leaders' 'superior?' answers (beliefs) and customers' (responses.superior)."
+        )
+    return Text.assemble(("Perception headline: ", "bold"), headline_sentence(report.headline))
 
 
 def _interval(value: float, low: float, high: float, fmt: str = ".2f") -> str:
@@ -246,7 +238,7 @@ def text_tables(report: TextReport) -> list[Table]:
     mood = report.sentiment
     caption = f"{report.texts:,} texts; sentiment: {mood.mode}"
     if mood.evaluation:
-        caption += f"\n{escape(mood.evaluation.sentence())}"  # n, intervals and what it is compared with
+        caption += f"\n{mood.evaluation.sentence()}"  # n, intervals and what it is compared with
     if report.themes:
         caption += f"\n{report.assignment.sentence()}"
     themes = Table(

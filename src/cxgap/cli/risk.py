@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,7 +12,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import out
+from .output import Format, emit, err, format_option, out
 from .render import cell
 
 if TYPE_CHECKING:
@@ -55,6 +56,12 @@ def risk_tables(report: RiskReport, top: int) -> list[Table]:
     return [quality, money, health, risky]
 
 
+def risk_json(report: RiskReport, top: int) -> dict[str, Any]:
+    """The report as the API serves it (/api/risk): everything but the scored frame, and the riskiest."""
+    summary = {f.name: getattr(report, f.name) for f in fields(report) if f.repr and f.name != "scored"}
+    return {"measured": True, **summary, "riskiest": report.riskiest(top)}
+
+
 @app.command()
 @user_errors
 def risk(
@@ -73,6 +80,9 @@ def risk(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/held-out split and the models.")] = 0,
     config: ConfigOption = None,
+    fmt: Annotated[
+        Format, format_option("the --top riskiest customers with their reasons; --out writes them all")
+    ] = Format.table,
 ) -> None:
     """Churn risk and customer health: models judged on held-out customers against a logistic baseline,
     each customer's risk with reasons in words, revenue at risk per segment, health per segment."""
@@ -91,15 +101,15 @@ def risk(
         settings = load_settings(config)
         with _store(config) as store:
             report = store_risk(Engine(store), settings, seed=seed)
-    for table in risk_tables(report, top):
-        out.print(table)
+    emit(fmt, risk_json(report, top), lambda: risk_tables(report, top), lambda: report.riskiest(top))
+    said = out if fmt is Format.table else err  # what was written: never inside the CSV or JSON
     if out_csv is not None:
         report.to_frame().to_csv(out_csv, index=False)
-        out.print(f"Wrote {len(report.scored):,} scored customers to {out_csv}.")
+        said.print(f"Wrote {len(report.scored):,} scored customers to {out_csv}.")
     if calibration is not None:
         import vl_convert as vlc
 
         from cxgap.report.journey_risk_charts import calibration_chart
 
         calibration.write_bytes(vlc.vegalite_to_png(calibration_chart(report), scale=2))
-        out.print(f"Wrote the calibration plot to {calibration}.")
+        said.print(f"Wrote the calibration plot to {calibration}.")

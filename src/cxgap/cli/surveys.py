@@ -1,6 +1,6 @@
 """`cxgap surveys ...`: survey definitions and their versions, respondent links, invitations, contacts and
-opt-outs, and response rates, from the terminal. Every command takes `--json` to print its result's table
-as JSON records instead."""
+opt-outs, and response rates, from the terminal. Every command takes `--format csv|json` to print its
+result's table as CSV or JSON records instead (`--json` is the same as `--format json`)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
 from .main import ConfigOption, _store, app, moment, user_errors
-from .output import out
+from .output import Format, FormatOption, JsonOption, chosen, emit, out
 from .render import cell
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ contacts_app = typer.Typer(
 app.add_typer(surveys_app, name="surveys")
 surveys_app.add_typer(contacts_app, name="contacts")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON records instead.")]
 NameArgument = Annotated[str, typer.Argument(help="The survey's name (`cxgap surveys list`).")]
 AsOption = Annotated[str | None, typer.Option("--as", help="Who acts (default: cli:<your login>).")]
 
@@ -43,30 +41,29 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _records(frame: pd.DataFrame) -> None:
-    """A result's table as JSON records (dates as ISO 8601, missing values as null)."""
-    out.print_json(frame.to_json(orient="records", date_format="iso"))
-
-
-def _said(info: SurveyInfo, as_json: bool, sentence: str) -> None:
+def _said(info: SurveyInfo, fmt: Format, sentence: str) -> None:
+    """A survey after a change: the sentence for people, its row for tools."""
     from cxgap.surveys.catalog import surveys_frame
 
-    if as_json:
-        _records(surveys_frame([info]))
-    else:
-        out.print(escape(sentence), highlight=False)
+    frame = surveys_frame([info])
+    emit(fmt, frame, [sentence], frame)
 
 
 @surveys_app.command("list")
 @user_errors
-def list_(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def list_(
+    as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
+    config: ConfigOption = None,
+) -> None:
     """Every survey: who it asks, whether it is collecting, its latest version and the one asked now."""
     from cxgap.surveys.catalog import list_surveys, surveys_frame
 
     with _store(config) as store:
         infos = list_surveys(store)
-    if as_json:
-        _records(surveys_frame(infos))
+    frame = surveys_frame(infos)
+    if chosen(fmt, as_json) is not Format.table:
+        emit(chosen(fmt, as_json), frame, [], frame)
         return
     if not infos:
         out.print("No surveys yet: `cxgap surveys create --template nps` makes one.")
@@ -77,7 +74,7 @@ def list_(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     for i in infos:
         asked = str(i.published_version) if i.published_version else ""
         updated = f"{i.updated_at:%Y-%m-%d %H:%M}"
-        table.add_row(i.name, escape(i.title), i.audience, i.status, str(i.version), asked, updated)
+        table.add_row(i.name, i.title, i.audience, i.status, str(i.version), asked, updated)
     out.print(table)
 
 
@@ -94,6 +91,7 @@ def create(
     touchpoint: Annotated[str | None, typer.Option(help="csat and ces: the touchpoint asked about.")] = None,
     as_: AsOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Create a survey as a draft, from a template or a TOML file; publish it to start asking it."""
@@ -118,7 +116,7 @@ def create(
         info = create_survey(store, definition, by=_actor(as_))
     _said(
         info,
-        as_json,
+        chosen(fmt, as_json),
         f"Created survey {info.name} (version 1, a draft with {len(definition.questions)} questions): "
         f"`cxgap surveys show {info.name}` shows it, `cxgap surveys publish {info.name}` starts asking it.",
     )
@@ -133,6 +131,7 @@ def save(
     ] = None,
     as_: AsOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Save a new version of a survey from a TOML file; respondents keep the published version until you
@@ -143,7 +142,7 @@ def save(
     with _store(config) as store:
         info = save_version(store, definition, by=_actor(as_), expected_version=expect_version)
     asked = f"; respondents are asked version {info.published_version}" if info.published_version else ""
-    _said(info, as_json, f"Survey {info.name} is at version {info.version}{asked}.")
+    _said(info, chosen(fmt, as_json), f"Survey {info.name} is at version {info.version}{asked}.")
 
 
 @surveys_app.command("show")
@@ -157,6 +156,7 @@ def show(
         bool, typer.Option("--toml", help="Print the definition as TOML, to edit and save.")
     ] = False,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """A survey's questions, in order, with when each is shown (default: the version respondents are asked
@@ -171,29 +171,28 @@ def show(
         typer.echo(to_toml(definition), nl=False)
         return
     frame = _questions(definition)
-    if as_json:
-        _records(frame)
-        return
     asked = f", asked: version {info.published_version}" if info.published_version else ""
-    out.print(
-        escape(
-            f"{name}: {info.title} ({definition.audience}, {definition.kind}"
-            f"{', ' + definition.touchpoint if definition.touchpoint else ''}; {info.status}, "
-            f"version {shown} of {info.version}{asked}; languages {', '.join(definition.languages)})"
-        ),
-        highlight=False,
+    said = (
+        f"{name}: {info.title} ({definition.audience}, {definition.kind}"
+        f"{', ' + definition.touchpoint if definition.touchpoint else ''}; {info.status}, "
+        f"version {shown} of {info.version}{asked}; languages {', '.join(definition.languages)})"
     )
     table = Table()
     for column in frame.columns:
         table.add_column(column, overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*(escape(cell(value)) for value in row))
-    out.print(table)
+        table.add_row(*(cell(value) for value in row))
+    emit(chosen(fmt, as_json), frame, [said, table], frame)
 
 
 @surveys_app.command("publish")
 @user_errors
-def publish(name: NameArgument, as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def publish(
+    name: NameArgument,
+    as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
+    config: ConfigOption = None,
+) -> None:
     """Start asking a survey's latest version (again, after closing it or saving a new version)."""
     from cxgap.surveys.catalog import publish as publish_survey
 
@@ -201,19 +200,30 @@ def publish(name: NameArgument, as_json: JsonOption = False, config: ConfigOptio
     with _store(config) as store:
         info = publish_survey(store, name, settings=settings)
     _said(
-        info, as_json, f"Survey {name} is published: respondents are asked version {info.published_version}."
+        info,
+        chosen(fmt, as_json),
+        f"Survey {name} is published: respondents are asked version {info.published_version}.",
     )
 
 
 @surveys_app.command("close")
 @user_errors
-def close(name: NameArgument, as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def close(
+    name: NameArgument,
+    as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
+    config: ConfigOption = None,
+) -> None:
     """Stop asking a survey: its links stop working, its answers stay; publish it to reopen."""
     from cxgap.surveys.catalog import close as close_survey
 
     with _store(config) as store:
         info = close_survey(store, name)
-    _said(info, as_json, f"Survey {name} is closed: its links no longer work (publish it to reopen).")
+    _said(
+        info,
+        chosen(fmt, as_json),
+        f"Survey {name} is closed: its links no longer work (publish it to reopen).",
+    )
 
 
 @surveys_app.command("link")
@@ -222,6 +232,7 @@ def link(
     name: NameArgument,
     customer: Annotated[str, typer.Option(help="The customer (or, for a staff survey, the staff member).")],
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Make one respondent link by hand, for a manual send or a test; prints the URL alone."""
@@ -230,10 +241,11 @@ def link(
     settings = load_settings(config)
     with _store(config) as store:
         made = link_for(store, settings, name, customer, _now())
-    if as_json:
-        _records(pd.DataFrame([{"survey": name, "url": made.url, "expires_at": made.expires_at}]))
-    else:
+    if chosen(fmt, as_json) is Format.table:
         typer.echo(made.url)
+        return
+    frame = pd.DataFrame([{"survey": name, "url": made.url, "expires_at": made.expires_at}])
+    emit(chosen(fmt, as_json), frame, [], frame)
 
 
 @surveys_app.command("invite")
@@ -247,6 +259,7 @@ def invite(
         bool, typer.Option("--staff", help="Every staff contact (a staff survey: the belief survey).")
     ] = False,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """E-mail invitations now, under the contact-frequency rules (every decision is kept, sent or not)."""
@@ -262,7 +275,7 @@ def invite(
         run = invite_people(
             store, settings, name, to or None, _now(), reason="beliefs" if staff else "manual"
         )
-    _run(run, as_json)
+    _run(run, chosen(fmt, as_json))
 
 
 @surveys_app.command("run-invitations")
@@ -274,6 +287,7 @@ def run_invitations(
         typer.Option("--as-of", help="Judge at this moment, YYYY-MM-DD[THH:MM] UTC (default: now)."),
     ] = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Run every trigger due (`surveys.triggers` in cxgap.toml), send reminders and what waited for the quiet
@@ -284,7 +298,7 @@ def run_invitations(
     at = moment(as_of, "--as-of") or _now()
     with _store(config) as store:
         run = run_all(store, settings, at, survey=survey)
-    _run(run, as_json)
+    _run(run, chosen(fmt, as_json))
 
 
 @contacts_app.command("import")
@@ -293,6 +307,7 @@ def import_contacts(
     file: Annotated[Path, typer.Argument(help="CSV with the columns id, email, language, role.")],
     kind: Annotated[str, typer.Option(help="customer or staff.")],
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Load (or update) the addresses invitations go to; rows that cannot be used are named, not loaded."""
@@ -300,14 +315,10 @@ def import_contacts(
 
     with _store(config) as store:
         done = load(store, file, kind, _now())
-    if as_json:
-        _records(done.to_frame())
-        return
-    out.print(escape(done.sentence()), highlight=False)
-    for problem in done.problems[:20]:
-        out.print(escape(problem.sentence()), highlight=False)
+    lines = [done.sentence(), *(problem.sentence() for problem in done.problems[:20])]
     if done.refused > 20:
-        out.print(f"... and {done.refused - 20:,} more (`--json` lists them all).")
+        lines.append(f"... and {done.refused - 20:,} more (`--format csv` lists them all).")
+    emit(chosen(fmt, as_json), done.to_frame(), lines, done.to_frame())
 
 
 @surveys_app.command("opt-out")
@@ -318,6 +329,7 @@ def opt_out(
         str | None, typer.Option(help="The staff member who asked never to be surveyed.")
     ] = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Record that someone is never to be surveyed again (kept forever, honoured by every invitation)."""
@@ -328,11 +340,9 @@ def opt_out(
     kind, who = ("customer", customer) if customer is not None else ("staff", staff)
     with _store(config) as store:
         added = record(store, kind, who, None, "admin", _now())
-    if as_json:
-        _records(pd.DataFrame([{"kind": kind, "id": who, "newly_opted_out": bool(added)}]))
-        return
+    frame = pd.DataFrame([{"kind": kind, "id": who, "newly_opted_out": bool(added)}])
     said = "will never be surveyed again" if added else "had already opted out"
-    out.print(escape(f"{kind.capitalize()} {who} {said}."), highlight=False)
+    emit(chosen(fmt, as_json), frame, [f"{kind.capitalize()} {who} {said}."], frame)
 
 
 @surveys_app.command("rates")
@@ -340,6 +350,7 @@ def opt_out(
 def rates(
     survey: Annotated[str | None, typer.Option(help="Only this survey.")] = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """AAPOR response rates (RR1, RR2 with 95% intervals) per survey, touchpoint and segment, with n; with
@@ -353,15 +364,15 @@ def rates(
             compare_respondents(store, survey, settings.analysis.min_n) if survey and found.rows else None
         )
     frame = found.to_frame()
-    if as_json:
-        _records(frame)
+    if chosen(fmt, as_json) is not Format.table:
+        emit(chosen(fmt, as_json), frame, [], frame)
         return
     if balance is not None and balance.enough:
         _print_balance(balance)
     elif balance is not None:
-        out.print(escape(balance.sentence()), highlight=False)
+        out.print(balance.sentence())
     if frame.empty:
-        out.print(escape(found.sentence()), highlight=False)
+        out.print(found.sentence())
         return
     table = Table(title="Response rates (AAPOR)")
     for column in (
@@ -379,7 +390,7 @@ def rates(
         within = row.touchpoint or (f"segment {row.segment}" if row.segment else "all")
         counts = (row.invited, row.delivered, row.answered, row.partial)
         shown = [_rate(row.rr1), _rate(row.rr2)] if row.rr1 else [row.status, ""]
-        table.add_row(row.survey, escape(within), *(f"{n:,}" for n in counts), *shown)
+        table.add_row(row.survey, within, *(f"{n:,}" for n in counts), *shown)
     out.print(table)
 
 
@@ -395,9 +406,9 @@ def _print_balance(balance: Any) -> None:
             for v in (row.base, row.invited, row.respondents)
         ]
         flag = " (imbalanced)" if row.imbalanced else ""
-        table.add_row(escape(what), *shown, f"{row.vs_base:+.2f}{flag}")
+        table.add_row(what, *shown, f"{row.vs_base:+.2f}{flag}")
     out.print(table)
-    out.print(escape(balance.sentence()), highlight=False)
+    out.print(balance.sentence())
 
 
 def _rate(estimate: Any) -> str:
@@ -407,11 +418,9 @@ def _rate(estimate: Any) -> str:
     return f"{100 * estimate.value:.0f}% [{100 * estimate.low:.0f}, {100 * estimate.high:.0f}]"
 
 
-def _run(run: Any, as_json: bool) -> None:
-    if as_json:
-        _records(run.to_frame())
-    else:
-        out.print(escape(run.sentence()), highlight=False)
+def _run(run: Any, fmt: Format) -> None:
+    """An invitation run: its sentence for people, one row per outcome for tools."""
+    emit(fmt, run.to_frame(), [run.sentence()], run.to_frame())
 
 
 def _read(file: Path, settings: Any) -> SurveyDefinition:

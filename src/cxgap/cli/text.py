@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
 from .main import ConfigOption, app, user_errors
-from .output import err, out
+from .output import Format, emit, err, format_option, notes, out
 from .render import text_tables
 
 if TYPE_CHECKING:
@@ -35,6 +34,9 @@ def text(
         ),
     ] = None,
     config: ConfigOption = None,
+    fmt: Annotated[
+        Format, format_option("the themes, one row each; --out writes every text's results")
+    ] = Format.table,
 ) -> None:
     """Sentiment, themes (with the NPS of customers who raise them), emerging issues and discovered topics."""
     from cxgap.engine import Engine
@@ -59,13 +61,25 @@ def text(
         report = analyze_text(engine, settings, discover, progress=lambda n: bar.advance(task, n))
     store.close()
     written = _write_per_text(report, out_file) if out_file is not None else None
-    for table in text_tables(report):
-        out.print(table)
-    for note in report.notes:
-        out.print(f"[yellow]{escape(note)}[/]")  # a note may name "[themes]", which is not markup
-    _print_proposed_themes(report)
+    emit(
+        fmt,
+        _text_json(report),
+        lambda: [*text_tables(report), *notes(report.notes)],
+        report.to_frame,
+        said=report.notes,
+    )
+    if fmt is Format.table:
+        _print_proposed_themes(report)
     if written is not None:
-        out.print(f"Wrote {written:,} texts, one row each, to {out_file}.")
+        (out if fmt is Format.table else err).print(f"Wrote {written:,} texts, one row each, to {out_file}.")
+
+
+def _text_json(report: TextReport) -> dict[str, object]:
+    """The report as the API serves it (/api/text), with the topics found without configuration."""
+    from cxgap.api.routes import text_summary
+
+    found = report.discovered
+    return text_summary(report) | {"discovered": found.to_frame() if found is not None else None}
 
 
 def _print_proposed_themes(report: TextReport) -> None:
@@ -75,7 +89,7 @@ def _print_proposed_themes(report: TextReport) -> None:
     snippet = report.discovered.themes_toml()
     if snippet:
         out.print("\n# Proposed themes: paste into cxgap.toml, rename, and describe each in your words.")
-        out.print(snippet, markup=False, highlight=False, soft_wrap=True)
+        out.print(snippet, soft_wrap=True)
 
 
 def _write_per_text(report: TextReport, path: Path) -> int:
