@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cxgap.config import DEFAULT_STORE_URL, load_settings, settings_from_dict, starter_config
+from cxgap.config import DEFAULT_STORE_URL, demo_settings, load_settings, settings_from_dict, starter_config
 from cxgap.errors import ConfigError
 
 
@@ -64,3 +64,43 @@ def test_environment_overrides_the_store(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CXGAP_STORE_URL", "duckdb:///elsewhere.duckdb")
     assert load_settings().store.url == "duckdb:///elsewhere.duckdb"
+
+
+DEMO_WORDS = (
+    "sales",
+    "ordering",
+    "installation",
+    "billing",
+    "support",
+    "key_accounts",
+    "field_service",
+    "retention",
+)
+
+
+def test_no_default_names_a_touchpoint_item_or_team_the_user_did_not_write() -> None:
+    """The issue's first hour: `touchpoints = ["flight"]` alone is a valid configuration, and nothing the
+    defaults hold (rules, incidents, playbooks, themes, items) names the demo company."""
+    own = settings_from_dict({"touchpoints": ["flight"]})
+    assert own.touchpoints == ["flight"]
+    defaults = settings_from_dict({}).model_dump_json()
+    assert not [word for word in DEMO_WORDS if f'"{word}"' in defaults]
+    assert not settings_from_dict({}).items and not settings_from_dict({}).cases.rules
+
+
+def test_the_starter_names_the_demo_only_in_comments() -> None:
+    live = [
+        line for line in starter_config().splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert not [line for line in live for word in DEMO_WORDS if f'"{word}"' in line]
+
+
+def test_the_demo_carries_its_own_configuration(cli, tmp_path: Path) -> None:
+    """`cxgap demo` in a folder without cxgap.toml writes the demo company's, so the commands after it see
+    the demo's touchpoints and rules; `cxgap init` still writes the neutral starter."""
+    made = cli("demo", "--customers", "200", "--no-analysis", "--no-loop")
+    assert made.exit_code == 0, made.stderr
+    assert load_settings(tmp_path / "cxgap.toml") == demo_settings()
+    assert "demo company's configuration" in made.stdout
+    assert cli("init", "starter.toml").exit_code == 0
+    assert load_settings(tmp_path / "starter.toml") == settings_from_dict({})

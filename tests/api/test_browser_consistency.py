@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from cxgap.api import create_app
-from cxgap.config import StoreSettings, demo_settings
+from cxgap.config import StoreSettings, demo_config_text, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.gaps import GAP_KINDS
 from cxgap.store import Store
@@ -56,7 +56,7 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Store(url) as store:
         write_demo(store, simulate(3_000, seed=42))
         signed_up(store)
-    (folder / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    (folder / "cxgap.toml").write_text(demo_config_text() + f'\n[store]\nurl = "{url}"\n', encoding="utf-8")
     found: dict[str, Any] = {"url": url}
     for name, filters in SLICES.items():
         cli = json.loads(_cxgap(folder, "analyze", "--json", *_options(filters)))

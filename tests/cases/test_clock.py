@@ -6,7 +6,7 @@ import datetime as dt
 
 from cxgap.cases import accountability, events, list_cases, open_cases, transition
 from cxgap.cases.clock import loop_now, set_loop_calendar
-from cxgap.config import Settings, demo_settings
+from cxgap.config import demo_settings
 from cxgap.engine import Engine
 from cxgap.store import Store
 
@@ -29,7 +29,7 @@ def test_a_store_with_its_own_calendar_opens_its_cases_without_a_date(loop_store
 
 def test_cases_as_of_fixes_the_clock_over_the_stores_calendar(loop_store: Store) -> None:
     set_loop_calendar(loop_store, DATA_END)
-    fixed = Settings.model_validate({"cases": {"as_of": "2026-06-01T12:00:00"}})
+    fixed = demo_settings(**{"cases": {"as_of": "2026-06-01T12:00:00"}})
     assert loop_now(loop_store, fixed) == dt.datetime(2026, 6, 1, 12)
     assert loop_now(loop_store, fixed, as_of=dt.datetime(2026, 6, 2)) == dt.datetime(2026, 6, 2)
     aware = dt.datetime(2026, 6, 2, 14, tzinfo=dt.timezone(dt.timedelta(hours=2)))

@@ -65,6 +65,7 @@ class Served:
 def _config(folder: Path, database: str, max_body_bytes: int = 5_000_000) -> str:
     url = f"duckdb:///{folder / database}"
     text = f'[store]\nurl = "{url}"\n\n[server]\nmax_body_bytes = {max_body_bytes}\n'
+    text += '\n[cases.rules.detractor]\nwhen = "detractor"\n'  # the rule `cases open` runs
     (folder / "cxgap.toml").write_text(text, encoding="utf-8")
     return url
 

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from cxgap.config import demo_config_text
+
+DEMO = demo_config_text() + "\n"  # the demo company's configuration, as `cxgap demo` writes it
+
 
 def test_journeys_prints_every_measure_with_intervals(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     (tmp_path / "cxgap.toml").write_text(
-        f'[store]\nurl = "duckdb:///{tmp_path / "d.duckdb"}"\n', encoding="utf-8"
+        DEMO + f'[store]\nurl = "duckdb:///{tmp_path / "d.duckdb"}"\n', encoding="utf-8"
     )
     assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("journeys")
@@ -76,7 +80,7 @@ def test_risk_on_the_demo_store_lists_the_riskiest_with_reasons(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     (tmp_path / "cxgap.toml").write_text(
-        f'[store]\nurl = "duckdb:///{tmp_path / "r.duckdb"}"\n', encoding="utf-8"
+        DEMO + f'[store]\nurl = "duckdb:///{tmp_path / "r.duckdb"}"\n', encoding="utf-8"
     )
     assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("risk", "--top", "5")
@@ -101,7 +105,7 @@ def test_playbooks_dry_run_changes_nothing_and_a_rerun_opens_none(
 
     monkeypatch.setenv("COLUMNS", "200")
     url = f"duckdb:///{tmp_path / 'p.duckdb'}"
-    (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    (tmp_path / "cxgap.toml").write_text(DEMO + f'[store]\nurl = "{url}"\n', encoding="utf-8")
     assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     dry = cli("playbooks", "run", "--dry-run")
     assert dry.exit_code == 0, dry.stderr

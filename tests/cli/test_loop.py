@@ -10,13 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from cxgap.cases import list_cases
+from cxgap.config import demo_config_text
 from cxgap.store import Store
+
+DEMO = demo_config_text() + "\n"  # the demo company's configuration, as `cxgap demo` writes it
 
 
 @pytest.fixture
 def demo_store(cli, tmp_path: Path) -> str:
     url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
-    (tmp_path / "cxgap.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    (tmp_path / "cxgap.toml").write_text(DEMO + f'[store]\nurl = "{url}"\n', encoding="utf-8")
     assert cli("demo", "--customers", "1000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
     return url
 

@@ -18,6 +18,7 @@ def configured(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLUMNS", "200")
     config = tmp_path / "cxgap.toml"
     config.write_text(
+        'touchpoints = ["ordering", "support", "billing"]\n'
         f'[store]\nurl = "duckdb:///{tmp_path / "cxgap.duckdb"}"\n'
         '[notify]\nbase_url = "https://cx.example.com"\n[surveys]\nquiet_hours = [0, 0]\n',
         encoding="utf-8",

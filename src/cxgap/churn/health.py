@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
+from cxgap.churn.data import RISK_DIRECTION
 from cxgap.config import HealthWeight
 from cxgap.errors import CxgapError
 
@@ -65,11 +66,18 @@ class HealthModel:
 
 
 def health_model(features: pd.DataFrame, weights: dict[str, HealthWeight]) -> HealthModel:
-    """A health model whose percentiles are read against `features` (the training customers)."""
-    missing = [name for name in weights if name not in features.columns]
-    if missing:
+    """A health model whose percentiles are read against `features` (the training customers). A component
+    this store cannot measure (incident counts where cxgap.toml names no incidents) is left out, the others
+    keep their weights; a name that is no feature at all is refused."""
+    unknown = [name for name in weights if name not in features.columns and name not in RISK_DIRECTION]
+    if unknown:
         raise CxgapError(
-            f"Health component '{missing[0]}' is not among the features ({', '.join(features.columns)})."
+            f"Health component '{unknown[0]}' is not among the features ({', '.join(features.columns)})."
+        )
+    weights = {name: spec for name, spec in weights.items() if name in features.columns}
+    if not weights:
+        raise CxgapError(
+            "None of the health components can be measured in this store; see [health.components] in cxgap.toml."
         )
     reference = {name: np.sort(features[name].dropna().to_numpy(dtype=float)) for name in weights}
     return HealthModel(dict(weights), reference)

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from cxgap.config.base import Strict as _Strict
 from cxgap.config.health import HealthSettings
@@ -250,9 +250,23 @@ def demo_themes() -> dict[str, Theme]:
 
 
 def demo_settings(**overrides: Any) -> Settings:
-    """The demo company's settings (its configuration over the defaults), with `overrides` on top: for the
-    demo's own store, its seeding and the tests of it."""
-    return Settings.model_validate(demo_config() | overrides)
+    """The demo company's settings (its configuration over the defaults), with `overrides` on top: a dict
+    merged key by key, a section given as settings (`cases=CaseSettings(as_of=...)`) replacing only the keys it
+    sets. For the demo's own store, its seeding and the tests of it."""
+    base = demo_config()
+    for key, value in list(overrides.items()):
+        if isinstance(value, BaseModel):  # a section given as settings: the keys it sets replace the demo's
+            overrides[key] = {**base.get(key, {}), **value.model_dump(exclude_unset=True)}
+    return Settings.model_validate(_merged(base, overrides))
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `override`'s keys on top, tables merged key by key (other values replaced)."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        merged[key] = _merged(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
+    return merged
 
 
 def themes_for(settings: Settings, demo_store: bool) -> dict[str, Theme]:

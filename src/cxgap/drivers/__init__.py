@@ -17,7 +17,7 @@ from cxgap.drivers.data import (
 )
 from cxgap.drivers.stated import importance_gaps, stated_shares
 from cxgap.drivers.weights import pairwise_correlation, relative_weights, shapley_r2
-from cxgap.engine import ALL, Engine, Filters, touchpoints_of
+from cxgap.engine import ALL, Engine, Filters, with_data_defaults
 from cxgap.errors import CxgapError
 from cxgap.gaps.schemas import Gap, MissingGap
 
@@ -43,11 +43,10 @@ def drivers(
         raise CxgapError(f"Unknown outcome '{outcome}'; choose one of {', '.join(OUTCOMES)}.")
     if level not in LEVELS:
         raise CxgapError(f"Unknown driver level '{level}'; choose one of {', '.join(LEVELS)}.")
+    settings = with_data_defaults(engine, settings)
     kind = "relational" if touchpoint is None and level != "touchpoints" else "transactional"
     if level == "touchpoints":
-        data = touchpoint_drivers(
-            engine, touchpoints_of(engine, settings.touchpoints), outcome, max_rows, filters
-        )
+        data = touchpoint_drivers(engine, settings.touchpoints, outcome, max_rows, filters)
         groups = None
     else:
         data = item_drivers(engine, settings.items, outcome, kind, touchpoint, max_rows, filters)

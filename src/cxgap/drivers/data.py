@@ -103,10 +103,8 @@ def item_drivers(
 ) -> DriverData:
     """Per response: each configured item's perception and the outcome (from the same response, or the
     respondent's churn); ratings narrowed by `filters`' period, segment and channel."""
-    if not items:
-        raise CxgapError(
-            "Key drivers on items need an [items] section in cxgap.toml mapping items to dimensions."
-        )
+    if not items:  # the store holds no item ratings (and cxgap.toml names none): nothing to read
+        return DriverData((), np.empty((0, 1)), 0)
     ri = filters.on_rollup(engine.table("response_items"))  # ratings carry the rollups' keys
     ri = ri.filter(ri.item.isin(list(items)) & (ri.survey_kind == survey_kind))
     if touchpoint is not None:

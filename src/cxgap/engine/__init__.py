@@ -10,7 +10,7 @@ import ibis
 import ibis.expr.operations as ops
 import sqlalchemy as sa
 
-from cxgap.engine.filters import ALL, Filters, touchpoints_of
+from cxgap.engine.filters import ALL, Filters, items_of, touchpoints_of, with_data_defaults
 from cxgap.errors import StoreError
 from cxgap.store import Store, describe_url
 
@@ -89,4 +89,4 @@ class Engine:
         self._local = threading.local()
 
 
-__all__ = ["ALL", "Engine", "Filters", "touchpoints_of"]
+__all__ = ["ALL", "Engine", "Filters", "items_of", "touchpoints_of", "with_data_defaults"]

@@ -173,6 +173,32 @@ def touchpoints_of(engine: Any, configured: Sequence[str]) -> list[str]:
     return sorted(_values(answered) | _values(events))
 
 
+def items_of(engine: Any, configured: dict[str, str]) -> dict[str, str]:
+    """Item code -> dimension: cxgap.toml's [items], or, where it names none, every item the store's
+    ratings hold as a dimension of its own, so each item's gaps and drivers are measured from the start."""
+    if configured:
+        return dict(configured)
+    rated = engine.table("rollup_items").select("item").distinct().execute()
+    return {item: item for item in sorted(_values(rated))}
+
+
+def with_data_defaults(engine: Any, settings: Any) -> Any:
+    """`settings` with the journey stages and items the data holds where cxgap.toml names none (see
+    touchpoints_of and items_of); the settings themselves where it names both."""
+    if settings.touchpoints and settings.items:
+        return settings
+    items = items_of(engine, settings.items)
+    return settings.model_copy(
+        update={
+            "touchpoints": touchpoints_of(engine, settings.touchpoints),
+            "items": items,
+            "dimensions": settings.dimensions
+            if settings.items
+            else sorted(set(items.values())) or settings.dimensions,
+        }
+    )
+
+
 def checked(filters: Filters, engine: Any, touchpoints: Sequence[str] = ()) -> Filters:
     """`filters` after refusing a segment, channel or touchpoint the store does not hold (one sentence
     listing what is allowed), so a typo in a command gets an answer rather than an empty report."""

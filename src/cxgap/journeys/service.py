@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from cxgap.config import Settings
-from cxgap.engine import ALL, Engine, Filters, touchpoints_of
+from cxgap.engine import ALL, Engine, Filters, with_data_defaults
 from cxgap.journeys.estimates import (
     channel_gaps,
     incident_load,
@@ -61,8 +61,7 @@ def analyze_journeys(
     `filters`, every measure reads only the slice (see journeys.slice), narrowed in the backend; a
     segment-only slice with `whole` (this store's unfiltered report, which keeps its sums per segment) is
     read out of it with no query (see journeys.segment)."""
-    if not settings.touchpoints:  # the flow walks the stages found in the data
-        settings = settings.model_copy(update={"touchpoints": touchpoints_of(engine, [])})
+    settings = with_data_defaults(engine, settings)
     if whole is not None and whole.sums is not None and only_segment(filters) and filters.segment:
         anywhere = whole.sums.interactions_total() > 0
         return _report(whole.sums.of(filters.segment), settings, alpha, filters, anywhere)

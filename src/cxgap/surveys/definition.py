@@ -288,22 +288,22 @@ def _plain(wording: Any, language: str) -> Any:
 
 def check_against(definition: SurveyDefinition, settings: Settings, source: str | None = None) -> None:
     """Refuse a definition naming a touchpoint or item that cxgap.toml does not configure: its answers
-    would land where no analysis looks."""
+    would land where no analysis looks. Where cxgap.toml names none (the data's own are used), any is taken."""
     where = source or f"survey {definition.name}"
     touchpoints, items = settings.touchpoints, settings.items
-    if definition.touchpoint is not None and definition.touchpoint not in touchpoints:
+    if touchpoints and definition.touchpoint is not None and definition.touchpoint not in touchpoints:
         raise ConfigError(
             f"{where}: touchpoint '{definition.touchpoint}' is not one of the touchpoints in cxgap.toml "
             f"({', '.join(touchpoints)})."
         )
     for index, question in enumerate(definition.questions):
         at = f"questions[{index}]"
-        if question.item is not None and question.item not in items:
+        if items and question.item is not None and question.item not in items:
             raise ConfigError(
                 f"{where}: {at}.item '{question.item}' (question '{question.id}') is not one of the items "
                 f"in cxgap.toml ({', '.join(items)})."
             )
-        if question.touchpoint is not None and question.touchpoint not in touchpoints:
+        if touchpoints and question.touchpoint is not None and question.touchpoint not in touchpoints:
             raise ConfigError(
                 f"{where}: {at}.touchpoint '{question.touchpoint}' (question '{question.id}') is not one of "
                 f"the touchpoints in cxgap.toml ({', '.join(touchpoints)})."

@@ -44,7 +44,7 @@ def template(
                 f"The {kind} template asks about one touchpoint; name it with --touchpoint "
                 f"(one of {', '.join(settings.touchpoints)})."
             )
-        if touchpoint not in settings.touchpoints:
+        if settings.touchpoints and touchpoint not in settings.touchpoints:
             raise ConfigError(
                 f"Touchpoint '{touchpoint}' is not one of the touchpoints in cxgap.toml "
                 f"({', '.join(settings.touchpoints)})."
@@ -153,6 +153,11 @@ def _servqual(settings: Settings) -> dict[str, Any]:
     ordered = [
         item for dimension in settings.dimensions for item, of in settings.items.items() if of == dimension
     ]
+    if not ordered:
+        raise ConfigError(
+            "The servqual template asks about the items of cxgap.toml's [items], which names none; add "
+            'yours there first (item code = dimension, e.g. prompt_service = "responsiveness").'
+        )
     items = [
         {
             "id": question_id,
