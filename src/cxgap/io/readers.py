@@ -108,8 +108,29 @@ def _refuse_utf16(path: Path, head: bytes) -> None:
 
 
 def _header(path: Path, reader: Any, lines: PhysicalLines, options: SourceOptions) -> list[str]:
+    """The column names: the first header row's, each column of a question group named after its question
+    and row label where there are two or more header rows (`grouped_names`); the other header rows are
+    skipped. A header that names no column, or one column twice, is one sentence (InputFileError)."""
+    names = [name.strip() for name in _header_row(path, reader, lines, options)]
+    if not any(names):
+        raise InputFileError(f"{path}: the first line is blank; expected the column names there.")
+    if options.header_rows >= 2:
+        labels = [label.strip() for label in _next_row(reader)]
+        names = grouped_names(path, names, labels)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputFileError(
+            f"{path}: the header names column '{duplicates[0]}' more than once; column names must be unique."
+        )
+    for _ in range(options.header_rows - 2):  # further rows (Qualtrics' import ids) name nothing
+        _next_row(reader)
+    return names
+
+
+def _header_row(path: Path, reader: Any, lines: PhysicalLines, options: SourceOptions) -> list[str]:
+    """The first header row's cells, or one sentence saying why there is none."""
     try:
-        header = next(reader)
+        header: list[str] = next(reader)
     except StopIteration:
         raise InputFileError(
             f"{path} has no header row; expected the column names on its first line."
@@ -120,20 +141,56 @@ def _header(path: Path, reader: Any, lines: PhysicalLines, options: SourceOption
         raise InputFileError(
             f"{path}: the header line is longer than {options.max_row_bytes:,} bytes; is this a CSV file?"
         )
-    names = [name.strip() for name in header]
-    if not any(names):
-        raise InputFileError(f"{path}: the first line is blank; expected the column names there.")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InputFileError(
-            f"{path}: the header names column '{duplicates[0]}' more than once; column names must be unique."
-        )
-    for _ in range(options.header_rows - 1):
-        try:
-            next(reader)
-        except StopIteration:
-            break
-    return names
+    return header
+
+
+def _next_row(reader: Any) -> list[str]:
+    """The next header row's cells; none where the file ends first (then there are no data rows)."""
+    try:
+        row: list[str] = next(reader)
+    except StopIteration:
+        return []
+    return row
+
+
+def grouped_names(path: Path, names: list[str], labels: list[str]) -> list[str]:
+    """Column names from two header rows, as SurveyMonkey writes a matrix or multiple-answer question: its
+    question over the group's first column, blank cells over the others, and each column's row label (the
+    matrix row, the option) in the second row. Every column of such a group is named "<question> - <label>"
+    (the first one too, so the group reads alike); a column on its own keeps its first-row name. A blank
+    first-row cell with no question to its left, or a blank label inside a group, is one sentence."""
+    out = list(names)
+    for start, end in question_groups(path, names):
+        for column in range(start, end):
+            label = labels[column] if column < len(labels) else ""
+            if not label:
+                raise InputFileError(
+                    f"{path}: header column {column + 1} (under the question '{names[start][:60]}') has no "
+                    "label in the second header row; each column of a matrix or multiple-answer question "
+                    "needs its row or option label there."
+                )
+            out[column] = f"{names[start]} - {label}"
+    return out
+
+
+def question_groups(path: Path, names: list[str]) -> list[tuple[int, int]]:
+    """The column ranges [start, end) of question groups: a named cell followed by one or more blank cells.
+    A blank cell with nothing named to its left is one sentence."""
+    groups: list[tuple[int, int]] = []
+    start: int | None = None
+    for column, name in enumerate(names):
+        if name:
+            start = column
+        elif start is None:
+            raise InputFileError(
+                f"{path}: header column {column + 1} has no name in the first header row and no question "
+                "to its left that it could belong to; name it in the first row."
+            )
+        elif groups and groups[-1][0] == start:
+            groups[-1] = (start, column + 1)
+        else:
+            groups.append((start, column + 1))
+    return groups
 
 
 def read_csv(

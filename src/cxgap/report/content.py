@@ -63,7 +63,7 @@ def worst_finding(report: GapReport, kinds: tuple[str, ...], role: str | None = 
         if g.kind in kinds and g.priority > 0 and (role is None or g.subject.endswith(f"({role})"))
     ]
     if not pool:
-        needs = [m.needs for m in report.missing if m.kind in kinds]
+        needs = list(dict.fromkeys(m.needs for m in report.missing if m.kind in kinds))  # each need once
         return ("Not measured: needs " + "; ".join(needs) + ".") if needs else "No significant shortfall."
     worst = max(pool, key=lambda g: g.priority)
     return (

@@ -18,6 +18,7 @@ from .exports import export
     [
         ("qualtrics_relationship.csv", "qualtrics", 3),
         ("surveymonkey_support.csv", "surveymonkey", 2),
+        ("surveymonkey_servqual.csv", "surveymonkey", 2),
         ("typeform_effort.csv", "typeform", 1),
         ("zendesk_tickets.csv", "zendesk", 1),
         ("formbricks_app.csv", "formbricks", 1),
@@ -93,14 +94,38 @@ def test_a_header_that_is_no_known_export_is_a_plain_table() -> None:
     assert recognise(["#", "Submit Date (UTC)", "How was it?"])[0] == "typeform"
 
 
-def test_surveymonkey_matrix_columns_without_names_are_said(tmp_path: Path) -> None:
+def test_surveymonkey_matrix_columns_are_named_by_question_and_row_and_say_both() -> None:
+    sample = read_sample(export("surveymonkey_servqual.csv"))
+    question = "How would you rate your experience of Acme Telecom on each, on a scale from 1 to 7?"
+    punctual = sample.column(f"{question} - Punctual engineer visits")
+    assert punctual.text == punctual.name  # the question text follows the name
+    assert (punctual.group, punctual.label) == (question, "Punctual engineer visits")
+    comment = sample.column("Is there anything else you would like to tell us?")
+    assert (comment.group, comment.open_ended) == ("", True)
+    assert sample.rows == 12
+
+
+def test_a_surveymonkey_export_of_matrix_questions_only_has_two_header_rows(tmp_path: Path) -> None:
     path = tmp_path / "matrix.csv"
     path.write_text(
         "Respondent ID,Collector ID,End Date,How satisfied are you with:,,\n"
         ",,,Speed,Price,Staff\n1,2,04/10/2024 08:14:45 AM,4,5,3\n",
         encoding="utf-8",
     )
-    with pytest.raises(
-        InputFileError, match=r"header column 5 \(after 'How satisfied are you with:'\) and 1 more"
-    ):
+    sample = read_sample(path)
+    assert (sample.export, sample.header_rows) == ("surveymonkey", 2)
+    assert [c.name for c in sample.columns][3:] == [
+        "How satisfied are you with: - Speed",
+        "How satisfied are you with: - Price",
+        "How satisfied are you with: - Staff",
+    ]
+
+
+def test_a_surveymonkey_matrix_row_without_a_label_is_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "matrix.csv"
+    path.write_text(
+        "Respondent ID,Collector ID,How satisfied are you with:,,\n,,Speed,,Staff\n1,2,4,5,3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError, match=r"header column 4 \(under the question 'How satisfied are you"):
         read_sample(path)

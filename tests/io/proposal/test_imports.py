@@ -36,6 +36,7 @@ def _one(store: Store, sql: str) -> object:
     [
         ("qualtrics_relationship.csv", "responses", 12, 36),
         ("surveymonkey_support.csv", "responses", 10, 0),
+        ("surveymonkey_servqual.csv", "responses", 12, 12 * 4),
         ("typeform_effort.csv", "responses", 10, 0),
         ("formbricks_app.csv", "responses", 8, 0),
         ("zendesk_tickets.csv", "feedback", 10, 0),
@@ -60,6 +61,21 @@ def test_imported_values_are_the_exports_meanings(store: Store, tmp_path: Path) 
     assert _one(store, csat + "'11800000035'") == 1  # Very dissatisfied
     assert _one(store, "SELECT count(*) FROM feedback WHERE rating IS NULL") == 4  # Offered / Unoffered
     assert _one(store, "SELECT rating FROM feedback WHERE feedback_id = '103'") == 1  # Bad with comment
+
+
+def test_surveymonkey_matrices_import_as_expectation_and_perception_items(
+    store: Store, tmp_path: Path
+) -> None:
+    summary = _import(store, export("surveymonkey_servqual.csv"), tmp_path)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (12, 12, 0)
+    assert _one(store, "SELECT count(*) FROM response_items") == 12 * 4  # 4 matrix rows per respondent
+    assert _one(store, "SELECT count(expectation) FROM response_items") == 11 * 4  # one skipped that matrix
+    assert _one(store, "SELECT count(perception) FROM response_items") == 12 * 4 - 1  # one N/A
+    assert _one(store, "SELECT count(DISTINCT item) FROM response_items") == 4
+    punctual = "FROM response_items WHERE item = 'punctual_engineer_visits' AND response_id = '11900000013'"
+    assert _one(store, f"SELECT expectation {punctual}") == 6  # 1-7 is the items' own scale
+    assert _one(store, f"SELECT perception {punctual}") == 3
+    assert _one(store, "SELECT count(comment) FROM responses") == 7
 
 
 def test_items_survey_with_na_codes_imports_without_quarantine(store: Store, tmp_path: Path) -> None:

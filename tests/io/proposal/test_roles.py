@@ -82,6 +82,50 @@ def test_surveymonkey_labels_become_a_value_map_and_its_dates_month_first() -> N
     assert fp.role("comment").column == "What could we do better?"  # type: ignore[union-attr]
 
 
+EXPECT = "Thinking of an excellent telecom provider, how much would you expect of it on each, on a scale from 1 to 7?"
+EXPERIENCE = "How would you rate your experience of Acme Telecom on each, on a scale from 1 to 7?"
+CONTACT = "Which of these have you used to contact us in the last month?"
+
+
+def test_surveymonkey_matrices_asked_twice_pair_row_by_row_as_expectation_and_perception() -> None:
+    fp = _file(export("surveymonkey_servqual.csv"))
+    items = {r.column: (r.item, r.measure) for r in fp.roles if r.target == "item"}
+    rows = {
+        "Punctual engineer visits": "punctual_engineer_visits",
+        "Prompt answers to questions": "prompt_answers_questions",
+        "Courteous staff": "courteous_staff",
+        "Convenient opening hours": "convenient_opening_hours",  # 'hours' in a rated matrix: not a count
+    }
+    assert items == {
+        **{f"{EXPECT} - {row}": (item, "expectation") for row, item in rows.items()},
+        **{f"{EXPERIENCE} - {row}": (item, "perception") for row, item in rows.items()},
+    }
+    paired = next(r for r in fp.roles if r.column == f"{EXPECT} - Courteous staff")
+    assert f"rates the same item as '{EXPERIENCE} - Courteous staff'" in paired.evidence
+    assert all(r.scale == (1, 7) for r in fp.roles if r.target == "item")
+    assert fp.role("nps").column.startswith("How likely is it")  # type: ignore[union-attr]
+    assert fp.role("comment").column == "Is there anything else you would like to tell us?"  # type: ignore[union-attr]
+
+
+def test_surveymonkey_multiple_answer_options_are_not_used_with_the_reason() -> None:
+    roles = {r.column: r for r in _file(export("surveymonkey_servqual.csv")).roles}
+    phone = roles[f"{CONTACT} - Phone"]
+    assert phone.target is None and "an option of the multiple-answer question" in phone.evidence
+    assert "ticked in 5 of 12 rows read" in phone.evidence
+    other = roles[f"{CONTACT} - Other (please specify)"]
+    assert other.target is None and "typed in as the other answer" in other.evidence
+
+
+def test_surveymonkey_matrix_rows_find_their_servqual_dimensions() -> None:
+    items = propose([export("surveymonkey_servqual.csv")]).items
+    assert {item: dim for item, (dim, _) in items.items()} == {
+        "punctual_engineer_visits": "reliability",
+        "prompt_answers_questions": "responsiveness",
+        "courteous_staff": "assurance",
+        "convenient_opening_hours": "empathy",
+    }
+
+
 def test_typeform_ces_is_found_and_its_direction_is_flagged() -> None:
     fp = _file(export("typeform_effort.csv"))
     ces = fp.role("ces")

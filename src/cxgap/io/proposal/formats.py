@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxgap.errors import InputFileError
-from cxgap.io.readers import CANDIDATE_DELIMITERS, SourceOptions, detect_format, open_source
+from cxgap.io.readers import (
+    CANDIDATE_DELIMITERS,
+    SourceOptions,
+    detect_format,
+    open_source,
+    question_groups,
+)
 
 SAMPLE_ROWS = 2_000
 PEEK_BYTES = 1 << 20  # enough for the header rows of any export, question texts included
@@ -28,12 +34,16 @@ SURVEYMONKEY_SUBHEADS = ("Response", "Open-Ended Response")
 @dataclass(frozen=True)
 class SampleColumn:
     """One column of the sample: its name (as the mapping names it), the question it asks when the export
-    says (Qualtrics' second header row, SurveyMonkey's row labels), and its raw values, None for absent."""
+    says (Qualtrics' second header row, SurveyMonkey's row labels), and its raw values, None for absent.
+    A column of a SurveyMonkey matrix or multiple-answer question also has the question over its group
+    (`group`) and its own row or option label (`label`); its name is "<group> - <label>"."""
 
     name: str
     text: str
     values: tuple[str | None, ...]
     open_ended: bool = False
+    group: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,6 @@ def read_sample(path: Path, rows: int = SAMPLE_ROWS) -> Sample:
     if fmt == "csv":
         delimiter, encoding, records = _peek_csv(path)
     header_rows = _header_rows(records)
-    _refuse_blank_names(path, records)
     options = SourceOptions(format=fmt, delimiter=delimiter, encoding=encoding, header_rows=header_rows)
     header, chunks = open_source(path, options, chunk_rows=rows)
     try:
@@ -74,32 +83,21 @@ def read_sample(path: Path, rows: int = SAMPLE_ROWS) -> Sample:
         raise InputFileError(
             f"{path} has no data rows under its header; a proposal needs at least one row of answers."
         )
-    texts = _question_texts(header, records, header_rows)
+    groups = _groups(path, header, records, header_rows)
+    texts = _question_texts(header, records, header_rows, set(groups))
     open_ended = _open_ended(header, records, header_rows)
     columns = tuple(
-        SampleColumn(name, texts.get(name, ""), tuple(chunk.values[name]), name in open_ended)
+        SampleColumn(
+            name,
+            texts.get(name, ""),
+            tuple(chunk.values[name]),
+            name in open_ended,
+            *groups.get(name, ("", "")),
+        )
         for name in header
     )
     export, evidence = recognise(header, header_rows)
     return Sample(path, fmt, export, evidence, delimiter, encoding, header_rows, columns, len(chunk.rows))
-
-
-def _refuse_blank_names(path: Path, records: list[list[str]]) -> None:
-    """A header with blank names (SurveyMonkey leaves one over each extra column of a matrix or multiple-
-    answer question) cannot be mapped: say where, in one sentence."""
-    if not records:
-        return
-    names = [cell.strip() for cell in records[0]]
-    blank = [i for i, name in enumerate(names) if not name]
-    if len(blank) < 2:  # one blank name (a trailing comma) is readable
-        return
-    first = blank[0]
-    left = next((names[i] for i in range(first - 1, -1, -1) if names[i]), "")
-    raise InputFileError(
-        f"{path}: header column {first + 1} (after '{left[:60]}') and {len(blank) - 1} more have no name, as "
-        "SurveyMonkey leaves them under a matrix or multiple-answer question; cxgap needs a name for every "
-        "column: name them in the first row, or export those questions as separate columns."
-    )
 
 
 def _decode(path: Path) -> tuple[str, str]:
@@ -150,13 +148,21 @@ def _records(text: str, delimiter: str, limit: int) -> list[list[str]]:
 
 def _header_rows(records: list[list[str]]) -> int:
     """3 for Qualtrics (its third row holds {"ImportId": ...} cells), 2 for SurveyMonkey (its second row says
-    "Response" or names an option under each question), else 1."""
+    "Response" under a question, or labels the columns of a matrix or multiple-answer question whose first
+    row is blank over all but the first), else 1."""
     if len(records) >= 3 and _share(records[2], lambda c: c.startswith('{"ImportId"')) >= 0.5:
         return 3
     if len(records) >= 2 and "Respondent ID" in records[0]:
-        if any(cell in SURVEYMONKEY_SUBHEADS for cell in records[1]):
+        if any(cell in SURVEYMONKEY_SUBHEADS for cell in records[1]) or _labels_blank_names(records):
             return 2
     return 1
+
+
+def _labels_blank_names(records: list[list[str]]) -> bool:
+    """The second row labels a column the first row leaves blank (a matrix's row, an option)."""
+    return any(
+        not name.strip() and label.strip() for name, label in zip(records[0], records[1], strict=False)
+    )
 
 
 def _share(cells: list[str], test: Callable[[str], bool]) -> float:
@@ -181,16 +187,34 @@ def _open_ended(header: list[str], records: list[list[str]], header_rows: int) -
     return found
 
 
-def _question_texts(header: list[str], records: list[list[str]], header_rows: int) -> dict[str, str]:
+def _question_texts(
+    header: list[str], records: list[list[str]], header_rows: int, grouped: set[str]
+) -> dict[str, str]:
     """Each column's question as the export words it: Qualtrics' second row; SurveyMonkey's question
-    with the option or row label under it; otherwise the column name itself."""
+    with the option or row label under it (a matrix or multiple-answer column's name says both already);
+    otherwise the column name itself."""
     texts = {name: name for name in header}
     if header_rows == 3 and len(records) >= 2:
         texts.update({n: " ".join(t.split()) for n, t in zip(header, records[1], strict=False) if t.strip()})
     for name, sub in _subheads(header, records, header_rows):
-        if sub and sub not in SURVEYMONKEY_SUBHEADS:
+        if sub and sub not in SURVEYMONKEY_SUBHEADS and name not in grouped:
             texts[name] = f"{name} - {sub}"
     return texts
+
+
+def _groups(
+    path: Path, header: list[str], records: list[list[str]], header_rows: int
+) -> dict[str, tuple[str, str]]:
+    """Each column of a SurveyMonkey matrix or multiple-answer question (see `grouped_names` in the
+    readers, which named them): the question over its group and its own row or option label."""
+    if header_rows != 2 or len(records) < 2:
+        return {}
+    first = [cell.strip() for cell in records[0]]
+    return {
+        header[column]: (first[start], records[1][column].strip())
+        for start, end in question_groups(path, first)
+        for column in range(start, end)
+    }
 
 
 SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {

@@ -12,12 +12,23 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from cxgap.io.proposal.formats import SURVEYMONKEY_SUBHEADS
 from cxgap.io.proposal.profile import Profile, words
 
 MEASURE_WORDS: dict[str, tuple[str, ...]] = {
     "expectation": ("expectation", "expectations", "expect", "expected", "exp", "ideal", "should"),
     "importance": ("importance", "important", "imp"),
-    "perception": ("perception", "perceptions", "perceived", "perc", "experience", "actual", "performance"),
+    "perception": (
+        "perception",
+        "perceptions",
+        "perceive",
+        "perceived",
+        "perc",
+        "experience",
+        "experienced",
+        "actual",
+        "performance",
+    ),
 }
 LETTERS = {"e": "expectation", "p": "perception", "i": "importance"}
 FILLER = frozenset(
@@ -87,6 +98,9 @@ def _split(p: Profile) -> tuple[str, str, int | None]:
     """The column's matrix question (or ''), its statement, and its row number when the name says."""
     if letter := LETTER_CODE.match(p.name):
         return letter.group(1).lower(), f"item{letter.group(2)}", int(letter.group(2))
+    if p.column.group:  # SurveyMonkey says both; a "Response" beside a comment box is the question itself
+        single = p.column.label in SURVEYMONKEY_SUBHEADS
+        return ("", p.column.group, None) if single else (p.column.group, p.column.label, None)
     text = p.column.text if p.column.text != p.name else ""
     question, _, statement = text.rpartition(" - ") if " - " in text else ("", "", text or p.name)
     if matrix := MATRIX_NAME.match(p.name):
@@ -144,9 +158,20 @@ def _pair_matrices(
         for question in questions:
             if question == lead:
                 continue
-            for (p, _, _), (lead_p, _, _) in zip(groups[question], groups[lead], strict=True):
+            for p, lead_p in _aligned(groups[question], groups[lead]):
                 why = f"{roles[p.name].evidence}; rates the same item as '{lead_p.name}' (the same row of the matrix)"
                 roles[p.name] = ItemRole(roles[lead_p.name].item, roles[p.name].measure, why)
+
+
+def _aligned(
+    members: list[tuple[Profile, str, int | None]], lead: list[tuple[Profile, str, int | None]]
+) -> list[tuple[Profile, Profile]]:
+    """The rows of two matrices of the same size, paired: by their statements where both have the same ones
+    (SurveyMonkey's row labels, in any order), else row by row in order."""
+    by_statement = {statement: p for p, statement, _ in lead}
+    if len(by_statement) == len(lead) and {statement for _, statement, _ in members} == set(by_statement):
+        return [(p, by_statement[statement]) for p, statement, _ in members]
+    return [(p, lead_p) for (p, _, _), (lead_p, _, _) in zip(members, lead, strict=True)]
 
 
 def _rows(members: list[tuple[Profile, str, int | None]]) -> tuple[object, ...]:

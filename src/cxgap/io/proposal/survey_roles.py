@@ -4,12 +4,13 @@ CES, the "superior" question, touchpoint, channel, the comment, and the item rat
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 from cxgap.io.proposal.formats import Sample
 from cxgap.io.proposal.items import MEASURE_WORDS, item_roles
 from cxgap.io.proposal.profile import Profile
 from cxgap.io.proposal.roles import Claims, Scalar, matches
-from cxgap.io.proposal.scales import answer_labels, is_rating, nps_scale, rating_scale
+from cxgap.io.proposal.scales import answer_labels, is_rating, nps_scale, rating_scale, stated_scale
 from cxgap.store.models import CES_SCALE, CSAT_SCALE, ITEM_SCALE
 
 META: dict[str, dict[str, tuple[str | None, str]]] = {
@@ -83,6 +84,7 @@ def survey_roles(sample: Sample, claims: Claims) -> tuple[dict[str, tuple[Scalar
     """Give every column of a survey export its role; the constants the rows need and notes."""
     notes: list[str] = []
     _known(sample, claims, notes)
+    _options(claims)
     _ids_and_time(claims, notes)
     _scores(claims)
     _labels(claims)
@@ -115,6 +117,39 @@ def _known(sample: Sample, claims: Claims, notes: list[str]) -> None:
             _time(claims, p, why, notes)
         else:
             claims.take(p, target or None, f"{why}; {p.top(3)}" if target else why)
+
+
+def _options(claims: Claims) -> None:
+    """The columns of a multiple-answer question are not used: each holds its option's label where it was
+    ticked (SurveyMonkey's expanded export), which no table column takes; the group's typed-in "other"
+    answer is free text beside the question, not the comment. Matrices (their cells hold answers, not
+    their own row label) are left to the item ratings."""
+    groups: dict[str, list[Profile]] = defaultdict(list)
+    for p in claims.free():
+        if p.column.group:
+            groups[p.column.group].append(p)
+    for question, members in groups.items():
+        if not any(_ticked(p) for p in members):
+            continue
+        shown = question if len(question) <= 60 else question[:57] + "..."
+        for p in members:
+            if _ticked(p) or p.filled == 0:
+                why = (
+                    f"an option of the multiple-answer question '{shown}' (ticked in {p.filled:,} of "
+                    f"{p.rows:,} rows read); the table has no column for it"
+                )
+            else:
+                why = (
+                    f"free text typed in as the other answer to the multiple-answer question '{shown}' "
+                    f"(mean {p.mean_length:.0f} characters); not the comment"
+                )
+            claims.take(p, None, why)
+
+
+def _ticked(p: Profile) -> bool:
+    """Every filled cell holds the column's own option label: an option ticked or not."""
+    filled = {v.strip() for v in p.column.values if v and v.strip()}
+    return bool(filled) and filled == {p.column.label}
 
 
 def _id_like(p: Profile) -> bool:
@@ -176,7 +211,7 @@ def _ids_and_time(claims: Claims, notes: list[str]) -> None:
 
 def _scores(claims: Claims) -> None:
     """NPS, CSAT and CES from numeric ratings worded as such; the 'superior' yes/no question."""
-    ratings = [p for p in claims.free() if is_rating(p) and not matches(p, COUNTS)]
+    ratings = [p for p in claims.free() if is_rating(p) and not _count(p)]
     for p in ratings:
         if not claims.has("nps") and (word := matches(p, ("recommend", "nps", "likelihood", "likely"))):
             scale = nps_scale(p)
@@ -263,6 +298,13 @@ def _comment(claims: Claims) -> None:
             )
 
 
+def _count(p: Profile) -> bool:
+    """A count rather than a rating ("Nights stayed", "Years as a customer"): a counting word in its wording
+    and no rating scale stated ("Convenient opening hours" in a matrix rated "on a scale from 1 to 7" is
+    rated)."""
+    return matches(p, COUNTS) is not None and stated_scale(p) is None
+
+
 def _measured(p: Profile) -> bool:
     """The wording names a measure (expectation, perception, importance): an item even with few values."""
     return any(matches(p, wanted) for wanted in MEASURE_WORDS.values())
@@ -278,7 +320,7 @@ def _typed_in(p: Profile) -> bool:
 def _items(claims: Claims) -> None:
     """The remaining ratings are item ratings: measure, item and pairs from their wording; one scale
     for all, or each its own, from their values; 0 as N/A where the others never use it."""
-    ratings = [p for p in claims.free() if is_rating(p, 1 if _measured(p) else 3) and not matches(p, COUNTS)]
+    ratings = [p for p in claims.free() if is_rating(p, 1 if _measured(p) else 3) and not _count(p)]
     labelled = {
         p.name: labels
         for p in claims.free()
