@@ -228,6 +228,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CXGAP_STORE_URL", raising=False)
     monkeypatch.delenv("CXGAP_CONFIG", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # full width unless the test sets one
     runner = CliRunner()
 
     def _run(*args: str):

@@ -269,9 +269,23 @@ def _item_frame(
     return pd.concat(parts, ignore_index=True)
 
 
+# responses.csat and responses.ces were whole numbers until migration 0013 made them exact (DOUBLE): a whole
+# score is hashed as it was then ("4", not "4.0"), so a file imported before the upgrade is still recognised
+WHOLE_BEFORE_0013 = frozenset({"csat", "ces"})
+
+
+def _as_whole_before(value: object) -> object:
+    """A whole-number score as the integer it was hashed as before migration 0013; anything else as it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _content_keys(frame: pd.DataFrame, items: pd.DataFrame, batch: _Batch) -> list[str]:
     """Stable content-hash keys; the n-th identical row in the file gets '#n'."""
     values = frame.drop(columns=[c for c in frame.columns if c == batch.plan.hash_key]).astype(object)
+    for column in WHOLE_BEFORE_0013.intersection(values.columns):  # keys as they were hashed before
+        values[column] = values[column].map(_as_whole_before)
     rows = [["" if pd.isna(v) else str(v) for v in row] for row in values.to_numpy().tolist()]
     extra: dict[int, str] = {}
     if len(items):

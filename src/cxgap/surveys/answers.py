@@ -399,7 +399,9 @@ def _keep_answers(
         [base | row for row in rows],
     )
     conn.execute(
-        sa.text("UPDATE survey_invitations SET partial = NULL WHERE invitation_id = :i"),
+        sa.text(
+            "UPDATE survey_invitations SET partial = NULL WHERE invitation_id = :i AND partial IS NOT NULL"
+        ),
         {"i": respondent.invitation_id},
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cxgap.config import load_settings
+from cxgap.config import load_settings, settings_from_dict
 from cxgap.errors import CxgapError
 from cxgap.io import import_file, load_mapping
 from cxgap.io.proposal import propose
@@ -95,3 +95,16 @@ def test_files_with_the_same_name_get_their_own_mappings(tmp_path: Path) -> None
         (tmp_path / folder / "crm.csv").write_bytes(export("crm_customers.csv").read_bytes())
     written = propose([tmp_path / "a" / "crm.csv", tmp_path / "b" / "crm.csv"]).write(tmp_path / "out")
     assert [p.name for p in written] == ["crm.mapping.toml", "crm-2.mapping.toml", "cxgap.toml"]
+
+
+def test_an_item_no_dimension_claims_becomes_its_own_so_no_gap_drops_out() -> None:
+    """With some items in SERVQUAL dimensions and one in none, the one left over gets a dimension of its
+    own: an item missing from [items] would be left out of every gap."""
+    from cxgap.io.proposal.writer import settings_text
+
+    text = settings_text(
+        [], {"punctuality": ("reliability", "'on time'"), "baggage_handling": (None, "no dimension word")}, []
+    )
+    settings = settings_from_dict(tomllib.loads(text))
+    assert settings.items == {"punctuality": "reliability", "baggage_handling": "baggage_handling"}
+    assert "baggage_handling" in settings.dimensions and "reliability" in settings.dimensions

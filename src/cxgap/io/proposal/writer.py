@@ -195,6 +195,9 @@ def settings_text(
     if touchpoints:
         line = f"touchpoints = {value(list(touchpoints))}  # found in your data; put them in journey order\n"
         text = _after(text, "# touchpoints = ", line) or line + text
+    if any(dim for dim, _ in items.values()) and not all(dim for dim, _ in items.values()):
+        items = _own_dimensions(items)  # an unlisted item would drop out of every gap: each gets its own
+        text = _with_dimensions(text, sorted({dim for dim, _ in items.values() if dim}))
     if items:
         block = "\n[items]  # found in your files: item = its dimension\n" + "".join(
             _line(key(item), value(dim), why) + "\n" if dim else f'# {key(item)} = ""  # {why}\n'
@@ -204,6 +207,24 @@ def settings_text(
     text = head + text
     settings_from_dict(tomllib.loads(text), "the proposed cxgap.toml")
     return text
+
+
+def _own_dimensions(items: dict[str, tuple[str | None, str]]) -> dict[str, tuple[str | None, str]]:
+    """Items whose words point to no dimension as dimensions of their own, beside those that do."""
+    return {
+        item: (dim, why) if dim else (item, f"{why}; a dimension of its own (rename or group it)")
+        for item, (dim, why) in items.items()
+    }
+
+
+def _with_dimensions(text: str, used: list[str]) -> str:
+    """The starter with a `dimensions` line naming SERVQUAL's five and every other dimension `used`."""
+    servqual = ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+    dimensions = servqual + [d for d in used if d not in servqual]
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("dimensions = "))
+    lines[at] = f"dimensions = {value(dimensions)}  # SERVQUAL's five and the items of their own below\n"
+    return "".join(lines)
 
 
 def _after(text: str, marker: str, insert: str) -> str | None:
