@@ -11,7 +11,7 @@ from typing import Any
 from cxgap.churn import store_risk
 from cxgap.config import Settings
 from cxgap.drivers import LEVELS, OUTCOMES, DriverReport, drivers
-from cxgap.engine import ALL, Engine, Filters
+from cxgap.engine import ALL, Engine, Filters, with_data_defaults
 from cxgap.errors import CxgapError
 from cxgap.gaps import GAP_KINDS, GapReport, analyze, describe, figure, headline_sentence
 from cxgap.gaps.scores import headline_of, scores_by_kind
@@ -229,7 +229,9 @@ def gap_sections(gaps: GapReport, touchpoints: Sequence[str] = ()) -> tuple[Sect
 def build_report(engine: Engine, settings: Settings, filters: Filters = ALL, rank: str = "effect") -> Report:
     """Run the analyses the report needs on the slice `filters` and assemble its sections: the same gap
     analysis (`gaps.analyze`) and scores per survey kind (`scores_by_kind`) as the dashboard and `cxgap
-    analyze`; where to act first ranked by `rank` (effect or shortfall)."""
+    analyze`; where to act first ranked by `rank` (effect or shortfall). Where cxgap.toml names no
+    touchpoints or items, those the data holds are used (as `cxgap analyze` and `cxgap drivers` do)."""
+    settings = with_data_defaults(engine, settings)
     by_kind = scores_by_kind(engine, settings, filters)
     key = drivers(engine, settings, "nps", "items", filters=filters) if settings.items else None
     gaps = analyze(engine, settings, filters=filters)
