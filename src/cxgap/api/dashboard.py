@@ -22,7 +22,7 @@ from cxgap.cases import Intake, intake
 from cxgap.churn import RiskReport, slice_risk, store_risk
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
-from cxgap.engine import ALL, Engine, Filters
+from cxgap.engine import ALL, Filters, engine_for
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze
 from cxgap.gaps.service import IMPORTANCE_REPLICATES
@@ -105,7 +105,7 @@ class Dashboard:
         `[server] precompute` setting where there is one, else yes)."""
         self.settings = settings
         self.store = Store(settings.store.url)
-        self.engine = Engine(self.store)
+        self.engine = engine_for(self.store, settings)
         self.write_lock = threading.Lock()
         # stale rollups are rebuilt under the write lock on DuckDB (one writer per file), beside ingests
         self.cache = ResultCache(

@@ -130,12 +130,12 @@ def report(
 def write_report(
     settings: Settings, output: Path, png_dir: Path | None, slice_: Filters | None = None
 ) -> None:
-    from cxgap.engine import ALL, Engine
+    from cxgap.engine import ALL, engine_for
     from cxgap.engine.filters import checked
     from cxgap.report import build_report, write_html
 
     with Store(settings.store.url) as store:
-        engine = Engine(store)
+        engine = engine_for(store, settings)
         chosen = checked(slice_ or ALL, engine, settings.touchpoints)
         with err.status("analysing and drawing charts"):
             written = write_html(build_report(engine, settings, chosen), output, png_dir)
@@ -153,7 +153,7 @@ def print_analysis(
 ) -> None:
     """Analyse the slice and print it in `fmt`: the scores per survey kind, the perception headline, the
     gaps the listing asks for (where to act first, `top` rows, by default) and the six gaps."""
-    from cxgap.engine import ALL, Engine
+    from cxgap.engine import ALL, engine_for
     from cxgap.engine.filters import checked
     from cxgap.gaps import analyze as run_analysis
     from cxgap.gaps.scores import headline_of, scores_by_kind
@@ -163,7 +163,7 @@ def print_analysis(
 
     listing = listing or Listing(top)
     with Store(settings.store.url) as store:
-        engine = Engine(store)
+        engine = engine_for(store, settings)
         chosen_slice = checked(slice_ or ALL, engine, settings.touchpoints)
         result = run_analysis(engine, settings, filters=chosen_slice)
         by_kind = scores_by_kind(engine, settings, chosen_slice)

@@ -36,7 +36,7 @@ def drivers(
     """Key drivers of an outcome: importance and Shapley values with intervals, each driver's direction (in
     words when higher goes with a lower outcome), and where to concentrate."""
     from cxgap.drivers import drivers as run_drivers
-    from cxgap.engine import Engine
+    from cxgap.engine import engine_for
     from cxgap.store import Store
 
     settings = load_settings(config)
@@ -44,7 +44,7 @@ def drivers(
         _file_drivers(file, mapping, replicates, settings, fmt)
         return
     store = Store(settings.store.url)
-    result = run_drivers(Engine(store), settings, outcome, by, touchpoint, replicates)
+    result = run_drivers(engine_for(store, settings), settings, outcome, by, touchpoint, replicates)
     store.close()
     emit(fmt, result, lambda: [driver_table(result)], said=result.notes)
 

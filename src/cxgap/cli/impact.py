@@ -76,14 +76,14 @@ def impact(
     fmt: Annotated[Format, format_option("the yearly values, one row each")] = Format.table,
 ) -> None:
     """Churn, revenue and growth by NPS group; the yearly value of moving detractors and of closing each gap."""
-    from cxgap.engine import Engine
+    from cxgap.engine import engine_for
     from cxgap.gaps import analyze
     from cxgap.impact import impact as run_impact
     from cxgap.store import Store
 
     settings = load_settings(config)
     store = Store(settings.store.url)
-    engine = Engine(store)
+    engine = engine_for(store, settings)
     result = run_impact(engine, settings, analyze(engine, settings), share)
     store.close()
     currency = settings.company.currency

@@ -89,18 +89,18 @@ def journeys(
 ) -> None:
     """Critical incidents across the journey: how many, how they compound, which upstream failure causes
     a downstream one, online vs offline outcomes, and customers asking the same again."""
-    from cxgap.engine import Engine
+    from cxgap.engine import engine_for
     from cxgap.journeys import analyze_journeys, customer_journey
 
     settings = load_settings(config)
     if customer is not None:
         with _store(config) as store:
-            journey = customer_journey(Engine(store), settings, customer)
+            journey = customer_journey(engine_for(store, settings), settings, customer)
         shown = plain_data(journey) | {"incident_count": journey.incidents}  # as /api/journeys/customers/ID
         emit(fmt, shown, lambda: [_journey_table(journey)], journey.to_frame)
         return
     with _store(config) as store:
-        report = analyze_journeys(Engine(store), settings)
+        report = analyze_journeys(engine_for(store, settings), settings)
     tables = journey_tables(report) if report.measured else []
     emit(fmt, report, lambda: [*tables, *notes(report.notes)], said=report.notes)
 

@@ -87,7 +87,7 @@ def risk(
     """Churn risk and customer health: models judged on held-out customers against a logistic baseline,
     each customer's risk with reasons in words, revenue at risk per segment, health per segment."""
     from cxgap.churn import file_risk, load_churn_mapping, read_churn_file, store_risk
-    from cxgap.engine import Engine
+    from cxgap.engine import engine_for
     from cxgap.errors import CxgapError
 
     if (file is None) != (mapping is None):
@@ -100,7 +100,7 @@ def risk(
     else:
         settings = load_settings(config)
         with _store(config) as store:
-            report = store_risk(Engine(store), settings, seed=seed)
+            report = store_risk(engine_for(store, settings), settings, seed=seed)
     emit(fmt, risk_json(report, top), lambda: risk_tables(report, top), lambda: report.riskiest(top))
     said = out if fmt is Format.table else err  # what was written: never inside the CSV or JSON
     if out_csv is not None:

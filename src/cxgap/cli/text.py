@@ -39,7 +39,7 @@ def text(
     ] = Format.table,
 ) -> None:
     """Sentiment, themes (with the NPS of customers who raise them), emerging issues and discovered topics."""
-    from cxgap.engine import Engine
+    from cxgap.engine import engine_for
     from cxgap.store import Store
     from cxgap.text.service import analyze_text, load_texts
 
@@ -47,7 +47,7 @@ def text(
         raise CxgapError(f"Cannot write {out_file}: the folder {out_file.parent} does not exist.")
     settings = load_settings(config)
     store = Store(settings.store.url)
-    engine = Engine(store)
+    engine = engine_for(store, settings)
     total = len(load_texts(engine)[0])
     with Progress(
         TextColumn("embedding texts"),

@@ -53,10 +53,38 @@ class StoreSettings(_Strict):
     url: str = Field(DEFAULT_STORE_URL, pattern=r"^(duckdb|postgresql(\+psycopg)?)://")
 
 
-class EngineSettings(_Strict):
-    """Where aggregation runs; empty means the store itself."""
+class WarehouseTable(_Strict):
+    """Where one cxgap table lives in the warehouse: a catalog table or a Parquet/Delta folder, with the
+    warehouse's own names for the columns it names differently (`columns = {response_id = "id"}`)."""
 
-    url: str | None = None
+    table: str | None = Field(None, description="a table in the Spark catalog (`db.name`)")
+    path: str | None = Field(None, description="a Parquet or Delta folder (or file)")
+    format: Literal["parquet", "delta"] = "parquet"
+    columns: dict[str, str] = Field(default_factory=dict, description="cxgap name = the warehouse's name")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> WarehouseTable:
+        if (self.table is None) == (self.path is None):
+            raise ValueError("give exactly one of table or path")
+        return self
+
+
+class EngineSettings(_Strict):
+    """Where aggregation runs; empty means the store itself. `pyspark://local[2]` (or a cluster master, as
+    `pyspark://spark://host:7077`) runs it on Spark over the tables `[engine.tables]` names, with no copy into
+    cxgap's store (which keeps the closed loop)."""
+
+    url: str | None = Field(None, pattern=r"^(duckdb|postgresql(\+psycopg)?|pyspark)://")
+    tables: dict[str, str | WarehouseTable] = Field(
+        default_factory=dict,
+        description="cxgap table = a Parquet/Delta path or a catalog table, or {path|table, format, columns}",
+    )
+    summaries: str | None = Field(
+        None, description="where the warehouse keeps cxgap's summaries (a folder); default: beside the store"
+    )
+    spark: dict[str, str] = Field(
+        default_factory=dict, description="extra Spark configuration (spark.* keys)"
+    )
 
 
 class AnalysisSettings(_Strict):

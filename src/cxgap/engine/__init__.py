@@ -10,6 +10,7 @@ import ibis
 import ibis.expr.operations as ops
 import sqlalchemy as sa
 
+from cxgap.config import Settings
 from cxgap.engine.filters import ALL, Filters, items_of, touchpoints_of, with_data_defaults
 from cxgap.errors import StoreError
 from cxgap.store import Store, describe_url
@@ -89,4 +90,20 @@ class Engine:
         self._local = threading.local()
 
 
-__all__ = ["ALL", "Engine", "Filters", "items_of", "touchpoints_of", "with_data_defaults"]
+def engine_for(store: Store, settings: Settings) -> Engine:
+    """The engine the analyses run on: the store's own, or the warehouse `[engine] url` names (Spark), where
+    the data tables live outside cxgap's store and the store keeps only the closed loop."""
+    url = settings.engine.url
+    if url is None or url == store.url:
+        return Engine(store)
+    if url.startswith("pyspark://"):
+        from cxgap.engine.spark import SparkEngine  # pyspark and Java are needed only here
+
+        return SparkEngine(store, settings.engine)
+    raise StoreError(
+        f"[engine] url = '{describe_url(url)}' is neither the store's URL nor a Spark session (pyspark://...); "
+        "DuckDB and PostgreSQL run the analyses on the store itself: leave [engine] url out."
+    )
+
+
+__all__ = ["ALL", "Engine", "engine_for", "Filters", "items_of", "touchpoints_of", "with_data_defaults"]
