@@ -147,3 +147,12 @@ def test_dimension_slopes_are_left_out_when_they_cannot_be_estimated() -> None:
     )
     assert fitted["reliability"].value == pytest.approx(2, abs=0.3)
     assert fitted["empathy"].value == pytest.approx(-1, abs=0.3)
+
+
+def test_without_an_items_section_each_rated_item_is_valued_as_its_own_dimension(demo_engine: Engine) -> None:
+    """A cxgap.toml naming no [items] still values closing the customer gaps: per item, as analyze groups them."""
+    settings = demo_settings().model_copy(update={"items": {}, "dimensions": []})
+    report = impact(demo_engine, settings, analyze(demo_engine, settings))
+    items = {str(i) for i in demo_settings().items}
+    valued = [w for w in report.to_frame()["what"] if not w.startswith("move")]
+    assert valued and all(any(item in what for item in items) for what in valued), valued

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cxgap.config import Settings
 from cxgap.drivers.data import dimension_drivers, item_drivers
-from cxgap.engine import Engine
+from cxgap.engine import Engine, with_data_defaults
 from cxgap.gaps import GapReport
 from cxgap.impact.chain import NO_CHURN_SLOPE, NO_ITEMS
 from cxgap.impact.exposure import FAILURES, Exposure, churn_by_exposure, exposures_frame
@@ -70,6 +70,7 @@ def impact(
 
     A part the data cannot support is skipped and named in the report's notes (never estimated from
     too little: a singular regression or a missing link gives no value at all)."""
+    settings = with_data_defaults(engine, settings)  # each rated item a dimension where cxgap.toml names none
     confidence = settings.analysis.confidence
     notes: list[str] = []
     link = linkage(engine, confidence)

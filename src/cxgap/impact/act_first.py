@@ -18,7 +18,7 @@ from typing import Any
 import ibis
 
 from cxgap.config import Settings
-from cxgap.engine import ALL, Engine, Filters
+from cxgap.engine import ALL, Engine, Filters, with_data_defaults
 from cxgap.gaps import Gap, GapReport
 from cxgap.gaps.priorities import GapKey, Priorities, Target, ValueAtStake, metric_name, prioritise
 from cxgap.impact.chain import (
@@ -170,6 +170,7 @@ def where_to_act(
     """Where to act first in the slice `report` measures: its shortfalls with their yearly value at stake,
     ranked. `chain`: the whole store's links for this store version (fitted here when not given); the
     slice contributes its gaps, its reach and its customers (see the module's note)."""
+    settings = with_data_defaults(engine, settings)
     chain = chain if chain is not None else fit_chain(engine, settings)
     values = _customer_values(engine, settings, report, chain, filters)
     goals = targets(engine)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxgap.config import Settings
 from cxgap.drivers.data import dimension_drivers, item_drivers
-from cxgap.engine import Engine
+from cxgap.engine import Engine, with_data_defaults
 from cxgap.gaps.operations import metric_of
 from cxgap.gaps.priorities import GapKey, Target
 from cxgap.impact.exposure import Exposure, churn_by_exposure, exposure_from_counts
@@ -135,6 +135,7 @@ def dimension_slopes(engine: Engine, settings: Settings) -> dict[str, Slope]:
 
 def fit_chain(engine: Engine, settings: Settings) -> ValueChain:
     """The whole store's links (see ValueChain): the slow part of valuing gaps, done once per store version."""
+    settings = with_data_defaults(engine, settings)
     a = settings.analysis
     c = engine.table("customers")
     customers, revenue = active_revenue(c.filter(~c.churned), a.confidence)
