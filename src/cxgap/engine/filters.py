@@ -157,9 +157,7 @@ def known_values(engine: Any, touchpoints: Sequence[str] = ()) -> dict[str, tupl
     return {
         "segment": tuple(sorted(_values(customers.select("segment").distinct().execute()))),
         "channel": tuple(sorted(channels)),
-        "touchpoint": tuple(
-            sorted(set(touchpoints) | _values(events.select("touchpoint").distinct().execute()))
-        ),
+        "touchpoint": tuple(sorted(set(touchpoints) | set(touchpoints_of(engine, ())))),  # answers' too
     }
 
 
