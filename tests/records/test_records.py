@@ -162,3 +162,19 @@ def test_a_customers_timeline_holds_every_record_of_theirs_in_order(engine: Engi
     assert all("expected" in e.detail for e in rated)
     with pytest.raises(NotFound):
         customer_record(engine, SETTINGS, "nobody-at-all")
+
+
+def test_without_an_items_section_the_items_the_ratings_hold_narrow_the_responses(engine: Engine) -> None:
+    """A cxgap.toml naming no [items]: each rated item is its own dimension, and an item the ratings do
+    not hold is refused in one sentence naming those they do."""
+    neutral = SETTINGS.model_copy(update={"items": {}, "dimensions": []})
+    items = raw(engine, "response_items")
+    rated = set(items.response_id[items.item == "as_promised"])
+    found = page_of(engine, neutral, "responses", Filters(), Narrowing(item="as_promised"), page_size=10_000)
+    assert {r["response_id"] for r in found.rows} == rated and found.total == len(rated)
+    by_dimension = page_of(engine, neutral, "responses", Filters(), Narrowing(dimension="as_promised"))
+    assert by_dimension.total == len(rated)
+    with pytest.raises(
+        CxgapError, match="item = 'as_promisd' is not in the data; choose one of: .*as_promised"
+    ):
+        page_of(engine, neutral, "responses", Filters(), Narrowing(item="as_promisd"))

@@ -13,7 +13,7 @@ import ibis
 import pandas as pd
 
 from cxgap.config import Settings
-from cxgap.engine import Engine, Filters
+from cxgap.engine import Engine, Filters, with_data_defaults
 from cxgap.errors import CxgapError
 from cxgap.gaps.operations import metric_of
 from cxgap.journeys.incidents import incident_events
@@ -234,6 +234,8 @@ def expression(
     texts: ThemeTexts | None = None,
 ) -> Any:
     """The records of a slice as one unexecuted expression (the narrowing checked first)."""
+    if narrow.item or narrow.dimension:  # the items the ratings hold, where cxgap.toml names none
+        settings = with_data_defaults(engine, settings)
     narrow.check(records, settings)
     if records == "comments":
         return comments(engine, settings, filters, narrow, texts)
