@@ -17,7 +17,7 @@ from cxgap.io import import_file as run_import
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store
 
-from .main import ConfigOption, _store_or_server, app, user_errors
+from .main import ConfigOption, _store_or_server, app, load_settings, user_errors
 from .output import Format, emit, err, format_option
 from .render import import_table
 
@@ -59,7 +59,8 @@ def import_(
         raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
     chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
     size = file.stat().st_size if file.exists() else 0
-    target = _store_or_server(config)
+    target = _dry_run_store(config) if dry_run else None
+    target = target or _store_or_server(config)
     if not isinstance(target, Store):  # `cxgap serve` holds the store: it imports the file
         summary = _import_through(target, file, mapping, preset, strict, dry_run)
     else:
@@ -87,6 +88,16 @@ def import_(
     _show(summary, fmt, dry_run)
     if summary.rows_quarantined:
         raise InputFileError(_quarantined(summary, dry_run))
+
+
+def _dry_run_store(config: Path | None) -> Store | None:
+    """For a dry run where the DuckDB file does not exist yet: an empty store in memory to check against,
+    so a dry run creates no file (None: use the configured store or server)."""
+    url = load_settings(config).store.url
+    if url.startswith("duckdb:///") and not url.startswith("duckdb:///:memory:"):
+        if not Path(url.removeprefix("duckdb:///")).exists():
+            return Store("duckdb:///:memory:")
+    return None
 
 
 def _show(summary: ImportSummary, fmt: Format, dry_run: bool) -> None:
