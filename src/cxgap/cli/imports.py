@@ -11,13 +11,14 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cxgap.config import load_settings
 from cxgap.errors import CxgapError, InputFileError
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store
 
-from .main import ConfigOption, _store_or_server, app, load_settings, user_errors
+from .main import ConfigOption, _store_or_server, app, user_errors
 from .output import Format, emit, err, format_option
 from .render import import_table
 
@@ -59,8 +60,8 @@ def import_(
         raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
     chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
     size = file.stat().st_size if file.exists() else 0
-    target = _dry_run_store(config) if dry_run else None
-    target = target or _store_or_server(config)
+    empty = _dry_run_store(config) if dry_run else None
+    target = empty if empty is not None else _store_or_server(config)
     if not isinstance(target, Store):  # `cxgap serve` holds the store: it imports the file
         summary = _import_through(target, file, mapping, preset, strict, dry_run)
     else:
