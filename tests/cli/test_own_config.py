@@ -170,6 +170,12 @@ RUNS: list[tuple[tuple[str, ...], ...]] = [
     (("journeys",),),
     (("journeys", "--customer", "C001"),),
     (("risk",),),
+    (
+        ("metrics",),
+        ("metrics", "--by", "touchpoint,segment,period", "--json"),
+        ("metrics", "--metric", "ces_easy", "--format", "csv"),
+    ),
+    (("export", "parquet", "lake"),),
     (("experiment", "compare", "arms.csv"),),
     (("experiment", "compare", "arms.csv", "--metric", "csat"),),
     (("experiment", "size", "--nps-change", "5"),),
