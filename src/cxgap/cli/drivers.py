@@ -10,7 +10,7 @@ import typer
 from cxgap.config import Settings, load_settings
 
 from .main import ConfigOption, app, user_errors
-from .output import Format, emit, format_option, plain_data
+from .output import Format, JsonOption, chosen, emit, format_option, plain_data
 from .render import driver_table, exposure_table
 
 
@@ -32,9 +32,11 @@ def drivers(
     ] = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("the drivers, one row each")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Key drivers of an outcome: importance and Shapley values with intervals, each driver's direction (in
     words when higher goes with a lower outcome), and where to concentrate."""
+    fmt = chosen(fmt, as_json)
     from cxgap.drivers import drivers as run_drivers
     from cxgap.engine import engine_for
     from cxgap.store import Store

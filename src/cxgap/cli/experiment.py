@@ -11,7 +11,7 @@ import typer
 from cxgap.config import load_settings
 
 from .main import ConfigOption, app, user_errors
-from .output import Format, emit, format_option
+from .output import Format, JsonOption, chosen, emit, format_option
 from .render import experiment_table, sample_size_table
 
 experiment_app = typer.Typer(help="Analyse an experiment, or size the next one.", no_args_is_help=True)
@@ -37,8 +37,10 @@ def experiment_compare(
     survey_kind: Annotated[str | None, typer.Option(help="relational or transactional responses.")] = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("both arms and the difference, one row each")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Did it work? Treatment against control with an interval and a decision: persevere, pivot or wait."""
+    fmt = chosen(fmt, as_json)
     from cxgap.engine import Engine
     from cxgap.errors import CxgapError
     from cxgap.experiments import experiment, read_assignments
@@ -78,8 +80,10 @@ def experiment_size(
     power: Annotated[float, typer.Option(help="Chance to detect the change if it is real.")] = 0.80,
     alpha: Annotated[float, typer.Option(help="False-alarm rate (two-sided).")] = 0.05,
     fmt: Annotated[Format, format_option()] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Answers needed per arm to detect a given NPS (or share) change."""
+    fmt = chosen(fmt, as_json)
     from cxgap.errors import CxgapError
     from cxgap.experiments import nps_sample_size, share_sample_size
 

@@ -12,7 +12,7 @@ from cxgap.config import load_settings
 from cxgap.report.money import money_interval
 
 from .main import ConfigOption, app, user_errors
-from .output import Format, emit, format_option, notes
+from .output import Format, JsonOption, chosen, emit, format_option, notes
 
 if TYPE_CHECKING:
     from cxgap.impact import Exposure, ImpactReport
@@ -74,8 +74,10 @@ def impact(
     ] = 0.10,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("the yearly values, one row each")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Churn, revenue and growth by NPS group; the yearly value of moving detractors and of closing each gap."""
+    fmt = chosen(fmt, as_json)
     from cxgap.engine import engine_for
     from cxgap.gaps import analyze
     from cxgap.impact import impact as run_impact

@@ -19,7 +19,7 @@ from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store
 
 from .main import ConfigOption, _store_or_server, app, user_errors
-from .output import Format, emit, err, format_option
+from .output import Format, JsonOption, chosen, emit, err, format_option
 from .render import import_table
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def import_(
         ),
     ] = False,
     fmt: Annotated[Format, format_option("the counts, one row")] = Format.table,
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Import a file into the store through a mapping. Rows that do not fit are quarantined with reasons.
@@ -56,9 +57,10 @@ def import_(
     rows quarantined (the others are loaded; see `cxgap status` and the quarantine table). With
     --dry-run nothing is written, and the exit code says what a real import would do.
     """
+    fmt = chosen(fmt, as_json)
     if (mapping is None) == (preset is None):
         raise CxgapError("Give exactly one of --mapping FILE or --preset NAME.")
-    chosen = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
+    picked = load_mapping(mapping) if mapping else mapping_from_dict({"preset": preset}, f"preset {preset}")
     size = file.stat().st_size if file.exists() else 0
     empty = _dry_run_store(config) if dry_run else None
     target = empty if empty is not None else _store_or_server(config)
@@ -81,7 +83,7 @@ def import_(
             summary = run_import(
                 store,
                 file,
-                chosen,
+                picked,
                 strict=strict and not dry_run,
                 dry_run=dry_run,
                 progress=lambda rows, done: bar.update(task, completed=done),

@@ -15,7 +15,7 @@ from cxgap.errors import CxgapError
 from cxgap.io.proposal import SAMPLE_ROWS, Proposal, propose
 
 from .main import app, user_errors
-from .output import Format, emit, format_option, out, styled
+from .output import Format, JsonOption, chosen, emit, format_option, out, styled
 
 
 @app.command()
@@ -47,6 +47,7 @@ def init(
     fmt: Annotated[
         Format, format_option("one row per source column, with its role and evidence")
     ] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a commented starter cxgap.toml; with --from FILE..., propose one from your own exports.
 
@@ -55,6 +56,7 @@ def init(
     line with the evidence it was proposed on) and cxgap.toml with the touchpoints and items found. Review
     them, then `cxgap import FILE --mapping FILE.mapping.toml --dry-run`.
     """
+    fmt = chosen(fmt, as_json)
     if from_files:
         _propose(paths or [], folder, rows, force, fmt)
         return

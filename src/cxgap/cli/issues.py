@@ -15,7 +15,7 @@ from cxgap.config import load_settings
 
 from .loop import AsOption, _actor
 from .main import ConfigOption, _store, app, user_errors
-from .output import Format, emit, format_option, out, plain_data
+from .output import Format, JsonOption, chosen, emit, format_option, out, plain_data
 
 if TYPE_CHECKING:
     from cxgap.cases import IssueRecord, Pattern
@@ -97,8 +97,10 @@ def patterns(
     min_cases: Annotated[int, typer.Option(min=1, help="Smallest group shown.")] = 5,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per recurring root cause")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Root causes that recur at a touchpoint (cases not yet in an issue), with the gap each might close."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import find_patterns, suggest_gap
     from cxgap.engine import Engine
     from cxgap.gaps import analyze
@@ -187,8 +189,10 @@ def list_(
     team: Annotated[str | None, typer.Option()] = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per issue")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Systemic issues, newest first."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import list_issues
 
     with _store(config) as store:
@@ -203,8 +207,10 @@ def show(
     issue_id: str,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("the audit log, one row per event")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """One issue and its audit log."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import IssueEvent, get_issue, issue_events
 
     with _store(config) as store:
@@ -303,8 +309,10 @@ def effect(
     months: Annotated[int, typer.Option(min=1, max=36, help="Months compared on each side.")] = 6,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per period compared")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """The issue's gap before and after its action, with intervals (and beyond the other touchpoints)."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import get_issue, issue_effect, loop_now
     from cxgap.engine import Engine
 

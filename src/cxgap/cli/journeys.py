@@ -11,7 +11,7 @@ from rich.text import Text
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import Format, emit, format_option, notes, plain_data, styled
+from .output import Format, JsonOption, chosen, emit, format_option, notes, plain_data, styled
 from .render import _interval
 
 if TYPE_CHECKING:
@@ -86,9 +86,11 @@ def journeys(
     fmt: Annotated[
         Format, format_option("one row per measure (with --customer, one row per event)")
     ] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Critical incidents across the journey: how many, how they compound, which upstream failure causes
     a downstream one, online vs offline outcomes, and customers asking the same again."""
+    fmt = chosen(fmt, as_json)
     from cxgap.engine import engine_for
     from cxgap.journeys import analyze_journeys, customer_journey
 

@@ -19,7 +19,7 @@ from cxgap.config import load_settings
 from cxgap.store import Store
 
 from .main import ConfigOption, _store, _store_or_server, app, moment, user_errors
-from .output import Format, emit, format_option, out, plain_data
+from .output import Format, JsonOption, chosen, emit, format_option, out, plain_data
 
 if TYPE_CHECKING:
     from cxgap.cases import AccountabilityReport, CaseEvent, CaseRecord, CaseTrigger
@@ -77,9 +77,11 @@ def open_(
     as_of: AsOfOption = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per rule")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the \\[cases] rules: one case per matching record, never two for the same record; a record of a
     customer who already holds an open case joins it (rules with group_by_customer)."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import loop_now, open_cases
     from cxgap.errors import CxgapError
 
@@ -154,8 +156,10 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per case, with whether it is overdue")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Cases, newest first, with how many match in all; `--queue mine` is the cases of `--as`."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import InboxQuery, loop_now
     from cxgap.cases.inbox import find_cases
     from cxgap.errors import CxgapError
@@ -229,8 +233,10 @@ def show(
     case_id: str,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("the audit log, one row per event")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """One case, what opened it (its triggers) and its audit log, each line as a sentence."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import case_triggers, describe_event, detail_of, events, get_case, loop_now
 
     with _store(config) as store:
@@ -355,8 +361,10 @@ def metrics(
     as_of: AsOfOption = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per group")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Accountability: share acted on, unresolved, overdue, reopened; hours to act and to resolve."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases import accountability, loop_now
     from cxgap.engine import Engine
 

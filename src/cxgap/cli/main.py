@@ -18,7 +18,7 @@ from cxgap.errors import CxgapError, StoreError, StoreInUse
 from cxgap.store import Store, describe_url
 from cxgap.store.space import database_errors, disk_full, is_disk_full
 
-from .output import Format, emit, err, format_option, out, styled
+from .output import Format, JsonOption, chosen, emit, err, format_option, out, styled
 from .render import batches_table, counts_table
 
 if TYPE_CHECKING:
@@ -206,8 +206,10 @@ def _demo_settings(config: Path | None) -> Settings:
 def status(
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("rows per table")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the store: where it is, its schema revision, rows per table and the latest imports."""
+    fmt = chosen(fmt, as_json)
     import pandas as pd
 
     target = _store_or_server(config)
@@ -267,12 +269,14 @@ def serve(
 from . import analyze as _analyze  # noqa: E402,F401  (registers analyze and report)
 from . import drivers as _drivers  # noqa: E402,F401  (registers drivers)
 from . import experiment as _experiment  # noqa: E402,F401  (registers experiment)
+from . import export as _export  # noqa: E402,F401  (registers export)
 from . import impact as _impact  # noqa: E402,F401  (registers impact)
 from . import imports as _imports  # noqa: E402,F401  (registers import)
 from . import init as _init  # noqa: E402,F401  (registers init)
 from . import issues as _issues  # noqa: E402,F401  (registers issues)
 from . import journeys as _journeys  # noqa: E402,F401  (registers journeys)
 from . import loop as _loop  # noqa: E402,F401  (registers cases)
+from . import metrics as _metrics  # noqa: E402,F401  (registers metrics)
 from . import notify as _notify  # noqa: E402,F401  (registers notify)
 from . import playbooks as _playbooks  # noqa: E402,F401  (registers playbooks)
 from . import risk as _risk  # noqa: E402,F401  (registers risk)

@@ -14,7 +14,7 @@ from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
 from .main import ConfigOption, _store, app, moment, user_errors
-from .output import Format, emit, format_option, out
+from .output import Format, JsonOption, chosen, emit, format_option, out
 
 if TYPE_CHECKING:
     from cxgap.notify import Delivery
@@ -34,9 +34,11 @@ def run(
     ] = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("the counts, in one row")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Find the events due now, queue each once per recipient and channel, send what is pending (retries
     whose backoff has passed included) and print the counts."""
+    fmt = chosen(fmt, as_json)
     from cxgap.notify import run_notifications
 
     settings = load_settings(config)
@@ -53,8 +55,10 @@ def log(
     recipient: Annotated[str | None, typer.Option(help="Only this user's or webhook's.")] = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per delivery")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """The delivery log, newest first: event, recipient, channel, status, attempts and the last error."""
+    fmt = chosen(fmt, as_json)
     from cxgap.notify import Delivery, delivery_log
 
     with _store(config) as store:
@@ -102,8 +106,10 @@ def prefs(
     ] = None,
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per event")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a person's notification preferences; with --event, change one (--on/--off, --digest/--at-once)."""
+    fmt = chosen(fmt, as_json)
     from cxgap.notify import Preference, preferences, set_preference
 
     if event is None and (on is not None or digest is not None):

@@ -11,7 +11,7 @@ from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import Format, emit, format_option
+from .output import Format, JsonOption, chosen, emit, format_option
 
 if TYPE_CHECKING:
     from cxgap.config import Settings
@@ -35,9 +35,11 @@ def playbooks_run(
     fmt: Annotated[
         Format, format_option("one row per playbook; json also lists each playbook's planned customers")
     ] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Score every current customer, then open one case per customer each playbook selects (owner and
     deadline from cxgap.toml), holding out a share on purpose; a rerun opens nothing twice."""
+    fmt = chosen(fmt, as_json)
     from cxgap.cases.clock import loop_now
     from cxgap.churn import store_risk
     from cxgap.engine import Engine
@@ -89,8 +91,10 @@ def playbooks_effect(
     metric: Annotated[str, typer.Option(help="churn, nps, csat, ces or promoter.")] = "churn",
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("both arms and the difference, one row each")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """The playbook's treated customers against its holdout, with the experiments module."""
+    fmt = chosen(fmt, as_json)
     from cxgap.engine import Engine
     from cxgap.playbooks import playbook_effect
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import Format, emit, err, format_option, out
+from .output import Format, JsonOption, chosen, emit, err, format_option, out
 from .render import cell
 
 if TYPE_CHECKING:
@@ -83,9 +83,11 @@ def risk(
     fmt: Annotated[
         Format, format_option("the --top riskiest customers with their reasons; --out writes them all")
     ] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Churn risk and customer health: models judged on held-out customers against a logistic baseline,
     each customer's risk with reasons in words, revenue at risk per segment, health per segment."""
+    fmt = chosen(fmt, as_json)
     from cxgap.churn import file_risk, load_churn_mapping, read_churn_file, store_risk
     from cxgap.engine import engine_for
     from cxgap.errors import CxgapError

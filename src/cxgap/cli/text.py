@@ -14,7 +14,7 @@ from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
 from .main import ConfigOption, app, user_errors
-from .output import Format, emit, err, format_option, notes, out
+from .output import Format, JsonOption, chosen, emit, err, format_option, notes, out
 from .render import text_tables
 
 if TYPE_CHECKING:
@@ -37,8 +37,10 @@ def text(
     fmt: Annotated[
         Format, format_option("the themes, one row each; --out writes every text's results")
     ] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Sentiment, themes (with the NPS of customers who raise them), emerging issues and discovered topics."""
+    fmt = chosen(fmt, as_json)
     from cxgap.engine import engine_for
     from cxgap.store import Store
     from cxgap.text.service import analyze_text, load_texts

@@ -13,7 +13,7 @@ from rich.table import Table
 from cxgap.store import Store
 
 from .main import ConfigOption, _store_or_server, app, user_errors
-from .output import Format, emit, format_option, out
+from .output import Format, JsonOption, chosen, emit, format_option, out
 from .render import cell
 
 users_app = typer.Typer(help="API users, roles and tokens.", no_args_is_help=True)
@@ -134,8 +134,10 @@ def revoke(
 def list_users(
     config: ConfigOption = None,
     fmt: Annotated[Format, format_option("one row per user")] = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Users, their roles, teams and e-mail addresses, and how many live tokens each has."""
+    fmt = chosen(fmt, as_json)
     from cxgap.access import list_users as run
 
     target = _store_or_server(config)
