@@ -26,3 +26,18 @@ def plain(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return plain(value.item())
     return value
+
+
+def score_table_json(table: Any) -> dict[str, Any]:
+    """A score table (cxgap.metrics.ScoreTable) as JSON: every cell with n, value, interval, status and the
+    figure the pages show; what /api/scores serves and `cxgap metrics --json` prints."""
+    return {
+        "metric": table.metric,
+        "by": list(table.by),
+        "min_n": table.min_n,
+        "scores": [
+            {"group": plain(s.group), "n": s.n, "status": s.status, "figure": s.figure()}
+            | (plain(s.estimate) if s.estimate else {"value": None, "low": None, "high": None})
+            for s in table.scores
+        ],
+    }

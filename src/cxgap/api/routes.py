@@ -25,6 +25,7 @@ from cxgap.engine.filters import check_known
 from cxgap.errors import CxgapError, NotFound
 from cxgap.gaps import describe, figure
 from cxgap.metrics import GROUPINGS, METRICS
+from cxgap.plain import score_table_json
 from cxgap.store import describe_url
 from cxgap.surveys.weighted import WeightedScores
 from cxgap.text.service import TextReport
@@ -73,20 +74,6 @@ def text_summary(report: TextReport) -> dict[str, Any]:
         "alerts": [plain(a) | {"sentence": a.sentence()} for a in report.alerts],
         "alerts_checked": report.alerts_checked,
         "notes": list(report.notes),
-    }
-
-
-def score_json(table: Any) -> dict[str, Any]:
-    """A score table as JSON: every cell with n, value, interval, status and the figure the pages show."""
-    return {
-        "metric": table.metric,
-        "by": list(table.by),
-        "min_n": table.min_n,
-        "scores": [
-            {"group": plain(s.group), "n": s.n, "status": s.status, "figure": s.figure()}
-            | (plain(s.estimate) if s.estimate else {"value": None, "low": None, "high": None})
-            for s in table.scores
-        ],
     }
 
 
@@ -164,7 +151,7 @@ def scores(
         raise CxgapError(
             "Weighted scores are for the whole slice; leave out `by` (filter the slice instead)."
         )
-    table = score_json(dashboard.score_table(metric, keys, slice_))
+    table = score_table_json(dashboard.score_table(metric, keys, slice_))
     if weighted:
         table["weighted"] = weighted_json(dashboard.weighted(slice_), metric)
     return table

@@ -62,13 +62,13 @@ def metrics(
 ) -> None:
     """A CX metric by any grouping: each group with n and its interval, or insufficient data below
     analysis.min_n answers; for the whole store or a slice (the same figures and JSON as /api/scores)."""
-    from cxgap.api.routes import score_json  # the API's own JSON of a score table, so both say the same
     from cxgap.engine import Filters
+    from cxgap.plain import score_table_json  # the API's own JSON of a score table, so both say the same
 
     settings = load_settings(config)
     keys = tuple(b.strip() for b in by.split(",") if b.strip())
     table = score_table(settings, metric, keys, period, Filters(since, until, segment, channel, touchpoint))
-    shown = score_json(table)
+    shown = score_table_json(table)
     emit(chosen(fmt, as_json), shown, lambda: [_table(table, settings)], table.to_frame)
 
 
