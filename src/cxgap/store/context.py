@@ -7,18 +7,45 @@
   keyed by everything the dashboard filters on (segment, channel, month).
 
 Every import refreshes what it may have changed, in its own transaction, so derived data can never disagree
-with its source after a committed import. Rollups are rebuilt whole: a grouped scan costs far less than the
-import that triggers it, and a rebuild cannot drift.
+with its source after a committed import. An import that only added rows (`batch_id` given) touches the
+batch's own rows: it copies their context, merges their statistics into the rollups and their counts into
+`customer_touchpoints`, at a cost that follows the batch, not the store. A batch that replaced rows, and a
+migration, rebuild everything from the raw tables (`refresh_derived(conn)`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cxgap.store.models import table_of
+from cxgap.store.rollups import (
+    INTERACTION_KEYS,
+    ITEM_KEYS,
+    Delta,
+    merge_rollup,
+    rebuild_rollup,
+    statistics,
+)
+
+__all__ = [
+    "INTERACTION_KEYS",
+    "ITEM_KEYS",
+    "mark_stale",
+    "rebuild_rollups",
+    "refresh_customer_touchpoints",
+    "refresh_derived",
+    "refresh_item_context",
+    "refresh_stale",
+]
 
 _MONTH = "CAST(date_trunc('month', {}) AS DATE)"
+_CONTEXT = (
+    "touchpoint = x.touchpoint, survey_kind = x.survey_kind, segment = x.segment, channel = x.channel, "
+    "month = x.month"
+)
 _REFRESH = (
     "UPDATE response_items SET touchpoint = r.touchpoint, survey_kind = r.survey_kind, segment = c.segment, "
     f"channel = r.channel, month = {_MONTH.format('r.responded_at')} "
@@ -27,73 +54,104 @@ _REFRESH = (
 )
 # interactions with their customer's segment and their month: the source of the interactions rollup
 _INTERACTIONS = (
-    f"(SELECT i.*, c.segment AS segment, {_MONTH.format('i.occurred_at')} AS month "
-    "FROM interactions i LEFT JOIN customers c ON c.customer_id = i.customer_id) AS i"
+    "(SELECT i.*, {segment} AS segment, " + _MONTH.format("i.occurred_at") + " AS month "
+    "FROM {rows} i {join}) AS i"
 )
-ITEM_KEYS = ("survey_kind", "touchpoint", "segment", "channel", "month", "item")
-INTERACTION_KEYS = ("touchpoint", "kind", "segment", "channel", "month")
+_ALL_INTERACTIONS = _INTERACTIONS.format(
+    segment="c.segment", rows="interactions", join="LEFT JOIN customers c ON c.customer_id = i.customer_id"
+)
 _TOUCHES = (
-    "INSERT INTO customer_touchpoints (customer_id, touchpoint, interactions, first_at, last_at) "
-    "SELECT customer_id, touchpoint, count(*), min(occurred_at), max(occurred_at) FROM interactions "
-    "WHERE customer_id IS NOT NULL{only} GROUP BY customer_id, touchpoint"
+    "SELECT customer_id, touchpoint, count(*) AS interactions, min(occurred_at) AS first_at, "
+    "max(occurred_at) AS last_at FROM {rows} WHERE customer_id IS NOT NULL GROUP BY customer_id, touchpoint"
 )
-_BATCH_CUSTOMERS = "customer_id IN (SELECT customer_id FROM interactions WHERE batch_id = :batch)"
-# value expressions of the rollups' statistics (by name); anything else is the column of that name
-_VALUES = {"gap": "perception - expectation"}
-_FLAGS = ("handled", "resolved", "repeat_contact", "on_time")
+_TOUCH_COLUMNS = "customer_id, touchpoint, interactions, first_at, last_at"
+# the batch's own rows, staged: DuckDB then knows how few they are (it builds its joins on them) and prunes
+# every stored row group by the batch id's statistics (a literal id; a bound parameter hides it)
+_BATCH = "_cxgap_batch_rows"
+_CONTEXT_TABLE = "_cxgap_context"
+_MOVED = "_cxgap_moved"
+_DELTA = "_cxgap_touches"
+_FOUND = "_cxgap_touches_merged"
 
 
-def refresh_item_context(conn: Connection, batch_id: str | None = None) -> None:
-    """Refresh the copies on the item ratings whose response or customer came with `batch_id` (all if None)."""
-    if batch_id is None:
-        conn.execute(sa.text(_REFRESH))
-        return
-    only = " AND (r.batch_id = :batch OR c.batch_id = :batch)"
-    conn.execute(sa.text(_REFRESH + only), {"batch": batch_id})
+def refresh_item_context(conn: Connection) -> None:
+    """Copy every response's context onto its item ratings (a rebuild)."""
+    conn.execute(sa.text(_REFRESH))
 
 
 def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) -> None:
-    """Rebuild the customer x touchpoint summary for the customers an interactions batch touched (all if None).
+    """Add an interactions batch to the customer x touchpoint summary (rebuild it whole if None).
 
     A batch that replaced interactions may have moved one to another customer, so pass None after it.
     """
     if batch_id is None:
         conn.execute(sa.text("DELETE FROM customer_touchpoints"))
-        conn.execute(sa.text(_TOUCHES.format(only="")))
-        return
-    params = {"batch": batch_id}
-    conn.execute(sa.text(f"DELETE FROM customer_touchpoints WHERE {_BATCH_CUSTOMERS}"), params)
-    conn.execute(sa.text(_TOUCHES.format(only=f" AND {_BATCH_CUSTOMERS}")), params)
-
-
-def _statistic(column: str) -> str:
-    part, name = column.split("_", 1)
-    value = _VALUES.get(name, name)
-    if name in _FLAGS:
-        value = f"CAST({name} AS INTEGER)"
-    return {"n": f"count({value})", "sum": f"sum({value})", "sumsq": f"sum(({value}) * ({value}))"}[part]
-
-
-def rebuild_rollup(conn: Connection, rollup: str, source: str, keys: tuple[str, ...]) -> None:
-    """Replace a rollup table by the grouped statistics of its source table."""
-    columns = [c.name for c in table_of(rollup).columns]
-    stats = [c for c in columns if c.split("_", 1)[0] in ("n", "sum", "sumsq")]
-    extra = [c for c in columns if c not in stats and c not in keys]
-    computed = {"cell": "row_number() OVER ()", "interactions": "count(*)"}
-    select = [computed[c] for c in extra] + list(keys) + [_statistic(c) for c in stats]
-    conn.execute(sa.text(f"DELETE FROM {rollup}"))
-    conn.execute(
-        sa.text(
-            f"INSERT INTO {rollup} ({', '.join(extra + list(keys) + stats)}) "
-            f"SELECT {', '.join(select)} FROM {source} GROUP BY {', '.join(keys)}"
+        conn.execute(
+            sa.text(
+                f"INSERT INTO customer_touchpoints ({_TOUCH_COLUMNS}) {_TOUCHES.format(rows='interactions')}"
+            )
         )
+        return
+    with _staged(conn, _BATCH, _batch_interactions(_literal(batch_id))):
+        _merge_touches(conn)
+
+
+def _batch_interactions(batch: str) -> str:
+    """The batch's interactions, with the columns the summaries read."""
+    values = ", ".join(c.split("_", 1)[1] for c in statistics("rollup_interactions") if c.startswith("n_"))
+    return (
+        "SELECT customer_id, occurred_at, touchpoint, kind, channel, "
+        f"{values} FROM interactions WHERE batch_id = {batch}"
     )
+
+
+def _merge_touches(conn: Connection) -> None:
+    """Merge the staged interactions' counts and first and last times into customer_touchpoints."""
+    with _staged(conn, _DELTA, _TOUCHES.format(rows=_BATCH)):
+        if (
+            conn.dialect.name == "postgresql"
+        ):  # the unique index finds each pair; waits on a concurrent import
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO customer_touchpoints ({_TOUCH_COLUMNS}) SELECT {_TOUCH_COLUMNS} FROM {_DELTA} "
+                    "ON CONFLICT (customer_id, touchpoint) DO UPDATE SET "
+                    "interactions = customer_touchpoints.interactions + excluded.interactions, "
+                    "first_at = least(customer_touchpoints.first_at, excluded.first_at), "
+                    "last_at = greatest(customer_touchpoints.last_at, excluded.last_at)"
+                )
+            )
+        else:
+            _merge_touches_duckdb(conn)
+
+
+def _merge_touches_duckdb(conn: Connection) -> None:
+    """DuckDB joins by scanning, and updates scattered rows slowly: the summary is scanned once to merge
+    each pair with its stored row, the stored rows are deleted by row id and the merged ones inserted
+    (measured on 3.3M pairs and 100,000 new ones: half the time of UPDATE and INSERT ... NOT EXISTS)."""
+    merged = (
+        "SELECT d.customer_id, d.touchpoint, d.interactions + coalesce(t.interactions, 0) AS interactions, "
+        "least(d.first_at, t.first_at) AS first_at, greatest(d.last_at, t.last_at) AS last_at, "
+        f"t.rowid AS stored_row FROM {_DELTA} d LEFT JOIN customer_touchpoints t "
+        "ON t.customer_id = d.customer_id AND t.touchpoint = d.touchpoint"
+    )
+    with _staged(conn, _FOUND, merged):
+        conn.execute(
+            sa.text(
+                "DELETE FROM customer_touchpoints WHERE rowid IN "
+                f"(SELECT stored_row FROM {_FOUND} WHERE stored_row IS NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                f"INSERT INTO customer_touchpoints ({_TOUCH_COLUMNS}) SELECT {_TOUCH_COLUMNS} FROM {_FOUND}"
+            )
+        )
 
 
 def rebuild_rollups(conn: Connection) -> None:
     """Rebuild both rollups from their source tables."""
-    rebuild_rollup(conn, "rollup_items", "response_items", ITEM_KEYS)
-    rebuild_rollup(conn, "rollup_interactions", _INTERACTIONS, INTERACTION_KEYS)
+    rebuild_rollup(conn, "rollup_items", "response_items")
+    rebuild_rollup(conn, "rollup_interactions", _ALL_INTERACTIONS)
 
 
 def refresh_derived(
@@ -102,23 +160,143 @@ def refresh_derived(
     """Bring derived data in step after `batch_id` loaded `table` (everything, when table is None).
 
     Pass batch_id None after a batch that replaced rows: its effects cannot be bounded by the batch. With
-    `rollups` False the rollups are only marked stale (many small batches: see `refresh_stale`).
+    `rollups` False the rollups are only marked stale (many small batches: see `refresh_stale`); rollups
+    already stale are left to that rebuild too.
     """
-    if table in (None, "responses", "customers"):
-        refresh_item_context(conn, batch_id if table else None)
-    if table in (None, "interactions"):
-        refresh_customer_touchpoints(conn, batch_id if table else None)
-    if table not in (None, "responses", "customers", "interactions"):
+    if table is None:
+        refresh_item_context(conn)
+        refresh_customer_touchpoints(conn)
+        rebuild_rollups(conn)
+        conn.execute(sa.text("DELETE FROM derived_state WHERE name = 'rollups'"))
         return
+    if table not in ("responses", "customers", "interactions"):
+        return
+    if batch_id is None:
+        _rebuild_for(conn, table, rollups)
+        return
+    merge = rollups and not _stale(conn)
+    if not rollups:
+        mark_stale(conn)
+    {"responses": _responses_batch, "customers": _customers_batch, "interactions": _interactions_batch}[
+        table
+    ](conn, _literal(batch_id), merge)
+
+
+def _rebuild_for(conn: Connection, table: str, rollups: bool) -> None:
+    """Rebuild what a batch that replaced rows of `table` may have changed."""
+    if table in ("responses", "customers"):
+        refresh_item_context(conn)
+    if table == "interactions":
+        refresh_customer_touchpoints(conn)
     if not rollups:
         mark_stale(conn)
         return
-    if table in (None, "responses", "customers"):
-        rebuild_rollup(conn, "rollup_items", "response_items", ITEM_KEYS)
-    if table in (None, "interactions", "customers"):  # the rollup carries the customers' segments
-        rebuild_rollup(conn, "rollup_interactions", _INTERACTIONS, INTERACTION_KEYS)
-    if table is None:
-        conn.execute(sa.text("DELETE FROM derived_state WHERE name = 'rollups'"))
+    if table in ("responses", "customers"):
+        rebuild_rollup(conn, "rollup_items", "response_items")
+    if table in ("interactions", "customers"):  # the rollup carries the customers' segments
+        rebuild_rollup(conn, "rollup_interactions", _ALL_INTERACTIONS)
+
+
+def _responses_batch(conn: Connection, batch: str, merge: bool) -> None:
+    """The batch's ratings take their response's context and join the items rollup."""
+    columns = "response_id, customer_id, touchpoint, survey_kind, channel, responded_at"
+    with _staged(conn, _BATCH, f"SELECT {columns} FROM responses WHERE batch_id = {batch}"):
+        with _staged(conn, _CONTEXT_TABLE, _context_of(_BATCH)):
+            orphans = (  # new ratings of responses stored before (a file imported again, with more items)
+                f"SELECT response_id FROM response_items i WHERE i.batch_id = {batch} "
+                f"AND NOT EXISTS (SELECT 1 FROM {_CONTEXT_TABLE} x WHERE x.response_id = i.response_id)"
+            )
+            if conn.execute(sa.text(f"SELECT count(*) FROM ({orphans}) AS o")).scalar_one():
+                earlier = f"(SELECT {columns} FROM responses WHERE response_id IN ({orphans}))"
+                conn.execute(sa.text(f"INSERT INTO {_CONTEXT_TABLE} {_context_of(earlier)}"))
+            conn.execute(
+                sa.text(
+                    f"UPDATE response_items SET {_CONTEXT} FROM {_CONTEXT_TABLE} x "
+                    f"WHERE x.response_id = response_items.response_id AND response_items.batch_id = {batch}"
+                )
+            )
+    if merge:
+        merge_rollup(
+            conn, "rollup_items", [Delta(f"(SELECT * FROM response_items WHERE batch_id = {batch}) AS s")]
+        )
+
+
+def _context_of(responses: str) -> str:
+    """The item-rating context of `responses` (a table or parenthesised query): the customer's segment joined."""
+    return (
+        f"SELECT r.response_id, r.touchpoint, r.survey_kind, c.segment, r.channel, "
+        f"{_MONTH.format('r.responded_at')} AS month FROM {responses} r "
+        "LEFT JOIN customers c ON c.customer_id = r.customer_id"
+    )
+
+
+def _customers_batch(conn: Connection, batch: str, merge: bool) -> None:
+    """New customers' segments reach their ratings and interactions already stored: those rows move from
+    the no-segment cells to their segment's (taken out with their old keys, added with the new)."""
+    new = f"SELECT customer_id, segment FROM customers WHERE batch_id = {batch} AND segment IS NOT NULL"
+    with _staged(conn, _BATCH, new):
+        if not conn.execute(sa.text(f"SELECT count(*) FROM {_BATCH}")).scalar_one():
+            return
+        context = (
+            f"SELECT r.response_id, r.touchpoint, r.survey_kind, b.segment, r.channel, "
+            f"{_MONTH.format('r.responded_at')} AS month FROM {_BATCH} b "
+            "JOIN responses r ON r.customer_id = b.customer_id"
+        )
+        with _staged(conn, _CONTEXT_TABLE, context):
+            moved = (
+                f"SELECT i.* FROM {_CONTEXT_TABLE} x JOIN response_items i ON i.response_id = x.response_id"
+            )
+            with _staged(conn, _MOVED, moved):
+                conn.execute(
+                    sa.text(
+                        f"UPDATE response_items SET {_CONTEXT} FROM {_CONTEXT_TABLE} x "
+                        "WHERE x.response_id = response_items.response_id"
+                    )
+                )
+                if merge:
+                    moved_to = (
+                        "(SELECT m.item, m.perception, m.expectation, m.importance, x.touchpoint, x.survey_kind, "
+                        f"x.segment, x.channel, x.month FROM {_MOVED} m "
+                        f"JOIN {_CONTEXT_TABLE} x ON x.response_id = m.response_id) AS n"
+                    )
+                    merge_rollup(conn, "rollup_items", [Delta(f"{_MOVED} m", -1), Delta(moved_to)])
+        if merge:
+            join = f"JOIN {_BATCH} b ON b.customer_id = i.customer_id"
+            before = _INTERACTIONS.format(segment="CAST(NULL AS VARCHAR(64))", rows="interactions", join=join)
+            after = _INTERACTIONS.format(segment="b.segment", rows="interactions", join=join)
+            merge_rollup(conn, "rollup_interactions", [Delta(before, -1), Delta(after)])
+
+
+def _interactions_batch(conn: Connection, batch: str, merge: bool) -> None:
+    """The batch's interactions join the customer x touchpoint summary and the interactions rollup."""
+    with _staged(conn, _BATCH, _batch_interactions(batch)):
+        _merge_touches(conn)
+        if merge:
+            join = "LEFT JOIN customers c ON c.customer_id = i.customer_id"
+            source = _INTERACTIONS.format(segment="c.segment", rows=_BATCH, join=join)
+            merge_rollup(conn, "rollup_interactions", [Delta(source)])
+
+
+@contextlib.contextmanager
+def _staged(conn: Connection, name: str, select: str) -> Iterator[None]:
+    """`select`'s rows as the temporary table `name` for the block (dropped afterwards)."""
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(sa.text(f"CREATE TEMP TABLE {name} AS {select}"))
+    if conn.dialect.name == "postgresql":  # temporary tables get no statistics otherwise
+        conn.execute(sa.text(f"ANALYZE {name}"))
+    yield
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _literal(batch_id: str) -> str:
+    """The batch id as an SQL string literal: DuckDB skips stored row groups by a literal's statistics,
+    never by a bound parameter's (measured: 0.3 ms against 90 ms on 2M rows)."""
+    return "'" + batch_id.replace("'", "''") + "'"
+
+
+def _stale(conn: Connection) -> bool:
+    """Whether an ingest left the rollups to rebuild."""
+    return conn.execute(sa.text("SELECT 1 FROM derived_state WHERE name = 'rollups'")).first() is not None
 
 
 def mark_stale(conn: Connection) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Double,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -69,6 +70,9 @@ class Customer(Base):
     """One row per customer (CRM): segment, lifetime, revenue, churn."""
 
     __tablename__ = "customers"
+    __table_args__ = (  # an import finds its own rows on PostgreSQL (DuckDB skips row groups instead)
+        Index("ix_customers_batch_id", "batch_id").ddl_if(dialect="postgresql"),
+    )
 
     customer_id: Mapped[str] = mapped_column(
         String(128), primary_key=True, comment="The customer's id in the source system."
@@ -102,6 +106,9 @@ class Response(Base):
     """One row per survey response: NPS, CSAT, CES, the 'superior' question and a comment."""
 
     __tablename__ = "responses"
+    __table_args__ = (  # an import finds its own rows on PostgreSQL (DuckDB skips row groups instead)
+        Index("ix_responses_batch_id", "batch_id").ddl_if(dialect="postgresql"),
+    )
 
     response_id: Mapped[str] = mapped_column(
         String(128), primary_key=True, comment="Survey response id (or content hash)."
@@ -151,6 +158,9 @@ class ResponseItem(Base):
     """Item ratings of a response in long form: perception, expectation and importance per item (SERVQUAL)."""
 
     __tablename__ = "response_items"
+    __table_args__ = (  # an import finds its own rows on PostgreSQL (DuckDB skips row groups instead)
+        Index("ix_response_items_batch_id", "batch_id").ddl_if(dialect="postgresql"),
+    )
 
     response_id: Mapped[str] = mapped_column(
         String(128), primary_key=True, comment="The response this rating belongs to."
@@ -217,6 +227,9 @@ class Interaction(Base):
     """Operational events: contacts, visits, bookings; with waits, misses, resolution, repeats and punctuality."""
 
     __tablename__ = "interactions"
+    __table_args__ = (  # an import finds its own rows on PostgreSQL (DuckDB skips row groups instead)
+        Index("ix_interactions_batch_id", "batch_id").ddl_if(dialect="postgresql"),
+    )
 
     interaction_id: Mapped[str] = mapped_column(
         String(128), primary_key=True, comment="Operational event id (or content hash)."
@@ -477,12 +490,12 @@ class QuarantinedRow(Base):
 
 
 class CustomerTouchpoint(Base):
-    """Derived: which customer touched which touchpoint, how often and when; rebuilt from interactions by
-    every import of them (reach and journeys read this instead of counting distinct customers each time)."""
+    """Derived: which customer touched which touchpoint, how often and when; every import of interactions
+    adds its own counts (reach and journeys read this instead of counting distinct customers each time)."""
 
     __tablename__ = "customer_touchpoints"
-    # no key constraint in the database: the table is rebuilt, never looked up by key, and DuckDB deletes
-    # rows from an indexed table very slowly
+    # no key constraint on DuckDB: it deletes rows from an indexed table very slowly (a rebuild) and joins
+    # by scanning anyway; PostgreSQL's unique index finds each pair an import adds (ON CONFLICT)
     __table__ = Table(
         "customer_touchpoints",
         Base.metadata,
@@ -491,6 +504,9 @@ class CustomerTouchpoint(Base):
         Column("interactions", Integer, nullable=False, comment="Interactions of the customer there."),
         Column("first_at", DateTime, comment="First interaction there."),
         Column("last_at", DateTime, comment="Latest interaction there."),
+        Index("ix_customer_touchpoints_pair", "customer_id", "touchpoint", unique=True).ddl_if(
+            dialect="postgresql"
+        ),
     )
     __mapper_args__ = {"primary_key": [__table__.c.customer_id, __table__.c.touchpoint]}
 
@@ -508,8 +524,8 @@ def _moments(*names: str, squares: bool = True) -> list[Column[Any]]:
 
 class ItemRollup(Base):
     """Derived: sufficient statistics of item ratings per survey kind, touchpoint, segment, channel, month
-    and item (gap = perception - expectation on ratings that have both); rebuilt by every import of responses
-    or customers, so the gap engine reads a few thousand rows instead of every rating, for any filter."""
+    and item (gap = perception - expectation on ratings that have both); every import of responses or customers
+    merges its ratings in, so the gap engine reads a few thousand rows instead of every rating, for any filter."""
 
     __tablename__ = "rollup_items"
     __table__ = Table(
@@ -528,7 +544,7 @@ class ItemRollup(Base):
 
 class InteractionRollup(Base):
     """Derived: sufficient statistics of every measured interaction column per touchpoint, kind, customer
-    segment, channel and month; rebuilt by every import of interactions or customers."""
+    segment, channel and month; every import of interactions or customers merges its rows in."""
 
     __tablename__ = "rollup_interactions"
     __table__ = Table(

@@ -1,0 +1,219 @@
+"""Benchmark: an import's summary refresh costs the batch, not the store (against a full rebuild).
+
+Usage: python benchmarks/incremental_import.py [--customers 65000] [--scales 1,10] [--batches 10000,100000]
+       [--repeat 2] [--out docs/benchmarks.md]
+
+For each scale K, one demo store of `--customers` customers copied K times (analyze_speed.py's builder: the
+groups stay the demo's, so the rollups keep their size and only the stored rows grow; 65,000 customers give
+about 100,000 responses per copy). On it, in the same run:
+- baseline: rebuilding every summary from the raw tables (`refresh_derived(conn)`: item context, customer x
+  touchpoint, rollups), best of 2; beside it the summaries-only rebuild analyze_speed.py reports (customer x
+  touchpoint and rollups, without the item context);
+- for each N in `--batches`: `import_file` of N new responses with their item ratings (a CSV), then of N
+  new interactions, timing each whole import and, within it, the summary refresh (`refresh_derived`);
+  `--repeat` batches of each, keeping the one with the fastest refresh (a shared machine is noisy).
+The new rows are copies of stored ones under new ids (same customers, touchpoints and months), without the
+free-text comment (redaction is not what this measures). After the imports, the rollups must still count
+every rating and interaction (checked), and the section says how the refresh grows with the stored rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from analyze_speed import _rebuild as _rebuild_summaries
+from analyze_speed import _scale
+
+import cxgap.io.importer as importer
+from cxgap.demo import simulate, write_demo
+from cxgap.io import import_file, mapping_from_dict
+from cxgap.store import Store, refresh_derived
+
+from report import emit, machine
+
+CONTACT_COLUMNS = {
+    "interaction_id": "id",
+    "customer_id": "customer",
+    "occurred_at": "at",
+    "touchpoint": "touchpoint",
+    "channel": "channel",
+    "kind": "kind",
+    "wait_seconds": "wait",
+    "handled": "handled",
+    "resolved": "resolved",
+    "repeat_contact": "repeat",
+    "on_time": "on_time",
+    "delay_minutes": "delay",
+    "duration_seconds": "duration",
+}
+RESPONSE_COLUMNS = {
+    "response_id": "id",
+    "customer_id": "customer",
+    "responded_at": "at",
+    "survey_kind": "kind",
+    "touchpoint": "touchpoint",
+    "channel": "channel",
+    "nps": "nps",
+}
+
+
+class RefreshClock:
+    """Wraps the importer's `refresh_derived` to time it (the import itself is unchanged)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        start = time.perf_counter()
+        refresh_derived(*args, **kwargs)
+        self.seconds += time.perf_counter() - start
+
+
+def _rebuild(store: Store) -> float:
+    """Every summary rebuilt from the raw tables: what each import cost before."""
+    start = time.perf_counter()
+    with store.begin() as conn:
+        refresh_derived(conn)
+    return time.perf_counter() - start
+
+
+def _response_file(con: Any, folder: Path, n: int, tag: str) -> tuple[Path, dict[str, Any]]:
+    """N stored responses copied under new ids, with their ratings as wide columns, and their mapping."""
+    items = [r[0] for r in con.execute("SELECT DISTINCT item FROM response_items ORDER BY 1").fetchall()]
+    wide = ", ".join(
+        f"max(CASE WHEN i.item = '{item}' THEN i.{m} END) AS {m[0]}_{item}"
+        for item in items
+        for m in ("perception", "expectation")
+    )
+    path = folder / f"responses_{tag}.csv"
+    con.execute(
+        f"COPY (SELECT r.response_id || '~{tag}' AS id, r.customer_id AS customer, r.responded_at AS at, "
+        f"r.survey_kind AS kind, r.touchpoint, r.channel, r.nps, {wide} "
+        f"FROM (SELECT * FROM responses USING SAMPLE {n} ROWS (reservoir, 1)) r "
+        "JOIN response_items i ON i.response_id = r.response_id "
+        f"GROUP BY ALL) TO '{path}' (HEADER)"
+    )
+    measures = {
+        f"{m[0]}_{item}": {"item": item, "measure": m}
+        for item in items
+        for m in ("perception", "expectation")
+    }
+    return path, {"table": "responses", "columns": RESPONSE_COLUMNS, "items": measures}
+
+
+def _contact_file(con: Any, folder: Path, n: int, tag: str) -> tuple[Path, dict[str, Any]]:
+    """N stored interactions copied under new ids, and their mapping."""
+    path = folder / f"interactions_{tag}.csv"
+    select = ", ".join(
+        f"{column} || '~{tag}' AS {name}" if column == "interaction_id" else f"{column} AS {name}"
+        for column, name in CONTACT_COLUMNS.items()
+    )
+    con.execute(
+        f"COPY (SELECT {select} FROM interactions USING SAMPLE {n} ROWS (reservoir, 2)) TO '{path}' (HEADER)"
+    )
+    return path, {"table": "interactions", "columns": CONTACT_COLUMNS}
+
+
+def _timed_import(store: Store, path: Path, mapping: dict[str, Any]) -> tuple[float, float, int]:
+    """Seconds of the whole import and of its summary refresh, and the rows it loaded."""
+    clock = RefreshClock()
+    importer.refresh_derived = clock  # type: ignore[attr-defined]
+    try:
+        start = time.perf_counter()
+        summary = import_file(store, path, mapping_from_dict(mapping))
+        total = time.perf_counter() - start
+    finally:
+        importer.refresh_derived = refresh_derived  # type: ignore[attr-defined]
+    return total, clock.seconds, summary.rows_loaded
+
+
+def _check(store: Store) -> None:
+    """The merged rollups still count every rating and interaction stored."""
+    con = store.duckdb_connection()
+    pairs = {
+        "SELECT sum(n_perception) FROM rollup_items": "SELECT count(perception) FROM response_items",
+        "SELECT sum(interactions) FROM rollup_interactions": "SELECT count(*) FROM interactions",
+    }
+    for kept, raw in pairs.items():
+        assert con.execute(kept).fetchone() == con.execute(raw).fetchone(), kept
+
+
+def _measure_scale(
+    customers: int, scale: int, batches: list[int], repeat: int, folder: Path
+) -> dict[str, Any]:
+    store = Store(f"duckdb:///{folder / f'store_{scale}.duckdb'}")
+    write_demo(store, simulate(customers, seed=1))
+    con = store.duckdb_connection()
+    if scale > 1:
+        _scale(con, scale)
+    _rebuild(store)  # the copies' summaries
+    con.execute("CHECKPOINT")
+    stored = store.counts()
+    rebuild = min(_rebuild(store) for _ in range(2))
+    summaries = min(_rebuild_summaries(store) for _ in range(2))
+    runs = []
+    for n in batches:
+        for kind, make in (("responses", _response_file), ("interactions", _contact_file)):
+            tries: list[dict[str, Any]] = []
+            for attempt in range(repeat):  # a new batch each time; the store grows by a few percent
+                path, mapping = make(con, folder, n, f"{kind[0]}{n}x{attempt}")
+                total, refresh, loaded = _timed_import(store, path, mapping)
+                tries.append({"kind": kind, "n": n, "loaded": loaded, "import": total, "refresh": refresh})
+            runs.append(min(tries, key=lambda t: t["refresh"]))
+    _check(store)
+    store.close()
+    return {"scale": scale, "stored": stored, "rebuild": rebuild, "summaries": summaries, "runs": runs}
+
+
+def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
+    lines = [
+        "| stored responses | batch | rows | import | summary refresh | full rebuild (baseline) | refresh / rebuild "
+        "| summaries-only rebuild |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for run in r["runs"]:
+            lines.append(
+                f"| {r['stored']['responses']:,} | {run['n']:,} {run['kind']} | {run['loaded']:,} | "
+                f"{run['import']:.2f} s | **{run['refresh']:.3f} s** | {r['rebuild']:.2f} s | "
+                f"{run['refresh'] / r['rebuild']:.3f} | {r['summaries']:.2f} s |"
+            )
+    small, large = results[0], results[-1]
+    growth = large["stored"]["responses"] / small["stored"]["responses"]
+    lines.append("")
+    for a, b in zip(small["runs"], large["runs"], strict=True):
+        lines.append(
+            f"- {a['n']:,} {a['kind']}: refresh {a['refresh']:.3f} s on {small['stored']['responses']:,} stored "
+            f"responses, {b['refresh']:.3f} s on {large['stored']['responses']:,} ({growth:.0f}x the rows): "
+            f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {large['rebuild'] / small['rebuild']:.1f}x"
+        )
+    lines.append(f"- demo of {customers:,} customers, copied x{small['scale']} and x{large['scale']}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=65_000)
+    parser.add_argument("--scales", default="1,10", help="Copies of the demo per store, comma-separated.")
+    parser.add_argument("--batches", default="10000,100000", help="Rows per imported batch, comma-separated.")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="Batches imported per size (best refresh kept)."
+    )
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    batches = [int(b) for b in args.batches.split(",")]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in scales:
+            results.append(_measure_scale(args.customers, scale, batches, args.repeat, Path(tmp)))
+    title = f"### Incremental summaries: an import's refresh against the stored size ({machine()})"
+    emit("\n".join([title, "", *_lines(results, args.customers), ""]), args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Summaries kept by merging each batch equal a rebuild from the raw tables, after every kind of batch."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Connection
+
+from cxgap.io import import_file, mapping_from_dict
+from cxgap.store import Store, refresh_derived
+from cxgap.store.context import refresh_stale
+from cxgap.store.models import table_of
+
+SURVEY = {
+    "table": "responses",
+    "columns": {
+        "response_id": "id",
+        "responded_at": "date",
+        "customer_id": "customer",
+        "survey_kind": "kind",
+        "touchpoint": "touchpoint",
+        "channel": "channel",
+    },
+    "items": {
+        "q1": {"item": "as_promised", "measure": "perception"},
+        "e1": {"item": "as_promised", "measure": "expectation"},
+        "q2": {"item": "on_time", "measure": "perception"},
+    },
+}
+CUSTOMERS = {"table": "customers", "columns": {"customer_id": "id", "segment": "segment"}}
+CONTACTS = {
+    "table": "interactions",
+    "columns": {
+        "interaction_id": "id",
+        "customer_id": "customer",
+        "occurred_at": "at",
+        "touchpoint": "touchpoint",
+        "kind": "kind",
+        "channel": "channel",
+        "wait_seconds": "wait",
+        "resolved": "resolved",
+    },
+}
+Writer = Callable[[str, str], Path]
+ITEM_KEYS = "survey_kind, touchpoint, segment, channel, month, item"
+INTERACTION_KEYS = "touchpoint, kind, segment, channel, month"
+
+
+def _rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    return sorted((tuple(r) for r in conn.execute(sa.text(sql)).all()), key=repr)
+
+
+def summaries(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every derived row, without the rollups' cell numbers (a rebuild numbers cells afresh)."""
+    return {
+        "copies": _rows(conn, f"SELECT response_id, {ITEM_KEYS} FROM response_items"),
+        "touches": _rows(conn, "SELECT * FROM customer_touchpoints"),
+        "items": _rows(conn, _without_cell("rollup_items")),
+        "interactions": _rows(conn, _without_cell("rollup_interactions")),
+    }
+
+
+def _without_cell(table: str) -> str:
+    columns = [c.name for c in table_of(table).columns if c.name != "cell"]
+    return f"SELECT {', '.join(columns)} FROM {table}"
+
+
+def rebuilt(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """The summaries a full rebuild gives on the same store (rolled back: the store stays as it was)."""
+    with store.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            refresh_derived(conn)
+            return summaries(conn)
+        finally:
+            transaction.rollback()
+
+
+def kept(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    with store.engine.connect() as conn:
+        return summaries(conn)
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+
+
+def assert_equal_to_rebuild(store: Store) -> None:
+    """Counts, keys and copies exactly; sums and sums of squares to 1e-9 (relative)."""
+    mine, fresh = kept(store), rebuilt(store)
+    for name in fresh:
+        assert len(mine[name]) == len(fresh[name]), name
+        for a, b in zip(mine[name], fresh[name], strict=True):
+            assert all(_close(x, y) for x, y in zip(a, b, strict=True)), (name, a, b)
+
+
+def test_every_kind_of_batch_leaves_the_summaries_a_rebuild_would(store: Store, write: Writer) -> None:
+    survey = (
+        "id,date,customer,kind,touchpoint,channel,q1,e1,q2\n"
+        "R1,2024-01-03,C1,transactional,support,phone,5,6,4\n"
+        "R2,2024-01-20,C2,transactional,support,chat,3,,7\n"
+        "R3,2024-02-01,,relational,,,6,5,\n"
+        "R4,2024-02-11,C9,transactional,billing,web,2.5,4,1\n"
+    )
+    import_file(store, write("s1.csv", survey), mapping_from_dict(SURVEY))
+    assert_equal_to_rebuild(store)
+    contacts = (
+        "id,customer,at,touchpoint,kind,channel,wait,resolved\n"
+        "I1,C1,2024-01-01,support,call,phone,30,true\nI2,C1,2024-01-09,support,call,phone,,false\n"
+        "I3,,2024-01-02,support,chat,chat,12.5,\nI4,C2,2024-03-01,billing,bill,web,0,true\n"
+    )
+    import_file(store, write("i1.csv", contacts), mapping_from_dict(CONTACTS))
+    assert_equal_to_rebuild(store)
+    customers = "id,segment\nC1,consumer\nC2,\nC3,business\n"
+    import_file(store, write("c1.csv", customers), mapping_from_dict(CUSTOMERS))
+    assert_equal_to_rebuild(store)
+    # a file again with one more item for R3 (a kept response, a new rating), a row quarantined, a new response
+    again = (
+        "id,date,customer,kind,touchpoint,channel,q1,e1,q2\n"
+        "R3,2024-02-01,,relational,,,6,5,3\n"
+        "R5,not a date,C1,transactional,support,phone,5,5,5\n"
+        "R6,2024-03-05,C3,transactional,support,phone,7,1,2\n"
+    )
+    summary = import_file(store, write("s2.csv", again), mapping_from_dict(SURVEY))
+    assert (summary.rows_quarantined, summary.items_loaded) == (1, 3)
+    assert_equal_to_rebuild(store)
+    more = (
+        "id,customer,at,touchpoint,kind,channel,wait,resolved\n"
+        "I5,C1,2023-12-30,support,call,phone,45,true\nI6,C3,2024-03-02,support,visit,field,1e5,false\n"
+        "I7,C4,2024-03-03,billing,bill,web,,\n"
+    )
+    import_file(store, write("i2.csv", more), mapping_from_dict(CONTACTS))
+    assert_equal_to_rebuild(store)
+    import_file(store, write("i3.csv", CONTACTS_HEADER), mapping_from_dict(CONTACTS))  # an empty batch
+    import_file(
+        store, write("c2.csv", "id,segment\nC4,consumer\nC1,business\n"), mapping_from_dict(CUSTOMERS)
+    )
+    assert_equal_to_rebuild(store)
+    replace = {**CUSTOMERS, "on_existing": "replace"}
+    import_file(store, write("c3.csv", "id,segment\nC1,enterprise\n"), mapping_from_dict(replace))
+    assert_equal_to_rebuild(store)
+    assert kept(store)["touches"][0][:3] == ("C1", "support", 3)
+
+
+CONTACTS_HEADER = "id,customer,at,touchpoint,kind,channel,wait,resolved\n"
+
+
+def test_batches_on_stale_rollups_leave_them_to_the_one_rebuild(store: Store, write: Writer) -> None:
+    survey = "id,date,customer,kind,touchpoint,channel,q1,e1,q2\nR1,2024-01-03,C1,transactional,support,phone,5,6,4\n"
+    import_file(store, write("s1.csv", survey), mapping_from_dict(SURVEY), defer_rollups=True)
+    contacts = CONTACTS_HEADER + "I1,C1,2024-01-01,support,call,phone,30,true\n"
+    import_file(store, write("i1.csv", contacts), mapping_from_dict(CONTACTS))
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT count(*) FROM rollup_items") == [(0,)]  # still stale: not merged into
+    assert kept(store)["touches"] == rebuilt(store)["touches"]
+    assert store.refresh_stale()
+    assert_equal_to_rebuild(store)
+
+
+@contextmanager
+def _batch(store: Store, table: str, batch: str) -> Iterator[Connection]:
+    """A transaction that loads rows by hand and then refreshes as an import of `batch` would."""
+    with store.begin() as conn:
+        yield conn
+        refresh_derived(conn, table, batch)
+
+
+def test_a_cell_left_without_rows_goes_and_one_with_valueless_ratings_stays(store: Store) -> None:
+    with _batch(store, "responses", "b1") as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO responses (response_id, customer_id, responded_at, survey_kind, batch_id) VALUES "
+                "('R1', 'C1', '2024-01-01', 'relational', 'b1'), ('R2', 'C2', '2024-01-01', 'relational', 'b1')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO response_items (response_id, item, perception, batch_id) VALUES "
+                "('R1', 'a', 5, 'b1'), ('R2', 'b', NULL, 'b1'), ('R2', 'c', NULL, 'b1')"
+            )
+        )
+    with _batch(store, "interactions", "b2") as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO interactions (interaction_id, customer_id, occurred_at, touchpoint, kind, batch_id) "
+                "VALUES ('I1', 'C1', '2024-01-01', 'support', 'call', 'b2')"
+            )
+        )
+    assert_equal_to_rebuild(store)
+    with _batch(store, "customers", "b3") as conn:  # both customers move every row of theirs to a segment
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (customer_id, segment, churned, batch_id) VALUES "
+                "('C1', 'consumer', false, 'b3'), ('C2', 'business', false, 'b3')"
+            )
+        )
+    assert_equal_to_rebuild(store)
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT segment, item, n_perception, sum_perception FROM rollup_items") == [
+            ("business", "b", 0, None),
+            ("business", "c", 0, None),
+            ("consumer", "a", 1, 5.0),
+        ]
+        assert _rows(conn, "SELECT count(DISTINCT cell), count(*) FROM rollup_items") == [(3, 3)]
+        assert _rows(conn, "SELECT segment, interactions FROM rollup_interactions") == [("consumer", 1)]
+
+
+def test_refresh_stale_rebuilds_once(store: Store) -> None:
+    with store.begin() as conn:
+        refresh_derived(conn, "interactions", "b1", rollups=False)
+    with store.begin() as conn:
+        assert refresh_stale(conn)
+    with store.begin() as conn:
+        assert not refresh_stale(conn)
+
+
+SEGMENTS = st.sampled_from(["consumer", "business", None])
+CUSTOMER_IDS = st.sampled_from(["C1", "C2", "C3", None])
+VALUES = st.one_of(st.none(), st.floats(1, 7, allow_nan=False).map(lambda v: round(v, 3)))
+RATING = st.tuples(st.sampled_from(["a", "b"]), VALUES, VALUES)
+RESPONSE = st.tuples(
+    CUSTOMER_IDS,
+    st.sampled_from([None, "support"]),
+    st.integers(1, 3),
+    st.lists(RATING, max_size=2, unique_by=lambda r: r[0]),
+)
+CONTACT = st.tuples(
+    CUSTOMER_IDS,
+    st.sampled_from(["support", "billing"]),
+    st.integers(1, 3),
+    VALUES,
+    st.sampled_from([None, True, False]),
+)
+BATCH = st.one_of(
+    st.tuples(st.just("responses"), st.lists(RESPONSE, min_size=1, max_size=4)),
+    st.tuples(st.just("interactions"), st.lists(CONTACT, min_size=1, max_size=4)),
+    st.tuples(
+        st.just("customers"), st.lists(st.tuples(CUSTOMER_IDS.filter(bool), SEGMENTS), min_size=1, max_size=3)
+    ),
+)
+
+
+def _load(conn: Connection, kind: str, rows: list[Any], batch: str) -> None:
+    """Insert one generated batch (customers already stored are skipped, as an import does)."""
+    for n, row in enumerate(rows):
+        key = f"{batch}-{n}"
+        if kind == "responses":
+            customer, touchpoint, month, ratings = row
+            conn.execute(
+                sa.text(
+                    "INSERT INTO responses (response_id, customer_id, responded_at, survey_kind, touchpoint, batch_id) "
+                    "VALUES (:k, :c, :at, :kind, :t, :b)"
+                ),
+                {
+                    "k": key,
+                    "c": customer,
+                    "at": f"2024-0{month}-05",
+                    "kind": "transactional" if touchpoint else "relational",
+                    "t": touchpoint,
+                    "b": batch,
+                },
+            )
+            for item, perception, expectation in ratings:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO response_items (response_id, item, perception, expectation, batch_id) "
+                        "VALUES (:k, :i, :p, :e, :b)"
+                    ),
+                    {"k": key, "i": item, "p": perception, "e": expectation, "b": batch},
+                )
+        elif kind == "interactions":
+            customer, touchpoint, month, wait, resolved = row
+            conn.execute(
+                sa.text(
+                    "INSERT INTO interactions (interaction_id, customer_id, occurred_at, touchpoint, kind, "
+                    "wait_seconds, resolved, batch_id) VALUES (:k, :c, :at, :t, 'call', :w, :r, :b)"
+                ),
+                {
+                    "k": key,
+                    "c": customer,
+                    "at": f"2024-0{month}-0{n % 9 + 1}",
+                    "t": touchpoint,
+                    "w": wait,
+                    "r": resolved,
+                    "b": batch,
+                },
+            )
+        else:
+            customer, segment = row
+            conn.execute(
+                sa.text(
+                    "INSERT INTO customers (customer_id, segment, churned, batch_id) VALUES (:c, :s, false, :b) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                {"c": customer, "s": segment, "b": batch},
+            )
+
+
+@pytest.fixture
+def reused(store: Store) -> Store:
+    return store
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(BATCH, min_size=1, max_size=6))
+def test_any_sequence_of_added_batches_equals_a_rebuild(reused: Store, batches: list[Any]) -> None:
+    with reused.begin() as conn:  # each example starts from an empty store
+        for table in ("response_items", "responses", "interactions", "customers"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+        refresh_derived(conn)
+    for n, (kind, rows) in enumerate(batches):
+        with _batch(reused, kind, f"b{n}") as conn:
+            _load(conn, kind, rows, f"b{n}")
+    assert_equal_to_rebuild(reused)
