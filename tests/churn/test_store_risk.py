@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cxgap.churn import RiskReport, store_features, store_risk
+from cxgap.churn.data import Moment, store_snapshots
 from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import Engine
@@ -56,6 +57,30 @@ def test_features_are_what_was_known_at_the_moment(small: Store) -> None:
     assert data.duration[0] == pytest.approx(45, abs=1) and data.duration[1] == 90  # censored a horizon on
     c2 = data.features.iloc[1]
     assert c2["usage_90d"] == 1 and np.isnan(c2["nps_latest"]) and c2["unresolved_total"] == 0
+
+
+def test_several_moments_in_one_pass_are_what_was_known_at_each(small: Store) -> None:
+    earlier = dt.datetime(2025, 5, 31, 23, 59)
+    moments = [Moment(AS_OF), Moment(earlier), Moment(earlier, ("nps_latest", "usage_90d"))]
+    now, then, health_only = store_snapshots(Engine(small), demo_settings(), moments, horizon_days=90)
+    alone = store_features(Engine(small), demo_settings(), AS_OF, horizon_days=90)
+    assert now.ids.tolist() == alone.ids.tolist() and now.features.equals(alone.features)
+    assert then.ids.tolist() == ["C1", "C2"] and then.as_of == earlier
+    c1 = then.features.iloc[0]
+    assert c1["unresolved_total"] == 1 and c1["unresolved_90d"] == 0  # I2 (1 Feb) is over 90 days back
+    assert c1["nps_latest"] == 9 and c1["detractor_answers"] == 0 and c1["open_cases"] == 0
+    assert np.isnan(c1["open_case_days"]) and c1["tenure_days"] == pytest.approx(516, abs=1)
+    assert then.features.iloc[1]["usage_90d"] == 0  # C2's only interaction came later
+    assert then.churned.tolist() == [1, 0] and then.duration is not None  # C1 churns 76 days later
+    assert then.duration[0] == pytest.approx(76, abs=1) and then.duration[1] == 90
+    assert list(health_only.features.columns) == [
+        "nps_latest",
+        "usage_90d",
+        "tenure_days",
+        "revenue",
+        "detractor",
+    ]
+    assert health_only.features.equals(then.features[list(health_only.features.columns)])
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from pydantic import Field, ValidationError
 
 from cxgap.config import HealthWeight, Settings, describe_validation_error, read_toml
@@ -21,6 +22,7 @@ from cxgap.errors import ConfigError, InputFileError
 from cxgap.journeys import incident_events
 
 DAY = 86_400
+FAR = dt.datetime(1900, 1, 1)  # before any data: 'since the beginning'
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,17 @@ def data_end(engine: Engine) -> dt.datetime | None:
     return max(known) if known else None
 
 
-def _per_customer(t: Any, **metrics: Any) -> Any:
-    return t.group_by(t.customer_id.cast("string").name("customer_id")).aggregate(**metrics)
+@dataclass(frozen=True)
+class Moment:
+    """A point in time to describe customers at, and which features are wanted then (None: all of them;
+    the health trend's earlier months need only the health components)."""
 
+    as_of: dt.datetime
+    features: tuple[str, ...] | None = None
 
-def _window(t: Any, column: str, start: dt.datetime, end: dt.datetime) -> Any:
-    return t.filter((t[column] > start) & (t[column] <= end) & t.customer_id.notnull())
+    def wants(self, *names: str) -> bool:
+        """Whether any of these features is wanted at this moment."""
+        return self.features is None or any(name in self.features for name in names)
 
 
 def store_features(
@@ -73,65 +80,163 @@ def store_features(
     """Customers active at `as_of` with what was known about them then, and whether they churned within
     `horizon_days` after it: incidents (30 and 90 days, lifetime), unresolved contacts, open cases, the
     latest NPS, feedback ratings, usage, tenure and revenue."""
-    c = engine.table("customers")
-    stamp = ibis.literal(as_of)
-    started = c.started_at.cast("timestamp")
-    ended = c.ended_at.cast("timestamp")
-    active = c.filter((started.isnull() | (started <= stamp)) & (ended.isnull() | (ended > stamp)))
-    horizon = as_of + dt.timedelta(days=horizon_days)
-    base = active.select(
-        customer_id=active.customer_id.cast("string"),
-        segment=active.segment,
-        revenue=active.revenue,
-        tenure_days=(stamp.epoch_seconds() - active.started_at.cast("timestamp").epoch_seconds()) / DAY,
-        churn_day=(active.ended_at.cast("timestamp").epoch_seconds() - stamp.epoch_seconds()) / DAY,
-        churned=active.churned.fill_null(False),
-    )
-    far = dt.datetime(1900, 1, 1)
-    parts = []
-    incidents = incident_events(engine, settings)
-    if incidents is not None:
-        seen = incidents.filter(~incidents.internal & (incidents.at <= stamp))
-        parts.append(
-            _per_customer(
-                seen,
-                incidents_total=seen.count(),
-                incidents_90d=seen.count(where=seen.at > ibis.literal(as_of - dt.timedelta(days=90))),
-                incidents_30d=seen.count(where=seen.at > ibis.literal(as_of - dt.timedelta(days=30))),
-            )
+    return store_snapshots(engine, settings, [Moment(as_of)], horizon_days)[0]
+
+
+def store_snapshots(
+    engine: Engine, settings: Settings, moments: list[Moment], horizon_days: int = 90
+) -> list[ChurnData]:
+    """`store_features` at several moments, one engine query per set of wanted features (the model's
+    moments want all of them, the health trend's only the health components): see `_one_pass`."""
+    out: dict[int, ChurnData] = {}
+    for wanted in dict.fromkeys(m.features for m in moments):
+        group = [k for k, m in enumerate(moments) if m.features == wanted]
+        out |= dict(
+            zip(group, _one_pass(engine, settings, [moments[k] for k in group], horizon_days), strict=True)
         )
-    i = _window(engine.table("interactions"), "occurred_at", far, as_of)
-    recent = i.occurred_at > ibis.literal(as_of - dt.timedelta(days=90))
-    parts.append(
-        _per_customer(
-            i,
-            unresolved_total=i.count(where=i.resolved == False),  # noqa: E712 (an Ibis expression)
-            unresolved_90d=i.count(where=(i.resolved == False) & recent),  # noqa: E712
-            usage_90d=i.count(where=recent),
-        )
-    )
-    k = _window(engine.table("cases"), "created_at", far, as_of)
-    still_open = k.resolved_at.isnull() | (k.resolved_at > stamp)
-    parts.append(
-        _per_customer(
-            k,
-            open_cases=k.count(where=still_open),
-            open_case_days=((stamp.epoch_seconds() - k.created_at.epoch_seconds()) / DAY).max(
-                where=still_open
-            ),
-        )
-    )
-    r = _window(engine.table("responses"), "responded_at", far, as_of).filter(lambda t: t.nps.notnull())
-    parts.append(
-        _per_customer(r, nps_latest=r.nps.argmax(r.responded_at), detractor_answers=r.count(where=r.nps <= 6))
-    )
-    f = _window(engine.table("feedback"), "received_at", as_of - dt.timedelta(days=365), as_of)
-    parts.append(_per_customer(f, feedback_rating=f.rating.mean(), feedback_count=f.count()))
+    return [out[k] for k in range(len(moments))]
+
+
+def _one_pass(
+    engine: Engine, settings: Settings, moments: list[Moment], horizon_days: int
+) -> list[ChurnData]:
+    """Snapshots at several moments in one query: each table is grouped by customer once, with one
+    filtered aggregate per moment (what was known then), so five snapshots cost about one query, not
+    five. One row per customer active at any of the moments is fetched; each snapshot keeps its own."""
+    stamps = [ibis.literal(m.as_of) for m in moments]
+    base = _base(engine.table("customers"), stamps)
+    parts = [_incidents(engine, settings, moments, stamps)] + [
+        build(engine, moments, stamps) for build in (_interactions, _cases, _responses, _feedback)
+    ]
     joined = base
     for part in parts:
-        joined = joined.left_join(part, joined.customer_id == part.customer_id).drop("customer_id_right")
-    frame = pd.DataFrame(joined.order_by("customer_id").execute())
-    return _assemble(frame, as_of, horizon, horizon_days)
+        if part is not None:
+            joined = joined.left_join(part, joined.customer_id == part.customer_id).drop("customer_id_right")
+    table = joined.order_by("customer_id").to_pyarrow()
+    ids = table["customer_id"].to_numpy(zero_copy_only=False)
+    segment = pc.fill_null(table["segment"].cast("string"), "(none)").to_numpy(zero_copy_only=False)
+    out = []
+    for k, moment in enumerate(moments):
+        suffix = f"_{k}"
+        own = [c for c in table.column_names if c.endswith(suffix) and c != f"active{suffix}"]
+        active = pc.fill_null(table[f"active{suffix}"], False).to_numpy(zero_copy_only=False)
+        rows = table.select(["revenue", "churned", *own]).filter(active)
+        frame = rows.rename_columns([c.removesuffix(suffix) for c in rows.column_names]).to_pandas()
+        out.append(_assemble(frame, ids[active], segment[active], moment.as_of, horizon_days))
+    return out
+
+
+def _base(c: Any, stamps: list[Any]) -> Any:
+    """Customers active at any moment: at each, whether active, tenure and days until they churned."""
+    started = c.started_at.cast("timestamp")
+    ended = c.ended_at.cast("timestamp")
+    active = [(started.isnull() | (started <= s)) & (ended.isnull() | (ended > s)) for s in stamps]
+    anywhere = active[0]
+    for flag in active[1:]:
+        anywhere = anywhere | flag
+    c = c.filter(anywhere)
+    columns: dict[str, Any] = {}
+    for k, s in enumerate(stamps):
+        columns[f"active_{k}"] = active[k]
+        columns[f"tenure_days_{k}"] = (s.epoch_seconds() - started.epoch_seconds()) / DAY
+        columns[f"churn_day_{k}"] = (ended.epoch_seconds() - s.epoch_seconds()) / DAY
+    return c.select(
+        customer_id=c.customer_id.cast("string"),
+        segment=c.segment,
+        revenue=c.revenue,
+        churned=c.churned.fill_null(False),
+        **columns,
+    )
+
+
+def _per_customer(t: Any, metrics: dict[str, Any]) -> Any:
+    return t.group_by(t.customer_id.cast("string").name("customer_id")).aggregate(**metrics)
+
+
+def _known(t: Any, column: str, start: dt.datetime, moments: list[Moment]) -> Any:
+    """Rows of a customer with `column` after `start` and at or before the last moment."""
+    last = max(m.as_of for m in moments)
+    return t.filter((t[column] > start) & (t[column] <= last) & t.customer_id.notnull())
+
+
+def _ago(moment: Moment, days: int) -> Any:
+    return ibis.literal(moment.as_of - dt.timedelta(days=days))
+
+
+def _incidents(engine: Engine, settings: Settings, moments: list[Moment], stamps: list[Any]) -> Any | None:
+    """Incidents the customer met (customer-facing ones): in all, in 90 and in 30 days."""
+    incidents = incident_events(engine, settings)
+    if incidents is None:
+        return None
+    seen = _known(incidents.filter(~incidents.internal), "at", FAR, moments)
+    metrics: dict[str, Any] = {}
+    for k, (m, s) in enumerate(zip(moments, stamps, strict=True)):
+        upto = seen.at <= s
+        if m.wants("incidents_total"):
+            metrics[f"incidents_total_{k}"] = seen.count(where=upto)
+        for days in (90, 30):
+            if m.wants(f"incidents_{days}d"):
+                metrics[f"incidents_{days}d_{k}"] = seen.count(where=upto & (seen.at > _ago(m, days)))
+    return _per_customer(seen, metrics) if metrics else None
+
+
+def _interactions(engine: Engine, moments: list[Moment], stamps: list[Any]) -> Any | None:
+    """Unresolved contacts (in all, in 90 days) and interactions in 90 days (usage)."""
+    i = _known(engine.table("interactions"), "occurred_at", FAR, moments)
+    unresolved = i.resolved == False  # noqa: E712 (an Ibis expression)
+    metrics: dict[str, Any] = {}
+    for k, (m, s) in enumerate(zip(moments, stamps, strict=True)):
+        upto = i.occurred_at <= s
+        recent = upto & (i.occurred_at > _ago(m, 90))
+        wanted = {
+            "unresolved_total": unresolved & upto,
+            "unresolved_90d": unresolved & recent,
+            "usage_90d": recent,
+        }
+        metrics |= {f"{name}_{k}": i.count(where=when) for name, when in wanted.items() if m.wants(name)}
+    return _per_customer(i, metrics) if metrics else None
+
+
+def _cases(engine: Engine, moments: list[Moment], stamps: list[Any]) -> Any | None:
+    """Cases open at the moment, and how many days the oldest of them has been open."""
+    t = _known(engine.table("cases"), "created_at", FAR, moments)
+    metrics: dict[str, Any] = {}
+    for k, (m, s) in enumerate(zip(moments, stamps, strict=True)):
+        still_open = (t.created_at <= s) & (t.resolved_at.isnull() | (t.resolved_at > s))
+        if m.wants("open_cases"):
+            metrics[f"open_cases_{k}"] = t.count(where=still_open)
+        if m.wants("open_case_days"):
+            oldest = t.created_at.epoch_seconds().min(where=still_open)
+            metrics[f"open_case_days_{k}"] = (s.epoch_seconds() - oldest) / DAY
+    return _per_customer(t, metrics) if metrics else None
+
+
+def _responses(engine: Engine, moments: list[Moment], stamps: list[Any]) -> Any | None:
+    """The latest NPS answer and how many answers were a detractor's."""
+    r = _known(engine.table("responses"), "responded_at", FAR, moments)
+    r = r.filter(r.nps.notnull())
+    metrics: dict[str, Any] = {}
+    for k, (m, s) in enumerate(zip(moments, stamps, strict=True)):
+        upto = r.responded_at <= s
+        if m.wants("nps_latest", "detractor"):
+            metrics[f"nps_latest_{k}"] = r.nps.argmax(r.responded_at, where=upto)
+        if m.wants("detractor_answers"):
+            metrics[f"detractor_answers_{k}"] = r.count(where=upto & (r.nps <= 6))
+    return _per_customer(r, metrics) if metrics else None
+
+
+def _feedback(engine: Engine, moments: list[Moment], stamps: list[Any]) -> Any | None:
+    """Feedback of the last year: its mean rating and how many texts."""
+    first = min(m.as_of for m in moments)
+    f = _known(engine.table("feedback"), "received_at", first - dt.timedelta(days=365), moments)
+    metrics: dict[str, Any] = {}
+    for k, (m, s) in enumerate(zip(moments, stamps, strict=True)):
+        year = (f.received_at <= s) & (f.received_at > _ago(m, 365))
+        if m.wants("feedback_rating"):
+            metrics[f"feedback_rating_{k}"] = f.rating.mean(where=year)
+        if m.wants("feedback_count"):
+            metrics[f"feedback_count_{k}"] = f.count(where=year)
+    return _per_customer(f, metrics) if metrics else None
 
 
 COUNTS = (
@@ -164,25 +269,29 @@ RISK_DIRECTION = {
 }
 
 
-def _assemble(frame: pd.DataFrame, as_of: dt.datetime, horizon: dt.datetime, horizon_days: int) -> ChurnData:
+def _assemble(
+    frame: pd.DataFrame, ids: np.ndarray, segment: np.ndarray, as_of: dt.datetime, horizon_days: int
+) -> ChurnData:
+    """One snapshot as churn data: counts of nothing are 0, the detractor flag from the latest NPS, the
+    label (churned within the horizon) and the survival time (days to churn, or censored a horizon on)."""
     for column in COUNTS:
         if column in frame.columns:
             frame[column] = frame[column].fillna(0).astype(float)
-    frame["detractor"] = np.where(
-        frame["nps_latest"].isna(), np.nan, (frame["nps_latest"] <= 6).astype(float)
-    )
+    if "nps_latest" in frame.columns:
+        frame["detractor"] = np.where(
+            frame["nps_latest"].isna(), np.nan, (frame["nps_latest"] <= 6).astype(float)
+        )
     churned_after = frame["churned"].astype(bool) & frame["churn_day"].notna()
     label = churned_after & (frame["churn_day"] <= horizon_days)
-    # survival time from the moment: days to churn, or censored where the data ends (one horizon later)
     duration = np.where(label, frame["churn_day"], float(horizon_days))
     columns = [c for c in RISK_DIRECTION if c in frame.columns]
     return ChurnData(
-        ids=frame["customer_id"].to_numpy(),
+        ids=ids,
         features=frame[columns].astype(float).reset_index(drop=True),
         churned=label.to_numpy().astype(int),
         duration=duration,
         revenue=frame["revenue"].astype(float).to_numpy(),
-        segment=frame["segment"].fillna("(none)").astype(str).to_numpy(),
+        segment=segment,
         as_of=as_of,
         horizon_days=horizon_days,
         higher_is_riskier={c: RISK_DIRECTION[c] for c in columns},

@@ -8,7 +8,7 @@ stayers is measured on held-out customers, and an isotonic map turns a score int
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,19 +26,29 @@ class HealthModel:
     weights: dict[str, HealthWeight]
     reference: dict[str, np.ndarray]  # sorted known values per component
     calibration: IsotonicRegression | None = None
+    _levels: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def _counts(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A component's distinct reference values and how many reference values lie below each (and, last,
+        in all): the percentiles are looked up among a few distinct values, not every customer's."""
+        known = self.__dict__.setdefault("_levels", {})  # a model pickled before this cache existed lacks it
+        if name not in known:
+            levels, counts = np.unique(self.reference[name], return_counts=True)
+            known[name] = (levels, np.concatenate([[0], np.cumsum(counts)]))
+        return known[name]  # type: ignore[no-any-return]
 
     def components(self, features: pd.DataFrame) -> pd.DataFrame:
         """Each component, 0-100 (100 = healthiest), per customer."""
         out = {}
         for name, spec in self.weights.items():
             values = features[name].to_numpy(dtype=float)
-            ref = self.reference[name]
-            if len(ref) == 0:
+            if len(self.reference[name]) == 0:
                 out[name] = np.full(len(values), 50.0)
                 continue
-            below = np.searchsorted(ref, values, side="left")
-            upto = np.searchsorted(ref, values, side="right")
-            share = (below + upto) / (2 * len(ref))  # mid-rank percentile, ties share it
+            levels, below_level = self._counts(name)
+            below = below_level[np.searchsorted(levels, values, side="left")]
+            upto = below_level[np.searchsorted(levels, values, side="right")]
+            share = (below + upto) / (2 * below_level[-1])  # mid-rank percentile, ties share it
             share = share if spec.healthier == "higher" else 1 - share
             out[name] = np.where(np.isnan(values), 50.0, 100 * share)
         return pd.DataFrame(out, index=features.index)

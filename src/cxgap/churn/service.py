@@ -7,10 +7,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from cxgap.churn.data import ChurnData, data_end, store_features
+from cxgap.churn.data import ChurnData, Moment, data_end, store_snapshots
 from cxgap.churn.explain import reasons, revenue_at_risk
 from cxgap.churn.health import HealthModel, calibrate, health_model
-from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, score
+from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, one_thread, score
 from cxgap.churn.schemas import HealthPoint, RiskReport
 from cxgap.churn.slice import Explainer, health_explained, segment_health
 from cxgap.churn.survival import SurvivalModel, fit_survival
@@ -22,37 +22,36 @@ REASONS_FOR = 1_000  # the riskiest customers get their reasons in words
 
 
 def _scored(
-    data: ChurnData, fitted: FittedClassifier, health: HealthModel, survival: SurvivalModel | None
-) -> pd.DataFrame:
-    risk = fitted.risk(data.features)
-    scores = health.scores(data.features)
-    frame = (
-        pd.DataFrame(
-            {
-                "customer_id": data.ids,
-                "segment": data.segment if data.segment is not None else None,
-                "risk": risk,
-                "health": scores,
-                "health_churn_probability": health.churn_probability(scores),
-                "revenue": data.revenue if data.revenue is not None else np.nan,
-            }
-        )
-        .sort_values("risk", ascending=False, kind="stable")
-        .reset_index(drop=True)
+    data: ChurnData,
+    fitted: FittedClassifier,
+    health: HealthModel,
+    survival: SurvivalModel | None,
+    risk: np.ndarray,
+    scores: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every customer riskiest first (and that order as row numbers of `data`): risk, health, revenue and,
+    for the riskiest REASONS_FOR, the reasons in words (only they are shown or kept with reasons)."""
+    order = pd.Series(risk).sort_values(ascending=False, kind="stable").index.to_numpy()
+    frame = pd.DataFrame(
+        {
+            "customer_id": data.ids[order],
+            "segment": data.segment[order] if data.segment is not None else None,
+            "risk": risk[order],
+            "health": scores[order],
+            "health_churn_probability": health.churn_probability(scores)[order],
+            "revenue": data.revenue[order] if data.revenue is not None else np.nan,
+        }
     )
-    top = frame.index[: min(REASONS_FOR, len(frame))]
-    rows = pd.Index(data.ids).get_indexer(frame.loc[top, "customer_id"])
+    top = order[: min(REASONS_FOR, len(order))]
+    explained = data.features.iloc[top].reset_index(drop=True)
     frame["reasons"] = ""
-    frame.loc[top, "reasons"] = reasons(
-        fitted.baseline, data.features[fitted.columns].iloc[rows].reset_index(drop=True)
-    )
+    frame.loc[: len(top) - 1, "reasons"] = reasons(fitted.baseline, explained[fitted.columns])
     if survival is not None and data.horizon_days:
-        order = pd.Index(data.ids).get_indexer(frame["customer_id"])
-        churn = survival.churn_within(data.features.iloc[order].reset_index(drop=True), data.horizon_days)
-        frame["survival_churn_probability"] = churn
+        churn = survival.churn_within(data.features, data.horizon_days)
+        frame["survival_churn_probability"] = churn[order]
     frame["health_why"] = ""
-    frame.loc[top, "health_why"] = health_explained(health, data.features.iloc[rows].reset_index(drop=True))
-    return frame
+    frame.loc[: len(top) - 1, "health_why"] = health_explained(health, explained)
+    return frame, order
 
 
 def _fit(
@@ -82,15 +81,17 @@ def _report(
 ) -> RiskReport:
     """Fit on `training`, score `current`; health per segment now and at each `earlier` snapshot (the
     trend, ending with now; None: no trend), all read with the same health model."""
-    fitted, health, judged, survival = _fit(training, weights, seed, confidence)
-    scored = _scored(current, fitted, health, survival)
-    risk = fitted.risk(current.features)
-    segments = segment_health(health.scores(current.features), current.segment, confidence)
+    with one_thread():
+        fitted, health, judged, survival = _fit(training, weights, seed, confidence)
+        risk, scores = fitted.risk(current.features), health.scores(current.features)
+        scored, order = _scored(current, fitted, health, survival, risk, scores)
+    segments = segment_health(scores, current.segment, confidence)
+    then = [(snapshot, health.scores(snapshot.features)) for snapshot in earlier or ()]
     trend = [
         HealthPoint(snapshot.as_of.date(), s.segment, s.mean)
-        for snapshot in earlier or ()
+        for snapshot, past in then
         if snapshot.as_of is not None
-        for s in segment_health(health.scores(snapshot.features), snapshot.segment, confidence)
+        for s in segment_health(past, snapshot.segment, confidence)
     ]
     if earlier is not None and current.as_of is not None:
         trend += [HealthPoint(current.as_of.date(), s.segment, s.mean) for s in segments]
@@ -112,38 +113,31 @@ def _report(
         trend=tuple(trend),
         scored=scored,
         health_components={name: spec.weight for name, spec in weights.items()},
-        history=_history(health, earlier),
-        explainer=_explainer(fitted, health, current, scored),
+        history=_history(then),
+        explainer=Explainer(
+            fitted.baseline,
+            tuple(fitted.columns),
+            health,
+            current.features.iloc[order].reset_index(drop=True).astype(np.float32),
+        ),
     )
 
 
-def _history(health: HealthModel, earlier: tuple[ChurnData, ...] | None) -> pd.DataFrame | None:
-    """Each earlier snapshot's health per customer, compactly (a slice's trend is read from it)."""
-    frames = [
-        pd.DataFrame(
-            {
-                "customer_id": snapshot.ids,
-                "as_of": np.full(snapshot.n, np.datetime64(snapshot.as_of, "s")),
-                "segment": snapshot.segment if snapshot.segment is not None else "all customers",
-                "health": health.scores(snapshot.features).astype(np.float32),
-            }
-        )
-        for snapshot in earlier or ()
-        if snapshot.as_of is not None
-    ]
-    if not frames:
+def _history(then: list[tuple[ChurnData, np.ndarray]]) -> pd.DataFrame | None:
+    """Each earlier snapshot's health per customer, compactly (a slice's trend is read from it): ids and
+    segments as categories, built once from all snapshots together."""
+    kept = [(snapshot, scores) for snapshot, scores in then if snapshot.as_of is not None]
+    if not kept:
         return None
-    history = pd.concat(frames, ignore_index=True)
-    return history.astype({"customer_id": "category", "segment": "category"})
-
-
-def _explainer(
-    fitted: FittedClassifier, health: HealthModel, current: ChurnData, scored: pd.DataFrame
-) -> Explainer:
-    """The models and the current customers' features in the scored table's order (riskiest first)."""
-    order = pd.Index(current.ids).get_indexer(scored["customer_id"])
-    features = current.features.iloc[order].reset_index(drop=True).astype(np.float32)
-    return Explainer(fitted.baseline, tuple(fitted.columns), health, features)
+    segments = [s.segment if s.segment is not None else np.full(s.n, "all customers") for s, _ in kept]
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Categorical(np.concatenate([s.ids for s, _ in kept])),
+            "as_of": np.concatenate([np.full(s.n, np.datetime64(s.as_of, "s")) for s, _ in kept]),
+            "segment": pd.Categorical(np.concatenate(segments)),
+            "health": np.concatenate([scores.astype(np.float32) for _, scores in kept]),
+        }
+    )
 
 
 def file_risk(
@@ -202,7 +196,10 @@ def store_risk(engine: Engine, settings: Settings, seed: int = 0, trend_months: 
     horizon = settings.health.horizon_days
     confidence = settings.analysis.confidence
     as_of = end - dt.timedelta(days=horizon)
-    training = store_features(engine, settings, as_of, horizon)
+    months = [end - dt.timedelta(days=30.44 * m) for m in range(trend_months - 1, 0, -1)]
+    components = tuple(settings.health.components)
+    moments = [Moment(as_of), Moment(end)] + [Moment(at, components) for at in months]
+    training, current, *earlier = store_snapshots(engine, settings, moments, horizon)
     events = int(training.churned.sum())
     if events < 10 or training.n - events < 10:
         raise CxgapError(
@@ -210,9 +207,4 @@ def store_risk(engine: Engine, settings: Settings, seed: int = 0, trend_months: 
             f"{as_of:%Y-%m-%d} (one horizon before the store's last activity) and 10 who stayed; the store "
             f"has {events:,} churned of {training.n:,} customers active then."
         )
-    current = store_features(engine, settings, end, horizon)
-    earlier = tuple(
-        store_features(engine, settings, end - dt.timedelta(days=30.44 * months), horizon)
-        for months in range(trend_months - 1, 0, -1)
-    )
-    return _report(training, current, settings.health.components, seed, confidence, earlier)
+    return _report(training, current, settings.health.components, seed, confidence, tuple(earlier))

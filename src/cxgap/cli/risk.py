@@ -12,7 +12,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 
 from .main import ConfigOption, _store, app, user_errors
-from .output import Format, JsonOption, chosen, emit, err, format_option, out
+from .output import Format, JsonOption, chosen, emit, err, format_option, out, write_csv
 from .render import cell
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def risk(
     emit(fmt, risk_json(report, top), lambda: risk_tables(report, top), lambda: report.riskiest(top))
     said = out if fmt is Format.table else err  # what was written: never inside the CSV or JSON
     if out_csv is not None:
-        report.to_frame().to_csv(out_csv, index=False)
+        write_csv(report.to_frame(), out_csv)
         said.print(f"Wrote {len(report.scored):,} scored customers to {out_csv}.")
     if calibration is not None:
         import vl_convert as vlc

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from cxgap import cases
 from cxgap.cases.systemic import IssueRecord, Pattern
-from cxgap.churn.data import store_features
+from cxgap.churn.data import Moment, store_snapshots
 from cxgap.churn.health import calibrate, health_model
 from cxgap.config import Settings
 from cxgap.engine import Engine
@@ -47,8 +47,9 @@ def scores_at(engine: Engine, settings: Settings, at: dt.datetime) -> pd.DataFra
     """The customers active at `at` with their health and churn risk as known then (the health model
     calibrated on the customers one horizon earlier and who of them churned by `at`)."""
     horizon = settings.health.horizon_days
-    training = store_features(engine, settings, at - dt.timedelta(days=horizon), horizon)
-    current = store_features(engine, settings, at, horizon)
+    training, current = store_snapshots(
+        engine, settings, [Moment(at - dt.timedelta(days=horizon)), Moment(at)], horizon
+    )
     model = health_model(training.features, settings.health.components)
     calibrate(model, model.scores(training.features), training.churned)
     health = model.scores(current.features)

@@ -1,0 +1,68 @@
+"""Choosing the churn classifier: cross-validation fits each base model once per fold and gives the same
+AUCs as fitting every candidate on its own; on many customers the candidates are compared on a sample and
+the chosen model is refitted once on every training customer; scoring in batches changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from cxgap.churn import ChurnData
+from cxgap.churn import model as churn_model
+from cxgap.churn.model import candidates, fit_classifier, in_batches, logistic, one_thread
+
+
+def _customers(n: int, seed: int = 1) -> ChurnData:
+    """Customers whose churn follows incidents and a low NPS (plus noise), some NPS unknown."""
+    rng = np.random.default_rng(seed)
+    incidents = rng.poisson(1.0, n).astype(float)
+    nps = rng.integers(0, 11, n).astype(float)
+    odds = -2.0 + 0.8 * incidents - 0.25 * (nps - 5)
+    churned = (rng.random(n) < 1 / (1 + np.exp(-odds))).astype(int)
+    nps[rng.random(n) < 0.2] = np.nan
+    features = pd.DataFrame({"incidents_90d": incidents, "nps_latest": nps, "usage_90d": rng.poisson(3, n)})
+    return ChurnData(ids=np.arange(n).astype(str), features=features.astype(float), churned=churned)
+
+
+def test_cross_validation_scores_every_candidate_as_if_fitted_alone() -> None:
+    data = _customers(500)
+    x, y = data.features, data.churned
+    with one_thread():
+        shared = churn_model._cv_auc(x, y, seed=0)
+        for name in shared:
+            aucs = []
+            for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+                fitted = candidates(0)[name].fit(x.iloc[train], y[train])
+                aucs.append(roc_auc_score(y[test], fitted.predict_proba(x.iloc[test])[:, 1]))
+            assert shared[name] == pytest.approx(np.mean(aucs), abs=1e-12), name
+
+
+def test_many_customers_choose_on_a_sample_and_refit_on_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(churn_model, "SELECT_ON", 300)
+    seen: list[int] = []
+    original = churn_model._cv_auc
+
+    def recording(x: pd.DataFrame, y: np.ndarray, seed: int) -> dict[str, float]:
+        seen.append(len(x))
+        return original(x, y, seed)
+
+    monkeypatch.setattr(churn_model, "_cv_auc", recording)
+    data = _customers(1000)
+    fitted = fit_classifier(data, seed=0)
+    assert seen == [300] and len(fitted.train) == 700 and len(fitted.test) == 300
+    with one_thread():
+        alone = logistic().fit(data.features.iloc[fitted.train][fitted.columns], data.churned[fitted.train])
+    assert np.allclose(fitted.baseline[-1].coef_, alone[-1].coef_)  # the baseline saw every training customer
+    again = fit_classifier(data, seed=0)
+    assert again.name == fitted.name and np.array_equal(again.risk(data.features), fitted.risk(data.features))
+
+
+def test_scoring_in_batches_is_scoring_at_once() -> None:
+    data = _customers(700)
+    with one_thread():
+        model = candidates(0)["average of both"].fit(data.features, data.churned)
+        at_once = model.predict_proba(data.features)[:, 1]
+        assert np.allclose(in_batches(model, data.features, size=128), at_once, rtol=0, atol=1e-12)
