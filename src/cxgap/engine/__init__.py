@@ -36,7 +36,7 @@ class Engine:
 
     @property
     def backend(self) -> str:
-        """'duckdb' or 'postgresql'."""
+        """'duckdb', 'postgresql' or 'pyspark'."""
         return self.store.backend
 
     @property

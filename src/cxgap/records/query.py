@@ -4,6 +4,7 @@ export streams the whole set in chunks without holding it in memory."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -327,6 +328,8 @@ def stream(
     expr, _ = ordered(expression(engine, settings, records, filters, narrow, texts), records, sort)
     sql = str(engine.con.compile(expr))
     columns, schema = tuple(expr.columns), expr.schema()
+    if engine.backend == "pyspark":  # warehouse mode: Spark hands the rows over a partition at a time
+        return columns, _spark_chunks(engine.con.raw_sql(sql), schema, chunk)
 
     def chunks() -> Iterator[tuple[dict[str, Any], ...]]:
         raw = engine.store.engine.raw_connection()
@@ -343,3 +346,10 @@ def stream(
             raw.close()
 
     return columns, chunks()
+
+
+def _spark_chunks(frame: Any, schema: Any, chunk: int) -> Iterator[tuple[dict[str, Any], ...]]:
+    """The rows of a Spark query, `chunk` at a time, holding one partition in memory at most."""
+    rows = frame.toLocalIterator()
+    while batch := list(itertools.islice(rows, chunk)):
+        yield plain_rows([tuple(row) for row in batch], schema)
