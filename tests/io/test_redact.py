@@ -160,7 +160,7 @@ def test_a_small_import_looks_up_only_the_names_it_mentions_and_redacts_the_same
 ) -> None:
     import sqlalchemy as sa
 
-    from cxgap.io import import_file, importer, mapping_from_dict
+    from cxgap.io import chunks, import_file, mapping_from_dict
 
     customers = {"table": "customers", "columns": {"customer_id": "id", "name": "name"}}
     people = 'id,name\nC1,"Jane  Doe"\nC2,José Müller-Lüdenscheidt\nC3,Ng Wei\nC4,Ann Lee\n'
@@ -181,7 +181,7 @@ def test_a_small_import_looks_up_only_the_names_it_mentions_and_redacts_the_same
         write("a.csv", "id,customer,text,stars\n" + rows.replace("X", "A")),
         mapping_from_dict(feedback),
     )
-    monkeypatch.setattr(importer, "SMALL_CHUNK", 0)  # every chunk loads every name
+    monkeypatch.setattr(chunks, "SMALL_CHUNK", 0)  # every chunk loads every name
     full = import_file(
         store,
         write("b.csv", "id,customer,text,stars\n" + rows.replace("X", "B")),

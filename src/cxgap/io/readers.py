@@ -208,6 +208,20 @@ def read_csv(
     return header, _csv_chunks(handle, lines, header, options.delimiter, chunk_rows)
 
 
+def read_csv_header(path: Path, options: SourceOptions) -> tuple[list[str], int]:
+    """The header of a CSV file as `read_csv` gives it, and the physical lines it took; the file is closed
+    again (the vectorised import reads the rows with DuckDB)."""
+    _check_not_empty(path)
+    with path.open("rb") as handle:
+        _refuse_utf16(path, handle.read(2))
+        handle.seek(0)
+        lines = PhysicalLines(handle, path, options.encoding, options.max_row_bytes)
+        csv.field_size_limit(options.max_row_bytes + 1)
+        reader = csv.reader(lines, delimiter=options.delimiter, strict=False)
+        header = _header(path, reader, lines, options)
+        return header, lines.line_no
+
+
 def _csv_chunks(
     handle: BinaryIO, lines: PhysicalLines, header: list[str], delimiter: str, chunk_rows: int
 ) -> Iterator[RawChunk]:

@@ -135,17 +135,26 @@ def insert_new(
             )
         # counted from what the INSERT wrote: a concurrent batch that stores the same key first makes
         # this one skip it (ON CONFLICT waits for that batch on PostgreSQL), never count it twice
-        returned = ", ".join(c.name for c in table.primary_key.columns) if keys else "1"
-        inserted = conn.execute(
-            sa.text(
-                f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s "
-                f"ON CONFLICT DO NOTHING RETURNING {returned}"
-            )
-        ).all()
-        new = len(inserted)
+        insert = f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s ON CONFLICT DO NOTHING"
+        inserted: list[tuple[object, ...]] = []
+        if keys:
+            returned = ", ".join(c.name for c in table.primary_key.columns)
+            inserted = [tuple(row) for row in conn.execute(sa.text(f"{insert} RETURNING {returned}")).all()]
+            new = len(inserted)
+        else:
+            new = _inserted(conn, insert)
     return InsertCounts(
         new=new - replaced,
         existing=data.num_rows - new + replaced,
         replaced=replaced,
-        keys=tuple(tuple(row) for row in inserted) if keys else (),
+        keys=tuple(inserted),
     )
+
+
+def _inserted(conn: Connection, insert: str) -> int:
+    """Run an INSERT and say how many rows it wrote, without fetching a row per row written: DuckDB
+    answers with the count, PostgreSQL's driver reports it."""
+    result = conn.execute(sa.text(insert))
+    if conn.dialect.name == "duckdb":
+        return int(result.scalar_one())
+    return int(result.rowcount)
