@@ -73,16 +73,9 @@ class Lake:
 
 
 def _export(store: Store, folder: Path) -> None:
-    """The store's tables as Parquet, month-partitioned as `cxgap export parquet` writes them."""
-    try:
-        from cxgap.store.export import export_parquet
-    except ImportError:  # the export command lands separately; a plain per-table copy until then
-        con = store.duckdb_cursor()
-        for table in LAKE_TABLES:
-            con.execute(
-                f"COPY (SELECT * FROM {table}) TO '{folder / table}' (FORMAT parquet, PER_THREAD_OUTPUT)"
-            )
-        return
+    """The store's data tables as `cxgap export parquet` writes them (month-partitioned Parquet)."""
+    from cxgap.store.export import export_parquet
+
     export_parquet(store, folder, LAKE_TABLES)
 
 
@@ -409,3 +402,26 @@ def test_closed_loop_tables_come_from_the_store_and_follow_its_imports(lake: Lak
     finally:
         engine.close()
         store.close()
+
+
+def test_a_lake_holding_only_a_crm_table_gives_what_duckdb_gives(lake: Lake) -> None:
+    """Empty aggregates come back from Spark as NaN where DuckDB gives None: every command still answers as
+    on DuckDB (a store holding only customers, as a first import of a CRM table leaves it)."""
+    from cxgap.io import import_file, mapping_from_dict
+
+    folder = lake.folder / "crm"
+    folder.mkdir()
+    url = f"duckdb:///{folder / 'crm.duckdb'}"
+    crm_file = folder / "crm.csv"
+    crm_file.write_text("id,segment,revenue\n" + "".join(f"C{i},consumer,{100 + i}\n" for i in range(40)))
+    columns = {"customer_id": "id", "segment": "segment", "revenue": "revenue"}
+    with Store(url) as store:
+        import_file(store, crm_file, mapping_from_dict({"table": "customers", "columns": columns}, "crm"))
+        _export(store, folder / "export")
+    tables = {t: str(folder / "export" / t) for t in LAKE_TABLES}
+    crm = Lake(folder, url, folder / "export", folder / "duck.toml", folder / "spark.toml", lake.config)
+    crm.write_config("duck.toml", None)
+    crm.write_config("spark.toml", lake.spark_engine(tables=tables, summaries=str(folder / "summaries")))
+    for command in (("analyze", "--all"), ("metrics",), ("drivers",), ("journeys",), ("impact",)):
+        duck, spark = _both(crm, *command)
+        same(duck, spark, " ".join(command))

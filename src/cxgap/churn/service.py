@@ -15,7 +15,7 @@ from cxgap.churn.schemas import HealthPoint, RiskReport
 from cxgap.churn.slice import Explainer, health_explained, segment_health
 from cxgap.churn.survival import SurvivalModel, fit_survival
 from cxgap.config import HealthWeight, Settings
-from cxgap.engine import Engine
+from cxgap.engine import Engine, whole
 from cxgap.errors import CxgapError
 
 REASONS_FOR = 1_000  # the riskiest customers get their reasons in words
@@ -158,7 +158,7 @@ def _store_needs(engine: Engine, end: dt.datetime | None) -> str | None:
         churned=c.count(where=c.churned),
         dated=c.count(where=c.churned & c.ended_at.notnull()),
     ).execute()
-    n, churned, dated = (int(counts[k].iloc[0] or 0) for k in ("n", "churned", "dated"))
+    n, churned, dated = (whole(counts[k].iloc[0]) for k in ("n", "churned", "dated"))
     if n == 0:
         return (
             "Churn risk needs your customers, and the customers table is empty: import the CRM table first "

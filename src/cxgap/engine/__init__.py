@@ -90,6 +90,17 @@ class Engine:
         self._local = threading.local()
 
 
+def whole(value: Any) -> int:
+    """A count or sum an aggregate returned, as an int: 0 where it is missing (an empty aggregate's NULL
+    arrives as None from DuckDB and PostgreSQL, as NaN from Spark)."""
+    return 0 if value is None or value != value else int(value)
+
+
+def number(value: Any) -> float:
+    """A sum an aggregate returned, as a float: 0.0 where it is missing (None or NaN; see `whole`)."""
+    return 0.0 if value is None or value != value else float(value)
+
+
 def engine_for(store: Store, settings: Settings) -> Engine:
     """The engine the analyses run on: the store's own, or the warehouse `[engine] url` names (Spark), where
     the data tables live outside cxgap's store and the store keeps only the closed loop."""
@@ -106,4 +117,14 @@ def engine_for(store: Store, settings: Settings) -> Engine:
     )
 
 
-__all__ = ["ALL", "Engine", "engine_for", "Filters", "items_of", "touchpoints_of", "with_data_defaults"]
+__all__ = [
+    "ALL",
+    "Engine",
+    "engine_for",
+    "number",
+    "whole",
+    "Filters",
+    "items_of",
+    "touchpoints_of",
+    "with_data_defaults",
+]

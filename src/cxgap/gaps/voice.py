@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from cxgap.engine import ALL, Engine, Filters
+from cxgap.engine import ALL, Engine, Filters, whole
 from cxgap.gaps.schemas import Gap, MissingGap, PerceptionHeadline
 from cxgap.stats import mean_difference, mean_test, proportion_difference, sd_from_sums, wilson_interval
 
@@ -252,7 +252,7 @@ def headline(
     customers = r.filter(r.superior.notnull())
     lf = leaders.aggregate(n=leaders.count(), yes=leaders.superior.sum()).execute()
     cf = customers.aggregate(n=customers.count(), yes=customers.superior.sum()).execute()
-    ln, ly, cn, cy = int(lf.n[0]), int(lf.yes[0] or 0), int(cf.n[0]), int(cf.yes[0] or 0)
+    ln, ly, cn, cy = int(lf.n[0]), whole(lf.yes[0]), int(cf.n[0]), whole(cf.yes[0])
     if not ln or not cn:
         return None
     return PerceptionHeadline(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cxgap.config import Settings
 from cxgap.drivers.data import dimension_drivers, item_drivers
-from cxgap.engine import Engine, with_data_defaults
+from cxgap.engine import Engine, number, with_data_defaults
 from cxgap.gaps import GapReport
 from cxgap.impact.chain import NO_CHURN_SLOPE, NO_ITEMS
 from cxgap.impact.exposure import FAILURES, Exposure, churn_by_exposure, exposures_frame
@@ -97,7 +97,7 @@ def impact(
         else:
             rev = active.revenue.cast("float64")
             sums = active.aggregate(n=rev.count(), s=rev.sum(), q=(rev * rev).sum()).execute().iloc[0]
-            revenue = mean_interval(int(sums.n), float(sums.s or 0), float(sums.q or 0), confidence)
+            revenue = mean_interval(int(sums.n), number(sums.s), number(sums.q), confidence)
             values += gap_values(gaps, slopes, churn_slope, revenue, customers, confidence, seed)
     exposures = tuple(churn_by_exposure(engine, confidence, settings.analysis.min_n))
     if not exposures and int(engine.table("interactions").count().execute()) == 0:

@@ -18,7 +18,7 @@ from typing import Any
 import ibis
 
 from cxgap.config import Settings
-from cxgap.engine import ALL, Engine, Filters, with_data_defaults
+from cxgap.engine import ALL, Engine, Filters, number, whole, with_data_defaults
 from cxgap.gaps import Gap, GapReport
 from cxgap.gaps.priorities import GapKey, Priorities, Target, ValueAtStake, metric_name, prioritise
 from cxgap.impact.chain import (
@@ -113,7 +113,7 @@ def _met_in_slice(
         f = j[f"f{k}"]
         sums |= {f"x{k}": f.sum(), f"r{k}": (f.cast("float64") * revenue).sum()}
     row = j.aggregate(**sums).execute().iloc[0]
-    return {key: (int(row[f"x{k}"] or 0), float(row[f"r{k}"] or 0.0)) for k, key in enumerate(keys)}
+    return {key: (whole(row[f"x{k}"]), number(row[f"r{k}"])) for k, key in enumerate(keys)}
 
 
 def _operational_values(

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxgap.config import Settings
 from cxgap.drivers.data import dimension_drivers, item_drivers
-from cxgap.engine import Engine, with_data_defaults
+from cxgap.engine import Engine, number, whole, with_data_defaults
 from cxgap.gaps.operations import metric_of
 from cxgap.gaps.priorities import GapKey, Target
 from cxgap.impact.exposure import Exposure, churn_by_exposure, exposure_from_counts
@@ -108,11 +108,11 @@ def over_target(
         .execute()
         .iloc[0]
     )
-    n, x = int(row.n or 0), int(row.x or 0)
-    if x < min_n or n - x < min_n or not math.isfinite(float(row.r or 0.0)):
+    n, x = whole(row.n), whole(row.x)
+    if x < min_n or n - x < min_n or not math.isfinite(number(row.r)):
         return None
-    exposed = (int(row.xc or 0), x)
-    others = (int(row.c or 0) - exposed[0], n - x)
+    exposed = (whole(row.xc), x)
+    others = (whole(row.c) - exposed[0], n - x)
     return exposure_from_counts(
         f"{touchpoint}: {metric}", math.nan, exposed, others, float(row.r), confidence
     )
@@ -123,8 +123,8 @@ def active_revenue(active: Any, confidence: float) -> tuple[int, Estimate]:
     rev = active.revenue.cast("float64")
     sums = active.aggregate(m=active.count(), n=rev.count(), s=rev.sum(), q=(rev * rev).sum()).execute()
     row = sums.iloc[0]
-    revenue = mean_interval(int(row.n or 0), float(row.s or 0), float(row.q or 0), confidence)
-    return int(row.m or 0), revenue
+    revenue = mean_interval(whole(row.n), number(row.s), number(row.q), confidence)
+    return whole(row.m), revenue
 
 
 def dimension_slopes(engine: Engine, settings: Settings) -> dict[str, Slope]:

@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 from scipy import stats
 
-from cxgap.engine import Engine
+from cxgap.engine import Engine, number, whole
 from cxgap.stats import Difference, Estimate, proportion_difference, wilson_interval
 
 # name -> (interaction column, the failing value)
@@ -103,12 +103,12 @@ def churn_by_exposure(engine: Engine, confidence: float = 0.95, min_n: int = 30)
     out = []
     for row in frame.sort_values("touchpoint").to_dict("records"):
         for k, name in enumerate(flags):
-            n, x = int(row[f"n{k}"] or 0), int(row[f"x{k}"] or 0)
+            n, x = whole(row[f"n{k}"]), whole(row[f"x{k}"])
             if x < min_n or n - x < min_n:
                 continue
             exposed = (int(row[f"xc{k}"]), x)
             others = (int(row[f"c{k}"]) - exposed[0], n - x)
-            revenue_exposed = float(row[f"r{k}"] or 0.0)
+            revenue_exposed = number(row[f"r{k}"])
             if not math.isfinite(revenue_exposed):
                 continue
             out.append(

@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 from scipy import stats
 
-from cxgap.engine import Engine
+from cxgap.engine import Engine, number
 from cxgap.stats import Estimate, mean_interval, wilson_interval
 
 GROUPS = ("promoter", "passive", "detractor")
@@ -147,7 +147,7 @@ def linkage(engine: Engine, confidence: float = 0.95) -> Linkage:
                 name,
                 int(b.n),
                 wilson_interval(int(b.churned), int(b.n), confidence),
-                mean_interval(int(b.n_rev), float(b.s_rev or 0), float(b.q_rev or 0), confidence),
+                mean_interval(int(b.n_rev), number(b.s_rev), number(b.q_rev), confidence),
                 change,
             )
         )

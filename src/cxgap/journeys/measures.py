@@ -14,6 +14,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from cxgap.engine import whole
 from cxgap.journeys.incidents import SECONDS_PER_DAY, capped
 
 
@@ -174,8 +175,8 @@ def pair_counts(engine: Any, incidents: Any, by: Any | None = None) -> pd.DataFr
             "upstream": up,
             "downstream": row["touchpoint"],
             "up_failed": bool(flag),
-            "n": int(row[f"n{i}_{flag}"] or 0),
-            "failures": int(row[f"k{i}_{flag}"] or 0),
+            "n": whole(row[f"n{i}_{flag}"]),
+            "failures": whole(row[f"k{i}_{flag}"]),
         }
         for row in wide.to_dict("records")
         for i, up in enumerate(places)
