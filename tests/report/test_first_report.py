@@ -53,7 +53,7 @@ def first_report(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     def no_model() -> None:
         raise AssertionError("the embedding model was loaded for a store without text")
 
-    monkeypatch.setattr(cxgap.text.model, "_model", no_model)
+    monkeypatch.setattr(cxgap.text.model, "_encoder", no_model)
     (tmp_path / "cxgap.toml").write_text(
         f'[store]\nurl = "duckdb:///{tmp_path / "cxgap.duckdb"}"\n', encoding="utf-8"
     )

@@ -74,7 +74,7 @@ def test_the_model_loads_with_the_network_unavailable(monkeypatch: pytest.Monkey
     monkeypatch.setattr(socket, "create_connection", refuse)
     from cxgap.text import model
 
-    model._model.cache_clear()
+    model.unload()
     vectors = model.encode(["offline works"])
     assert vectors.shape == (1, 384)
 
@@ -92,7 +92,7 @@ def test_the_whole_pipeline_runs_with_the_network_unavailable(
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    model._model.cache_clear()  # the model is loaded again, from disk only
+    model.unload()  # the model is loaded again, from disk only
     # a sample is enough to load the model and run every step offline (the whole store takes a minute)
     report = analyze_text(demo_engine, demo_settings(), max_texts=1_500)
     assert report.texts > 0 and report.discovered is not None and report.themes
