@@ -144,7 +144,7 @@ def _count(duck: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """A Parquet column as the text `parquet_text` gives, vectorised; None for the types it reads value by
-    value (binary, nested), which take the row path."""
+    value (binary, nested, anything Arrow cannot cast to text), which take the row path with its reasons."""
     kind = column.type
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)

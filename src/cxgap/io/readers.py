@@ -199,12 +199,11 @@ def read_csv(
     """The header and a lazy iterator of chunks; the file stays open until the iterator is exhausted."""
     _check_not_empty(path)
     handle = path.open("rb")
-    _refuse_utf16(path, handle.read(2))
-    handle.seek(0)
-    lines = PhysicalLines(handle, path, options.encoding, options.max_row_bytes)
-    csv.field_size_limit(options.max_row_bytes + 1)
-    reader = csv.reader(lines, delimiter=options.delimiter, strict=False)
-    header = _header(path, reader, lines, options)
+    try:
+        lines, header = _read_header(path, handle, options)
+    except BaseException:
+        handle.close()
+        raise
     return header, _csv_chunks(handle, lines, header, options.delimiter, chunk_rows)
 
 
@@ -213,13 +212,19 @@ def read_csv_header(path: Path, options: SourceOptions) -> tuple[list[str], int]
     again (the vectorised import reads the rows with DuckDB)."""
     _check_not_empty(path)
     with path.open("rb") as handle:
-        _refuse_utf16(path, handle.read(2))
-        handle.seek(0)
-        lines = PhysicalLines(handle, path, options.encoding, options.max_row_bytes)
-        csv.field_size_limit(options.max_row_bytes + 1)
-        reader = csv.reader(lines, delimiter=options.delimiter, strict=False)
-        header = _header(path, reader, lines, options)
+        lines, header = _read_header(path, handle, options)
         return header, lines.line_no
+
+
+def _read_header(path: Path, handle: BinaryIO, options: SourceOptions) -> tuple[PhysicalLines, list[str]]:
+    """The file's physical lines, positioned after its header rows, and the header (refusing a UTF-16 file
+    in one sentence)."""
+    _refuse_utf16(path, handle.read(2))
+    handle.seek(0)
+    lines = PhysicalLines(handle, path, options.encoding, options.max_row_bytes)
+    csv.field_size_limit(options.max_row_bytes + 1)
+    reader = csv.reader(lines, delimiter=options.delimiter, strict=False)
+    return lines, _header(path, reader, lines, options)
 
 
 def _csv_chunks(
