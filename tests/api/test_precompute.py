@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
 from cxgap.api.dashboard import Dashboard
-from cxgap.api.kept import KeptResults
+from cxgap.store.kept import KeptResults
 from cxgap.api.results import ResultCache
 from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo

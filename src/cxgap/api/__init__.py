@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cxgap.api.app import create_app
-from cxgap.api.results import ResultCache, plain, store_version
+from cxgap.api.results import ResultCache, plain
+from cxgap.store.kept import store_version
 
 __all__ = ["ResultCache", "create_app", "plain", "store_version"]

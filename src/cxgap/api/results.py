@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cxgap.api.kept import KeptResults
 from cxgap.plain import plain as plain
 from cxgap.store import Store
+from cxgap.store.kept import KeptResults, store_version
 
 Version = tuple[int, str]
 # the request being answered, if any: a cache that serves a stale result marks it (see UpdatingHeader)
@@ -34,13 +33,6 @@ class _Request:
     """What one request was answered with: True once any result it got was a stale one being recomputed."""
 
     updating: bool = False
-
-
-def store_version(store: Store) -> Version:
-    """Changes with every import (batches are never deleted): the key under which results stay valid."""
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT count(*), max(finished_at) FROM import_batches")).one()
-    return int(row[0]), str(row[1])
 
 
 @dataclasses.dataclass

@@ -17,7 +17,7 @@ from cxgap.drivers.data import (
 )
 from cxgap.drivers.stated import importance_gaps, stated_shares
 from cxgap.drivers.weights import pairwise_correlation, relative_weights, shapley_r2
-from cxgap.engine import ALL, Engine, Filters, with_data_defaults
+from cxgap.engine import ALL, Engine, Filters, settings_digest, with_data_defaults
 from cxgap.errors import CxgapError
 from cxgap.gaps.schemas import Gap, MissingGap
 
@@ -61,6 +61,22 @@ def drivers(
     return report
 
 
+def derived_importance(
+    engine: Engine, settings: Settings, replicates: int = 100, filters: Filters = ALL
+) -> DriverReport:
+    """The driver analysis behind stated vs derived importance (nps on dimensions, in `filters`' slice
+    without its touchpoint), kept in the store for the data and settings it was computed on: its bootstrap
+    is most of `analyze`'s own work, and an unchanged store gives the same report every time (fixed seed)."""
+    whole = replace(filters, touchpoint=None)
+    key = ("derived-importance", replicates, repr(whole), settings_digest(settings))
+    return engine.remembered(
+        key,
+        lambda: drivers(
+            engine, settings, outcome="nps", level="dimensions", replicates=replicates, filters=whole
+        ),
+    )
+
+
 def _no_rows(level: str, kind: str, outcome: str, min_n: int) -> str:
     """Why a driver analysis has no rows at all, in words: the answers it reads are missing."""
     with_outcome = (
@@ -80,6 +96,7 @@ __all__ = [
     "Driver",
     "DriverData",
     "DriverReport",
+    "derived_importance",
     "drivers",
     "importance_gaps",
     "importance_knowledge_gaps",
@@ -111,11 +128,8 @@ def importance_knowledge_gaps(
     shares = stated_shares(engine) if settings.items else {}
     if not shares:
         return []
-    whole = replace(filters, touchpoint=None)
     if derived is None:
-        derived = drivers(
-            engine, settings, outcome="nps", level="dimensions", replicates=replicates, filters=whole
-        )
+        derived = derived_importance(engine, settings, replicates, filters)
     if not derived.measured and missing is not None:
         missing.append(
             MissingGap(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
+import time
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.operations as ops
@@ -14,6 +18,10 @@ from cxgap.config import Settings
 from cxgap.engine.filters import ALL, Filters, items_of, touchpoints_of, with_data_defaults
 from cxgap.errors import StoreError
 from cxgap.store import Store, describe_url
+from cxgap.store.kept import KeptResults, store_version
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Engine:
@@ -81,6 +89,32 @@ class Engine:
             ).to_expr()
         return tables[name]
 
+    def version(self) -> tuple[int, str]:
+        """What the analyses' data is now: changes with every import into the store (the key under which
+        a result computed from the data stays valid)."""
+        return store_version(self.store)
+
+    def remembered(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, kept in the store for this data version and cxgap code, so a later run on the same
+        data reads it back instead of computing it again. `key` says what was computed (with every setting
+        it depends on); keeping is best effort: a store that cannot be written to (read-only, or another
+        writer holding it) only costs the computation next time."""
+        kept, version = KeptResults(self.store), self.version()
+        try:
+            found, value = kept.read(key, version)
+        except Exception:  # an older store without view_results, or one that cannot be read now
+            log.debug("no kept result could be read for %r", key, exc_info=True)
+            found, value = False, None
+        if found:
+            return value  # type: ignore[no-any-return]
+        started = time.perf_counter()
+        value = compute()
+        try:
+            kept.write(key, version, value, time.perf_counter() - started)
+        except Exception:  # best effort: the result is correct, only not kept
+            log.debug("the result of %r could not be kept", key, exc_info=True)
+        return value
+
     def close(self) -> None:
         """Close every thread's connection (the Store's own connections stay the Store's to close)."""
         with self._opened_lock:
@@ -88,6 +122,11 @@ class Engine:
         for backend in backends:
             backend.disconnect()
         self._local = threading.local()
+
+
+def settings_digest(settings: Settings) -> str:
+    """A short hash of every setting, for the key of a result that depends on the configuration."""
+    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
 
 
 def whole(value: Any) -> int:
@@ -122,6 +161,7 @@ __all__ = [
     "Engine",
     "engine_for",
     "number",
+    "settings_digest",
     "whole",
     "Filters",
     "items_of",

@@ -9,6 +9,8 @@ in cxgap's store and are brought into Spark when an analysis reads them: they ar
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -204,6 +206,14 @@ class SparkEngine(Engine):
         with self.store.engine.connect() as conn:
             count, last = conn.execute(query).one()
         return int(count), str(last)
+
+    def version(self) -> tuple[int, str]:
+        """The store's version (the closed loop's imports) and what every mapped table holds (its stamp):
+        a result kept for it is read back only while neither the store nor the lake has changed."""
+        stamps = {name: self.stamp(name) for name in sorted(self._sources)}
+        digest = hashlib.sha256(json.dumps(stamps, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        count, last = self._store_version()
+        return count, f"{last}|lake {digest}"
 
     def _make(self, name: str) -> Any:
         if name in SUMMARY_TABLES:

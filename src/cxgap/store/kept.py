@@ -1,5 +1,6 @@
-"""Dashboard results kept in the store (table view_results), so a restarted server reads the default views
-it already computed instead of computing them again.
+"""Results kept in the store (table view_results): a restarted server reads the default views it already
+computed instead of computing them again, and the engine keeps costly parts of an analysis (the derived
+importance's bootstrap) for as long as the data they were computed on.
 
 A result is kept as a pickle under the text of its cache key, stamped with the store version it was
 computed for and a fingerprint of the cxgap code that computed it: a result of other data or of other code
@@ -22,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cxgap.store import Store
+from cxgap.store.core import Store
 from cxgap.store.models import ViewResult
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ def key_text(key: tuple[Any, ...]) -> str | None:
     """A cache key as the text it is kept under (None when too long to keep)."""
     text = repr(key)
     return text if len(text) <= KEY_LENGTH else None
+
+
+def store_version(store: Store) -> tuple[int, str]:
+    """Changes with every import (batches are never deleted): the key under which results stay valid."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT count(*), max(finished_at) FROM import_batches")).one()
+    return int(row[0]), str(row[1])
 
 
 def version_text(version: tuple[int, str]) -> str:
