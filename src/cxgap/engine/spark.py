@@ -248,9 +248,13 @@ class SparkEngine(Engine):
     def _catalog_stamp(self, table: str) -> Stamp:
         """A catalog table's row count and, for a Delta table, its version (a table without files to list)."""
         stamp: Stamp = {"rows": int(self.session.table(table).count())}
+        from pyspark.errors import AnalysisException  # pyspark is imported only in warehouse mode
+
         try:
             stamp["version"] = int(self.session.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"])
-        except Exception:  # not a Delta table: its row count is all there is to compare
+        except (
+            AnalysisException
+        ):  # not a Delta table (or no Delta in the session): its row count is all there is
             pass
         return stamp
 

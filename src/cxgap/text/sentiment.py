@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from cxgap.stats import Difference, Estimate
-from cxgap.text.model import encode
+from cxgap.text.model import encode, model_name
 
 LABELS = ("negative", "neutral", "positive")
 # Per sentiment, groups of anchor phrases: opinions (as in reviews) and what customers write to a service
@@ -162,8 +162,9 @@ def _lexicon_votes(compound: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 @cache
-def _anchor_vectors(phrases: tuple[str, ...]) -> NDArray[np.float32]:
-    """The embeddings of one group of anchor phrases, encoded once per process (they never change)."""
+def _anchor_vectors(phrases: tuple[str, ...], model: str) -> NDArray[np.float32]:
+    """The embeddings of one group of anchor phrases by `model`, encoded once per process and model (the
+    phrases never change; a process that switches models gets the new model's vectors)."""
     vectors = encode(list(phrases))
     vectors.setflags(write=False)
     return vectors
@@ -171,9 +172,9 @@ def _anchor_vectors(phrases: tuple[str, ...]) -> NDArray[np.float32]:
 
 def anchor_similarity(embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
     """Per text and sentiment (columns: neg, neu, pos), the mean cosine similarity to the closest anchor group."""
-    columns = []
+    columns, model = [], model_name()
     for label in LABELS:
-        groups = [(embeddings @ _anchor_vectors(tuple(g)).T).mean(axis=1) for g in ANCHORS[label]]
+        groups = [(embeddings @ _anchor_vectors(tuple(g), model).T).mean(axis=1) for g in ANCHORS[label]]
         columns.append(np.max(groups, axis=0))
     return np.column_stack(columns).astype(np.float64)
 
