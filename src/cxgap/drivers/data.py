@@ -2,7 +2,8 @@
 
 The backend pivots item ratings to one row per response and joins the outcome; Python receives that
 frame, or a documented deterministic sample of it when it is larger than `max_rows` (the bootstrap
-needs rows, which no aggregate can replace).
+needs rows, which no aggregate can replace): the rows whose key's MD5 falls below a threshold, the same
+rows on DuckDB, PostgreSQL and Spark (each backend's own hash() differs, which made the engines disagree).
 """
 
 from __future__ import annotations
@@ -80,14 +81,24 @@ def _outcome(table: Any, outcome: str, engine: Engine) -> Any:
     return table.mutate(outcome_value=table[outcome].cast("float64")).filter(table[outcome].notnull())
 
 
+@ibis.udf.scalar.builtin  # type: ignore[untyped-decorator]
+def md5(value: str) -> str:  # type: ignore[empty-body]
+    """The backend's own md5 (DuckDB, PostgreSQL and Spark each have one): lower-case hex of the UTF-8 text."""
+
+
+def _below(share: float) -> str:
+    """The first 8 hex digits an MD5 must fall below to keep `share` of the rows (digits sort alike in every
+    collation, so the comparison selects the same rows everywhere)."""
+    return f"{min(int(share * 16**8), 16**8 - 1):08x}"
+
+
 def _fetch(table: Any, key: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
-    """The rows' `columns` in the order of their `key` (a deterministic sample above `max_rows`), and how
-    many rows there are: the bootstrap draws its resamples row by row, so the same data must arrive in the
+    """The rows' `columns` in the order of their `key` (above `max_rows`, a deterministic sample of about
+    `max_rows`), and how many rows there are: the bootstrap draws its resamples row by row, so the same data must arrive in the
     same order on every run and backend for the intervals (and the q-values built on them) to repeat."""
     available = int(table.count().execute())
     if available > max_rows:
-        every = int(np.ceil(available / max_rows))
-        table = table.filter((table[key].hash() % every) == 0)
+        table = table.filter(md5(table[key].cast("string")).substr(0, 8) < _below(max_rows / available))
     frame = table.select(key, *columns).order_by(key).execute()
     return frame[columns], available
 
