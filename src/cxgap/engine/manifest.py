@@ -6,7 +6,9 @@ Files are listed through Spark's Hadoop file system, so a local folder, HDFS or 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cxgap.errors import StoreError
@@ -14,6 +16,10 @@ from cxgap.errors import StoreError
 # files Spark's writers and Delta leave beside the data, which hold no rows
 _HIDDEN = ("_", ".")
 MANIFEST = "manifest.json"
+RETIRED = "retired"  # the manifest's list of data folders a newer refresh replaced, kept a while
+# how long a replaced folder stays: a process that read an older manifest (a dashboard reads the lake as it
+# was when it started) keeps its data files for a week
+RETIRED_FOR = dt.timedelta(days=7)
 
 # one source's stamp: {"files": {path: [size, mtime]}} or {"rows": n}
 Stamp = dict[str, Any]
@@ -119,6 +125,21 @@ def read_manifest(files: LakeFiles, folder: str) -> dict[str, Any]:
 def write_manifest(files: LakeFiles, folder: str, manifest: dict[str, Any]) -> None:
     """Replace the manifest of a summaries folder."""
     files.write_text(f"{folder}/{MANIFEST}", json.dumps(manifest, indent=1, sort_keys=True))
+
+
+def retire(manifest: dict[str, Any], old: str, now: dt.datetime, delete: Callable[[str], None]) -> None:
+    """Set the summary data folder `old` aside instead of deleting it, and delete the folders retired more
+    than RETIRED_FOR ago: another process (a dashboard, a scheduled `analyze`) may still be reading the
+    folder its own refresh chose, and Spark reads files lazily."""
+    kept: list[dict[str, str]] = []
+    for entry in manifest.get(RETIRED, []):
+        since = dt.datetime.fromisoformat(str(entry.get("since")))
+        if now - since > RETIRED_FOR:
+            delete(str(entry["data"]))
+        else:
+            kept.append(entry)
+    kept.append({"data": old, "since": now.isoformat()})
+    manifest[RETIRED] = kept
 
 
 def gained_only(old: Stamp, new: Stamp) -> bool:

@@ -12,6 +12,7 @@ already summarised refer to (their context would change) mean a rebuild.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from cxgap.engine.manifest import (
     gained_only,
     new_files,
     read_manifest,
+    retire,
     write_manifest,
 )
 from cxgap.engine.warehouse import ITEM_CONTEXT, conform_frame
@@ -207,9 +209,9 @@ class Summaries:
         old = entry.get("data")
         manifest = read_manifest(self.lake.files, self.folder)
         manifest[name] = {"data": data, "sources": stamps, "shape": shape}
-        write_manifest(self.lake.files, self.folder, manifest)
         if old and old != data:
-            self.lake.files.delete(old)
+            retire(manifest, str(old), dt.datetime.now(dt.UTC), self.lake.files.delete)
+        write_manifest(self.lake.files, self.folder, manifest)
         return data
 
     def _mergeable(
