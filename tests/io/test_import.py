@@ -207,3 +207,55 @@ def test_free_text_of_every_table_is_redacted_once_per_distinct_text(store: Stor
     assert summary.rows_loaded == 3 and summary.redacted == {"phone": 2}
     reasons = _rows(store, "SELECT reason FROM interactions ORDER BY interaction_id")
     assert reasons == [("call back on [PHONE]",), ("call back on [PHONE]",), ("billing question",)]
+
+
+CUSTOMER_INDEXES = {"ix_responses_customer_id", "ix_interactions_customer_id", "ix_feedback_customer_id"}
+
+
+def _customer_indexes(store: Store) -> set[str]:
+    """Which of the customer_id indexes of responses, interactions and feedback the store holds."""
+    sql = (
+        "SELECT index_name FROM duckdb_indexes()"
+        if store.backend == "duckdb"
+        else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    )
+    return {str(name) for (name,) in _rows(store, sql)} & CUSTOMER_INDEXES
+
+
+def test_duckdb_keeps_no_customer_index_for_imports_to_maintain(fresh_store_url: str) -> None:
+    """DuckDB drops them (its joins never use them; an import paid for them at COMMIT); PostgreSQL keeps
+    them, and going back to revision 0014 gives DuckDB its indexes again."""
+    from alembic import command
+
+    from cxgap.store.core import _alembic_config
+
+    store = Store(fresh_store_url)
+    assert _customer_indexes(store) == (set() if store.backend == "duckdb" else CUSTOMER_INDEXES)
+    with store.engine.begin() as conn:
+        config = _alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+    assert _customer_indexes(store) == CUSTOMER_INDEXES
+    store.close()
+
+
+def test_duckdb_refuses_a_key_two_overlapping_batches_both_store(duckdb_url: str) -> None:
+    """insert_new's anti-join on DuckDB, like ON CONFLICT there, cannot see a concurrent batch's rows: the
+    primary key refuses the second batch at COMMIT, so no key is stored or counted twice."""
+    from cxgap.store import insert_new
+
+    store = Store(duckdb_url)
+    row = pa.table(
+        {"response_id": ["R1"], "responded_at": [pd.Timestamp("2024-01-05")], "survey_kind": ["relational"]}
+    )
+    first, second = store.engine.connect(), store.engine.connect()
+    first.begin(), second.begin()
+    assert insert_new(first, "responses", row).new == 1
+    assert insert_new(second, "responses", row).new == 1  # its snapshot does not hold the first's row
+    first.commit()
+    with pytest.raises(sa.exc.DBAPIError, match="(?i)duplicate key"):
+        second.commit()
+    second.rollback()
+    first.close(), second.close()
+    assert store.count("responses") == 1
+    store.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,10 +127,13 @@ def _repeated_keys(plan: Plan, scan: Scan, batch: Batch, good: pa.Table) -> Prob
     names = plan.key_columns
     scan.duck.register("good", good.select(["pos", *names]))
     keys = ", ".join(f'"{n}"' for n in names)
-    repeats = scan.duck.execute(
-        f"WITH twice AS (SELECT {keys}, min(pos) AS first FROM good GROUP BY ALL HAVING count(*) > 1) "
-        f"SELECT pos, first, {keys} FROM good JOIN twice USING ({keys}) WHERE pos > first ORDER BY pos"
-    ).fetchall()
+    distinct = scan.duck.execute(f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM good)").fetchone()
+    repeats: list[Any] = []
+    if distinct is None or distinct[0] < good.num_rows:  # counting alone is about twice as fast as finding
+        repeats = scan.duck.execute(
+            f"WITH twice AS (SELECT {keys}, min(pos) AS first FROM good GROUP BY ALL HAVING count(*) > 1) "
+            f"SELECT pos, first, {keys} FROM good JOIN twice USING ({keys}) WHERE pos > first ORDER BY pos"
+        ).fetchall()
     scan.duck.unregister("good")
     label = ", ".join(names)
     problems: Problems = {}
