@@ -106,7 +106,9 @@ def main() -> None:
             env,
             path.parent,
         )
+    load_before = os.getloadavg()[0]  # other work on the machine: wall times stretch with it
     risk, risk_cpu, peak_mib = _risk(env, path.parent, folder / "scores.csv")  # its cxgap.toml
+    load_after = os.getloadavg()[0]
     bare, bare_cpu = min(_bare_scan(path) for _ in range(3))
     scored = sum(1 for _ in (folder / "scores.csv").open(encoding="utf-8")) - 1
     lines = [
@@ -119,7 +121,8 @@ def main() -> None:
         f"`cxgap risk` takes {risk / bare:.1f}x the bare scan ({risk_cpu / bare_cpu:.1f}x in CPU time) and scored "
         f"{scored:,} current customers. Peak memory is",
         "the maximum resident set of the `cxgap risk` process itself"
-        + (f"; building the store first took {built:.0f} s." if built else "."),
+        + (f"; building the store first took {built:.0f} s." if built else ".")
+        + f" Load average {load_before:.1f} before the run and {load_after:.1f} after it.",
     ]
     emit("\n".join(lines), args.out)
 

@@ -117,7 +117,28 @@ class Blend:
         return self
 
     def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
-        return np.asarray(np.mean([m.predict_proba(x) for m in self.models], axis=0))
+        return np.asarray(np.mean([probabilities(m, x) for m in self.models], axis=0))
+
+
+def probabilities(model: Any, x: pd.DataFrame) -> np.ndarray:
+    """`model.predict_proba(x)`, the trees' read on binned features (see `_binned_trees`)."""
+    if isinstance(model, HistGradientBoostingClassifier):
+        return _binned_trees(model, x)
+    return np.asarray(model.predict_proba(x))
+
+
+def _binned_trees(model: HistGradientBoostingClassifier, x: pd.DataFrame) -> np.ndarray:
+    """The trees' probabilities from the features binned as in training (one byte a value), the way
+    scikit-learn scores its own training data during the fit. A split 'bin <= b' is 'value <= threshold
+    b' with b's own threshold, so the probabilities are the raw-value path's to the last bit (a test holds
+    it); on 825,000 customers it takes two thirds of the CPU, the binned rows fitting the caches."""
+    binned = model._bin_mapper.transform(model._preprocess_X(x, reset=False))
+    model._in_fit = True  # scikit-learn's own switch: _raw_predict then reads binned rows
+    try:
+        raw = model._raw_predict(binned)
+    finally:
+        del model._in_fit
+    return np.asarray(model._loss.predict_proba(raw))
 
 
 CANDIDATES = ("logistic regression", "gradient-boosted trees", "average of both")
@@ -135,7 +156,7 @@ def _cv_auc(x: pd.DataFrame, y: np.ndarray, seed: int) -> dict[str, float]:
     aucs: dict[str, list[float]] = {name: [] for name in CANDIDATES}
     for train, test in folds.split(x, y):
         both = Blend(seed).fit(x.iloc[train], y[train])
-        p = [model.predict_proba(x.iloc[test])[:, 1] for model in both.models]
+        p = [probabilities(model, x.iloc[test])[:, 1] for model in both.models]
         for name, guess in zip(CANDIDATES, (p[0], p[1], (p[0] + p[1]) / 2), strict=True):
             aucs[name].append(float(roc_auc_score(y[test], guess)))
     return {name: float(np.mean(values)) for name, values in aucs.items()}
@@ -231,5 +252,5 @@ def _fit_classifier(data: ChurnData, test_share: float, seed: int, confidence: f
 def in_batches(model: Any, x: pd.DataFrame, size: int = 100_000) -> np.ndarray:
     """The model's churn probability for each row, computed `size` rows at a time (bounded memory)."""
     if len(x) <= size:
-        return np.asarray(model.predict_proba(x)[:, 1])
-    return np.concatenate([model.predict_proba(x.iloc[i : i + size])[:, 1] for i in range(0, len(x), size)])
+        return probabilities(model, x)[:, 1]
+    return np.concatenate([probabilities(model, x.iloc[i : i + size])[:, 1] for i in range(0, len(x), size)])

@@ -129,15 +129,32 @@ def _history(then: list[tuple[ChurnData, np.ndarray]]) -> pd.DataFrame | None:
     kept = [(snapshot, scores) for snapshot, scores in then if snapshot.as_of is not None]
     if not kept:
         return None
-    segments = [s.segment if s.segment is not None else np.full(s.n, "all customers") for s, _ in kept]
+    ids, segments = _history_codes([s for s, _ in kept])
     return pd.DataFrame(
         {
-            "customer_id": pd.Categorical(np.concatenate([s.ids for s, _ in kept])),
+            "customer_id": ids,
             "as_of": np.concatenate([np.full(s.n, np.datetime64(s.as_of, "s")) for s, _ in kept]),
-            "segment": pd.Categorical(np.concatenate(segments)),
+            "segment": segments,
             "health": np.concatenate([scores.astype(np.float32) for _, scores in kept]),
         }
     )
+
+
+def _history_codes(snapshots: list[ChurnData]) -> tuple[pd.Categorical, pd.Categorical]:
+    """The snapshots' ids and segments, one after the other, as categories. Snapshots of one engine pass
+    (store_snapshots) share its sorted, distinct ids, so their codes are their row numbers there (millions
+    of ids are not hashed again); otherwise the values themselves are categorised."""
+    first = snapshots[0].shared
+    if first is not None and all(s.shared is not None and s.shared.ids is first.ids for s in snapshots):
+        rows = np.concatenate([s.shared.rows for s in snapshots if s.shared is not None])
+        distinct = pd.Index(first.ids)
+        if distinct.is_unique and distinct.is_monotonic_increasing:
+            ids = pd.Categorical.from_codes(rows, categories=distinct).remove_unused_categories()
+            segment = pd.Categorical(first.segment).take(rows).remove_unused_categories()
+            return ids, segment
+    ids = pd.Categorical(np.concatenate([s.ids for s in snapshots]))
+    labels = [s.segment if s.segment is not None else np.full(s.n, "all customers") for s in snapshots]
+    return ids, pd.Categorical(np.concatenate(labels))
 
 
 def file_risk(

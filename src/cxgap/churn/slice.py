@@ -52,11 +52,19 @@ def health_explained(health: HealthModel, features: pd.DataFrame, limit: int = 3
     """Each customer's health component by component: the points each costs or adds against a neutral
     50, largest first ("nps_latest -9.8, incidents_90d -6.0, tenure_days +3.1")."""
     parts = health.contributions(features)
+    names, values = list(parts.columns), parts.to_numpy(dtype=float)
     out = []
-    for _, row in parts.iterrows():
-        ranked = row.reindex(row.abs().sort_values(ascending=False).index)[:limit]
-        out.append(", ".join(f"{name} {points:+.1f}" for name, points in ranked.items()))
+    for row in values:
+        ranked = _largest_first(np.abs(row))[:limit]
+        out.append(", ".join(f"{names[j]} {row[j]:+.1f}" for j in ranked))
     return out
+
+
+def _largest_first(values: np.ndarray) -> np.ndarray:
+    """Positions of `values` largest first, ties in the order pandas' `sort_values(ascending=False)` gives
+    them (the same quicksort on the reversed values), so the words are those of a row-by-row pandas sort."""
+    n = len(values)
+    return np.arange(n)[::-1][values[::-1].argsort(kind="quicksort")][::-1]
 
 
 def slice_customers(engine: Engine, filters: Filters) -> np.ndarray | None:

@@ -58,6 +58,39 @@ def _standardised(x: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     return (filled - ref.mean()) / scale
 
 
+MAX_EXIT_TIMES = 2_000  # distinct exit times up to which harrell_c counts by time; beyond, lifelines
+
+
+def harrell_c(times: np.ndarray, scores: np.ndarray, events: np.ndarray) -> float:
+    """Harrell's concordance exactly as lifelines' `concordance_index` counts it (the same correct, tied
+    and admissible pairs), a distinct exit time at a time: the churners who left at that time are ranked
+    against the earlier churners' scores, then those censored at it against every churner up to it. With
+    whole-day or whole-month durations that is a few hundred sorted-array look-ups, where lifelines walks
+    its tree once per customer in Python (about 1.5 s of CPU on 280,000 held-out customers)."""
+    times, scores = np.asarray(times, dtype=float), np.asarray(scores, dtype=float)
+    died = np.asarray(events).astype(bool)
+    order = np.argsort(times, kind="stable")
+    levels, starts = np.unique(times[order], return_index=True)
+    if len(levels) > MAX_EXIT_TIMES or np.isnan(scores).any() or np.isnan(times).any() or not died.any():
+        return float(concordance_index(times, scores, died))
+    pool = np.empty(0)  # the churners' scores so far, sorted
+    correct = tied = pairs = 0
+    for start, stop in zip(starts, [*starts[1:], len(times)], strict=True):
+        rows = order[start:stop]
+        for group, joins in ((scores[rows[died[rows]]], True), (scores[rows[~died[rows]]], False)):
+            below = np.searchsorted(pool, group, side="left")
+            upto = np.searchsorted(pool, group, side="right")
+            correct += int(below.sum())
+            tied += int((upto - below).sum())
+            pairs += len(pool) * len(group)
+            if joins and len(group):
+                group = np.sort(group)
+                pool = np.insert(pool, np.searchsorted(pool, group), group)
+    if pairs == 0:
+        return float(concordance_index(times, scores, died))  # lifelines' own error for no pairs
+    return (correct + tied / 2) / pairs
+
+
 def fit_survival(
     data: ChurnData, train: np.ndarray, test: np.ndarray, confidence: float = 0.95
 ) -> SurvivalModel | None:
@@ -78,7 +111,7 @@ def fit_survival(
         model.fit(frame, "duration", "event")
     held = _standardised(x.iloc[test], x.iloc[train])
     hazard = np.asarray(model.predict_partial_hazard(held)).ravel()
-    concordance = float(concordance_index(np.maximum(duration[test], 1e-3), -hazard, data.churned[test]))
+    concordance = harrell_c(np.maximum(duration[test], 1e-3), -hazard, data.churned[test])
     summary = model.summary
     low, high = (
         summary.columns[summary.columns.str.startswith("exp(coef) lower")][0],

@@ -1,0 +1,119 @@
+"""The risk run's shortcuts at scale give exactly what the straightforward computations give: Harrell's C
+counted by exit time equals lifelines' `concordance_index`, the health reasons' ranking equals a row-by-row
+pandas sort (ties included), the health history coded by row equals categories of the values, and the
+trees read on binned features give their raw-value probabilities."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines.utils import concordance_index
+
+from cxgap.churn.data import ChurnData, SharedIds
+from cxgap.churn.health import health_model
+from cxgap.churn.model import Blend, boosted, probabilities
+from cxgap.churn.service import _history
+from cxgap.churn.slice import _largest_first, health_explained
+from cxgap.churn.survival import harrell_c
+from cxgap.config import HealthWeight
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_harrell_c_is_lifelines_concordance_to_the_last_digit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    times = rng.integers(0, int(rng.integers(1, 25)), size=n).astype(float)  # tied exit times
+    scores = rng.integers(0, 6, size=n).astype(float) if seed % 2 else rng.normal(size=n)  # tied scores
+    events = rng.random(n) < rng.uniform(0.05, 0.95)
+    try:
+        expected: float | str = concordance_index(times, scores, events)
+    except ZeroDivisionError:
+        expected = "no admissible pairs"
+    try:
+        got: float | str = harrell_c(times, scores, events)
+    except ZeroDivisionError:
+        got = "no admissible pairs"
+    assert got == expected
+
+
+def test_harrell_c_leaves_continuous_times_to_lifelines() -> None:
+    rng = np.random.default_rng(1)
+    times, scores = rng.exponential(size=3000), rng.normal(size=3000)  # 3,000 distinct exit times
+    events = rng.random(3000) < 0.3
+    assert harrell_c(times, scores, events) == concordance_index(times, scores, events)
+
+
+def test_largest_first_ranks_ties_as_a_pandas_sort_does() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(2000):
+        values = rng.choice([0.0, 1.5, 2.25, 3.0, 0.1], size=int(rng.integers(1, 9)))
+        row = pd.Series(values)
+        assert list(_largest_first(values)) == list(row.sort_values(ascending=False).index)
+
+
+def test_health_reasons_are_those_of_a_row_by_row_sort() -> None:
+    rng = np.random.default_rng(3)
+    features = pd.DataFrame(
+        {
+            "nps_latest": rng.integers(0, 11, 400).astype(float),
+            "usage_90d": rng.integers(0, 3, 400).astype(float),
+            "unresolved_90d": rng.integers(0, 2, 400).astype(float),
+        }
+    )
+    weights = {
+        "nps_latest": HealthWeight(weight=1),
+        "usage_90d": HealthWeight(weight=1),
+        "unresolved_90d": HealthWeight(weight=1, healthier="lower"),
+    }
+    health = health_model(features, weights)
+    expected = []
+    for _, row in health.contributions(features).iterrows():
+        ranked = row.reindex(row.abs().sort_values(ascending=False).index)[:2]
+        expected.append(", ".join(f"{name} {points:+.1f}" for name, points in ranked.items()))
+    assert health_explained(health, features, limit=2) == expected
+
+
+def _snapshot(ids: np.ndarray, segment: np.ndarray, rows: np.ndarray, day: int, shared: bool) -> ChurnData:
+    return ChurnData(
+        ids=ids[rows],
+        features=pd.DataFrame({"x": np.zeros(len(rows))}),
+        churned=np.zeros(len(rows), int),
+        segment=segment[rows],
+        as_of=dt.datetime(2025, 1, day),
+        shared=SharedIds(ids, segment, rows) if shared else None,
+    )
+
+
+def test_the_history_coded_by_row_is_the_history_of_the_values() -> None:
+    ids = np.array(["A1", "B7", "C2", "C3", "Z9"], dtype=object)  # sorted and distinct, as one pass has them
+    segment = np.array(["home", "(none)", "home", "business", "home"], dtype=object)
+    picks = [np.array([0, 2, 3]), np.array([1, 2, 3])]  # Z9 is in no snapshot, business in both
+    scores = [np.array([10.0, 20.0, 30.0]), np.array([40.0, 50.0, 60.0])]
+    histories = []
+    for shared in (True, False):
+        snapshots = [_snapshot(ids, segment, r, k + 1, shared) for k, r in enumerate(picks)]
+        history = _history(list(zip(snapshots, scores, strict=True)))
+        assert history is not None
+        histories.append(history)
+    coded, by_value = histories
+    pd.testing.assert_frame_equal(coded, by_value)
+    assert list(coded["customer_id"].cat.categories) == ["A1", "B7", "C2", "C3"]
+    assert list(coded["segment"].cat.categories) == ["(none)", "business", "home"]
+
+
+def test_the_trees_binned_read_is_their_raw_read_to_the_last_bit() -> None:
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.integers(0, 5, 3000).astype(float)})
+    x.loc[rng.random(3000) < 0.1, "a"] = np.nan  # unknown values take the trees' missing-value branch
+    y = (x["a"].fillna(0) + x["b"] / 2 + rng.normal(size=3000) > 1).to_numpy().astype(int)
+    trees = boosted(0).fit(x, y)
+    later = pd.DataFrame({"a": rng.normal(scale=3, size=2000), "b": rng.integers(-2, 8, 2000).astype(float)})
+    later.loc[::7, "b"] = np.nan  # beyond the training range, and missing where training had none
+    assert np.array_equal(probabilities(trees, later), trees.predict_proba(later))
+    assert not hasattr(trees, "_in_fit")  # the switch is put back
+    both = Blend(0).fit(x, y)
+    expected = np.mean([m.predict_proba(later) for m in both.models], axis=0)
+    assert np.array_equal(both.predict_proba(later), expected)
