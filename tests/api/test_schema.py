@@ -25,6 +25,10 @@ from tests.api.on_demand import ON_DEMAND
 # schemathesis gives up on a request after 10 s by default, which a filtered text analysis on a busy
 # machine can need; only a request that hangs should fail for time, a 5xx fails at once
 REQUEST_TIMEOUT = 600
+# Examples per operation. Reads reach the same statuses with 10 as with 25 (every GET operation, measured
+# on this store); writes keep 25, as a second POST with the same name (409) or the anonymous limit (429)
+# are only reached after more requests. Reads were half of the test's time.
+READ_EXAMPLES, WRITE_EXAMPLES = 10, 25
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +59,19 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, 
     app.state.store.close()
 
 
+@pytest.mark.slow
 def test_no_generated_request_causes_a_server_error(api_schema: tuple[Any, str]) -> None:
     schema, token = api_schema
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     tried: list[str] = []
     for operation in operations:
+        examples = READ_EXAMPLES if operation.method.upper() == "GET" else WRITE_EXAMPLES
 
         @given(operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        @settings(
+            max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+        )
         def run(case: Any) -> None:
             case.call_and_validate(
                 headers={"Authorization": f"Bearer {token}"},

@@ -1,8 +1,12 @@
-"""1,000 respondents submit a published NPS survey (with a comment) to a real server at once, half through
-the one-page form (POST /s/<token>) and half as JSON (POST /api/respond/<token>), and 100 of them click
+"""400 respondents submit a published NPS survey (with a comment) to a real server at once, half through
+the one-page form (POST /s/<token>) and half as JSON (POST /api/respond/<token>), and 40 of them click
 twice (the second submission races the first): afterwards every invitation is answered exactly once, every
 answer is stored once and only once, the duplicates were refused or answered idempotently, nothing answered
-5xx, and every detractor opened exactly one case. On DuckDB (one writer per file) and PostgreSQL."""
+5xx, and every detractor opened exactly one case. On DuckDB (one writer per file) and PostgreSQL.
+
+440 submissions at once are eleven times the 40 threads the server answers them on and far more than its
+database connections (SQLAlchemy's pool of 5 + 10), so they queue and race as 1,100 do; the figures for
+1,000 respondents are measured by benchmarks/survey_load.py (here they took 1.7 times as long)."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from cxgap.surveys.templates import template
 from tests.api.on_demand import ON_DEMAND
 from tests.api.server import serving
 
-RESPONDENTS, DOUBLE = 1_000, 100  # every tenth respondent submits twice at once (a double click)
+RESPONDENTS, DOUBLE = 400, 40  # every tenth respondent submits twice at once (a double click)
 PER_CLIENT = 25  # connections per HTTP client
 SURVEY = "load"
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)  # the links' clock: they expire in days
@@ -89,7 +93,7 @@ def _open_files(needed: int) -> None:
 
 @pytest.fixture
 def survey_site(store_url: str) -> Iterator[Site]:
-    """A real server on a store holding a published NPS survey and 1,000 invitation links."""
+    """A real server on a store holding a published NPS survey and an invitation link per respondent."""
     _open_files(2 * (RESPONDENTS + DOUBLE) + 1_000)
     settings = demo_settings(store=StoreSettings(url=store_url), server=ON_DEMAND)
     definition = _survey(settings)
@@ -97,7 +101,7 @@ def survey_site(store_url: str) -> Iterator[Site]:
         create_survey(store, definition, by="test", now=NOW)
         publish(store, SURVEY, now=NOW)
         people = []
-        with store.begin() as conn:  # one transaction for the 1,000 invitations: a quick setup
+        with store.begin() as conn:  # one transaction for all the invitations: a quick setup
             for number in range(RESPONDENTS):
                 customer = f"C{number:04d}"
                 link = new_invitation(store, settings, SURVEY, "customer", customer, "manual", NOW, conn=conn)
@@ -176,7 +180,7 @@ def _stored(store: Store) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_a_thousand_respondents_at_once_each_answer_stored_once(survey_site: Site) -> None:
+def test_hundreds_of_respondents_at_once_each_answer_stored_once(survey_site: Site) -> None:
     # in a thread of its own: a browser test before it in this worker leaves Playwright's loop running here
     with ThreadPoolExecutor(max_workers=1) as runner:
         results = runner.submit(asyncio.run, _everyone(survey_site)).result()

@@ -109,6 +109,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             process.wait(timeout=60)
 
 
+@pytest.mark.slow  # a `cxgap serve` process of its own
 def test_commands_write_through_the_running_server(cli, served: Served, tmp_path: Path) -> None:
     handoff = json.loads(served.handoff.read_text(encoding="utf-8"))
     assert handoff["url"] == served.url and handoff["pid"] == served.process.pid  # 127.0.0.1 for 0.0.0.0
@@ -153,6 +154,7 @@ def test_commands_write_through_the_running_server(cli, served: Served, tmp_path
         assert store.count("customers") == 80
 
 
+@pytest.mark.slow  # a `cxgap serve` process of its own
 def test_the_import_through_the_server_prints_what_a_local_import_prints(
     cli, served: Served, tmp_path: Path
 ) -> None:
@@ -172,6 +174,7 @@ def test_the_import_through_the_server_prints_what_a_local_import_prints(
     assert " ".join(remote.stderr.split()) == " ".join(local.stderr.split())
 
 
+@pytest.mark.slow  # a `cxgap serve` process of its own
 def test_reads_go_through_the_running_server_and_print_what_a_local_read_prints(
     cli, served: Served, tmp_path: Path
 ) -> None:
