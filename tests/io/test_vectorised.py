@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from cxgap.io import chunks, import_file, importer, mapping_from_dict
+from cxgap.io import chunks, import_file, importer, mapping_from_dict, vectorised
 from cxgap.io.summary import ImportSummary
 from cxgap.io.vectorised import load_scan
 from cxgap.store import Store
@@ -118,12 +118,12 @@ def _outcome(summary: ImportSummary) -> tuple[Any, ...]:
     )
 
 
-def _counted(load: Callable[..., None], calls: list[object]) -> Callable[..., None]:
+def _counted(load: Callable[..., Any], calls: list[object]) -> Callable[..., Any]:
     """`load`, noting each call in `calls`."""
 
-    def counted(*args: object) -> None:
+    def counted(*args: object) -> Any:
         calls.append(args)
-        load(*args)
+        return load(*args)
 
     return counted
 
@@ -335,3 +335,37 @@ def test_free_text_is_redacted_alike_with_the_authors_own_names(
     comments = [row[-3] for row in tables["responses"]]
     assert comments[:2] == ["[NAME] here: [NAME] was great", "Jane here: [NAME] was great"]
     assert summary.rows_quarantined == 1 and "Ann Lee" not in str(tables)
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["one small chunk", "many rows"])
+def test_a_file_without_free_text_still_redacts_names_in_its_refused_rows(
+    monkeypatch: pytest.MonkeyPatch, new_store: Callable[[], Store], write: Writer, small: bool
+) -> None:
+    """A file without a free-text column loads no text, so only its refused rows (kept raw in quarantine)
+    could hold a name: they are redacted with the names they contain, without loading every customer's
+    name (what made a small import's cost grow with the store)."""
+    people = write("c.csv", 'id,name\nC1,"Jane Doe"\nC2,Ann Lee\nC3,Ng Wei\n')
+
+    def before(store: Store) -> None:
+        import_file(
+            store,
+            people,
+            mapping_from_dict({"table": "customers", "columns": {"customer_id": "id", "name": "name"}}),
+        )
+
+    if not small:
+        monkeypatch.setattr(chunks, "SMALL_CHUNK", 0)  # as for a file of many rows
+    every_name: list[object] = []  # the store's every name loaded: what a file without text never needs
+    for module in (chunks, vectorised):
+        monkeypatch.setattr(module, "all_names_redactor", _counted(module.all_names_redactor, every_name))
+    text = "id,date,customer,nps,channel\n" + (
+        "R1,2024-01-05,C1,9,web\n"
+        "R2,2024-01-06,Ann Lee,twelve,web\n"  # refused (nps), a name where the customer id belongs
+        "R3,2024-01-07,C3,10,mail ng@example.com\n"
+        "R4,2024-01-08,C2,11,Jane Doe called\n"  # refused (nps out of range)
+    )
+    summary, tables = _both(monkeypatch, new_store, write("r.csv", text), RESPONSES, before)
+    assert summary.rows_quarantined == 2 and summary.rows_loaded == 2
+    quarantined = str(tables["quarantine"])
+    assert "Ann Lee" not in quarantined and "Jane Doe" not in quarantined and "[NAME]" in quarantined
+    assert every_name == []

@@ -345,13 +345,24 @@ SMALL_CHUNK = 1_000  # rows; a chunk this small looks up the names it mentions i
 
 
 def prepare_redactor(conn: Connection, batch: Batch, chunk: RawChunk, refused: Iterable[int]) -> None:
-    """Give the batch the redactor this chunk needs (nothing for tables without free text): for a small
-    chunk, the names its free text and its `refused` rows (stored raw in quarantine) could contain."""
+    """Give the batch the redactor this chunk needs (nothing for tables without free text): for a file
+    without free text, the names this chunk's `refused` rows (stored raw in quarantine) could contain; for a
+    small chunk, the names its free text and refused rows could contain; else every customer's name."""
     plan = batch.plan
     if plan.mapping.table not in TEXT_COLUMNS or batch.full_names:
         return
+    texts = [plan.sources[c] for c in TEXT_COLUMNS[plan.mapping.table] if c in plan.sources]
+    if not texts:  # no free text is loaded: only this chunk's refused rows (kept raw) could hold a name
+        refused = list(refused)
+        strings = [
+            v for pos in refused for column in chunk.values.values() if isinstance(v := column[pos], str)
+        ]
+        strings += [p.raw for p in chunk.problems if p.raw]
+        if strings:
+            batch.redactor, batch.authors = redactor_for(conn, strings)
+        batch.chunks_seen += 1
+        return
     if chunk.size <= SMALL_CHUNK and batch.chunks_seen == 0:
-        texts = [plan.sources[c] for c in TEXT_COLUMNS[plan.mapping.table] if c in plan.sources]
         strings = [v for source in texts for v in chunk.values[source] if isinstance(v, str)]
         strings += [
             v for pos in refused for column in chunk.values.values() if isinstance(v := column[pos], str)

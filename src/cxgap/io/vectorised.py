@@ -175,16 +175,23 @@ def _content_keys(plan: Plan, scan: Scan, batch: Batch, judged: _Judged) -> pa.A
 
 
 def _prepare_redactor(conn: Connection, batch: Batch, scan: Scan, plan: Plan, refused: list[int]) -> None:
-    """The redactor the row path would use: for a file of one small chunk, the names its text and refused
-    rows could contain; otherwise every customer's name."""
+    """The redactor the row path would use: for a file without free text, the names its refused rows could
+    contain (loading every customer's name grew an import's cost with the store); for a file of one small
+    chunk, the names its text and refused rows could contain; otherwise every customer's name."""
     if plan.mapping.table not in TEXT_COLUMNS:
+        return
+    texts = [plan.sources[c] for c in TEXT_COLUMNS[plan.mapping.table] if c in plan.sources]
+    if not texts:  # no free text is loaded: only refused rows, kept raw in quarantine, could hold a name
+        if refused:
+            raw = _raw_chunk(scan, refused)
+            strings = [v for column in raw.values.values() for v in column if isinstance(v, str)]
+            batch.redactor, batch.authors = redactor_for(conn, strings)
         return
     if scan.rows > chunks.SMALL_CHUNK:
         batch.redactor, batch.authors = all_names_redactor(conn)
         batch.full_names = True
         return
     every = _raw_chunk(scan, list(range(scan.rows)))
-    texts = [plan.sources[c] for c in TEXT_COLUMNS[plan.mapping.table] if c in plan.sources]
     strings = [v for source in texts for v in every.values[source] if isinstance(v, str)]
     strings += [v for pos in refused for column in every.values.values() if isinstance(v := column[pos], str)]
     ids = every.values[plan.sources["customer_id"]] if "customer_id" in plan.sources else []
