@@ -1,7 +1,7 @@
 """Benchmark: an import's summary refresh costs the batch, not the store (against a full rebuild).
 
 Usage: python benchmarks/incremental_import.py [--customers 65000] [--scales 1,10] [--batches 10000,100000]
-       [--repeat 2] [--out docs/benchmarks.md]
+       [--repeat 2] [--rebuilds 2] [--keep DIR] [--out docs/benchmarks.md]
 
 For each scale K, one demo store of `--customers` customers copied K times (analyze_speed.py's builder: the
 groups stay the demo's, so the rollups keep their size and only the stored rows grow; 65,000 customers give
@@ -15,11 +15,16 @@ about 100,000 responses per copy). On it, in the same run:
 The new rows are copies of stored ones under new ids (same customers, touchpoints and months), without the
 free-text comment (redaction is not what this measures). After the imports, the rollups must still count
 every rating and interaction (checked), and the section says how the refresh grows with the stored rows.
+`--keep DIR` keeps each built store in DIR (demo_<customers>_x<scale>.duckdb) and measures on a copy of it, so
+a second run (or a store built beforehand the same way) skips the build, which at 10M rows takes most of the
+time; `--rebuilds` sets how many times the baselines are timed (the fastest kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -142,19 +147,48 @@ def _check(store: Store) -> None:
         assert con.execute(kept).fetchone() == con.execute(raw).fetchone(), kept
 
 
-def _measure_scale(
-    customers: int, scale: int, batches: list[int], repeat: int, folder: Path
-) -> dict[str, Any]:
-    store = Store(f"duckdb:///{folder / f'store_{scale}.duckdb'}")
+def _build(customers: int, scale: int, path: Path) -> None:
+    """The demo copied `scale` times, with its summaries, checkpointed into `path`."""
+    store = Store(f"duckdb:///{path}")
     write_demo(store, simulate(customers, seed=1))
     con = store.duckdb_connection()
     if scale > 1:
         _scale(con, scale)
     _rebuild(store)  # the copies' summaries
     con.execute("CHECKPOINT")
+    store.close()
+
+
+def _store(customers: int, scale: int, folder: Path, keep: Path | None) -> Store:
+    """A fresh store to measure on: built in `folder`, or copied from the one kept in `keep` (built there
+    first when missing)."""
+    path = folder / f"store_{scale}.duckdb"
+    if keep is None:
+        _build(customers, scale, path)
+    else:
+        kept = keep / f"demo_{customers}_x{scale}.duckdb"
+        if not kept.exists():
+            _build(customers, scale, kept.with_suffix(".building"))
+            kept.with_suffix(".building").rename(kept)
+        shutil.copyfile(kept, path)
+    return Store(f"duckdb:///{path}")
+
+
+def _measure_scale(
+    customers: int,
+    scale: int,
+    batches: list[int],
+    repeat: int,
+    folder: Path,
+    keep: Path | None,
+    rebuilds: int,
+) -> dict[str, Any]:
+    load = os.getloadavg()[0]  # a shared machine: said beside the timings
+    store = _store(customers, scale, folder, keep)
+    con = store.duckdb_connection()
     stored = store.counts()
-    rebuild = min(_rebuild(store) for _ in range(2))
-    summaries = min(_rebuild_summaries(store) for _ in range(2))
+    rebuild = min(_rebuild(store) for _ in range(rebuilds))
+    summaries = min(_rebuild_summaries(store) for _ in range(rebuilds))
     runs = []
     for n in batches:
         for kind, make in (("responses", _response_file), ("interactions", _contact_file)):
@@ -166,7 +200,15 @@ def _measure_scale(
             runs.append(min(tries, key=lambda t: t["refresh"]))
     _check(store)
     store.close()
-    return {"scale": scale, "stored": stored, "rebuild": rebuild, "summaries": summaries, "runs": runs}
+    loads = (load, os.getloadavg()[0])
+    return {
+        "scale": scale,
+        "stored": stored,
+        "rebuild": rebuild,
+        "summaries": summaries,
+        "runs": runs,
+        "load": loads,
+    }
 
 
 def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
@@ -191,7 +233,10 @@ def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
             f"responses, {b['refresh']:.3f} s on {large['stored']['responses']:,} ({growth:.0f}x the rows): "
             f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {large['rebuild'] / small['rebuild']:.1f}x"
         )
-    lines.append(f"- demo of {customers:,} customers, copied x{small['scale']} and x{large['scale']}")
+    copies = ", ".join(f"x{r['scale']}" for r in results)
+    lines.append(f"- demo of {customers:,} customers, copied {copies}")
+    loads = "; ".join(f"x{r['scale']}: {r['load'][0]:.1f} -> {r['load'][1]:.1f}" for r in results)
+    lines.append(f"- load average (1 min) when each store's measurements began and ended: {loads}")
     return lines
 
 
@@ -203,6 +248,8 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=2, help="Batches imported per size (best refresh kept)."
     )
+    parser.add_argument("--rebuilds", type=int, default=2, help="Timings of each baseline (fastest kept).")
+    parser.add_argument("--keep", type=Path, default=None, help="Folder keeping the built stores for reuse.")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
@@ -210,7 +257,11 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for scale in scales:
-            results.append(_measure_scale(args.customers, scale, batches, args.repeat, Path(tmp)))
+            results.append(
+                _measure_scale(
+                    args.customers, scale, batches, args.repeat, Path(tmp), args.keep, args.rebuilds
+                )
+            )
     title = f"### Incremental summaries: an import's refresh against the stored size ({machine()})"
     emit("\n".join([title, "", *_lines(results, args.customers), ""]), args.out)
 
