@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 
 from cxgap.api import create_app
 from cxgap.api.dashboard import Dashboard
-from cxgap.store.kept import KeptResults
 from cxgap.api.results import ResultCache
 from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
 from cxgap.engine import ALL
 from cxgap.store import Store
+from cxgap.store.kept import KeptResults
 from tests.api.signing import sign_in, signed_up
 
 WAIT = 600.0  # only ever reached when something is wrong (the views compute on a shared machine)
