@@ -290,6 +290,8 @@ def test_new_files_are_merged_into_the_summaries_and_changed_ones_rebuild_them(l
     merged = _engine(lake, tables, grown / "summaries")
     after = _summaries(merged)
     assert _refreshed(merged) == {"merged"} and after != before
+    # results kept in the store (the derived importance) are stamped with the lake: new files, new version
+    assert merged.version() != first.version()
     rebuilt = _engine(lake, tables, grown / "rebuilt")
     for name, rows in _summaries(rebuilt).items():
         _same_rows(after[name], rows)
@@ -310,6 +312,10 @@ def test_new_files_are_merged_into_the_summaries_and_changed_ones_rebuild_them(l
     for name, rows in _summaries(last).items():
         _same_rows(before[name], rows)
     assert _refreshed(last) == {"rebuilt"}
+    assert last.version() == first.version()  # the lake as it was: what was kept for it is valid again
+    manifest = json.loads((grown / "summaries" / "manifest.json").read_text())
+    retired = [entry["data"] for entry in manifest["retired"]]  # replaced folders wait a week, not deleted
+    assert retired and all(Path(folder).exists() for folder in retired)
     for engine in (first, merged, rebuilt, again, last):
         engine.close()
         engine.store.close()
