@@ -309,19 +309,23 @@ def test_a_parquet_file_loads_alike(
     assert [row[0] for row in tables["quarantine"]] == [3, 4, 5]
 
 
+def _with_customers(write: Writer) -> Callable[[Store], None]:
+    """Prepares a store with three named customers (Jane Doe, Ann Lee, Ng Wei), whose names the redactor
+    must find."""
+    people = write("c.csv", 'id,name\nC1,"Jane Doe"\nC2,Ann Lee\nC3,Ng Wei\n')
+    mapping = mapping_from_dict({"table": "customers", "columns": {"customer_id": "id", "name": "name"}})
+
+    def before(store: Store) -> None:
+        import_file(store, people, mapping)
+
+    return before
+
+
 @pytest.mark.parametrize("small", [True, False], ids=["names it mentions", "every name"])
 def test_free_text_is_redacted_alike_with_the_authors_own_names(
     monkeypatch: pytest.MonkeyPatch, new_store: Callable[[], Store], write: Writer, small: bool
 ) -> None:
-    people = write("c.csv", 'id,name\nC1,"Jane Doe"\nC2,Ann Lee\nC3,Ng Wei\n')
-
-    def before(store: Store) -> None:
-        import_file(
-            store,
-            people,
-            mapping_from_dict({"table": "customers", "columns": {"customer_id": "id", "name": "name"}}),
-        )
-
+    before = _with_customers(write)
     if not small:
         monkeypatch.setattr(chunks, "SMALL_CHUNK", 0)  # every name, as for a file of many rows
     text = HEADER + (
@@ -344,15 +348,7 @@ def test_a_file_without_free_text_still_redacts_names_in_its_refused_rows(
     """A file without a free-text column loads no text, so only its refused rows (kept raw in quarantine)
     could hold a name: they are redacted with the names they contain, without loading every customer's
     name (what made a small import's cost grow with the store)."""
-    people = write("c.csv", 'id,name\nC1,"Jane Doe"\nC2,Ann Lee\nC3,Ng Wei\n')
-
-    def before(store: Store) -> None:
-        import_file(
-            store,
-            people,
-            mapping_from_dict({"table": "customers", "columns": {"customer_id": "id", "name": "name"}}),
-        )
-
+    before = _with_customers(write)
     if not small:
         monkeypatch.setattr(chunks, "SMALL_CHUNK", 0)  # as for a file of many rows
     every_name: list[object] = []  # the store's every name loaded: what a file without text never needs

@@ -84,15 +84,6 @@ def store_features(
     return store_snapshots(engine, settings, [Moment(as_of)], horizon_days)[0]
 
 
-def store_snapshots(
-    engine: Engine, settings: Settings, moments: list[Moment], horizon_days: int = 90
-) -> list[ChurnData]:
-    """`store_features` at several moments in one engine query (see `_one_pass`): the model's moments want
-    every feature, the health trend's only the health components, and each moment's aggregates are
-    filtered aggregates of the same per-customer grouping, so the big tables are grouped once in all."""
-    return _one_pass(engine, settings, moments, horizon_days)
-
-
 @dataclass(frozen=True)
 class SharedIds:
     """The customers of one snapshot pass, sorted by id, and which of them a snapshot holds (row numbers):
@@ -103,13 +94,14 @@ class SharedIds:
     rows: np.ndarray
 
 
-def _one_pass(
-    engine: Engine, settings: Settings, moments: list[Moment], horizon_days: int
+def store_snapshots(
+    engine: Engine, settings: Settings, moments: list[Moment], horizon_days: int = 90
 ) -> list[ChurnData]:
-    """Snapshots at several moments in one query: each table is grouped by customer once, with one
-    filtered aggregate per moment (what was known then), so seven snapshots cost about one query, not
-    seven. One row per customer active at any of the moments is fetched as Arrow columns; each snapshot
-    keeps its own rows, its columns turned into float arrays directly (no intermediate frame)."""
+    """`store_features` at several moments in one engine query: each table is grouped by customer once,
+    with one filtered aggregate per moment (what was known then; the model's moments want every feature,
+    the health trend's only the health components), so seven snapshots cost about one query, not seven.
+    One row per customer active at any of the moments is fetched as Arrow columns; each snapshot keeps its
+    own rows, its columns turned into float arrays directly (no intermediate frame)."""
     stamps = [ibis.literal(m.as_of) for m in moments]
     base = _base(engine.table("customers"), stamps)
     parts = [_incidents(engine, settings, moments, stamps)] + [

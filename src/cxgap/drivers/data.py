@@ -94,8 +94,9 @@ def _below(share: float) -> str:
 
 def _fetch(table: Any, key: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
     """The rows' `columns` in the order of their `key` (above `max_rows`, a deterministic sample of about
-    `max_rows`), and how many rows there are: the bootstrap draws its resamples row by row, so the same data must arrive in the
-    same order on every run and backend for the intervals (and the q-values built on them) to repeat."""
+    `max_rows`), and how many rows there are: the bootstrap draws its resamples row by row, so the same
+    data must arrive in the same order on every run and backend for the intervals (and the q-values built
+    on them) to repeat."""
     available = int(table.count().execute())
     if available > max_rows:
         table = table.filter(md5(table[key].cast("string")).substr(0, 8) < _below(max_rows / available))

@@ -20,8 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from cxgap.config import EngineSettings
 from cxgap.engine import Engine
 from cxgap.engine.manifest import LakeFiles, Stamp
@@ -38,7 +36,8 @@ from cxgap.engine.warehouse import (
 )
 from cxgap.errors import ConfigError, StoreError
 from cxgap.store import Store
-from cxgap.store.models import TABLES, table_of
+from cxgap.store.kept import store_version
+from cxgap.store.models import TABLES
 
 _SESSION: Any = None
 _SESSION_LOCK = threading.Lock()
@@ -195,24 +194,16 @@ class SparkEngine(Engine):
         with self._lock:
             if name not in self._tables:
                 self._tables[name] = self._make(name)
-            if name in self._copied and self._copied[name] != self._store_version():
+            if name in self._copied and self._copied[name] != store_version(self.store):
                 self._tables[name] = self._make(name)  # the store took an import since it was copied
             return self._tables[name]
-
-    def _store_version(self) -> tuple[int, str]:
-        """Changes with every import into the store (as the dashboard's result cache keys its results)."""
-        batches = table_of("import_batches")
-        query = sa.select(sa.func.count(), sa.func.max(batches.c.finished_at))
-        with self.store.engine.connect() as conn:
-            count, last = conn.execute(query).one()
-        return int(count), str(last)
 
     def version(self) -> tuple[int, str]:
         """The store's version (the closed loop's imports) and what every mapped table holds (its stamp):
         a result kept for it is read back only while neither the store nor the lake has changed."""
         stamps = {name: self.stamp(name) for name in sorted(self._sources)}
         digest = hashlib.sha256(json.dumps(stamps, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        count, last = self._store_version()
+        count, last = store_version(self.store)
         return count, f"{last}|lake {digest}"
 
     def _make(self, name: str) -> Any:
@@ -228,7 +219,7 @@ class SparkEngine(Engine):
             raise unmapped(name)
         if name not in TABLES:
             raise StoreError(f"{name} is not a cxgap table.")
-        self._copied[name] = self._store_version()
+        self._copied[name] = store_version(self.store)
         return self.view(from_store(self.session, self.store, name), f"store_{name}")
 
     def stamp(self, name: str) -> Stamp:
@@ -252,9 +243,7 @@ class SparkEngine(Engine):
 
         try:
             stamp["version"] = int(self.session.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"])
-        except (
-            AnalysisException
-        ):  # not a Delta table (or no Delta in the session): its row count is all there is
+        except AnalysisException:  # not a Delta table, or no Delta in the session: the row count is all
             pass
         return stamp
 

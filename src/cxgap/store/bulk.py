@@ -160,7 +160,8 @@ def _insert_new_rows(conn: Connection, table: sa.Table, columns: str, select: st
     commits (tests/io/test_import.py)."""
     if conn.dialect.name == "duckdb":
         keys = ", ".join(c.name for c in table.primary_key.columns)
-        return f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s ANTI JOIN {table.name} t USING ({keys})"
+        new_keys = f"ANTI JOIN {table.name} t USING ({keys})"
+        return f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s {new_keys}"
     return f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s ON CONFLICT DO NOTHING"
 
 
