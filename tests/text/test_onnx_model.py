@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from cxgap.errors import ConfigError
 from cxgap.text import model, onnx_model
@@ -58,6 +60,40 @@ def test_int8_vectors_are_close_to_pytorchs(int8_model: Path) -> None:
     # measured on 243 review sentences: mean 0.992, lowest 0.976 (docs/text-quality.md)
     assert cosine.mean() >= 0.99
     assert cosine.min() >= 0.97, SENTENCES[int(cosine.argmin())]
+
+
+class _Spy:
+    """The real session, noting each batch's attention mask."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.masks: list[NDArray[np.int64]] = []
+
+    def run(self, outputs: Any, feed: dict[str, NDArray[np.int64]]) -> Any:
+        self.masks.append(feed["attention_mask"])
+        return self.session.run(outputs, feed)
+
+
+def test_batches_hold_texts_of_similar_token_counts_and_keep_the_texts_order(int8_model: Path) -> None:
+    # few characters, many tokens (digits split one by one) against many characters, few tokens
+    texts = [
+        " ".join("7" * 30),
+        "internationalisation " * 3,
+        "ok",
+        " ".join("9" * 28),
+        "hello there " * 3,
+        "fine",
+    ]
+    encoder = OnnxEncoder(int8_model, package_dir())
+    alone = np.vstack([encoder.encode([text]) for text in texts])
+    spy = _Spy(encoder.session)
+    encoder.session = spy
+    vectors = encoder.encode(texts, batch_size=2)
+    lengths = sorted((len(e.ids) for e in encoder.tokenizer.encode_batch(texts)), reverse=True)
+    assert [mask.shape for mask in spy.masks] == [(2, lengths[0]), (2, lengths[2]), (2, lengths[4])]
+    assert sorted(int(n) for mask in spy.masks for n in mask.sum(axis=1)) == sorted(lengths)
+    # each row is its own text's vector (activations are quantised per batch, so not to the last digit)
+    assert ((vectors @ alone.T).argmax(axis=1) == np.arange(len(texts))).all()
 
 
 def test_the_export_is_cached_and_reused(int8_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
