@@ -46,7 +46,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> float:
 
 PEAK = (
     "import resource, sys\n"
-    "from cxgap.cli.main import main\n"
+    "from cxgap.cli.commands import main\n"
     "sys.argv = ['cxgap'] + sys.argv[1:]\n"
     "try:\n    main()\n"
     "finally:\n    print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"

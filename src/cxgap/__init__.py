@@ -1,14 +1,19 @@
 """cxgap: measure the customer experience gap and drive closing it.
 
-The public API is small on purpose; each domain package exposes its own surface.
+The public API is small on purpose; each domain package exposes its own surface. Its names load on first
+use (PEP 562), so `import cxgap.config` or `cxgap --help` does not import the store, pandas or scipy.
 """
 
 from __future__ import annotations
 
-from cxgap.config import Settings, load_settings
-from cxgap.errors import ConfigError, CxgapError, InputFileError, StoreError
-from cxgap.io import ImportSummary, import_file
-from cxgap.store import Store
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cxgap.config import Settings, load_settings
+    from cxgap.errors import ConfigError, CxgapError, InputFileError, StoreError
+    from cxgap.io import ImportSummary, import_file
+    from cxgap.store import Store
 
 __all__ = [
     "ConfigError",
@@ -23,3 +28,29 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_HOMES = {  # each public name -> the module that defines it
+    "ConfigError": "cxgap.errors",
+    "CxgapError": "cxgap.errors",
+    "ImportSummary": "cxgap.io",
+    "InputFileError": "cxgap.errors",
+    "Settings": "cxgap.config",
+    "Store": "cxgap.store",
+    "StoreError": "cxgap.errors",
+    "import_file": "cxgap.io",
+    "load_settings": "cxgap.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and keep the name here, so later look-ups are plain."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'cxgap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

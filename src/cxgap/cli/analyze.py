@@ -11,9 +11,8 @@ import typer
 from rich.console import RenderableType
 
 from cxgap.config import Settings, load_settings
-from cxgap.store import Store
 
-from .main import (
+from .app import (
     ChannelOption,
     ConfigOption,
     SegmentOption,
@@ -25,13 +24,14 @@ from .main import (
 )
 from .output import Format, JsonOption, chosen, emit, err, format_option, out
 from .render import headline_text, six_gaps_table
-from .slices import Listing, analysis_json, gaps_frame, scores_said
 
 if TYPE_CHECKING:
     from cxgap.engine import Filters
     from cxgap.gaps import GapReport
     from cxgap.metrics import Score
     from cxgap.surveys.weighted import WeightedScores
+
+    from .slices import Listing
 
 
 class GapKind(enum.StrEnum):
@@ -98,6 +98,8 @@ def analyze(
     slice: the same figures as the dashboard and the report for the same filters."""
     from cxgap.engine import Filters
 
+    from .slices import Listing
+
     slice_ = Filters(since, until, segment, channel, touchpoint)
     listing = Listing(top, every, str(kind) if kind else None, str(rank))
     print_analysis(load_settings(config), top, slice_, chosen(fmt, as_json), weighted, listing)
@@ -133,6 +135,7 @@ def write_report(
     from cxgap.engine import ALL, engine_for
     from cxgap.engine.filters import checked
     from cxgap.report import build_report, write_html
+    from cxgap.store import Store
 
     with Store(settings.store.url) as store:
         engine = engine_for(store, settings)
@@ -157,8 +160,10 @@ def print_analysis(
     from cxgap.engine.filters import checked
     from cxgap.gaps import analyze as run_analysis
     from cxgap.gaps.scores import headline_of, scores_by_kind
+    from cxgap.store import Store
     from cxgap.surveys.weighted import weighted_scores
 
+    from .slices import Listing, analysis_json, gaps_frame, scores_said
     from .weighted import weighted_json
 
     listing = listing or Listing(top)

@@ -9,7 +9,7 @@ import typer
 
 from cxgap.config import Settings, load_settings
 
-from .main import ConfigOption, app, user_errors
+from .app import ConfigOption, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, plain_data
 from .render import driver_table, exposure_table
 

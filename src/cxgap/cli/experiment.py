@@ -10,7 +10,7 @@ import typer
 
 from cxgap.config import load_settings
 
-from .main import ConfigOption, app, user_errors
+from .app import ConfigOption, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option
 from .render import experiment_table, sample_size_table
 

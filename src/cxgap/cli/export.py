@@ -7,20 +7,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from cxgap.config import load_settings
 from cxgap.errors import StoreError, StoreInUse
-from cxgap.store import Store, describe_url
 
-from .main import ConfigOption, app, user_errors
+from .app import ConfigOption, app, user_errors
 from .output import Format, JsonOption, chosen, emit, err, format_option
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from rich.progress import Progress
+
+    from cxgap.store import Store
     from cxgap.store.export import ExportSummary
 
 export_app = typer.Typer(help="Export the store for a warehouse or for automation.", no_args_is_help=True)
@@ -66,6 +67,8 @@ def parquet(
 def _opened(url: str) -> Store:
     """The store, read directly (an export never goes through a server); while another process holds
     the DuckDB file, one sentence saying to stop it first."""
+    from cxgap.store import Store, describe_url
+
     try:
         return Store(url)
     except StoreInUse as error:
@@ -79,6 +82,8 @@ def _opened(url: str) -> Store:
 
 
 def _bar() -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -91,6 +96,8 @@ def _bar() -> Progress:
 
 def _frame(summary: ExportSummary) -> pd.DataFrame:
     """One row per table written: its rows, files, the date it is partitioned by, and its folder."""
+    import pandas as pd
+
     rows = [
         {
             "table": t.table,

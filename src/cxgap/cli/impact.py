@@ -9,9 +9,8 @@ import typer
 from rich.table import Table
 
 from cxgap.config import load_settings
-from cxgap.report.money import money_interval
 
-from .main import ConfigOption, app, user_errors
+from .app import ConfigOption, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, notes
 
 if TYPE_CHECKING:
@@ -26,6 +25,8 @@ def _share(value: float, low: float, high: float, sign: str = "") -> str:
 
 def _exposure_table(exposures: list[Exposure], currency: str) -> Table:
     """Churn of customers who met a failure against the touchpoint's others, and the revenue at stake."""
+    from cxgap.report.money import money_interval  # with the command, not at start-up: cxgap.report is big
+
     known = any(math.isfinite(e.revenue_at_stake) for e in exposures)
     columns = ["exposed to", "customers", "churn", "others", "difference"]
     table = Table(*columns, *(["yearly revenue at stake"] if known else []), title="Gap exposure and churn")
@@ -44,6 +45,8 @@ def _exposure_table(exposures: list[Exposure], currency: str) -> Table:
 def impact_tables(report: ImpactReport, currency: str) -> list[Table]:
     """Outcomes by NPS group, exposure, then the yearly values, money in `currency`; a part with nothing
     in it is left out (the report's notes say what it needs)."""
+    from cxgap.report.money import money_interval
+
     link = report.linkage
     growth = f"revenue growth {link.periods[0]} -> {link.periods[1]}" if link.periods else "revenue growth"
     groups = Table("NPS group", "customers", "churn", "yearly revenue", growth, title="Outcomes by NPS group")

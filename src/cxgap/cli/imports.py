@@ -18,7 +18,7 @@ from cxgap.io import import_file as run_import
 from cxgap.io.summary import ImportSummary, Problem
 from cxgap.store import Store
 
-from .main import ConfigOption, _store_or_server, app, user_errors
+from .app import ConfigOption, _store_or_server, app, user_errors
 from .output import Format, JsonOption, chosen, emit, err, format_option
 from .render import import_table
 

@@ -14,7 +14,7 @@ from cxgap.config import CONFIG_FILE, load_settings, starter_config
 from cxgap.errors import CxgapError
 from cxgap.io.proposal import SAMPLE_ROWS, Proposal, propose
 
-from .main import app, user_errors
+from .app import app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, out, styled
 
 

@@ -7,17 +7,18 @@ import datetime as dt
 from dataclasses import fields
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from cxgap.config import load_settings
 
+from .app import ConfigOption, _store, app, user_errors
 from .loop import AsOption, _actor
-from .main import ConfigOption, _store, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, out, plain_data
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cxgap.cases import IssueRecord, Pattern
     from cxgap.gaps import Gap
 
@@ -55,6 +56,8 @@ def _when(value: str) -> dt.datetime:
 
 def _issues_frame(records: list[IssueRecord]) -> pd.DataFrame:
     """Issues as CSV gives them: one row each, every field."""
+    import pandas as pd
+
     from cxgap.cases import IssueRecord
 
     return pd.DataFrame(plain_data(records), columns=[f.name for f in fields(IssueRecord)])
@@ -101,6 +104,8 @@ def patterns(
 ) -> None:
     """Root causes that recur at a touchpoint (cases not yet in an issue), with the gap each might close."""
     fmt = chosen(fmt, as_json)
+    import pandas as pd
+
     from cxgap.cases import find_patterns, suggest_gap
     from cxgap.engine import Engine
     from cxgap.gaps import analyze
@@ -211,6 +216,8 @@ def show(
 ) -> None:
     """One issue and its audit log."""
     fmt = chosen(fmt, as_json)
+    import pandas as pd
+
     from cxgap.cases import IssueEvent, get_issue, issue_events
 
     with _store(config) as store:

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from cxgap.config import load_settings
 
-from .main import ConfigOption, _store, app, user_errors
+from .app import ConfigOption, _store, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, notes, plain_data, styled
 from .render import _interval
 

@@ -10,18 +10,18 @@ import getpass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cxgap.config import load_settings
-from cxgap.store import Store
 
-from .main import ConfigOption, _store, _store_or_server, app, moment, user_errors
+from .app import ConfigOption, _store, _store_or_server, app, moment, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, out, plain_data
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cxgap.cases import AccountabilityReport, CaseEvent, CaseRecord, CaseTrigger
     from cxgap.stats import Estimate
 
@@ -84,6 +84,7 @@ def open_(
     fmt = chosen(fmt, as_json)
     from cxgap.cases import loop_now, open_cases
     from cxgap.errors import CxgapError
+    from cxgap.store import Store
 
     settings = load_settings(config)
     if not settings.cases.rules:
@@ -133,6 +134,8 @@ def _opened_lines(ran: dict[str, Any]) -> list[str]:
 
 def _opened_frame(ran: dict[str, Any]) -> pd.DataFrame:
     """One row per rule: cases opened, records joined to open cases, records without a date."""
+    import pandas as pd
+
     joined, undated = ran["joined"], ran["undated"]
     rows = [[name, n, joined.get(name, 0), undated.get(name, 0)] for name, n in ran["opened"].items()]
     return pd.DataFrame(rows, columns=["rule", "opened", "joined", "undated"])
@@ -163,6 +166,7 @@ def list_(
     from cxgap.cases import InboxQuery, loop_now
     from cxgap.cases.inbox import find_cases
     from cxgap.errors import CxgapError
+    from cxgap.store import Store
 
     if overdue and queue not in ("all", "overdue"):
         raise CxgapError(f"--overdue and --queue {queue} ask for different queues; give one of them.")
@@ -237,6 +241,8 @@ def show(
 ) -> None:
     """One case, what opened it (its triggers) and its audit log, each line as a sentence."""
     fmt = chosen(fmt, as_json)
+    import pandas as pd
+
     from cxgap.cases import case_triggers, describe_event, detail_of, events, get_case, loop_now
 
     with _store(config) as store:
@@ -294,6 +300,7 @@ def act(
 ) -> None:
     """Move a case along its workflow (every change lands in its audit log)."""
     from cxgap.cases import transition
+    from cxgap.store import Store
 
     settings = load_settings(config)
     target = _store_or_server(config)
@@ -326,6 +333,7 @@ def assign(
 ) -> None:
     """Give a case to another team and/or owner."""
     from cxgap.cases import assign as run
+    from cxgap.store import Store
 
     target = _store_or_server(config)
     if not isinstance(target, Store):  # `cxgap serve` holds the store: it assigns the case
@@ -343,6 +351,7 @@ def assign(
 def note(case_id: str, text: str, as_: AsOption = None, config: ConfigOption = None) -> None:
     """Add a note to a case's log."""
     from cxgap.cases import add_note
+    from cxgap.store import Store
 
     target = _store_or_server(config)
     if isinstance(target, Store):

@@ -1,290 +1,70 @@
-"""`cxgap` commands. Each parses options, calls the library and renders its result; nothing is computed here."""
+"""Every `cxgap` command registered on one `app`: importing this module imports every command module.
+
+Code and tests that want the whole command line (`from cxgap.cli.main import app`) import it here. The
+console script starts through `cxgap.cli.commands.main` instead, which imports only the module of the
+command being run. The app itself, its shared options and helpers, and the demo, status and serve commands
+live in `cxgap.cli.app`; they are re-exported here for code that imports them from this module.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import os
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-
-import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-from cxgap.config import CONFIG_FILE, Settings, demo_config_text, demo_settings, load_settings
-from cxgap.errors import CxgapError, StoreError, StoreInUse
-from cxgap.store import Store, describe_url
-from cxgap.store.space import database_errors, disk_full, is_disk_full
-
-from .output import Format, JsonOption, chosen, emit, err, format_option, out, styled
-from .render import batches_table, counts_table
-
-if TYPE_CHECKING:
-    from .handoff import LocalServer
-
-app = typer.Typer(
-    help="cxgap measures the customer experience gap: what customers expect, what they experience, "
-    "and what your leaders believe they experience.",
-    epilog="Commands that print results take --format table|csv|json (tables for people; CSV and JSON for "
-    "tools). Text prints as written, brackets included. Off a terminal (a pipe or a file) lines are never "
-    "cut or wrapped; set COLUMNS to choose a width.",
-    no_args_is_help=True,
-    add_completion=False,
+# Every command module (each registers its commands on `app` when imported; `.app` registers demo, status
+# and serve first). A new one belongs in cxgap.cli.commands.COMMANDS too (tests/cli/test_startup.py checks).
+from . import analyze as _analyze  # noqa: F401  (registers analyze and report)
+from . import drivers as _drivers  # noqa: F401  (registers drivers)
+from . import experiment as _experiment  # noqa: F401  (registers experiment)
+from . import export as _export  # noqa: F401  (registers export)
+from . import impact as _impact  # noqa: F401  (registers impact)
+from . import imports as _imports  # noqa: F401  (registers import)
+from . import init as _init  # noqa: F401  (registers init)
+from . import issues as _issues  # noqa: F401  (registers issues)
+from . import journeys as _journeys  # noqa: F401  (registers journeys)
+from . import loop as _loop  # noqa: F401  (registers cases)
+from . import metrics as _metrics  # noqa: F401  (registers metrics)
+from . import notify as _notify  # noqa: F401  (registers notify)
+from . import playbooks as _playbooks  # noqa: F401  (registers playbooks)
+from . import risk as _risk  # noqa: F401  (registers risk)
+from . import surveys as _surveys  # noqa: F401  (registers surveys)
+from . import text as _text  # noqa: F401  (registers text)
+from . import users as _users  # noqa: F401  (registers users)
+from .app import (
+    AGAIN,
+    ChannelOption,
+    ConfigOption,
+    SegmentOption,
+    SinceOption,
+    TouchpointOption,
+    UntilOption,
+    _store,
+    _store_or_server,
+    app,
+    demo,
+    moment,
+    serve,
+    status,
+    user_errors,
 )
-F = TypeVar("F", bound=Callable[..., Any])
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Configuration file (default: ./cxgap.toml).")
+
+__all__ = [
+    "AGAIN",
+    "ChannelOption",
+    "ConfigOption",
+    "SegmentOption",
+    "SinceOption",
+    "TouchpointOption",
+    "UntilOption",
+    "_store",
+    "_store_or_server",
+    "app",
+    "demo",
+    "main",
+    "moment",
+    "serve",
+    "status",
+    "user_errors",
 ]
 
 
-SinceOption = Annotated[str | None, typer.Option(help="First month of the slice, YYYY-MM.")]
-UntilOption = Annotated[str | None, typer.Option(help="Last month of the slice, YYYY-MM (inclusive).")]
-SegmentOption = Annotated[str | None, typer.Option(help="Only customers of this segment.")]
-ChannelOption = Annotated[str | None, typer.Option(help="Only answers and interactions in this channel.")]
-TouchpointOption = Annotated[str | None, typer.Option(help="Only this touchpoint's gaps and answers.")]
-
-
-def moment(value: str | None, option: str) -> dt.datetime | None:
-    """A date or moment the user typed for `option` (naive UTC, as the store keeps times), or one sentence
-    saying how to write it."""
-    if value is None:
-        return None
-    try:
-        found = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise CxgapError(
-            f"{option} '{value}' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
-        ) from None
-    return found.astimezone(dt.UTC).replace(tzinfo=None) if found.tzinfo else found
-
-
-AGAIN = {"import_": "import again", "demo": "run the demo again"}  # what to do once there is space
-
-
-def _say(error: CxgapError) -> typer.Exit:
-    """Print the error's one sentence on stderr; the exit to raise with its exit code."""
-    err.print(styled("error:", "bold red"), str(error), soft_wrap=True)
-    return typer.Exit(error.exit_code)
-
-
-def user_errors(func: F) -> F:
-    """Show a CxgapError as its one sentence and exit 2, never a traceback; so too a full disk under the
-    store (the one database error a user fixes, by freeing space; any other still surfaces as a bug)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except StoreInUse as error:
-            raise _say(_held(error, kwargs.get("config"))) from None
-        except CxgapError as error:
-            raise _say(error) from None
-        except database_errors() as error:
-            if not is_disk_full(error):
-                raise
-            url = load_settings(kwargs.get("config")).store.url
-            again = AGAIN.get(func.__name__, "run the command again")
-            raise _say(disk_full(error, url, again)) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; nothing from the unfinished batch was kept.")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _store(config: Path | None) -> Store:
-    return Store(load_settings(config).store.url)
-
-
-def _held(error: StoreInUse, config: Path | None) -> StoreError:
-    """What to say when a command cannot open the store another process holds: where a running `cxgap
-    serve` shows the same figures, or what to do about a server that left a stale hand-off."""
-    from .handoff import server_for
-
-    url = load_settings(config).store.url
-    try:
-        server = server_for(url, error)
-    except StoreError as said:
-        return said
-    return StoreError(
-        f"The store {describe_url(url)} is held by `cxgap serve` (pid {server.pid}): see these figures on "
-        f"its pages and API at {server.url}, or stop the server to run the command here."
-    )
-
-
-def _store_or_server(config: Path | None) -> Store | LocalServer:
-    """The store for a command that writes; while `cxgap serve` holds the DuckDB file, the server to send
-    the write to instead (see cxgap.cli.handoff), or one sentence saying what to do."""
-    url = load_settings(config).store.url
-    try:
-        return Store(url)
-    except StoreError as error:
-        from .handoff import server_for
-
-        return server_for(url, error)
-
-
-@app.command()
-@user_errors
-def demo(
-    customers: Annotated[int, typer.Option(help="Number of simulated customers.", min=1)] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company.")] = 42,
-    report_file: Annotated[Path, typer.Option("--report", help="Where to write the HTML report.")] = Path(
-        "cxgap-report.html"
-    ),
-    analysis: Annotated[
-        bool, typer.Option(help="Print the gap summary and write the report afterwards.")
-    ] = True,
-    loop: Annotated[
-        bool, typer.Option(help="Seed the closed loop: eight weeks of cases worked by the demo's people.")
-    ] = True,
-    config: ConfigOption = None,
-) -> None:
-    """Simulate the demo telecom company (with planted gaps) and seed its closed loop, then print the gap
-    summary and write the report."""
-    from cxgap.demo import simulate, write_demo
-    from cxgap.demo.loop import reset_loop, seed_loop
-
-    settings = _demo_settings(config)
-    with Store(settings.store.url) as store:  # closed on every path, a failed write included
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            task = bar.add_task(f"simulating {customers:,} customers", total=None)
-            data = simulate(customers, seed)
-            bar.update(task, description="writing to the store", total=len(data.tables), completed=0)
-            write_demo(store, data, progress=lambda name, rows: bar.advance(task))
-            reset_loop(store)
-            if loop:
-                bar.update(task, description="seeding the closed loop")
-                seeded = seed_loop(
-                    store,
-                    settings if settings.cases.rules else demo_settings(store=settings.store),
-                    seed=seed,
-                )
-        out.print(f"Demo company written to {describe_url(store.url)} (seed {seed}).")
-        out.print(counts_table(store.counts()))
-        if loop:
-            out.print(
-                f"Closed loop: {seeded.sentence()}. To sign in as one of its people (lea leads support), "
-                "give them a password: cxgap users password lea"
-            )
-    if analysis:
-        from .analyze import print_analysis, write_report
-
-        print_analysis(settings, 10)
-        write_report(settings, report_file, None)
-
-
-def _demo_settings(config: Path | None) -> Settings:
-    """The demo's settings: where there is no configuration file yet, the demo company's own is written
-    there first (its touchpoints, items, themes, rules, incidents and playbooks), so every later command
-    in the folder reads it; an existing file is the user's and is used as it is."""
-    path = config or Path(os.environ.get("CXGAP_CONFIG") or CONFIG_FILE)
-    if not path.exists():
-        path.write_text(demo_config_text(), encoding="utf-8")
-        out.print(f"Wrote {path} with the demo company's configuration.", highlight=False)
-        return load_settings(path)
-    settings = load_settings(path)
-    if not settings.cases.rules:
-        out.print(
-            f"{path} has no case rules: the demo's closed loop is seeded with the demo company's "
-            "(templates/demo.toml), and later commands use only what the file says.",
-            highlight=False,
-        )
-    return settings
-
-
-@app.command()
-@user_errors
-def status(
-    config: ConfigOption = None,
-    fmt: Annotated[Format, format_option("rows per table")] = Format.table,
-    as_json: JsonOption = False,
-) -> None:
-    """Show the store: where it is, its schema revision, rows per table and the latest imports."""
-    fmt = chosen(fmt, as_json)
-    import pandas as pd
-
-    target = _store_or_server(config)
-    shown: dict[str, Any]
-    if isinstance(target, Store):
-        with target as store:
-            shown = {
-                "store": describe_url(store.url),
-                "revision": store.revision(),
-                "counts": store.counts(),
-                "batches": store.latest_batches(),
-            }
-    else:  # `cxgap serve` holds the store: it reads it
-        shown = target.call("/api/admin/status", {})
-    emit(
-        fmt,
-        shown,
-        lambda: [
-            f"store: {shown['store']}  (schema revision {shown['revision']})",
-            counts_table(shown["counts"]),
-            batches_table(shown["batches"]),
-        ],
-        lambda: pd.DataFrame(list(shown["counts"].items()), columns=["table", "rows"]),
-    )
-
-
-@app.command()
-@user_errors
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    config: ConfigOption = None,
-) -> None:
-    """Start the dashboard and JSON API on the configured store (pages at /, API under /api/, docs at /docs).
-
-    On a DuckDB file it leaves a hand-off file beside the database while it runs, so that `cxgap import`,
-    `cxgap users ...` and `cxgap cases ...` send their writes to it instead of failing on the lock."""
-    from cxgap.access.sessions import can_sign_in
-    from cxgap.api import create_app
-
-    from .handoff import run_server
-
-    settings = load_settings(config)
-    app_ = create_app(settings)
-    out.print(f"cxgap dashboard on http://{host}:{port}/ (Ctrl+C stops it)")
-    if not can_sign_in(app_.state.store):
-        out.print(
-            "Nobody can sign in to the pages yet: add a person with "
-            "`cxgap users add NAME --role analyst --password` (it works while the dashboard runs)."
-        )
-    try:
-        run_server(app_, host, port, app_.state.store, settings.server.max_body_bytes)
-    except KeyboardInterrupt:  # Ctrl+C: the hand-off is already withdrawn; not an unfinished batch
-        out.print("cxgap dashboard stopped.")
-
-
-from . import analyze as _analyze  # noqa: E402,F401  (registers analyze and report)
-from . import drivers as _drivers  # noqa: E402,F401  (registers drivers)
-from . import experiment as _experiment  # noqa: E402,F401  (registers experiment)
-from . import export as _export  # noqa: E402,F401  (registers export)
-from . import impact as _impact  # noqa: E402,F401  (registers impact)
-from . import imports as _imports  # noqa: E402,F401  (registers import)
-from . import init as _init  # noqa: E402,F401  (registers init)
-from . import issues as _issues  # noqa: E402,F401  (registers issues)
-from . import journeys as _journeys  # noqa: E402,F401  (registers journeys)
-from . import loop as _loop  # noqa: E402,F401  (registers cases)
-from . import metrics as _metrics  # noqa: E402,F401  (registers metrics)
-from . import notify as _notify  # noqa: E402,F401  (registers notify)
-from . import playbooks as _playbooks  # noqa: E402,F401  (registers playbooks)
-from . import risk as _risk  # noqa: E402,F401  (registers risk)
-from . import surveys as _surveys  # noqa: E402,F401  (registers surveys)
-from . import text as _text  # noqa: E402,F401  (registers text)
-from . import users as _users  # noqa: E402,F401  (registers users)
-
-
 def main() -> None:
-    """Entry point for `python -m cxgap`."""
+    """Run the command line with every command loaded (`cxgap.cli.commands.main` loads only the one run)."""
     app()

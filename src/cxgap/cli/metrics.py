@@ -13,7 +13,7 @@ from cxgap.config import Settings, load_settings
 from cxgap.metrics import GROUPINGS, METRICS
 from cxgap.store import Store
 
-from .main import (
+from .app import (
     ChannelOption,
     ConfigOption,
     SegmentOption,

@@ -6,17 +6,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, _store, app, moment, user_errors
+from .app import ConfigOption, _store, app, moment, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, out
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cxgap.notify import Delivery
 
 notify_app = typer.Typer(
@@ -71,6 +72,8 @@ def log(
 
 def _frame(rows: Sequence[Any], kind: type) -> pd.DataFrame:
     """Rows of a dataclass as a frame with its columns, also when there are none."""
+    import pandas as pd
+
     return pd.DataFrame([asdict(r) for r in rows], columns=[f.name for f in fields(kind)])
 
 

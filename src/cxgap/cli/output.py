@@ -14,14 +14,16 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console, ConsoleDimensions, RenderableType
 from rich.text import Text
 
 from cxgap.plain import plain
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WIDE = 1_000_000  # the width off a terminal: no line of a table or a sentence is ever wrapped or cut
 
@@ -103,6 +105,8 @@ def plain_data(value: Any) -> Any:
 
 def _json_default(value: Any) -> Any:
     """What json.dumps cannot write by itself: frames as records, times in ISO 8601, paths as text."""
+    import pandas as pd
+
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.DataFrame):  # a frame inside a result: its rows as records
@@ -124,6 +128,8 @@ def json_text(data: Any) -> str:
 def csv_frame(data: Any) -> pd.DataFrame:
     """The table CSV gives of `data`: its `.to_frame()`, else one row per item (or one row) of its plain
     data, nested objects flattened (`share.value`, `share.low`, ...)."""
+    import pandas as pd
+
     if isinstance(data, pd.DataFrame):
         return data
     if hasattr(data, "to_frame"):

@@ -10,7 +10,7 @@ from rich.table import Table
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, _store, app, user_errors
+from .app import ConfigOption, _store, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option
 
 if TYPE_CHECKING:

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.table import Table
 from rich.text import Text
 
-from cxgap.drivers import OUTCOMES, DriverReport
-from cxgap.experiments import ExperimentResult, SampleSize
-from cxgap.gaps import GapReport, describe, figure, headline_sentence
-from cxgap.impact import ImpactReport
-from cxgap.impact.exposure import Exposure
-from cxgap.io import ImportSummary
-from cxgap.text.service import TextReport
+if TYPE_CHECKING:  # the analytics load with the command that renders them, not with every command
+    from cxgap.drivers import DriverReport
+    from cxgap.experiments import ExperimentResult, SampleSize
+    from cxgap.gaps import GapReport
+    from cxgap.impact import ImpactReport
+    from cxgap.impact.exposure import Exposure
+    from cxgap.io import ImportSummary
+    from cxgap.text.service import TextReport
 
 
 def cell(value: object) -> str:
     """A table cell from a value read from a frame or a row: blank for a missing value (None, NaN, NaT),
     which rich cannot render and which a reader should not see as 'nan'."""
+    import pandas as pd
+
     if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
@@ -87,6 +89,8 @@ def batches_table(batches: list[dict[str, Any]]) -> Table:
 def six_gaps_table(report: GapReport, rank: str = "effect") -> Table:
     """All six gaps: the worst shortfall of each by `rank` (effect size x reach, or the shortfall in scale
     points), or the data that would measure it (user text as written, never read as markup)."""
+    from cxgap.gaps import describe, figure
+
     worst = "worst by shortfall in points" if rank == "shortfall" else "worst by effect size x reach"
     table = Table("gap", "shortfalls", f"{worst} (or what is missing)", title="The six gaps")
     for s in report.summary(rank):
@@ -108,6 +112,8 @@ def six_gaps_table(report: GapReport, rank: str = "effect") -> Table:
 
 def headline_text(report: GapReport) -> Text:
     """The perception headline, or why it is absent."""
+    from cxgap.gaps import headline_sentence
+
     if report.headline is None:
         return Text(
             "Perception headline: needs leaders' 'superior?' answers (beliefs) and customers' (responses.superior)."
@@ -130,6 +136,8 @@ def driver_table(report: DriverReport) -> Table | str:
     """Drivers by importance with their direction (correlation r), Shapley values, and performance with its
     quadrant where they apply; negative drivers said in words under the table. Without any driver, the
     sentence saying why (which answers are missing) instead of an empty table."""
+    from cxgap.drivers import OUTCOMES
+
     if not report.drivers:
         outcome = OUTCOMES.get(report.outcome, report.outcome)
         return (

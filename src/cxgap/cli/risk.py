@@ -11,7 +11,7 @@ from rich.table import Table
 
 from cxgap.config import load_settings
 
-from .main import ConfigOption, _store, app, user_errors
+from .app import ConfigOption, _store, app, user_errors
 from .output import Format, JsonOption, chosen, emit, err, format_option, out, write_csv
 from .render import cell
 
@@ -19,11 +19,10 @@ if TYPE_CHECKING:
     from cxgap.churn import RiskReport
 
 
-from .journeys import _ci
-
-
 def risk_tables(report: RiskReport, top: int) -> list[Table]:
     """The risk report as terminal tables (formatting only)."""
+    from .journeys import _ci  # here, so `cxgap risk` does not also load (and register) journeys
+
     within = f" within {report.horizon_days} days" if report.horizon_days else ""
     quality = Table(title=f"Churn{within}: models judged on {report.n_test:,} held-out customers")
     for column in ("model", "held-out AUC [95% CI]", "Brier"):

@@ -9,18 +9,19 @@ import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, _store, app, moment, user_errors
+from .app import ConfigOption, _store, app, moment, user_errors
 from .output import Format, FormatOption, JsonOption, chosen, emit, out
 from .render import cell
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cxgap.surveys.catalog import SurveyInfo
     from cxgap.surveys.definition import SurveyDefinition
 
@@ -236,6 +237,8 @@ def link(
     config: ConfigOption = None,
 ) -> None:
     """Make one respondent link by hand, for a manual send or a test; prints the URL alone."""
+    import pandas as pd
+
     from cxgap.surveys.links import link_for
 
     settings = load_settings(config)
@@ -333,6 +336,8 @@ def opt_out(
     config: ConfigOption = None,
 ) -> None:
     """Record that someone is never to be surveyed again (kept forever, honoured by every invitation)."""
+    import pandas as pd
+
     from cxgap.surveys.contacts import opt_out as record
 
     if (customer is None) == (staff is None):
@@ -444,6 +449,8 @@ def _actor(name: str | None) -> str:
 
 def _questions(definition: SurveyDefinition) -> pd.DataFrame:
     """The questions as a table: id, type, what it asks, when it is shown, its text."""
+    import pandas as pd
+
     rows = []
     for q in definition.questions:
         about = ", ".join(filter(None, [q.touchpoint, q.item, *q.ask, *(o.value for o in q.options)]))

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cxgap.config import load_settings
 from cxgap.errors import CxgapError
 
-from .main import ConfigOption, app, user_errors
+from .app import ConfigOption, app, user_errors
 from .output import Format, JsonOption, chosen, emit, err, format_option, notes, out
 from .render import text_tables
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from cxgap.store import Store
-
-from .main import ConfigOption, _store_or_server, app, user_errors
+from .app import ConfigOption, _store_or_server, app, user_errors
 from .output import Format, JsonOption, chosen, emit, format_option, out
 from .render import cell
 
@@ -36,6 +33,7 @@ def add(
     they can also sign in to the pages in a browser."""
     from cxgap.access import add_user, check_email, issue_token, set_password
     from cxgap.access.sessions import check_password
+    from cxgap.store import Store
 
     if email is not None:
         email = check_email(email)  # before the password prompt: a typo is said at once
@@ -61,6 +59,7 @@ def add(
 def password(name: str, config: ConfigOption = None) -> None:
     """Set or change a user's password for browser sign-in (typed twice, never shown)."""
     from cxgap.access import set_password
+    from cxgap.store import Store
 
     secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     target = _store_or_server(config)
@@ -83,6 +82,7 @@ def email(
     """Set (or remove) the e-mail address a user's notifications go to."""
     from cxgap.access import check_email, set_email
     from cxgap.errors import CxgapError
+    from cxgap.store import Store
 
     if (address is None) == (not remove):
         raise CxgapError("Give an e-mail address, or --remove to remove the user's address (not both).")
@@ -101,6 +101,7 @@ def email(
 def token(name: str, config: ConfigOption = None) -> None:
     """Issue another token for a user (shown once)."""
     from cxgap.access import issue_token
+    from cxgap.store import Store
 
     target = _store_or_server(config)
     if isinstance(target, Store):
@@ -119,6 +120,7 @@ def revoke(
 ) -> None:
     """Revoke a token: the API refuses it from now on."""
     from cxgap.access import revoke_token
+    from cxgap.store import Store
 
     target = _store_or_server(config)
     if isinstance(target, Store):
@@ -138,7 +140,10 @@ def list_users(
 ) -> None:
     """Users, their roles, teams and e-mail addresses, and how many live tokens each has."""
     fmt = chosen(fmt, as_json)
+    import pandas as pd
+
     from cxgap.access import list_users as run
+    from cxgap.store import Store
 
     target = _store_or_server(config)
     if isinstance(target, Store):

@@ -1,0 +1,65 @@
+"""The `cxgap` console entry: import only the module of the command being run, then run the app.
+
+Importing every command module (`cxgap.cli.main`) costs seconds of start-up, mostly for libraries a given
+command never uses. `main()` looks at the command name in argv and imports just the module that registers
+it; for anything else (`--help`, no arguments, an unknown or mistyped command) it imports them all, so the
+help lists every command and Typer's own errors read as they always did.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Each top-level command (or sub-app) -> the module in cxgap.cli that registers it on the app. A command
+# added to a module must be named here; tests/cli/test_startup.py checks the table against the full app.
+COMMANDS: dict[str, str] = {
+    "demo": "app",
+    "status": "app",
+    "serve": "app",
+    "analyze": "analyze",
+    "report": "analyze",
+    "drivers": "drivers",
+    "experiment": "experiment",
+    "export": "export",
+    "impact": "impact",
+    "import": "imports",
+    "init": "init",
+    "issues": "issues",
+    "journeys": "journeys",
+    "cases": "loop",
+    "metrics": "metrics",
+    "notify": "notify",
+    "playbooks": "playbooks",
+    "risk": "risk",
+    "surveys": "surveys",
+    "text": "text",
+    "users": "users",
+}
+
+
+def module_for(argv: Sequence[str]) -> str:
+    """The module to import for this command line: the one registering the command it names, or
+    `cxgap.cli.main` (every command) when it names none that is known."""
+    name = argv[1] if len(argv) > 1 else None
+    module = COMMANDS.get(name) if name is not None else None
+    return f"cxgap.cli.{module}" if module is not None else "cxgap.cli.main"
+
+
+def load(argv: Sequence[str]) -> None:
+    """Register on the app the command that argv names (or every command, see `module_for`)."""
+    importlib.import_module(module_for(argv))
+
+
+def load_all() -> None:
+    """Register every command on the app."""
+    importlib.import_module("cxgap.cli.main")
+
+
+def main() -> None:
+    """Entry point of the `cxgap` script and of `python -m cxgap`."""
+    load(sys.argv)
+    from .app import app
+
+    app()
