@@ -117,3 +117,22 @@ def test_the_trees_binned_read_is_their_raw_read_to_the_last_bit() -> None:
     both = Blend(0).fit(x, y)
     expected = np.mean([m.predict_proba(later) for m in both.models], axis=0)
     assert np.array_equal(both.predict_proba(later), expected)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_health_percentiles_from_one_search_are_those_of_two(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    reference = rng.choice([0.0, 1.0, 2.0, 2.5, 7.0], size=500)
+    values = np.concatenate(
+        [rng.choice([-1.0, 0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 7.0, 9.0, np.nan], size=2000), [np.inf, -np.inf]]
+    )
+    weights = {"usage_90d": HealthWeight(weight=1.0, healthier="higher")}
+    model = health_model(pd.DataFrame({"usage_90d": reference}), weights)
+    levels, counts = np.unique(reference, return_counts=True)
+    below_level = np.concatenate([[0], np.cumsum(counts)])
+    below = below_level[np.searchsorted(levels, values, side="left")]
+    upto = below_level[np.searchsorted(levels, values, side="right")]
+    expected = np.where(np.isnan(values), 50.0, 100 * ((below + upto) / (2 * below_level[-1])))
+    got = model.components(pd.DataFrame({"usage_90d": values}))["usage_90d"].to_numpy()
+    assert np.array_equal(got, expected)
+    assert np.array_equal(model.scores(pd.DataFrame({"usage_90d": values})), expected)

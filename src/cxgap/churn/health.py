@@ -39,6 +39,10 @@ class HealthModel:
 
     def components(self, features: pd.DataFrame) -> pd.DataFrame:
         """Each component, 0-100 (100 = healthiest), per customer."""
+        return pd.DataFrame(self._components(features), index=features.index)
+
+    def _components(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        """`components` as arrays (the score of a million customers needs no frame)."""
         out = {}
         for name, spec in self.weights.items():
             values = features[name].to_numpy(dtype=float)
@@ -46,18 +50,25 @@ class HealthModel:
                 out[name] = np.full(len(values), 50.0)
                 continue
             levels, below_level = self._counts(name)
-            below = below_level[np.searchsorted(levels, values, side="left")]
-            upto = below_level[np.searchsorted(levels, values, side="right")]
+            at = np.searchsorted(levels, values, side="left")
+            # a value among the levels has the level's count below it and the next one's up to it; any
+            # other value has both where it would be inserted (one search where there were two)
+            hit = levels[np.minimum(at, len(levels) - 1)] == values
+            below = below_level[at]
+            upto = below_level[at + hit]
             share = (below + upto) / (2 * below_level[-1])  # mid-rank percentile, ties share it
             share = share if spec.healthier == "higher" else 1 - share
             out[name] = np.where(np.isnan(values), 50.0, 100 * share)
-        return pd.DataFrame(out, index=features.index)
+        return out
 
     def scores(self, features: pd.DataFrame) -> np.ndarray:
         """The weighted mean of the components, 0-100."""
-        parts = self.components(features)
+        parts = self._components(features)
         total = sum(spec.weight for spec in self.weights.values())
-        return np.asarray(sum(parts[name] * spec.weight for name, spec in self.weights.items()) / total)
+        weighted: np.ndarray | int = 0
+        for name, spec in self.weights.items():
+            weighted = weighted + parts[name] * spec.weight
+        return np.asarray(weighted / total)
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """How many points each component adds to or takes from a neutral 50, per customer (they sum to
