@@ -1,0 +1,90 @@
+"""Bulk staging stores every value as it was given: PostgreSQL's COPY (CSV written by Arrow) and DuckDB's
+Arrow scan keep texts (quotes, commas, line breaks, empty against null), floats to the last bit (nan, inf,
+-0.0, the smallest and largest), dates, times to the microsecond and nullable booleans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from cxgap.store import Store, insert_new
+
+TEXTS = ['say "hi"', "", None, "a,b\nc", "é \\N \\. tab\tend", "NULL", "  padded  "]
+FLOATS = [0.1, 1 / 3, float("nan"), float("inf"), -float("inf"), -0.0, None]
+EXTREMES = [1e-300, 5e-324, 99999999.99999999, 123456.789012345, 2.5, None, 0.1 + 0.2]  # within its range
+DAYS = [dt.date(2024, 1, 1), None, dt.date(1970, 1, 1), dt.date(2099, 12, 31), dt.date(2024, 2, 29)] * 2
+WHEN = [
+    dt.datetime(2024, 1, 1, 1, 2, 3, 456789),
+    dt.datetime(1970, 1, 1),
+    dt.datetime(2099, 12, 31, 23, 59, 59, 999999),
+    dt.datetime(2024, 2, 29),
+    dt.datetime(2000, 1, 1, 0, 0, 0, 1),
+    dt.datetime(2024, 6, 30, 12),
+    dt.datetime(2024, 6, 30, 12, 0, 0, 500000),
+]
+MAYBE = [True, False, None, True, False, None, True]
+IDS = [f"K{n}" for n in range(7)]
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, with nan equal to nan and -0.0 told from 0.0."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return a == b
+
+
+def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    with store.begin() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql)).all()]
+
+
+def _assert_stored(got: list[tuple[object, ...]], expected: list[tuple[object, ...]]) -> None:
+    assert len(got) == len(expected)
+    for row, want in zip(got, expected, strict=True):
+        assert all(_same(g, w) for g, w in zip(row, want, strict=True)), (row, want)
+
+
+def test_texts_floats_and_dates_are_stored_as_given(store: Store) -> None:
+    customers = pa.table(
+        {
+            "customer_id": IDS,
+            "name": pa.array(TEXTS, pa.string()),
+            "region": pa.array(list(reversed(TEXTS)), pa.string()),
+            "value": pa.array(FLOATS, pa.float64()),
+            "revenue": pa.array([0.1, 1 / 3, 1e-300, 5e-324, 1e12, None, 0.0], pa.float64()),
+            "started_at": pa.array(DAYS[:7], pa.date32()),
+            "churned": [False] * 7,
+        }
+    )
+    with store.begin() as conn:
+        assert insert_new(conn, "customers", customers).new == 7
+    got = _rows(
+        store, "SELECT customer_id, name, region, value, revenue, started_at FROM customers ORDER BY 1"
+    )
+    revenue = [0.1, 1 / 3, 1e-300, 5e-324, 1e12, None, 0.0]
+    _assert_stored(got, list(zip(IDS, TEXTS, reversed(TEXTS), FLOATS, revenue, DAYS[:7], strict=True)))
+
+
+def test_times_and_nullable_booleans_are_stored_as_given(store: Store) -> None:
+    interactions = pa.table(
+        {
+            "interaction_id": IDS,
+            "customer_id": ["C1"] * 7,
+            "occurred_at": pa.array(WHEN, pa.timestamp("us")),
+            "touchpoint": ["support"] * 7,
+            "kind": ["call"] * 7,
+            "resolved": pa.array(MAYBE, pa.bool_()),
+            "handled": pa.array(list(reversed(MAYBE)), pa.bool_()),
+            "duration_seconds": pa.array(EXTREMES, pa.float64()),
+        }
+    )
+    with store.begin() as conn:
+        assert insert_new(conn, "interactions", interactions).new == 7
+    got = _rows(
+        store,
+        "SELECT interaction_id, occurred_at, resolved, handled, duration_seconds FROM interactions ORDER BY 1",
+    )
+    _assert_stored(got, list(zip(IDS, WHEN, MAYBE, reversed(MAYBE), EXTREMES, strict=True)))
