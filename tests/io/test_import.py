@@ -239,15 +239,24 @@ def test_duckdb_keeps_no_customer_index_for_imports_to_maintain(fresh_store_url:
     store.close()
 
 
-def test_duckdb_refuses_a_key_two_overlapping_batches_both_store(duckdb_url: str) -> None:
-    """insert_new's anti-join on DuckDB, like ON CONFLICT there, cannot see a concurrent batch's rows: the
+@pytest.mark.parametrize("stored", [0, 8], ids=["anti-join (batch large for the table)", "ON CONFLICT"])
+def test_duckdb_refuses_a_key_two_overlapping_batches_both_store(duckdb_url: str, stored: int) -> None:
+    """insert_new on DuckDB, by anti-join or by ON CONFLICT, cannot see a concurrent batch's rows: the
     primary key refuses the second batch at COMMIT, so no key is stored or counted twice."""
     from cxgap.store import insert_new
 
     store = Store(duckdb_url)
-    row = pa.table(
-        {"response_id": ["R1"], "responded_at": [pd.Timestamp("2024-01-05")], "survey_kind": ["relational"]}
+    when = pd.Timestamp("2024-01-05")
+    before = pa.table(
+        {
+            "response_id": [f"S{n}" for n in range(stored)],
+            "responded_at": [when] * stored,
+            "survey_kind": ["relational"] * stored,
+        }
     )
+    with store.begin() as conn:
+        insert_new(conn, "responses", before)
+    row = pa.table({"response_id": ["R1"], "responded_at": [when], "survey_kind": ["relational"]})
     first, second = store.engine.connect(), store.engine.connect()
     first.begin(), second.begin()
     assert insert_new(first, "responses", row).new == 1
@@ -257,5 +266,5 @@ def test_duckdb_refuses_a_key_two_overlapping_batches_both_store(duckdb_url: str
         second.commit()
     second.rollback()
     first.close(), second.close()
-    assert store.count("responses") == 1
+    assert store.count("responses") == stored + 1
     store.close()

@@ -11,6 +11,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from cxgap.store import Store, insert_new
+from cxgap.store.bulk import InsertCounts
 
 TEXTS = ['say "hi"', "", None, "a,b\nc", "é \\N \\. tab\tend", "NULL", "  padded  "]
 FLOATS = [0.1, 1 / 3, float("nan"), float("inf"), -float("inf"), -0.0, None]
@@ -88,3 +89,25 @@ def test_times_and_nullable_booleans_are_stored_as_given(store: Store) -> None:
         "SELECT interaction_id, occurred_at, resolved, handled, duration_seconds FROM interactions ORDER BY 1",
     )
     _assert_stored(got, list(zip(IDS, WHEN, MAYBE, reversed(MAYBE), EXTREMES, strict=True)))
+
+
+def test_a_small_batch_into_a_large_table_is_checked_by_its_keys_not_by_a_join(duckdb_url: str) -> None:
+    """DuckDB: a batch of under a quarter of the stored rows uses ON CONFLICT (index lookups, its cost
+    follows the batch), a larger one an anti-join (reads every stored key, faster for it); both count
+    the same."""
+    store = Store(duckdb_url)
+    stored = pa.table({"customer_id": [f"C{n}" for n in range(40)], "churned": [False] * 40})
+    with store.begin() as conn:
+        assert insert_new(conn, "customers", stored).new == 40
+    seen: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    small = pa.table({"customer_id": ["C1", "C2", "N1"], "churned": [False] * 3})  # 3 x 4 < 40
+    large = pa.table({"customer_id": [f"M{n}" for n in range(12)] + ["C3"], "churned": [False] * 13})
+    with store.begin() as conn:
+        assert insert_new(conn, "customers", small) == InsertCounts(new=1, existing=2)
+        assert insert_new(conn, "customers", large) == InsertCounts(new=12, existing=1)
+    inserts = [sql for sql in seen if sql.startswith("INSERT INTO customers")]
+    assert "ON CONFLICT DO NOTHING" in inserts[0] and "ANTI JOIN" not in inserts[0]
+    assert "ANTI JOIN" in inserts[1]
+    assert store.count("customers") == 53
+    store.close()
