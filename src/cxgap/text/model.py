@@ -25,6 +25,11 @@ MODEL_NAME = "all-MiniLM-L6-v2"  # PyTorch's vectors keep the name they were cac
 BACKEND_ENV = "CXGAP_TEXT_MODEL"
 BACKENDS = ("onnx", "pytorch")
 DIMENSION = 384
+# the batch sizes each model is fastest at on a CPU (2,000 real reviews, docs/benchmarks.md "Text pipeline":
+# PyTorch at 16 of 16/32/64, the int8 model, its batches sorted by token count, at 8 of 4/8/16/32/64/128)
+PYTORCH_BATCH = 16
+INT8_BATCH = 8
+CHUNK = 512  # texts handed to the model at a time (the int8 model sorts each chunk by length)
 
 Progress = Callable[[int], None]
 log = logging.getLogger(__name__)
@@ -39,10 +44,11 @@ def _offline() -> None:
 
 @dataclass(frozen=True)
 class Encoder:
-    """A loaded model: its name in the embeddings cache and how it embeds a list of texts."""
+    """A loaded model: its name in the embeddings cache, how it embeds a list of texts, and its batch size."""
 
     name: str
     run: Callable[[list[str], int], NDArray[np.float32]]
+    batch_size: int
 
 
 def backend() -> str:
@@ -74,7 +80,7 @@ def pytorch_encoder() -> Encoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
-    return Encoder(MODEL_NAME, run)
+    return Encoder(MODEL_NAME, run, batch_size=PYTORCH_BATCH)
 
 
 @cache
@@ -82,7 +88,7 @@ def onnx_encoder() -> Encoder:
     """The packaged model's int8 ONNX export (made and cached on first use)."""
     _offline()
     encoder = load_encoder()
-    return Encoder(INT8_NAME, encoder.encode)
+    return Encoder(INT8_NAME, encoder.encode, batch_size=INT8_BATCH)
 
 
 @cache
@@ -108,13 +114,17 @@ def model_name() -> str:
     return _encoder().name
 
 
-def encode(texts: list[str], batch_size: int = 64, progress: Progress | None = None) -> NDArray[np.float32]:
-    """Unit-length embeddings (rows) of `texts`, in batches; `progress` is told how many are done."""
+def encode(
+    texts: list[str], batch_size: int | None = None, progress: Progress | None = None
+) -> NDArray[np.float32]:
+    """Unit-length embeddings (rows) of `texts`, in batches (the model's own size unless given), CHUNK
+    texts at a time; `progress` is told how many are done."""
     encoder = _encoder()
+    size = batch_size or encoder.batch_size
     out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-    for start in range(0, len(texts), batch_size * 8):
-        chunk = texts[start : start + batch_size * 8]
-        out[start : start + len(chunk)] = encoder.run(chunk, batch_size)
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start : start + CHUNK]
+        out[start : start + len(chunk)] = encoder.run(chunk, size)
         if progress:
             progress(len(chunk))
     return out

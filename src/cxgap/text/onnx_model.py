@@ -179,7 +179,7 @@ class OnnxEncoder:
         self.pad = self.tokenizer.token_to_id("[PAD]") or 0
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> NDArray[np.float32]:
+    def encode(self, texts: list[str], batch_size: int = 8) -> NDArray[np.float32]:
         """Unit-length vectors (rows, in the texts' order). Every text is tokenised first and the batches
         take texts of similar token counts, longest first, so a batch pads little (sorting by characters,
         as sentence-transformers does, left a sixth of the reviews' tokens padding)."""
