@@ -136,8 +136,13 @@ def test_report_command_writes_html_and_pngs(cli, tmp_path: Path) -> None:
     assert cli("demo", "--customers", "2000", "--no-analysis", "--no-loop").exit_code == 0
     result = cli("report", "--output", "out/gaps.html", "--png-dir", "charts")
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "out" / "gaps.html").read_text(encoding="utf-8").count("<svg") >= 6
+    page = (tmp_path / "out" / "gaps.html").read_text(encoding="utf-8")
+    assert page.count("<svg") >= 6 and "Ranked by effect size" in page
     assert len(list((tmp_path / "charts").glob("*.png"))) >= 6
+    by_shortfall = cli("report", "--output", "shortfall.html", "--rank", "shortfall")
+    assert by_shortfall.exit_code == 0, by_shortfall.stderr
+    page = (tmp_path / "shortfall.html").read_text(encoding="utf-8")
+    assert "Ranked by the shortfall in scale points" in page and "Ranked by effect size" not in page
 
 
 def test_analyze_prints_the_headline_where_to_act_first_and_all_six_gaps(cli, tmp_path: Path) -> None:

@@ -119,6 +119,13 @@ def report(
     segment: SegmentOption = None,
     channel: ChannelOption = None,
     touchpoint: TouchpointOption = None,
+    rank: Annotated[
+        Rank,
+        typer.Option(
+            "--rank",
+            help="How 'where to act first' is ranked: effect (effect size x reach) or shortfall (scale points).",
+        ),
+    ] = Rank.effect,
     config: ConfigOption = None,
 ) -> None:
     """Write the gap report: one self-contained HTML file that opens offline, charts with findings; for
@@ -126,11 +133,15 @@ def report(
     from cxgap.engine import Filters
 
     slice_ = Filters(since, until, segment, channel, touchpoint)
-    write_report(load_settings(config), output, png_dir, slice_)
+    write_report(load_settings(config), output, png_dir, slice_, str(rank))
 
 
 def write_report(
-    settings: Settings, output: Path, png_dir: Path | None, slice_: Filters | None = None
+    settings: Settings,
+    output: Path,
+    png_dir: Path | None,
+    slice_: Filters | None = None,
+    rank: str = "effect",
 ) -> None:
     from cxgap.engine import ALL, engine_for
     from cxgap.engine.filters import checked
@@ -141,7 +152,7 @@ def write_report(
         engine = engine_for(store, settings)
         chosen = checked(slice_ or ALL, engine, settings.touchpoints)
         with err.status("analysing and drawing charts"):
-            written = write_html(build_report(engine, settings, chosen), output, png_dir)
+            written = write_html(build_report(engine, settings, chosen, rank), output, png_dir)
         engine.close()
     out.print(f"Report written to {written}" + (f" (charts as PNG in {png_dir})" if png_dir else "") + ".")
 
