@@ -431,3 +431,46 @@ def test_a_lake_holding_only_a_crm_table_gives_what_duckdb_gives(lake: Lake) -> 
     for command in (("analyze", "--all"), ("metrics",), ("drivers",), ("journeys",), ("impact",)):
         duck, spark = _both(crm, *command)
         same(duck, spark, " ".join(command))
+
+
+def _nps_answers(dashboard: Any) -> int:
+    from cxgap.engine import ALL
+
+    with dashboard.cache.current():  # a stale view is computed again in place, not served
+        table = dashboard.score_table("nps", ("touchpoint",), ALL)
+    return int(table.to_frame()["n"].sum())
+
+
+def test_a_running_dashboard_sees_new_lake_files(lake: Lake) -> None:
+    """A long-running process follows the lake: once `lake_check_seconds` have passed it lists the files
+    again, its views and summaries read the new ones, and its data version moves (the cached views with
+    it); before then it keeps the data it read."""
+    from cxgap.api.dashboard import Dashboard
+    from cxgap.config import load_settings
+
+    following = lake.folder / "following"
+    shutil.copytree(lake.export, following)
+    tables = {t: str(following / t) for t in LAKE_TABLES}
+    summaries = str(following / "summaries")
+    config = lake.write_config(
+        "following.toml", lake.spark_engine(tables=tables, summaries=summaries, lake_check_seconds=0)
+    )
+    dashboard = Dashboard(load_settings(config), precompute=False)
+    patient = _engine(lake, tables, following / "summaries")  # the default: a look a minute at most
+    before, version = _nps_answers(dashboard), dashboard.engine.version()
+    patient_version = patient.version()
+    month = sorted(p.name for p in (following / "responses").iterdir() if p.name.startswith("month=2"))[-1]
+    added = following / "responses" / month / "added.parquet"
+    _copy(
+        lake.export / "responses" / month,
+        added,
+        "SELECT * REPLACE (response_id || '~new' AS response_id) FROM {t}",
+    )
+    new = duckdb.sql(f"SELECT count(nps) FROM read_parquet('{added}')").fetchone()
+    assert new is not None and new[0] > 0
+    assert _nps_answers(dashboard) == before + new[0]
+    assert dashboard.engine.version() != version
+    assert patient.version() == patient_version  # not a minute yet: it has not looked again
+    dashboard.close()
+    patient.close()
+    patient.store.close()

@@ -111,6 +111,7 @@ class Dashboard:
         self.cache = ResultCache(
             self.store,
             write_lock=self.write_lock if self.store.backend == "duckdb" else None,
+            version=self.engine.version,  # the store's imports and, on Spark, the lake's files
             refresh_seconds=settings.server.refresh_seconds,
             keep=self.keeps,
         )

@@ -85,6 +85,12 @@ class EngineSettings(_Strict):
     spark: dict[str, str] = Field(
         default_factory=dict, description="extra Spark configuration (spark.* keys)"
     )
+    lake_check_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="how often a long-running process (the dashboard) looks at the lake's files again to "
+        "see new data; 0: before every lookup of the data's version",
+    )
 
 
 class AnalysisSettings(_Strict):

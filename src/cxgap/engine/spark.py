@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from importlib import resources
 from pathlib import Path
@@ -176,6 +177,7 @@ class SparkEngine(Engine):
         self._stamps: dict[str, Stamp] = {}
         self._views: list[str] = []
         self._copied: dict[str, tuple[int, str]] = {}  # store table -> the store's version when copied
+        self._looked = time.monotonic()  # when the lake's files were last listed
         self.summaries = Summaries(self, summaries_folder(store, settings))
 
     @property
@@ -200,11 +202,30 @@ class SparkEngine(Engine):
 
     def version(self) -> tuple[int, str]:
         """The store's version (the closed loop's imports) and what every mapped table holds (its stamp):
-        a result kept for it is read back only while neither the store nor the lake has changed."""
+        a result kept for it is read back only while neither the store nor the lake has changed. The lake
+        is looked at again once `lake_check_seconds` have passed, so a long-running process (the
+        dashboard, whose cached views follow this version) sees new files without a restart."""
+        self.follow_lake()
         stamps = {name: self.stamp(name) for name in sorted(self._sources)}
         digest = hashlib.sha256(json.dumps(stamps, sort_keys=True, default=str).encode()).hexdigest()[:16]
         count, last = store_version(self.store)
         return count, f"{last}|lake {digest}"
+
+    def follow_lake(self) -> None:
+        """List the mapped tables again if `lake_check_seconds` have passed since the last listing; where a
+        table changed, what was read from the lake (its frames, the tables made from them, the summaries)
+        is read again on next use. Views already made stay until close: a query running on them ends on
+        the data it started with."""
+        with self._lock:
+            if time.monotonic() - self._looked < self.settings.lake_check_seconds:
+                return
+            self._looked = time.monotonic()
+            before, self._stamps = self._stamps, {}
+            if all(self.stamp(name) == stamp for name, stamp in before.items()):
+                return
+            self._frames = {}
+            self._tables = {name: table for name, table in self._tables.items() if name in self._copied}
+            self.summaries = Summaries(self, self.summaries.folder)
 
     def _make(self, name: str) -> Any:
         if name in SUMMARY_TABLES:
