@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -129,6 +129,7 @@ TEST_SHARE = 0.3  # the trained mode's check holds out at least this share of th
 MIN_TEST = 200  # and at least this many when the labels allow (never more than half)
 RESAMPLES = 1000  # bootstrap resamples of the held-out texts
 CONFIDENCE = 0.95
+LEXICON_MEMO = 65_536  # texts whose VADER scores are remembered (per reading)
 
 
 @cache
@@ -144,11 +145,18 @@ def _analyzer(cx: bool) -> Any:
 def lexicon_scores(texts: list[str], cx: bool = False) -> NDArray[np.float64]:
     """VADER per text: compound, positive, negative and neutral shares (columns); `cx` reads VADER with the
     customer-service changes in CX_LEXICON."""
-    analyzer = _analyzer(cx)
     distinct = {t: i for i, t in enumerate(dict.fromkeys(texts))}  # feedback repeats itself: read each once
-    rows = [analyzer.polarity_scores(t) for t in distinct]
-    table = np.array([[r["compound"], r["pos"], r["neg"], r["neu"]] for r in rows], dtype=np.float64)
+    table = np.array([_polarity(t, cx) for t in distinct], dtype=np.float64)
     return table.reshape(-1, 4)[[distinct[t] for t in texts]].reshape(-1, 4)
+
+
+@lru_cache(maxsize=LEXICON_MEMO)
+def _polarity(text: str, cx: bool) -> tuple[float, float, float, float]:
+    """One text's VADER scores, remembered: a text run reads the same texts several times (plain VADER,
+    VADER with CX_LEXICON for the fit and again for the check), and VADER is pure Python, about 1 ms a
+    review."""
+    scores = _analyzer(cx).polarity_scores(text)
+    return scores["compound"], scores["pos"], scores["neg"], scores["neu"]
 
 
 def lexicon_labels(compound: NDArray[np.float64]) -> NDArray[np.int64]:
