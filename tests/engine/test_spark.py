@@ -474,3 +474,33 @@ def test_a_running_dashboard_sees_new_lake_files(lake: Lake) -> None:
     dashboard.close()
     patient.close()
     patient.store.close()
+
+
+def test_summary_folders_no_manifest_names_are_swept_after_a_week(lake: Lake, tmp_path: Path) -> None:
+    """Two refreshes at the same moment both write a folder and the manifest keeps one: the other is
+    deleted once its files are older than RETIRED_FOR, never sooner (a refresh may be about to name it)."""
+    import datetime as dt
+
+    from cxgap.engine.manifest import RETIRED, RETIRED_FOR, LakeFiles, sweep_orphans
+
+    engine = _engine(lake, {t: str(lake.export / t) for t in LAKE_TABLES}, tmp_path / "summaries")
+    folder = tmp_path / "summaries"
+    now = dt.datetime.now(dt.UTC)
+    old = (now - RETIRED_FOR - dt.timedelta(hours=1)).timestamp()
+    names = ["rollup_items.aaaaaaaaaaaa", "rollup_items.bbbbbbbbbbbb", "customer_touchpoints.cccccccccccc"]
+    names += ["rollup_items.dddddddddddd", "somebody_elses_folder"]
+    for name in names:
+        (folder / name).mkdir(parents=True)
+        part = folder / name / "part-0.parquet"
+        part.write_bytes(b"PAR1")
+        if name != "rollup_items.dddddddddddd":  # written within the week: maybe a refresh's, still running
+            os.utime(part, (old, old))
+    manifest = {
+        "rollup_items": {"data": str(folder / "rollup_items.aaaaaaaaaaaa")},
+        RETIRED: [{"data": str(folder / "customer_touchpoints.cccccccccccc"), "since": now.isoformat()}],
+    }
+    swept = sweep_orphans(LakeFiles(engine.session), str(folder), manifest, now)
+    assert [path.rsplit("/", 1)[-1] for path in swept] == ["rollup_items.bbbbbbbbbbbb"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(set(names) - {"rollup_items.bbbbbbbbbbbb"})
+    engine.close()
+    engine.store.close()

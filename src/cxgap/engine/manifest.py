@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ RETIRED = "retired"  # the manifest's list of data folders a newer refresh repla
 # how long a replaced folder stays: a process that read an older manifest (a dashboard reads the lake as it
 # was when it started) keeps its data files for a week
 RETIRED_FOR = dt.timedelta(days=7)
+_DATA_FOLDER = re.compile(r"[a-z_]+\.[0-9a-f]{12}")  # `<summary>.<id>`, as Summaries writes them
 
 # one source's stamp: {"files": {path: [size, mtime]}} or {"rows": n}
 Stamp = dict[str, Any]
@@ -53,6 +55,13 @@ class LakeFiles:
                 continue
             found[full] = [int(status.getLen()), int(status.getModificationTime())]
         return found
+
+    def folders(self, path: str) -> list[str]:
+        """The folders directly under `path` (full paths)."""
+        fs, jpath = self._fs(path)
+        if not fs.exists(jpath):
+            return []
+        return [str(s.getPath().toString()) for s in fs.listStatus(jpath) if s.isDirectory()]
 
     def exists(self, path: str) -> bool:
         """Whether `path` exists."""
@@ -140,6 +149,26 @@ def retire(manifest: dict[str, Any], old: str, now: dt.datetime, delete: Callabl
             kept.append(entry)
     kept.append({"data": old, "since": now.isoformat()})
     manifest[RETIRED] = kept
+
+
+def sweep_orphans(files: LakeFiles, folder: str, manifest: dict[str, Any], now: dt.datetime) -> list[str]:
+    """Delete the summary data folders the manifest does not name (neither current nor retired) whose
+    newest file is older than RETIRED_FOR: what two refreshes at the same moment leave (both build, the
+    manifest keeps the last). A folder written within the week is left alone, as a refresh still running
+    may be about to name it. The folders deleted."""
+    entries = [entry for entry in manifest.values() if isinstance(entry, dict)] + manifest.get(RETIRED, [])
+    named_tails = {str(entry.get("data", "")).rstrip("/").rsplit("/", 1)[-1] for entry in entries}
+    cutoff = (now - RETIRED_FOR).timestamp() * 1000
+    swept = []
+    for path in files.folders(folder):
+        tail = path.rstrip("/").rsplit("/", 1)[-1]
+        if not _DATA_FOLDER.fullmatch(tail) or tail in named_tails:
+            continue
+        times = [mtime for _, mtime in files.listing(path, data_only=False).values()]
+        if times and max(times) < cutoff:
+            files.delete(path)
+            swept.append(path)
+    return swept
 
 
 def gained_only(old: Stamp, new: Stamp) -> bool:

@@ -24,6 +24,7 @@ from cxgap.engine.manifest import (
     new_files,
     read_manifest,
     retire,
+    sweep_orphans,
     write_manifest,
 )
 from cxgap.engine.warehouse import ITEM_CONTEXT, conform_frame
@@ -209,9 +210,11 @@ class Summaries:
         old = entry.get("data")
         manifest = read_manifest(self.lake.files, self.folder)
         manifest[name] = {"data": data, "sources": stamps, "shape": shape}
+        now = dt.datetime.now(dt.UTC)
         if old and old != data:
-            retire(manifest, str(old), dt.datetime.now(dt.UTC), self.lake.files.delete)
+            retire(manifest, str(old), now, self.lake.files.delete)
         write_manifest(self.lake.files, self.folder, manifest)
+        sweep_orphans(self.lake.files, self.folder, manifest, now)
         return data
 
     def _mergeable(
