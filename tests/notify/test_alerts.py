@@ -73,6 +73,7 @@ def test_an_emerging_issue_reaches_the_analysts_once(texts: Store, smtp, receive
     assert later.found == 0  # an alert older than the lookback is not sent at once
 
 
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")  # repeated texts, no warning
 def test_alerts_are_computed_only_when_the_data_or_themes_change(texts: Store) -> None:
     settings = settings_for(texts.url).model_copy(update={"themes": THEMES})
     alerts, version = current_alerts(texts, settings)

@@ -150,3 +150,19 @@ def test_hotel_review_topics_are_named_without_filler(hotel_reviews: list[str]) 
     assert len(set(found.names)) == len(found.names)  # no two topics share a name
     themes = settings_from_dict(tomllib.loads(found.themes_toml())).themes
     assert len(themes) == min(len(found.names), 12)
+
+
+def test_feedback_that_repeats_itself_gets_no_more_topics_than_it_has_texts() -> None:
+    """Three different texts said 40 times each: k-means is never asked for more clusters than there are
+    different points (it warned and returned duplicate clusters)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    said = ["thanks", "the bill was wrong again", "the engineer never came"]
+    texts = [text for text in said for _ in range(40)]
+    vectors = np.repeat(np.eye(3, 8, dtype=np.float32), 40, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        found = discover(texts, vectors)
+    assert len(found.names) == 3 and sorted(found.sizes) == [40, 40, 40]

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import silhouette_score
 
 from cxgap.config import Theme
+from cxgap.text.model import distinct_points
 
 HANDLE = re.compile(r"(?<![\w@])@(\w+)")
 URL = re.compile(r"(?:https?://|www\.)\S+|\b\w+(?:\.\w+)*\.(?:com|co|ly|net|org|io|me)/\S*", re.IGNORECASE)
@@ -179,9 +180,10 @@ def _choose_k(vectors: NDArray[np.float32], k_range: range, seed: int, sample: i
     """The number of clusters with the best silhouette on a sample (a quick k-means per k)."""
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(vectors), min(sample, len(vectors)), replace=False)
-    best: tuple[float, int] = (-1.0, k_range.start)
+    points = distinct_points(vectors[pick])  # feedback repeats itself: no more clusters than points
+    best: tuple[float, int] = (-1.0, min(k_range.start, points))
     for k in k_range:
-        if k >= len(pick):
+        if k >= min(len(pick), points):
             break
         labels = KMeans(k, n_init=1, random_state=seed).fit_predict(vectors[pick])
         score = float(silhouette_score(vectors[pick], labels))

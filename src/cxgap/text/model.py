@@ -135,3 +135,12 @@ def unload() -> None:
     _encoder.cache_clear()
     onnx_encoder.cache_clear()
     _sentence_transformer.cache_clear()
+
+
+def distinct_points(vectors: NDArray[Any]) -> int:
+    """How many different rows (vectors) there are: identical texts embed alike, and k-means can find no
+    more clusters than there are different points."""
+    if not len(vectors):
+        return 0
+    rows = np.ascontiguousarray(vectors)
+    return len(np.unique(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))))

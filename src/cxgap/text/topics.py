@@ -22,7 +22,7 @@ from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 
 from cxgap.config import Theme
-from cxgap.text.model import encode
+from cxgap.text.model import distinct_points, encode
 from cxgap.text.sentiment import lexicon_scores
 
 Vectors = NDArray[np.float32]
@@ -159,7 +159,7 @@ class Space:
         low = centred[best <= min(0.0, float(np.quantile(best, OTHER_SHARE)))] if len(best) else centred
         if len(centred) < OTHER_MIN_TEXTS or len(low) < OTHER_PER_CENTRE:
             return self
-        k = min(OTHER_MAX_CENTRES, len(low) // OTHER_PER_CENTRE)
+        k = min(OTHER_MAX_CENTRES, len(low) // OTHER_PER_CENTRE, distinct_points(low))  # texts repeat
         found = _unit(KMeans(k, n_init=4, random_state=seed).fit(low).cluster_centers_)
         other = found[self.margins(found, themes).max(axis=1) <= 0]
         return Space(self.centre, np.vstack([self.references, other]))
