@@ -150,6 +150,11 @@ def test_a_slice_holds_less_money_than_the_whole_store(demo_engine: Engine, whol
             assert 0 < p.value.value < whole_value.value  # consumers are a part of the exposed customers
 
 
+# two runs of one query: DuckDB adds doubles on two threads in either order (the last bits; CI saw
+# 1649327.5015215925 against ...913)
+SUMS = 1e-12
+
+
 def test_the_unfiltered_view_is_the_impact_reports_values(demo_engine: Engine, whole: ValueChain) -> None:
     """As before the chain was fitted apart: customer gaps take impact()'s values, share failures its
     exposures' revenue at stake, a wait over its standard the over-target exposure."""
@@ -167,18 +172,14 @@ def test_the_unfiltered_view_is_the_impact_reports_values(demo_engine: Engine, w
         g = p.gap
         if g.kind == "customer":
             v = closing[g.subject]
-            assert (p.value.value, p.value.low, p.value.high, p.value.chain) == (
-                v.value,
-                v.low,
-                v.high,
-                v.chain,
+            assert p.value.chain == v.chain
+            assert (p.value.value, p.value.low, p.value.high) == pytest.approx(
+                (v.value, v.low, v.high), rel=SUMS
             )
         elif g.subject.partition("@")[0] in SHARE_FAILURES:
             e = exposures[f"{g.touchpoint}: {SHARE_FAILURES[g.subject.partition('@')[0]][0]}"]
-            assert (p.value.value, p.value.low, p.value.high) == (
-                e.revenue_at_stake,
-                e.revenue_low,
-                e.revenue_high,
+            assert (p.value.value, p.value.low, p.value.high) == pytest.approx(
+                (e.revenue_at_stake, e.revenue_low, e.revenue_high), rel=SUMS
             )
         else:
             a = settings.analysis
@@ -190,7 +191,7 @@ def test_the_unfiltered_view_is_the_impact_reports_values(demo_engine: Engine, w
                 a.confidence,
                 a.min_n,
             )  # type: ignore[assignment]
-            assert e is not None and p.value.value == e.revenue_at_stake
+            assert e is not None and p.value.value == pytest.approx(e.revenue_at_stake, rel=SUMS)
         checked.add(g.kind)
         assert "this selection" not in p.value.chain and "whole store" not in p.value.chain
     assert {"customer", "implementation"} <= checked

@@ -322,3 +322,32 @@ def test_any_sequence_of_added_batches_equals_a_rebuild(reused: Store, batches: 
         with _batch(reused, kind, f"b{n}") as conn:
             _load(conn, kind, rows, f"b{n}")
     assert_equal_to_rebuild(reused)
+
+
+def test_a_tiny_wait_is_summarised_not_refused(store: Store, tmp_path: Path) -> None:
+    """A wait of 1e-300 seconds is a valid value: its square underflows, which PostgreSQL refused (a
+    traceback where an import should load the row); the sums of squares take it as 0 on both backends."""
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "id,at,tp,kind,wait,res\n"
+        "i1,2024-03-31T14:05:00,support,call,1e-300,true\n"
+        "i2,2024-03-31T15:05:00,support,call,30,false\n",
+        encoding="utf-8",
+    )
+    columns = {
+        "interaction_id": "id",
+        "occurred_at": "at",
+        "touchpoint": "tp",
+        "kind": "kind",
+        "wait_seconds": "wait",
+        "resolved": "res",
+    }
+    summary = import_file(store, path, mapping_from_dict({"table": "interactions", "columns": columns}))
+    assert summary.rows_loaded == 2
+    with store.begin() as conn:
+        n, total, squares = conn.execute(
+            sa.text(
+                "SELECT sum(n_wait_seconds), sum(sum_wait_seconds), sum(sumsq_wait_seconds) FROM rollup_interactions"
+            )
+        ).one()
+    assert (n, total, squares) == (2, pytest.approx(30.0), pytest.approx(900.0))

@@ -23,6 +23,7 @@ KEYS = {"rollup_items": ITEM_KEYS, "rollup_interactions": INTERACTION_KEYS}
 _VALUES = {"gap": "perception - expectation"}
 _FLAGS = ("handled", "resolved", "repeat_contact", "on_time")
 _PARTS = ("n", "sum", "sumsq")
+TINY = 1e-150  # values whose square is taken as 0 in the sums of squares
 _MERGED = "_cxgap_merged"
 
 
@@ -46,7 +47,10 @@ def _statistic(column: str) -> str:
     value = _VALUES.get(name, name)
     if name in _FLAGS:
         value = f"CAST({name} AS INTEGER)"
-    return {"n": f"count({value})", "sum": f"sum({value})", "sumsq": f"sum(({value}) * ({value}))"}[part]
+    # a square under 1e-300 counts as 0 (IEEE arithmetic rounds it to 0 or nearly; PostgreSQL refuses the
+    # underflow outright, and a wait of 1e-300 seconds is a valid value)
+    square = f"CASE WHEN abs({value}) < {TINY} THEN 0.0 ELSE ({value}) * ({value}) END"
+    return {"n": f"count({value})", "sum": f"sum({value})", "sumsq": f"sum({square})"}[part]
 
 
 def _lock(conn: Connection, rollup: str) -> None:
