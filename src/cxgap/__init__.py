@@ -7,6 +7,7 @@ use (PEP 562), so `import cxgap.config` or `cxgap --help` does not import the st
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,10 +44,13 @@ _HOMES = {  # each public name -> the module that defines it
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use and keep the name here, so later look-ups are plain."""
+    """Import a public name's module on first use and keep the name here, so later look-ups are plain; a
+    subpackage (`cxgap.store`, `cxgap.io`, ...) is imported when first reached as an attribute."""
     home = _HOMES.get(name)
     if home is None:
-        raise AttributeError(f"module 'cxgap' has no attribute {name!r}")
+        if importlib.util.find_spec(f"cxgap.{name}") is None:
+            raise AttributeError(f"module 'cxgap' has no attribute {name!r}")
+        return importlib.import_module(f"cxgap.{name}")  # a subpackage, as `import cxgap` gave them before
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value

@@ -161,3 +161,13 @@ def test_import_cxgap_is_light_and_its_names_still_load(tmp_path: Path) -> None:
         assert getattr(cxgap, name) is not None
     with pytest.raises(AttributeError):
         cxgap.no_such_name  # noqa: B018
+
+
+def test_subpackages_are_reached_as_attributes_of_cxgap(tmp_path: Path) -> None:
+    """`import cxgap; cxgap.store.Store` worked when cxgap imported its subpackages at once; it still does."""
+    done = _python(
+        "import cxgap\nprint(cxgap.store.Store.__name__, cxgap.io.import_file.__name__, cxgap.churn.__name__)\n",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Store", "import_file", "cxgap.churn"]
