@@ -441,10 +441,26 @@ def _nps_answers(dashboard: Any) -> int:
     return int(table.to_frame()["n"].sum())
 
 
-def test_a_running_dashboard_sees_new_lake_files(lake: Lake) -> None:
-    """A long-running process follows the lake: once `lake_check_seconds` have passed it lists the files
-    again, its views and summaries read the new ones, and its data version moves (the cached views with
-    it); before then it keeps the data it read."""
+def _temporary_views(engine: Any) -> int:
+    return sum(1 for t in engine.session.catalog.listTables() if t.isTemporary)
+
+
+def _add_month(following: Path, lake: Lake, index: int) -> int:
+    """Copy the `index`-th last month of responses under new ids into the lake; the answers with an NPS."""
+    months = sorted(p.name for p in (following / "responses").iterdir() if p.name.startswith("month=2"))
+    month = months[-index]
+    added = following / "responses" / month / f"added{index}.parquet"
+    select = f"SELECT * REPLACE (response_id || '~new{index}' AS response_id) FROM {{t}}"
+    _copy(lake.export / "responses" / month, added, select)
+    found = duckdb.sql(f"SELECT count(nps) FROM read_parquet('{added}')").fetchone()
+    assert found is not None and found[0] > 0
+    return int(found[0])
+
+
+def test_a_running_dashboard_sees_new_lake_files(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard follows the lake: once `lake_check_seconds` have passed it lists the files again, and
+    its views and summaries read the new ones (a listing that fails changes nothing; the views it makes do
+    not pile up); a one-off engine reads one state of the lake."""
     from cxgap.api.dashboard import Dashboard
     from cxgap.config import load_settings
 
@@ -456,24 +472,27 @@ def test_a_running_dashboard_sees_new_lake_files(lake: Lake) -> None:
         "following.toml", lake.spark_engine(tables=tables, summaries=summaries, lake_check_seconds=0)
     )
     dashboard = Dashboard(load_settings(config), precompute=False)
-    patient = _engine(lake, tables, following / "summaries")  # the default: a look a minute at most
+    one_off = _engine(lake, tables, following / "summaries")
     before, version = _nps_answers(dashboard), dashboard.engine.version()
-    patient_version = patient.version()
-    month = sorted(p.name for p in (following / "responses").iterdir() if p.name.startswith("month=2"))[-1]
-    added = following / "responses" / month / "added.parquet"
-    _copy(
-        lake.export / "responses" / month,
-        added,
-        "SELECT * REPLACE (response_id || '~new' AS response_id) FROM {t}",
-    )
-    new = duckdb.sql(f"SELECT count(nps) FROM read_parquet('{added}')").fetchone()
-    assert new is not None and new[0] > 0
-    assert _nps_answers(dashboard) == before + new[0]
+    one_off_version = one_off.version()
+    added = _add_month(following, lake, 1)
+    assert _nps_answers(dashboard) == before + added
     assert dashboard.engine.version() != version
-    assert patient.version() == patient_version  # not a minute yet: it has not looked again
+    one_off.follow_lake()  # the default: a look a minute at most, and only when asked
+    assert one_off.version() == one_off_version
+    views = _temporary_views(dashboard.engine)
+    with monkeypatch.context() as patch:  # the lake cannot be listed for a while: the last data stays
+        broken = OSError("the lake's name node is down")
+        patch.setattr(
+            dashboard.engine.files, "listing", lambda *args, **kwargs: (_ for _ in ()).throw(broken)
+        )
+        more = _add_month(following, lake, 2)
+        assert _nps_answers(dashboard) == before + added
+    assert _nps_answers(dashboard) == before + added + more  # listed again: the new file is read
+    assert _temporary_views(dashboard.engine) == views  # the tables' views were replaced, not added
     dashboard.close()
-    patient.close()
-    patient.store.close()
+    one_off.close()
+    one_off.store.close()
 
 
 def test_summary_folders_no_manifest_names_are_swept_after_a_week(lake: Lake, tmp_path: Path) -> None:

@@ -166,3 +166,14 @@ def test_feedback_that_repeats_itself_gets_no_more_topics_than_it_has_texts() ->
         warnings.simplefilter("error", ConvergenceWarning)
         found = discover(texts, vectors)
     assert len(found.names) == 3 and sorted(found.sizes) == [40, 40, 40]
+
+
+def test_the_same_text_embedded_apart_still_counts_once() -> None:
+    """Identical texts whose vectors differ in their last bits (embedded in different batches) are one
+    text: no more topics than different texts."""
+    texts = ["the app keeps crashing"] * 30 + ["billing was wrong again"] * 30
+    rng = np.random.default_rng(0)
+    vectors = np.repeat(np.eye(2, 8, dtype=np.float32), 30, axis=0)
+    vectors += rng.normal(scale=1e-6, size=vectors.shape).astype(np.float32)
+    found = discover(texts, vectors)
+    assert len(found.names) == 2 and sorted(found.sizes) == [30, 30]

@@ -111,7 +111,7 @@ class Dashboard:
         self.cache = ResultCache(
             self.store,
             write_lock=self.write_lock if self.store.backend == "duckdb" else None,
-            version=self.engine.version,  # the store's imports and, on Spark, the lake's files
+            version=self._data_version,
             refresh_seconds=settings.server.refresh_seconds,
             keep=self.keeps,
         )
@@ -136,6 +136,12 @@ class Dashboard:
         self.intake: GroupCommit[tuple[str, str], Delivery, Intake] = GroupCommit(
             self._intake, lambda group, delivery: delivery.joins(group), gather_seconds=0.005
         )
+
+    def _data_version(self) -> tuple[int, str]:
+        """What the views are computed from now: the store's imports and, on Spark, the lake's files (the
+        engine looks at them again every `[engine] lake_check_seconds`)."""
+        self.engine.follow_lake()
+        return self.engine.version()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

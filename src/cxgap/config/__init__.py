@@ -88,8 +88,8 @@ class EngineSettings(_Strict):
     lake_check_seconds: float = Field(
         60.0,
         ge=0,
-        description="how often a long-running process (the dashboard) looks at the lake's files again to "
-        "see new data; 0: before every lookup of the data's version",
+        description="how often the dashboard looks at the lake's files again to see new data (a one-off "
+        "command reads the lake once); 0: at every request",
     )
 
 

@@ -94,6 +94,10 @@ class Engine:
         a result computed from the data stays valid)."""
         return store_version(self.store)
 
+    def follow_lake(self) -> None:
+        """Nothing to follow: every change to the store moves its version (a Spark engine looks at the
+        lake's files again here, see SparkEngine.follow_lake)."""
+
     def remembered(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """`compute()`, kept in the store for this data version and cxgap code, so a later run on the same
         data reads it back instead of computing it again. `key` says what was computed (with every setting

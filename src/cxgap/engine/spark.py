@@ -9,14 +9,17 @@ in cxgap's store and are brought into Spark when an analysis reads them: they ar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from cxgap.store.kept import store_version
 from cxgap.store.models import TABLES
 
 _SESSION: Any = None
+log = logging.getLogger(__name__)
 _SESSION_LOCK = threading.Lock()
 # Spark's logging reduced to errors, so the CLI's output stays cxgap's
 _QUIET_LOGS = resources.files("cxgap.engine").joinpath("log4j2.properties")
@@ -176,8 +180,10 @@ class SparkEngine(Engine):
         self._frames: dict[str, tuple[Any, list[str]]] = {}
         self._stamps: dict[str, Stamp] = {}
         self._views: list[str] = []
+        self._transient = threading.local()  # per thread: views to drop at the end of transient_views
         self._copied: dict[str, tuple[int, str]] = {}  # store table -> the store's version when copied
         self._looked = time.monotonic()  # when the lake's files were last listed
+        self._looking = False  # a thread is listing them (follow_lake)
         self.summaries = Summaries(self, summaries_folder(store, settings))
 
     @property
@@ -202,27 +208,35 @@ class SparkEngine(Engine):
 
     def version(self) -> tuple[int, str]:
         """The store's version (the closed loop's imports) and what every mapped table holds (its stamp):
-        a result kept for it is read back only while neither the store nor the lake has changed. The lake
-        is looked at again once `lake_check_seconds` have passed, so a long-running process (the
-        dashboard, whose cached views follow this version) sees new files without a restart."""
-        self.follow_lake()
+        a result kept for it is read back only while neither the store nor the lake has changed."""
         stamps = {name: self.stamp(name) for name in sorted(self._sources)}
         digest = hashlib.sha256(json.dumps(stamps, sort_keys=True, default=str).encode()).hexdigest()[:16]
         count, last = store_version(self.store)
         return count, f"{last}|lake {digest}"
 
     def follow_lake(self) -> None:
-        """List the mapped tables again if `lake_check_seconds` have passed since the last listing; where a
-        table changed, what was read from the lake (its frames, the tables made from them, the summaries)
-        is read again on next use. Views already made stay until close: a query running on them ends on
-        the data it started with."""
+        """For a long-running process (the dashboard calls it before reading the data's version): once
+        `lake_check_seconds` have passed since the last look, list the mapped tables again, and where one
+        changed, read it, the tables made from it and the summaries again on next use. One thread lists
+        at a time, outside the engine's lock (other requests go on meanwhile); a listing that fails
+        changes nothing and is tried again after the next interval. A one-off command never calls it, so
+        it reads one state of the lake from start to end."""
         with self._lock:
-            if time.monotonic() - self._looked < self.settings.lake_check_seconds:
+            if self._looking or time.monotonic() - self._looked < self.settings.lake_check_seconds:
                 return
-            self._looked = time.monotonic()
-            before, self._stamps = self._stamps, {}
-            if all(self.stamp(name) == stamp for name, stamp in before.items()):
+            self._looking, before = True, dict(self._stamps)
+        try:
+            now = {name: self._take_stamp(name) for name in before}
+        except Exception:  # the lake could not be listed (a network file system's hiccup): next time
+            log.warning(
+                "listing the lake's tables failed; the dashboard keeps the data it read", exc_info=True
+            )
+            now = before
+        with self._lock:
+            self._looking, self._looked = False, time.monotonic()
+            if now == before:
                 return
+            self._stamps = now
             self._frames = {}
             self._tables = {name: table for name, table in self._tables.items() if name in self._copied}
             self.summaries = Summaries(self, self.summaries.folder)
@@ -232,7 +246,7 @@ class SparkEngine(Engine):
             return self.summaries.table(name)
         if name in self._sources:
             frame, missing = self.source_frame(name)
-            table = self.view(frame)
+            table = self.view(frame, name)  # one view per table, replaced when the lake changed
             if name == "response_items" and any(c in missing for c in ITEM_CONTEXT):
                 return items_in_context(table, self.table("responses"), self.table("customers"))
             return table
@@ -244,18 +258,21 @@ class SparkEngine(Engine):
         return self.view(from_store(self.session, self.store, name), f"store_{name}")
 
     def stamp(self, name: str) -> Stamp:
-        """What the mapped table `name` holds now, taken once per engine: its data files with size and
-        modification time (a Parquet path), every file with the log (Delta), or its row count (catalog)."""
+        """What the mapped table `name` holds, taken once (and again by `follow_lake` where it changed)."""
         with self._lock:
             if name not in self._stamps:
-                source = self._mapped(name)
-                if source.table is not None:
-                    self._stamps[name] = self._catalog_stamp(source.table)
-                elif source.format == "delta":
-                    self._stamps[name] = {"log": self.files.listing(source.path or "", data_only=False)}
-                else:
-                    self._stamps[name] = {"files": self.files.listing(source.path or "")}
+                self._stamps[name] = self._take_stamp(name)
             return self._stamps[name]
+
+    def _take_stamp(self, name: str) -> Stamp:
+        """What the mapped table `name` holds now: its data files with size and modification time (a
+        Parquet path), every file with the log (Delta), or its row count (catalog)."""
+        source = self._mapped(name)
+        if source.table is not None:
+            return self._catalog_stamp(source.table)
+        if source.format == "delta":
+            return {"log": self.files.listing(source.path or "", data_only=False)}
+        return {"files": self.files.listing(source.path or "")}
 
     def _catalog_stamp(self, table: str) -> Stamp:
         """A catalog table's row count and, for a Delta table, its version (a table without files to list)."""
@@ -289,13 +306,32 @@ class SparkEngine(Engine):
 
     def view(self, frame: Any, name: str | None = None) -> Any:
         """An Ibis table reading a Spark frame, through a temporary view (`name`, replaced when it is
-        there, or a new one) that this engine drops on close."""
+        there, or a new one) that this engine drops on close, or at the end of `transient_views`."""
         with self._lock:
-            view = f"{self._prefix}{name or len(self._views)}"
+            view = f"{self._prefix}{name or uuid.uuid4().hex[:12]}"
             if view not in self._views:
                 self._views.append(view)
+            transient = getattr(self._transient, "views", None)
+            if name is None and transient is not None:
+                transient.append(view)
         frame.createOrReplaceTempView(view)
         return self._backend.table(view)
+
+    @contextlib.contextmanager
+    def transient_views(self) -> Iterator[None]:
+        """Views made without a name inside are dropped at its end (a summary's build: its expression is
+        written out before the end, and a process following the lake for weeks must not keep them all)."""
+        outer = getattr(self._transient, "views", None)
+        made: list[str] = []
+        self._transient.views = made
+        try:
+            yield
+        finally:
+            self._transient.views = outer
+            with self._lock:
+                self._views = [v for v in self._views if v not in made]
+            for view in made:
+                self.session.catalog.dropTempView(view)
 
     def close(self) -> None:
         """Drop this engine's temporary views (the process's SparkSession stays for the next engine)."""

@@ -13,7 +13,9 @@ already summarised refer to (their context would change) mean a rebuild.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +33,7 @@ from cxgap.engine.warehouse import ITEM_CONTEXT, conform_frame
 from cxgap.store.context import INTERACTION_KEYS, ITEM_KEYS
 from cxgap.store.models import table_of
 
+log = logging.getLogger(__name__)
 SUMMARY_TABLES = ("rollup_items", "rollup_interactions", "customer_touchpoints")
 _STATISTICS = ("n", "sum", "sumsq")
 
@@ -49,8 +52,12 @@ class Lake(Protocol):
         """The conformed Spark frame of a mapped table (only `files`), and the cxgap columns it lacked."""
         ...
 
-    def view(self, frame: Any) -> Any:
-        """An Ibis table reading a Spark frame (a temporary view)."""
+    def view(self, frame: Any, name: str | None = None) -> Any:
+        """An Ibis table reading a Spark frame (a temporary view, `name` or a new one)."""
+        ...
+
+    def transient_views(self) -> AbstractContextManager[None]:
+        """Unnamed views made inside are dropped at its end."""
         ...
 
 
@@ -173,7 +180,7 @@ class Summaries:
     def table(self, name: str) -> Any:
         """The summary `name` as an Ibis table, brought up to date with its sources first."""
         if name not in self._views:
-            self._views[name] = self.lake.view(self._read(self.refresh(name)))
+            self._views[name] = self.lake.view(self._read(self.refresh(name)), f"summary_{name}")
         return self._views[name]
 
     def _dimensions(self, name: str, derived: bool) -> tuple[Dimension, ...]:
@@ -200,13 +207,14 @@ class Summaries:
             self.last_refresh[name] = "kept"
             return str(entry["data"])
         fact = FACTS[name]
-        if same_shape and self._mergeable(entry["sources"], stamps, dimensions):
-            added = new_files(entry["sources"][fact], stamps[fact])
-            data = self._merge(name, entry["data"], added, derived) if added else str(entry["data"])
-            self.last_refresh[name] = "merged"
-        else:
-            data = self._write(name, self._build(name, None, derived))
-            self.last_refresh[name] = "rebuilt"
+        with self.lake.transient_views():  # the build's views are done with once it is written
+            if same_shape and self._mergeable(entry["sources"], stamps, dimensions):
+                added = new_files(entry["sources"][fact], stamps[fact])
+                data = self._merge(name, entry["data"], added, derived) if added else str(entry["data"])
+                self.last_refresh[name] = "merged"
+            else:
+                data = self._write(name, self._build(name, None, derived))
+                self.last_refresh[name] = "rebuilt"
         old = entry.get("data")
         manifest = read_manifest(self.lake.files, self.folder)
         manifest[name] = {"data": data, "sources": stamps, "shape": shape}
@@ -214,7 +222,10 @@ class Summaries:
         if old and old != data:
             retire(manifest, str(old), now, self.lake.files.delete)
         write_manifest(self.lake.files, self.folder, manifest)
-        sweep_orphans(self.lake.files, self.folder, manifest, now)
+        try:
+            sweep_orphans(self.lake.files, self.folder, manifest, now)
+        except Exception:  # housekeeping only: the refresh itself is done and recorded
+            log.warning("deleting old summary folders in %s failed", self.folder, exc_info=True)
         return data
 
     def _mergeable(

@@ -176,11 +176,15 @@ def _keywords(texts: list[str], labels: NDArray[np.int64], k: int, top: int = 3)
     return out
 
 
-def _choose_k(vectors: NDArray[np.float32], k_range: range, seed: int, sample: int) -> tuple[int, float]:
-    """The number of clusters with the best silhouette on a sample (a quick k-means per k)."""
+def _choose_k(
+    vectors: NDArray[np.float32], k_range: range, seed: int, sample: int, texts: int
+) -> tuple[int, float]:
+    """The number of clusters with the best silhouette on a sample (a quick k-means per k), never more
+    than there are different texts or different vectors (feedback repeats itself; the same text embedded
+    in two batches may differ in its last bits)."""
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(vectors), min(sample, len(vectors)), replace=False)
-    points = distinct_points(vectors[pick])  # feedback repeats itself: no more clusters than points
+    points = min(distinct_points(vectors[pick]), texts)
     best: tuple[float, int] = (-1.0, min(k_range.start, points))
     for k in k_range:
         if k >= min(len(pick), points):
@@ -202,7 +206,7 @@ def discover(
     """Cluster the embeddings (k-means; k chosen by silhouette on a sample) and name each cluster by its
     subject words. `vectors` should embed the texts without handles and URLs (`strip_noise`), so that
     posts cluster by what they say rather than whom they address or link to."""
-    k, silhouette = _choose_k(vectors, k_range, seed, sample)
+    k, silhouette = _choose_k(vectors, k_range, seed, sample, len(set(texts)))
     labels = KMeans(k, n_init=4, random_state=seed).fit_predict(vectors).astype(np.int64)
     words = _keywords(texts, labels, k)
     names = tuple(" / ".join(w) if w else "(no distinctive words)" for w in words)

@@ -129,7 +129,7 @@ TEST_SHARE = 0.3  # the trained mode's check holds out at least this share of th
 MIN_TEST = 200  # and at least this many when the labels allow (never more than half)
 RESAMPLES = 1000  # bootstrap resamples of the held-out texts
 CONFIDENCE = 0.95
-LEXICON_MEMO = 65_536  # texts whose VADER scores are remembered (per reading)
+LEXICON_MEMO = 20_000  # texts whose VADER scores are remembered (per reading; the dashboard reads 3,000)
 
 
 @cache
