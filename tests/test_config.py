@@ -23,7 +23,37 @@ def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_starter_is_valid_and_equals_the_defaults(tmp_path: Path) -> None:
     path = tmp_path / "cxgap.toml"
     path.write_text(starter_config(), encoding="utf-8")
-    assert load_settings(path) == settings_from_dict({})
+    beside = {
+        "store": {"url": f"duckdb:///{tmp_path.resolve() / 'cxgap.duckdb'}"}
+    }  # the default store, there
+    assert load_settings(path) == settings_from_dict(beside)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (None, "{folder}/cxgap.duckdb"),
+        ("duckdb:///data/cx.duckdb", "{folder}/data/cx.duckdb"),
+        ("duckdb:////srv/cx.duckdb", "/srv/cx.duckdb"),
+    ],
+    ids=["default store", "relative path", "absolute path"],
+)
+def test_a_store_file_named_in_a_configuration_lies_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str | None, expected: str
+) -> None:
+    """`--config other/cxgap.toml` from another folder reads other/'s store, not one in the folder the
+    command runs from (it used to create an empty store there)."""
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / "cxgap.toml").write_text(f'[store]\nurl = "{written}"\n' if written else "", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("CXGAP_STORE_URL", raising=False)
+    url = load_settings(Path("../other/cxgap.toml")).store.url
+    assert url == "duckdb:///" + expected.format(folder=folder.resolve())
+    monkeypatch.setenv("CXGAP_STORE_URL", "duckdb:///mine.duckdb")  # the environment's stays as given
+    assert load_settings(Path("../other/cxgap.toml")).store.url == "duckdb:///mine.duckdb"
 
 
 def test_wrong_value_names_key_value_and_expectation() -> None:
@@ -100,7 +130,10 @@ def test_the_demo_carries_its_own_configuration(cli, tmp_path: Path) -> None:
     the demo's touchpoints and rules; `cxgap init` still writes the neutral starter."""
     made = cli("demo", "--customers", "200", "--no-analysis", "--no-loop")
     assert made.exit_code == 0, made.stderr
-    assert load_settings(tmp_path / "cxgap.toml") == demo_settings()
+    beside = {"store": {"url": f"duckdb:///{tmp_path.resolve() / 'cxgap.duckdb'}"}}  # its store, there
+    loaded, demo = load_settings(tmp_path / "cxgap.toml"), demo_settings()
+    assert loaded.store.url == beside["store"]["url"]
+    assert loaded.model_copy(update={"store": demo.store}) == demo
     assert "demo company's configuration" in made.stdout
     assert cli("init", "starter.toml").exit_code == 0
-    assert load_settings(tmp_path / "starter.toml") == settings_from_dict({})
+    assert load_settings(tmp_path / "starter.toml") == settings_from_dict(beside)

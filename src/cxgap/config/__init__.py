@@ -345,11 +345,28 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({error}).") from None
 
 
+def _anchored(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A DuckDB store file named by a relative path in a configuration file, or the default store when the
+    file names none, lies beside that file (as `cxgap demo` and `cxgap init` leave them), not in whatever
+    folder the command runs from: `cxgap status --config other/cxgap.toml` reads other/'s store instead of
+    creating an empty one here."""
+    store = data.get("store")
+    given = store if isinstance(store, dict) else {}
+    url = given.get("url", DEFAULT_STORE_URL)
+    prefix = "duckdb:///"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        return data
+    path = url[len(prefix) :]
+    if not path or path.startswith("/") or path.startswith(":memory:"):
+        return data
+    return {**data, "store": {**given, "url": f"{prefix}{folder / path}"}}
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Load `cxgap.toml` (or `$CXGAP_CONFIG`); defaults when there is none. `$CXGAP_STORE_URL` overrides the store."""
     candidate = Path(path or os.environ.get("CXGAP_CONFIG") or CONFIG_FILE)
     if candidate.exists():
-        data = read_toml(candidate)
+        data = _anchored(read_toml(candidate), candidate.resolve().parent)
     elif path is not None:
         raise ConfigError(f"{candidate}: file not found; run `cxgap init` to write a starter.")
     else:
