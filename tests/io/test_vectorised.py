@@ -365,3 +365,28 @@ def test_a_file_without_free_text_still_redacts_names_in_its_refused_rows(
     quarantined = str(tables["quarantine"])
     assert "Ann Lee" not in quarantined and "Jane Doe" not in quarantined and "[NAME]" in quarantined
     assert every_name == []
+
+
+def test_a_blank_churn_flag_is_derived_from_the_end_date_alike(
+    monkeypatch: pytest.MonkeyPatch, new_store: Callable[[], Store], write: Writer
+) -> None:
+    """customers.churned left blank is what the source does not say: derived from ended_at, as for a file
+    without the column, on both paths (it was refused as 'needs a value'); a given flag is kept."""
+    text = (
+        "id,ended,churned\n"
+        "C1,2024-05-01,\n"  # blank, ended: churned
+        "C2,,\n"  # blank, not ended: stayed
+        "C3,,yes\n"  # given: kept
+        "C4,2024-06-01,no\n"  # given: kept, though ended
+        "C5,,maybe\n"  # not a yes/no: refused
+    )
+    mapping = {
+        "table": "customers",
+        "columns": {"customer_id": "id", "ended_at": "ended", "churned": "churned"},
+    }
+    summary, tables = _both(monkeypatch, new_store, write("c.csv", text), mapping)
+    assert (summary.rows_loaded, summary.rows_quarantined) == (4, 1)
+    with new_store() as store:
+        import_file(store, write("again.csv", text), mapping_from_dict(mapping))
+        flags = _rows(store, "SELECT customer_id, churned FROM customers ORDER BY customer_id")
+    assert flags == [("C1", True), ("C2", False), ("C3", True), ("C4", False)]

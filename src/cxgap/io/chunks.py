@@ -64,6 +64,14 @@ class Plan:
         self.unused = [h for h in header if h not in self.sources.values() and h not in mapping.items]
         self.used = list(dict.fromkeys([*self.sources.values(), *mapping.items]))
 
+    def needs_value(self, name: str) -> bool:
+        """Whether a row left blank in the mapped column `name` is refused: every column the schema
+        requires, except the key cxgap hashes itself and customers.churned, which a blank leaves to be
+        derived from ended_at (as for a file without the column)."""
+        column = self.table.columns[name]
+        derived = self.mapping.table == "customers" and name == "churned"
+        return not column.nullable and name != self.hash_key and not derived
+
 
 def _missing_column(
     path: Path,
@@ -219,7 +227,7 @@ def convert_chunk(
         )
         note(source, converted)
         frame[name] = converted.values.reset_index(drop=True)
-        if not column.nullable and name != plan.hash_key:
+        if plan.needs_value(name):
             for pos in blank_mask(raw).to_numpy().nonzero()[0]:
                 if int(pos) not in converted.problems and int(pos) not in pre.problems:
                     problems.setdefault(int(pos), []).append(
@@ -227,8 +235,9 @@ def convert_chunk(
                     )
     for name, values in constant_columns(plan, len(chunk.rows)).items():
         frame[name] = values
-    if mapping.table == "customers" and "churned" not in frame:
-        frame["churned"] = frame["ended_at"].notna() if "ended_at" in frame else False
+    if mapping.table == "customers":
+        ended = frame["ended_at"].notna() if "ended_at" in frame else pd.Series(False, index=frame.index)
+        frame["churned"] = frame["churned"].fillna(ended).astype(bool) if "churned" in frame else ended
     return frame, problems
 
 

@@ -146,7 +146,7 @@ class ConvertDistinct:
                 factor=mapping.factors.get(key),
             )
         failing = set(pre.problems) | set(converted.problems)
-        if not self.item and not self.column.nullable and key != self.plan.hash_key:
+        if not self.item and self.plan.needs_value(key):
             failing |= {int(p) for p in blank_mask(meant).to_numpy().nonzero()[0]}
         frame = pd.DataFrame({self.column.name: converted.values.reset_index(drop=True)})
         values = to_arrow(frame, self.column.table).column(0).combine_chunks()
@@ -171,7 +171,7 @@ def typed_columns(scan: Scan, plan: Plan) -> TypedColumns:
     for name, source in plan.sources.items():
         column = plan.table.columns[name]
         index = header.index(source)
-        required = not column.nullable and name != plan.hash_key
+        required = plan.needs_value(name)
         v = f"raw.c{index}"
         if _judged_in_sql(plan, name):
             if isinstance(column.type, sa.String):

@@ -95,10 +95,14 @@ def _with_constants(plan: Plan, table: pa.Table) -> pa.Table:
         row = to_arrow(pd.DataFrame(constants), plan.table)
         for name in row.column_names:
             table = table.append_column(name, pa.repeat(row.column(name)[0], table.num_rows))
-    if plan.mapping.table == "customers" and "churned" not in table.column_names:
+    if plan.mapping.table == "customers":
         ended = "ended_at" in table.column_names
-        churned = table.column("ended_at").is_valid() if ended else pa.repeat(False, table.num_rows)
-        table = table.append_column("churned", churned)
+        derived = table.column("ended_at").is_valid() if ended else pa.repeat(False, table.num_rows)
+        if "churned" not in table.column_names:
+            return table.append_column("churned", derived)
+        given = table.column("churned")  # a blank left to be derived from ended_at
+        filled = pc.if_else(pc.is_null(given), derived, given)
+        table = table.set_column(table.column_names.index("churned"), "churned", filled)
     return table
 
 
