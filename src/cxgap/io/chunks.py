@@ -362,21 +362,13 @@ def prepare_redactor(conn: Connection, batch: Batch, chunk: RawChunk, refused: I
         return
     texts = [plan.sources[c] for c in TEXT_COLUMNS[plan.mapping.table] if c in plan.sources]
     if not texts:  # no free text is loaded: only this chunk's refused rows (kept raw) could hold a name
-        refused = list(refused)
-        strings = [
-            v for pos in refused for column in chunk.values.values() if isinstance(v := column[pos], str)
-        ]
-        strings += [p.raw for p in chunk.problems if p.raw]
-        if strings:
+        if strings := _kept_raw(chunk, refused):
             batch.redactor, batch.authors = redactor_for(conn, strings)
         batch.chunks_seen += 1
         return
     if chunk.size <= SMALL_CHUNK and batch.chunks_seen == 0:
         strings = [v for source in texts for v in chunk.values[source] if isinstance(v, str)]
-        strings += [
-            v for pos in refused for column in chunk.values.values() if isinstance(v := column[pos], str)
-        ]
-        strings += [p.raw for p in chunk.problems if p.raw]
+        strings += _kept_raw(chunk, refused)
         ids = chunk.values[plan.sources["customer_id"]] if "customer_id" in plan.sources else []
         if strings:  # else no text to hold a name: the patterns alone
             batch.redactor, batch.authors = redactor_for(
@@ -386,6 +378,13 @@ def prepare_redactor(conn: Connection, batch: Batch, chunk: RawChunk, refused: I
         batch.redactor, batch.authors = all_names_redactor(conn)
         batch.full_names = True
     batch.chunks_seen += 1
+
+
+def _kept_raw(chunk: RawChunk, refused: Iterable[int]) -> list[str]:
+    """The texts of this chunk that quarantine keeps raw: its `refused` rows' values and the rows the
+    reader already refused."""
+    strings = [v for pos in refused for column in chunk.values.values() if isinstance(v := column[pos], str)]
+    return strings + [p.raw for p in chunk.problems if p.raw]
 
 
 def load_chunk(conn: Connection, batch: Batch, chunk: RawChunk) -> None:
