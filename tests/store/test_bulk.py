@@ -10,8 +10,9 @@ import math
 import pyarrow as pa
 import sqlalchemy as sa
 
-from cxgap.store import Store, insert_new
+from cxgap.store import Store, insert_new, insert_owned
 from cxgap.store.bulk import InsertCounts
+from cxgap.store.models import table_of
 
 TEXTS = ['say "hi"', "", None, "a,b\nc", "é \\N \\. tab\tend", "NULL", "  padded  "]
 FLOATS = [0.1, 1 / 3, float("nan"), float("inf"), -float("inf"), -0.0, None]
@@ -110,4 +111,81 @@ def test_a_small_batch_into_a_large_table_is_checked_by_its_keys_not_by_a_join(d
     assert "ON CONFLICT DO NOTHING" in inserts[0] and "ANTI JOIN" not in inserts[0]
     assert "ANTI JOIN" in inserts[1]
     assert store.count("customers") == 53
+    store.close()
+
+
+def _responses(ids: list[str], batch: str) -> pa.Table:
+    n = len(ids)
+    when = [dt.datetime(2024, 1, 1)] * n
+    return pa.table(
+        {"response_id": ids, "responded_at": when, "survey_kind": ["relational"] * n, "batch_id": [batch] * n}
+    )
+
+
+def _ratings(pairs: list[tuple[str, str, float]], batch: str) -> pa.Table:
+    return pa.table(
+        {
+            "response_id": [p[0] for p in pairs],
+            "item": [p[1] for p in pairs],
+            "perception": [p[2] for p in pairs],
+            "batch_id": [batch] * len(pairs),
+        }
+    )
+
+
+def test_ratings_are_written_with_the_responses_their_batch_wrote_and_only_those(store: Store) -> None:
+    """A kept response keeps its ratings (a new one in the file is skipped with it); a replaced response's
+    ratings are all replaced, an item the new row lacks included; a new response's are written."""
+    with store.begin() as conn:
+        insert_new(conn, "responses", _responses(["R1", "R2"], "b1"))
+        first = insert_owned(
+            conn,
+            "response_items",
+            _ratings([("R1", "q1", 5.0), ("R1", "q2", 4.0), ("R2", "q1", 3.0)], "b1"),
+            owner="responses",
+            key="response_id",
+            batch_id="b1",
+            keys=True,
+        )
+    assert (first.new, first.existing, sorted(first.keys)) == (3, 0, [("R1",), ("R1",), ("R2",)])
+    with store.begin() as conn:
+        insert_new(conn, "responses", _responses(["R1", "R3"], "b2"))  # R1 is kept
+        kept = insert_owned(
+            conn,
+            "response_items",
+            _ratings([("R1", "q3", 7.0), ("R3", "q1", 6.0)], "b2"),
+            owner="responses",
+            key="response_id",
+            batch_id="b2",
+        )
+    assert (kept.new, kept.existing) == (1, 1)
+    with store.begin() as conn:
+        insert_new(conn, "responses", _responses(["R1"], "b3"), replace_existing=True)
+        replaced = insert_owned(
+            conn,
+            "response_items",
+            _ratings([("R1", "q1", 1.0)], "b3"),
+            owner="responses",
+            key="response_id",
+            batch_id="b3",
+            replace_existing=True,
+        )
+    assert (replaced.new, replaced.existing) == (1, 0)
+    stored = _rows(store, "SELECT response_id, item, perception, batch_id FROM response_items ORDER BY 1, 2")
+    assert stored == [("R1", "q1", 1.0, "b3"), ("R2", "q1", 3.0, "b1"), ("R3", "q1", 6.0, "b2")]
+
+
+def test_duckdb_ratings_carry_no_key_of_their_own_and_keep_their_checks(duckdb_url: str) -> None:
+    """Migration 0016: DuckDB's response_items lost its primary key (the responses' key guards it) and
+    kept its NOT NULLs, range checks and comments; PostgreSQL keeps the key (test_migrations_match_the_models)."""
+    store = Store(duckdb_url)
+    con = store.duckdb_connection()
+    kinds = con.execute(
+        "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'response_items'"
+    ).fetchall()
+    assert sorted(k for (k,) in kinds) == ["CHECK", "CHECK", "CHECK", "NOT NULL", "NOT NULL"]
+    comments = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'response_items' AND comment IS NOT NULL"
+    ).fetchone()
+    assert comments == (len(table_of("response_items").columns),)
     store.close()

@@ -10,22 +10,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from cxgap.store import Store
-from cxgap.store.core import _alembic_config
+from tests.store.migrate import migrate
 
 OLD_ROW = (
     "INSERT INTO responses (response_id, responded_at, survey_kind, nps, csat, ces) "
     "VALUES ('old', '2024-01-05', 'transactional', 9, 4, 6)"
 )
-
-
-def _migrate(store: Store, revision: str, down: bool = False) -> None:
-    with store.engine.begin() as conn:
-        config = _alembic_config()
-        config.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _scores(store: Store) -> list[tuple[object, ...]]:
@@ -36,10 +28,10 @@ def _scores(store: Store) -> list[tuple[object, ...]]:
 
 def test_the_migration_keeps_old_rows_and_stores_exact_scores(fresh_store_url: str) -> None:
     store = Store(fresh_store_url, upgrade=False)
-    _migrate(store, "0012")
+    migrate(store, "0012")
     with store.engine.begin() as conn:
         conn.execute(sa.text(OLD_ROW))
-    _migrate(store, "0013")
+    migrate(store, "0013")
     with store.engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -71,10 +63,10 @@ def test_the_migration_goes_back_rounding_to_whole_numbers(fresh_store_url: str)
                 "VALUES ('r', '2024-01-06', 'transactional', 4.4, 2.6)"
             )
         )
-    _migrate(store, "0012", down=True)
+    migrate(store, "0012", down=True)
     assert _scores(store) == [("r", None, 4, 3)]
-    _migrate(store, "head")
-    assert store.revision() == "0015"
+    migrate(store, "head")
+    assert store.revision() == "0016"
     store.close()
 
 
@@ -91,13 +83,13 @@ def test_a_store_killed_right_after_migrating_opens_again(tmp_path: Path, start:
     url = f"duckdb:///{tmp_path / 'killed.duckdb'}"
     if start == "0012":
         store = Store(url, upgrade=False)
-        _migrate(store, "0012")
+        migrate(store, "0012")
         with store.engine.begin() as conn:
             conn.execute(sa.text(OLD_ROW))
         store.close()
     subprocess.run([sys.executable, "-c", KILLED, url], check=True, timeout=120)
     assert (tmp_path / "killed.duckdb.wal").exists()
     store = Store(url)
-    assert store.revision() == "0015"
+    assert store.revision() == "0016"
     assert _scores(store) == ([("old", 9, 4.0, 6.0)] if start == "0012" else [])
     store.close()

@@ -29,7 +29,7 @@ def _responses(*ids: str, nps: int = 9) -> pa.Table:
 
 
 def test_new_store_has_every_table_empty_at_head_revision(store: Store) -> None:
-    assert store.revision() == "0015"
+    assert store.revision() == "0016"
     assert set(store.counts()) == {m.__tablename__ for m in DATA_TABLES}
     assert all(rows == 0 for rows in store.counts().values())
 
@@ -38,7 +38,7 @@ def test_reopening_a_store_migrates_nothing_and_keeps_rows(store: Store) -> None
     with store.begin() as conn:
         insert_new(conn, "responses", _responses("a", "b"))
     again = Store(store.url)
-    assert again.revision() == "0015"
+    assert again.revision() == "0016"
     assert again.count("responses") == 2
     again.close()
 

@@ -27,7 +27,7 @@ from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk, SourceOptions, suggest_delimiter
 from cxgap.io.redact import Redacted, Redactor
 from cxgap.io.summary import Problem
-from cxgap.store import insert_new
+from cxgap.store import insert_new, insert_owned
 from cxgap.store.models import table_of
 
 
@@ -442,14 +442,17 @@ def load_chunk(conn: Connection, batch: Batch, chunk: RawChunk) -> None:
         long = long.drop(columns="pos")
         long.columns.name = None
         long["batch_id"] = batch.batch_id
-        item_counts = insert_new(
+        item_counts = insert_owned(
             conn,
             "response_items",
             to_arrow(long, table_of("response_items")),
+            owner="responses",
+            key="response_id",
+            batch_id=batch.batch_id,
             replace_existing=plan.mapping.on_existing == "replace",
             keys=batch.track_rows,
         )
-        batch.summary_counts["items"] += item_counts.new + item_counts.replaced
+        batch.summary_counts["items"] += item_counts.new
         batch.item_keys.update(str(key[0]) for key in item_counts.keys)
     batch.quarantine(conn, quarantined)
     batch.summary_counts["read"] += chunk.size

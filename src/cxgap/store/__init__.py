@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxgap.store.bulk import InsertCounts, insert_all, insert_new
+from cxgap.store.bulk import InsertCounts, insert_all, insert_new, insert_owned
 from cxgap.store.context import refresh_derived
 from cxgap.store.core import Store, describe_url
 from cxgap.store.models import DATA_TABLES, DERIVED_TABLES, META_TABLES, TABLES, Base
@@ -18,5 +18,6 @@ __all__ = [
     "describe_url",
     "insert_all",
     "insert_new",
+    "insert_owned",
     "refresh_derived",
 ]

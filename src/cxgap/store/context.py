@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.store.bulk import batch_literal
 from cxgap.store.rollups import (
     INTERACTION_KEYS,
     ITEM_KEYS,
@@ -92,7 +93,7 @@ def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) 
             )
         )
         return
-    with _staged(conn, _BATCH, _batch_interactions(_literal(batch_id))):
+    with _staged(conn, _BATCH, _batch_interactions(batch_literal(batch_id))):
         _merge_touches(conn)
 
 
@@ -179,7 +180,7 @@ def refresh_derived(
         mark_stale(conn)
     {"responses": _responses_batch, "customers": _customers_batch, "interactions": _interactions_batch}[
         table
-    ](conn, _literal(batch_id), merge)
+    ](conn, batch_literal(batch_id), merge)
 
 
 def _rebuild_for(conn: Connection, table: str, rollups: bool) -> None:
@@ -286,12 +287,6 @@ def _staged(conn: Connection, name: str, select: str) -> Iterator[None]:
         conn.execute(sa.text(f"ANALYZE {name}"))
     yield
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
-
-
-def _literal(batch_id: str) -> str:
-    """The batch id as an SQL string literal: DuckDB skips stored row groups by a literal's statistics,
-    never by a bound parameter's (measured: 0.3 ms against 90 ms on 2M rows)."""
-    return "'" + batch_id.replace("'", "''") + "'"
 
 
 def _stale(conn: Connection) -> bool:
