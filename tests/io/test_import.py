@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -10,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from cxgap.errors import ConfigError, InputFileError
+from cxgap.errors import ConfigError, CxgapError, InputFileError
 from cxgap.io import import_file, mapping_from_dict
-from cxgap.store import Store
+from cxgap.store import InsertCounts, Store, insert_new
 
 RESPONSES = {
     "table": "responses",
@@ -239,32 +240,46 @@ def test_duckdb_keeps_no_customer_index_for_imports_to_maintain(fresh_store_url:
     store.close()
 
 
-@pytest.mark.parametrize("stored", [0, 8], ids=["anti-join (batch large for the table)", "ON CONFLICT"])
-def test_duckdb_refuses_a_key_two_overlapping_batches_both_store(duckdb_url: str, stored: int) -> None:
-    """insert_new on DuckDB, by anti-join or by ON CONFLICT, cannot see a concurrent batch's rows: the
-    primary key refuses the second batch at COMMIT, so no key is stored or counted twice."""
-    from cxgap.store import insert_new
-
-    store = Store(duckdb_url)
-    when = pd.Timestamp("2024-01-05")
-    before = pa.table(
-        {
-            "response_id": [f"S{n}" for n in range(stored)],
-            "responded_at": [when] * stored,
-            "survey_kind": ["relational"] * stored,
-        }
+def _one_response(key: str) -> pa.Table:
+    return pa.table(
+        {"response_id": [key], "responded_at": [pd.Timestamp("2024-01-05")], "survey_kind": ["relational"]}
     )
+
+
+def test_duckdb_two_overlapping_batches_store_a_key_once(duckdb_url: str) -> None:
+    """DuckDB checks an imported table's keys by an anti-join, which cannot see a concurrent batch's
+    uncommitted rows: the second batch waits for the first's writer lock (it is still waiting while the
+    first is open) and, once the first has committed, counts the key as stored instead of storing it again."""
+    store = Store(duckdb_url)
+    outcome: list[InsertCounts] = []
+    checking = threading.Event()
+
+    def second_batch() -> None:
+        with store.begin() as conn:
+            checking.set()
+            outcome.append(insert_new(conn, "responses", _one_response("R1")))
+
     with store.begin() as conn:
-        insert_new(conn, "responses", before)
-    row = pa.table({"response_id": ["R1"], "responded_at": [when], "survey_kind": ["relational"]})
-    first, second = store.engine.connect(), store.engine.connect()
-    first.begin(), second.begin()
-    assert insert_new(first, "responses", row).new == 1
-    assert insert_new(second, "responses", row).new == 1  # its snapshot does not hold the first's row
-    first.commit()
-    with pytest.raises(sa.exc.DBAPIError, match="(?i)duplicate key"):
-        second.commit()
-    second.rollback()
-    first.close(), second.close()
-    assert store.count("responses") == stored + 1
+        assert insert_new(conn, "responses", _one_response("R1")).new == 1
+        other = threading.Thread(target=second_batch)
+        other.start()
+        checking.wait()
+        other.join(timeout=0.5)
+        assert other.is_alive()  # waiting on the first batch's lock, which it holds until its commit
+    other.join()
+    assert outcome == [InsertCounts(new=0, existing=1)]
+    assert store.count("responses") == 1
+    store.close()
+
+
+def test_one_thread_writing_a_table_from_two_open_transactions_is_refused_not_left_waiting(
+    duckdb_url: str,
+) -> None:
+    store = Store(duckdb_url)
+    with store.begin() as first:
+        insert_new(first, "responses", _one_response("R1"))
+        with pytest.raises(CxgapError, match="Two open transactions of one thread both write responses"):
+            with store.begin() as second:
+                insert_new(second, "responses", _one_response("R2"))
+    assert store.count("responses") == 1
     store.close()

@@ -92,25 +92,49 @@ def test_times_and_nullable_booleans_are_stored_as_given(store: Store) -> None:
     _assert_stored(got, list(zip(IDS, WHEN, MAYBE, reversed(MAYBE), EXTREMES, strict=True)))
 
 
-def test_a_small_batch_into_a_large_table_is_checked_by_its_keys_not_by_a_join(duckdb_url: str) -> None:
-    """DuckDB: a batch of under a quarter of the stored rows uses ON CONFLICT (index lookups, its cost
-    follows the batch), a larger one an anti-join (reads every stored key, faster for it); both count
-    the same."""
+def _standards(touchpoints: list[str]) -> pa.Table:
+    n = len(touchpoints)
+    return pa.table(
+        {"touchpoint": touchpoints, "metric": ["wait"] * n, "target": [1.0] * n, "direction": ["at_most"] * n}
+    )
+
+
+def test_a_small_batch_into_a_large_keyed_table_is_checked_by_its_keys_not_by_a_join(duckdb_url: str) -> None:
+    """DuckDB, a table that keeps its key index: a batch of under a quarter of the stored rows uses ON
+    CONFLICT (index lookups, its cost follows the batch), a larger one an anti-join (reads every stored
+    key, faster for it); both count the same."""
+    store = Store(duckdb_url)
+    with store.begin() as conn:
+        assert insert_new(conn, "standards", _standards([f"C{n}" for n in range(40)])).new == 40
+    seen: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    small = _standards(["C1", "C2", "N1"])  # 3 x 4 < 40
+    large = _standards([f"M{n}" for n in range(12)] + ["C3"])
+    with store.begin() as conn:
+        assert insert_new(conn, "standards", small) == InsertCounts(new=1, existing=2)
+        assert insert_new(conn, "standards", large) == InsertCounts(new=12, existing=1)
+    inserts = [sql for sql in seen if sql.startswith("INSERT INTO standards")]
+    assert "ON CONFLICT DO NOTHING" in inserts[0] and "ANTI JOIN" not in inserts[0]
+    assert "ANTI JOIN" in inserts[1]
+    assert store.count("standards") == 53
+    store.close()
+
+
+def test_an_imported_table_is_always_checked_by_an_anti_join_on_duckdb(duckdb_url: str) -> None:
+    """Customers, responses, feedback and interactions have no key index on DuckDB: even one new key
+    is checked against the stored ones by a join, and a key already stored is counted, not stored twice."""
     store = Store(duckdb_url)
     stored = pa.table({"customer_id": [f"C{n}" for n in range(40)], "churned": [False] * 40})
     with store.begin() as conn:
         assert insert_new(conn, "customers", stored).new == 40
     seen: list[str] = []
     sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    small = pa.table({"customer_id": ["C1", "C2", "N1"], "churned": [False] * 3})  # 3 x 4 < 40
-    large = pa.table({"customer_id": [f"M{n}" for n in range(12)] + ["C3"], "churned": [False] * 13})
     with store.begin() as conn:
-        assert insert_new(conn, "customers", small) == InsertCounts(new=1, existing=2)
-        assert insert_new(conn, "customers", large) == InsertCounts(new=12, existing=1)
+        small = pa.table({"customer_id": ["C1", "N1"], "churned": [False, True]})
+        assert insert_new(conn, "customers", small) == InsertCounts(new=1, existing=1)
     inserts = [sql for sql in seen if sql.startswith("INSERT INTO customers")]
-    assert "ON CONFLICT DO NOTHING" in inserts[0] and "ANTI JOIN" not in inserts[0]
-    assert "ANTI JOIN" in inserts[1]
-    assert store.count("customers") == 53
+    assert "ANTI JOIN" in inserts[0] and "ON CONFLICT" not in inserts[0]
+    assert store.count("customers") == 41
     store.close()
 
 
@@ -175,9 +199,9 @@ def test_ratings_are_written_with_the_responses_their_batch_wrote_and_only_those
     assert stored == [("R1", "q1", 1.0, "b3"), ("R2", "q1", 3.0, "b1"), ("R3", "q1", 6.0, "b2")]
 
 
-def test_duckdb_ratings_carry_no_key_of_their_own_and_keep_their_checks(duckdb_url: str) -> None:
-    """Migration 0016: DuckDB's response_items lost its primary key (the responses' key guards it) and
-    kept its NOT NULLs, range checks and comments; PostgreSQL keeps the key (test_migrations_match_the_models)."""
+def test_duckdb_ratings_carry_no_key_index_and_keep_their_checks(duckdb_url: str) -> None:
+    """Migration 0016: DuckDB's response_items lost its primary key (the responses' key check guards it)
+    and kept its NOT NULLs, range checks and comments; PostgreSQL keeps the key (test_migrations_match_the_models)."""
     store = Store(duckdb_url)
     con = store.duckdb_connection()
     kinds = con.execute(

@@ -300,8 +300,9 @@ def _load(conn: Connection, kind: str, rows: list[Any], batch: str) -> None:
             customer, segment = row
             conn.execute(
                 sa.text(
-                    "INSERT INTO customers (customer_id, segment, churned, batch_id) VALUES (:c, :s, false, :b) "
-                    "ON CONFLICT DO NOTHING"
+                    "INSERT INTO customers (customer_id, segment, churned, batch_id) SELECT CAST(:c AS VARCHAR), "
+                    "CAST(:s AS VARCHAR), false, CAST(:b AS VARCHAR) "
+                    "WHERE NOT EXISTS (SELECT 1 FROM customers WHERE customer_id = CAST(:c AS VARCHAR))"
                 ),
                 {"c": customer, "s": segment, "b": batch},
             )

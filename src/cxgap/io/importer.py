@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -79,7 +79,7 @@ def import_file(
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     plan, scan = _scanned(path, options, mapping, track_rows, chunk_rows)
     batch = Batch(plan, UNITS[options.format], track_rows)
-    with _transaction(store, keep=not dry_run) as conn, contextlib.closing(_Rows(scan)) as rows:
+    with store.begin(keep=not dry_run) as conn, contextlib.closing(_Rows(scan)) as rows:
         rows.load(conn, batch, path, options, chunk_rows, progress)
         if dry_run:
             return _summary(batch, source or str(path))
@@ -147,22 +147,6 @@ class _Rows:
     def close(self) -> None:
         if self.scan is not None:
             self.scan.close()
-
-
-@contextlib.contextmanager
-def _transaction(store: Store, keep: bool) -> Iterator[Connection]:
-    """The import's one transaction: committed when the block ends (`keep`), or for a dry run always
-    rolled back, so that the store is left as it was."""
-    if keep:
-        with store.begin() as conn:
-            yield conn
-        return
-    with store.engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            yield conn
-        finally:
-            transaction.rollback()
 
 
 def _record_batch(conn: Connection, batch: Batch, source: str, path: Path, started: dt.datetime) -> None:

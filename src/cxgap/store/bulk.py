@@ -15,7 +15,9 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cxgap.errors import StoreError
 from cxgap.store.models import table_of
+from cxgap.store.writers import UNKEYED, hold_writer
 
 STAGE = "_cxgap_stage"
 
@@ -112,15 +114,32 @@ def _staged(conn: Connection, table: sa.Table, data: pa.Table) -> Iterator[None]
 
 
 def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
-    """Insert every row of `data`, for a table known to hold none of its keys (the primary key still guards)."""
+    """Insert every row of `data`, for a table known to hold none of its keys: a key stored twice is
+    refused (by the primary key, or on DuckDB's imported tables, which have none, by cxgap's own check)."""
     if data.num_rows == 0:
         return 0
     table = table_of(table_name)
+    hold_writer(conn, table_name)
     data = conform(table, data)
     columns = ", ".join(data.column_names)
     with _staged(conn, table, data):
-        conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE}"))
+        if conn.dialect.name == "duckdb" and table.name in UNKEYED:
+            _refuse_repeated_keys(conn, table)
+            select = ", ".join(f"s.{c}" for c in data.column_names)
+            insert = _insert_new_rows(conn, table, columns, select, data.num_rows)
+            if _inserted(conn, insert) != data.num_rows:
+                raise StoreError(f"Some of the {table.name} being written are already stored (by their key).")
+        else:
+            conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE}"))
     return int(data.num_rows)
+
+
+def _refuse_repeated_keys(conn: Connection, table: sa.Table) -> None:
+    """Refuse staged rows that give one key twice (what a key index would refuse)."""
+    keys = ", ".join(c.name for c in table.primary_key.columns)
+    repeated = f"SELECT 1 FROM {STAGE} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"
+    if conn.execute(sa.text(repeated)).first() is not None:
+        raise StoreError(f"Some of the {table.name} being written give the same key twice.")
 
 
 def insert_new(
@@ -135,11 +154,14 @@ def insert_new(
     table = table_of(table_name)
     if data.num_rows == 0:
         return InsertCounts(0, 0)
+    hold_writer(conn, table_name)
     data = conform(table, data)
     with _staged(conn, table, data):
         match = _key_match(table, STAGE)
         columns = ", ".join(data.column_names)
         select = ", ".join(f"s.{c}" for c in data.column_names)
+        if conn.dialect.name == "duckdb" and table.name in UNKEYED:
+            _refuse_repeated_keys(conn, table)
         replaced = 0
         if replace_existing:
             exists = f"EXISTS (SELECT 1 FROM {table.name} t WHERE {match})"
@@ -170,16 +192,16 @@ def _insert_new_rows(conn: Connection, table: sa.Table, columns: str, select: st
 
     ON CONFLICT DO NOTHING looks each staged key up in the primary key's index, so its cost follows the
     batch; on PostgreSQL it also makes a batch wait for a concurrent one storing the same key and skip it,
-    never count it twice. On DuckDB a batch of at least a quarter of the stored rows is inserted by an
-    anti-join on the key instead: a join reads every stored key, which for such a batch is faster (a million
-    new responses: 4.9-6.4 s against 7.8-8.5 s with ON CONFLICT, a re-import 1.0 s against 2.9 s;
-    docs/benchmarks.md, Import), while for a small batch into a large table it is what grows with the
-    store (10,000 new keys into 5M stored: 0.08 s against 0.01 s). Both give the same outcome: DuckDB's ON
-    CONFLICT does not see a concurrent transaction's uncommitted rows either, and in both forms the primary
-    key refuses a key stored twice when the second transaction commits (tests/io/test_import.py)."""
-    if conn.dialect.name == "duckdb" and rows * 4 >= _stored_rows(conn, table):
+    never count it twice. DuckDB's imported tables have no key index (migration 0016): their new rows are
+    picked by an anti-join on the key, which reads the stored keys (one column), under the table's writer
+    lock (`cxgap.store.writers`), so a concurrent batch storing the same key waits and then skips it as
+    PostgreSQL's does. DuckDB's other tables keep their keys: a batch of at least a quarter of the stored
+    rows takes the anti-join there too (faster for it: docs/benchmarks.md, Import), a smaller one ON
+    CONFLICT (10,000 new keys into 5M stored: 0.01 s against 0.08 s), and their key refuses a key two
+    concurrent transactions stored when the second commits."""
+    if conn.dialect.name == "duckdb" and (table.name in UNKEYED or rows * 4 >= _stored_rows(conn, table)):
         keys = ", ".join(c.name for c in table.primary_key.columns)
-        new_keys = f"ANTI JOIN {table.name} t USING ({keys}) ORDER BY {keys}"
+        new_keys = f"ANTI JOIN {table.name} t USING ({keys})"
         return f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s {new_keys}"
     return f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s ON CONFLICT DO NOTHING"
 
@@ -222,13 +244,13 @@ def insert_owned(
     counts carry the owner key of every row written.
 
     An owned row's key is its owner's key and a name unique within the owner (a response's item ratings),
-    so no stored key is looked up: the owner's primary key, checked at its own insert and again at COMMIT,
-    already refuses a second copy. DuckDB's ratings therefore carry no primary key of their own (migration
-    0016): checking each new rating against tens of millions stored, and writing that index again at every
-    checkpoint, was what made a small import grow with the store (docs/benchmarks.md)."""
+    so no stored key is looked up: the owner's key check (`insert_new`) already refuses a second copy of
+    the owner, and with it of its rows. Ratings are ten times as many as responses, so not checking them
+    against the stored ones is most of a survey import's saving (docs/benchmarks.md, Incremental)."""
     table = table_of(table_name)
     if data.num_rows == 0:
         return InsertCounts(0, 0)
+    hold_writer(conn, table_name)
     data = conform(table, data)
     batch = batch_literal(batch_id)
     written = f"SELECT {key} FROM {owner} WHERE batch_id = {batch}"

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from cxgap.errors import StoreError, StoreInUse
 from cxgap.store.context import refresh_derived, refresh_stale
 from cxgap.store.models import DATA_TABLES, table_of
+from cxgap.store.writers import HELD, Writers, database_of
 
 
 class DuckDBImpl(DefaultImpl):
@@ -114,10 +115,26 @@ class Store:
             return MigrationContext.configure(conn).get_current_revision()
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """One transaction: commits when the block ends, rolls back on any error or kill."""
-        with self.engine.begin() as conn:
-            yield conn
+    def begin(self, keep: bool = True) -> Iterator[Connection]:
+        """One transaction: commits when the block ends (always rolled back without `keep`: a dry run),
+        rolls back on any error or kill. On DuckDB the table locks its writes took
+        (`cxgap.store.writers`) are released once it has ended."""
+        writers: Writers | None = None
+        try:
+            with self.engine.connect() as conn:
+                transaction = conn.begin()
+                try:
+                    if self.backend == "duckdb":
+                        writers = conn.info[HELD] = Writers(database_of(conn))
+                    yield conn
+                    if keep:
+                        transaction.commit()
+                finally:
+                    if transaction.is_active:
+                        transaction.rollback()
+        finally:
+            if writers is not None:
+                writers.release()
 
     def counts(self) -> dict[str, int]:
         """Rows per data table."""
