@@ -21,6 +21,11 @@ class StoreError(CxgapError):
     """The store cannot be opened or is at a schema version this cxgap does not know."""
 
 
+class WriteConflict(StoreError):
+    """Another transaction wrote a table this one had read before it could take the table's writer lock:
+    run it again (as a database reports a serialisation failure)."""
+
+
 class StoreInUse(StoreError):
     """Another process holds the embedded store's file (DuckDB lets one process write a file at a time)."""
 

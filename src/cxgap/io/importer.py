@@ -26,6 +26,7 @@ from cxgap.io.summary import ImportSummary, RowOutcomes
 from cxgap.io.vectorised import load_scan, vectorisable
 from cxgap.store import Store, refresh_derived
 from cxgap.store.models import table_of
+from cxgap.store.writers import hold_writers
 
 Progress = Callable[[int, int], None]
 """Called after each chunk with (rows read so far, bytes read so far)."""
@@ -80,6 +81,8 @@ def import_file(
     plan, scan = _scanned(path, options, mapping, track_rows, chunk_rows)
     batch = Batch(plan, UNITS[options.format], track_rows)
     with store.begin(keep=not dry_run) as conn, contextlib.closing(_Rows(scan)) as rows:
+        # before it reads the store: it then sees every row a writer it waited for committed
+        hold_writers(conn, mapping.table, *(["response_items"] if mapping.items else []))
         rows.load(conn, batch, path, options, chunk_rows, progress)
         if dry_run:
             return _summary(batch, source or str(path))

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cxgap.errors import CxgapError
+from cxgap.errors import CxgapError, WriteConflict
 from cxgap.io.importer import import_file
 from cxgap.io.mapping import ITEM_MEASURES, ItemColumn, mapping_from_dict
 from cxgap.io.readers import as_text
@@ -182,7 +182,7 @@ def _import(
         for attempt in range(RETRIES):
             try:
                 return import_file(store, path, mapping, source=source, defer_rollups=True, track_rows=True)
-            except sa.exc.DBAPIError:  # a concurrent batch took the same key (or a serialisation failure)
+            except (sa.exc.DBAPIError, WriteConflict):  # a concurrent batch took the same key, or wrote first
                 if attempt == RETRIES - 1:
                     raise
                 time.sleep(0.01 * 2**attempt)

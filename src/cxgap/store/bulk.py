@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from cxgap.errors import StoreError
 from cxgap.store.models import table_of
-from cxgap.store.writers import UNKEYED, hold_writer
+from cxgap.store.writers import UNKEYED, hold_writers
 
 STAGE = "_cxgap_stage"
 
@@ -119,7 +119,7 @@ def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
     if data.num_rows == 0:
         return 0
     table = table_of(table_name)
-    hold_writer(conn, table_name)
+    hold_writers(conn, table_name)
     data = conform(table, data)
     columns = ", ".join(data.column_names)
     with _staged(conn, table, data):
@@ -154,7 +154,7 @@ def insert_new(
     table = table_of(table_name)
     if data.num_rows == 0:
         return InsertCounts(0, 0)
-    hold_writer(conn, table_name)
+    hold_writers(conn, table_name)
     data = conform(table, data)
     with _staged(conn, table, data):
         match = _key_match(table, STAGE)
@@ -250,7 +250,7 @@ def insert_owned(
     table = table_of(table_name)
     if data.num_rows == 0:
         return InsertCounts(0, 0)
-    hold_writer(conn, table_name)
+    hold_writers(conn, table_name)
     data = conform(table, data)
     batch = batch_literal(batch_id)
     written = f"SELECT {key} FROM {owner} WHERE batch_id = {batch}"

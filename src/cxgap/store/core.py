@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from cxgap.errors import StoreError, StoreInUse
 from cxgap.store.context import refresh_derived, refresh_stale
 from cxgap.store.models import DATA_TABLES, table_of
-from cxgap.store.writers import HELD, Writers, database_of
+from cxgap.store.writers import HELD, Writers, database_of, note_statement
 
 
 class DuckDBImpl(DefaultImpl):
@@ -74,6 +74,7 @@ class Store:
             self.engine: Engine = sa.create_engine(url)
             if self.engine.dialect.name == "duckdb":
                 sa.event.listen(self.engine, "connect", _quiet_duckdb)
+                sa.event.listen(self.engine, "before_cursor_execute", note_statement)
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except Exception as error:  # driver errors differ per backend; all mean "cannot open"
@@ -120,6 +121,7 @@ class Store:
         rolls back on any error or kill. On DuckDB the table locks its writes took
         (`cxgap.store.writers`) are released once it has ended."""
         writers: Writers | None = None
+        committed = False
         try:
             with self.engine.connect() as conn:
                 transaction = conn.begin()
@@ -129,12 +131,13 @@ class Store:
                     yield conn
                     if keep:
                         transaction.commit()
+                        committed = True
                 finally:
                     if transaction.is_active:
                         transaction.rollback()
         finally:
             if writers is not None:
-                writers.release()
+                writers.release(committed)
 
     def counts(self) -> dict[str, int]:
         """Rows per data table."""

@@ -20,9 +20,13 @@ INTRO = """# cxgap data schema
 
 Generated from `src/cxgap/store/models.py` by `python -m cxgap.store.schema_doc`; a test keeps it in step.
 Every import lands in one of these tables (see the README for mapping files). *Key* columns identify a
-row: re-importing a row with a key already stored loads nothing. Where a source has no id, cxgap uses a
-content hash (`h...`) as the key. Times are stored without a time zone; values with an offset are
-converted to UTC on import. Ratings use the scales shown; mapping files convert other scales.
+row: re-importing a row with a key already stored loads nothing (a response already stored is kept with
+its item ratings; a new rating for it in the file is skipped with it; `on_existing = "replace"` replaces
+the response and all its ratings). Where a source has no id, cxgap uses a content hash (`h...`) as the
+key. cxgap checks every key when it imports: PostgreSQL with each table's primary key, DuckDB with one
+writer per table at a time (its imported tables keep no key index, which grew with the store). Times
+are stored without a time zone; values with an offset are converted to UTC on import. Ratings use the
+scales shown; mapping files convert other scales.
 """
 
 
