@@ -74,7 +74,7 @@ def _existing_store(path: Path) -> Store:
 
 
 def _store_floor_seconds(folder: Path, path: Path) -> float:
-    """DuckDB `read_csv` straight into a cxgap store's responses table (its primary key, one transaction),
+    """DuckDB `read_csv` straight into a cxgap store's responses table (its schema and checks, one transaction),
     with no validation: what any import into the store pays to write the rows."""
     Store(f"duckdb:///{folder / 'floor.duckdb'}").close()
     gc.collect()
@@ -161,7 +161,7 @@ def main() -> None:
         f" ({cxgap_s / 60:.2f} min, {args.rows / cxgap_s:,.0f} rows/s); re-import of the same file (nothing"
         f" loaded twice): {rerun_s:.1f} s",
         f"- baseline, DuckDB `read_csv` into a table: {bare_s:.1f} s; ratio **{cxgap_s / bare_s:.1f}x**",
-        f"- DuckDB `read_csv` into a cxgap store's responses table (its primary key, one transaction, no"
+        f"- DuckDB `read_csv` into a cxgap store's responses table (its schema and checks, one transaction, no"
         f" validation): {floor_s:.1f} s ({floor_s / bare_s:.1f}x the baseline); cxgap / this floor ="
         f" **{cxgap_s / floor_s:.1f}x**",
         f"- one customer's responses (the customer page's lookup), median of 21: {scan_ms:.1f} ms by a scan"

@@ -205,6 +205,38 @@ def test_rows_already_present_are_counted_alike(
     assert (replaced.rows_loaded, replaced.rows_replaced) == (4, 1)
 
 
+def test_ratings_go_with_their_response_kept_or_replaced_alike(
+    monkeypatch: pytest.MonkeyPatch, new_store: Callable[[], Store], write: Writer
+) -> None:
+    """A kept response keeps its ratings (a new one in the file is skipped with it); a replaced one's are
+    replaced whole: an item its new row lacks goes, and all of them when the new row has none."""
+    mapping = {**RESPONSES, "items": {"q1": {"item": "speed"}, "q2": {"item": "staff"}}}
+    header = "id,date,customer,nps,channel,q1,q2\n"
+    earlier = write("earlier.csv", header + "R1,2024-01-05,C1,9,web,5,4\nR2,2024-01-06,C2,3,web,2,\n")
+    again = write(
+        "again.csv",
+        header + "R1,2024-01-05,C1,8,web,,3\nR2,2024-01-06,C2,3,web,,\nR3,2024-01-07,C3,7,web,1,1\n",
+    )
+
+    def before(store: Store) -> None:
+        import_file(store, earlier, mapping_from_dict(mapping))
+
+    kept, tables = _both(monkeypatch, new_store, again, mapping, before)
+    assert (kept.rows_existing, kept.items_loaded) == (2, 2)
+    ratings = {(r[0], r[1], r[2]) for r in tables["response_items"]}
+    assert ratings == {
+        ("R1", "speed", 5.0),
+        ("R1", "staff", 4.0),
+        ("R2", "speed", 2.0),
+        ("R3", "speed", 1.0),
+        ("R3", "staff", 1.0),
+    }
+    replaced, tables = _both(monkeypatch, new_store, again, {**mapping, "on_existing": "replace"}, before)
+    assert (replaced.rows_replaced, replaced.items_loaded) == (2, 3)
+    ratings = {(r[0], r[1], r[2]) for r in tables["response_items"]}
+    assert ratings == {("R1", "staff", 3.0), ("R3", "speed", 1.0), ("R3", "staff", 1.0)}
+
+
 def test_item_columns_with_na_codes_and_value_maps_load_alike(
     monkeypatch: pytest.MonkeyPatch, new_store: Callable[[], Store], write: Writer
 ) -> None:

@@ -10,7 +10,7 @@ import math
 import pyarrow as pa
 import sqlalchemy as sa
 
-from cxgap.store import Store, insert_new, insert_owned
+from cxgap.store import Store, delete_replaced, insert_new, insert_owned
 from cxgap.store.bulk import InsertCounts
 from cxgap.store.models import table_of
 
@@ -159,7 +159,8 @@ def _ratings(pairs: list[tuple[str, str, float]], batch: str) -> pa.Table:
 
 def test_ratings_are_written_with_the_responses_their_batch_wrote_and_only_those(store: Store) -> None:
     """A kept response keeps its ratings (a new one in the file is skipped with it); a replaced response's
-    ratings are all replaced, an item the new row lacks included; a new response's are written."""
+    ratings are all replaced, an item the new row lacks included, and all of them when it has none; a new
+    response's are written."""
     with store.begin() as conn:
         insert_new(conn, "responses", _responses(["R1", "R2"], "b1"))
         first = insert_owned(
@@ -184,19 +185,19 @@ def test_ratings_are_written_with_the_responses_their_batch_wrote_and_only_those
         )
     assert (kept.new, kept.existing) == (1, 1)
     with store.begin() as conn:
-        insert_new(conn, "responses", _responses(["R1"], "b3"), replace_existing=True)
+        insert_new(conn, "responses", _responses(["R1", "R3"], "b3"), replace_existing=True)
+        delete_replaced(conn, "response_items", owner="responses", key="response_id", batch_id="b3")
         replaced = insert_owned(
             conn,
             "response_items",
-            _ratings([("R1", "q1", 1.0)], "b3"),
+            _ratings([("R1", "q1", 1.0)], "b3"),  # R3's new row has no ratings: its old one goes
             owner="responses",
             key="response_id",
             batch_id="b3",
-            replace_existing=True,
         )
     assert (replaced.new, replaced.existing) == (1, 0)
     stored = _rows(store, "SELECT response_id, item, perception, batch_id FROM response_items ORDER BY 1, 2")
-    assert stored == [("R1", "q1", 1.0, "b3"), ("R2", "q1", 3.0, "b1"), ("R3", "q1", 6.0, "b2")]
+    assert stored == [("R1", "q1", 1.0, "b3"), ("R2", "q1", 3.0, "b1")]
 
 
 def test_duckdb_ratings_carry_no_key_index_and_keep_their_checks(duckdb_url: str) -> None:

@@ -27,7 +27,7 @@ from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk, SourceOptions, suggest_delimiter
 from cxgap.io.redact import Redacted, Redactor
 from cxgap.io.summary import Problem
-from cxgap.store import insert_new, insert_owned
+from cxgap.store import delete_replaced, insert_new, insert_owned
 from cxgap.store.models import table_of
 
 
@@ -433,6 +433,8 @@ def load_chunk(conn: Connection, batch: Batch, chunk: RawChunk) -> None:
     batch.summary_counts["loaded"] += counts.new + counts.replaced
     batch.summary_counts["replaced"] += counts.replaced
     batch.summary_counts["existing"] += counts.existing - counts.replaced
+    if counts.replaced and plan.mapping.items:  # a replaced response's ratings go with it
+        delete_replaced(conn, "response_items", owner="responses", key="response_id", batch_id=batch.batch_id)
     if len(items):
         items = items[~items["pos"].isin(bad)]
         long = items.pivot_table(
@@ -449,7 +451,6 @@ def load_chunk(conn: Connection, batch: Batch, chunk: RawChunk) -> None:
             owner="responses",
             key="response_id",
             batch_id=batch.batch_id,
-            replace_existing=plan.mapping.on_existing == "replace",
             keys=batch.track_rows,
         )
         batch.summary_counts["items"] += item_counts.new

@@ -36,7 +36,7 @@ from cxgap.io.personal import all_names_redactor, redactor_for
 from cxgap.io.readers import RawChunk
 from cxgap.io.sql_rules import build_typed
 from cxgap.io.summary import Problem
-from cxgap.store import insert_new, insert_owned
+from cxgap.store import delete_replaced, insert_new, insert_owned
 from cxgap.store.bulk import arrow_type
 
 Problems = dict[int, list[tuple[str | None, str]]]  # by position in the file (rowid)
@@ -310,14 +310,12 @@ def load_scan(conn: Connection, batch: Batch, scan: Scan, report: Callable[[], N
     batch.summary_counts["existing"] += counts.existing - counts.replaced
     if plan.mapping.items and loaded.num_rows:
         items = _item_rows(plan, scan, loaded, plan.key_columns[0], batch.batch_id)
+        if counts.replaced:
+            delete_replaced(
+                conn, "response_items", owner="responses", key="response_id", batch_id=batch.batch_id
+            )
         item_counts = insert_owned(
-            conn,
-            "response_items",
-            items,
-            owner="responses",
-            key="response_id",
-            batch_id=batch.batch_id,
-            replace_existing=replace,
+            conn, "response_items", items, owner="responses", key="response_id", batch_id=batch.batch_id
         )
         batch.summary_counts["items"] += item_counts.new
     batch.quarantine(conn, quarantined)

@@ -235,13 +235,11 @@ def insert_owned(
     owner: str,
     key: str,
     batch_id: str,
-    replace_existing: bool = False,
     keys: bool = False,
 ) -> InsertCounts:
-    """Insert the rows of `data` that belong to an `owner` row this batch wrote (new, or replaced with
-    `replace_existing`, whose earlier rows here are deleted first); the rows of an owner stored before and
-    kept are skipped, as their owner was. `key` names the owner's key in both tables; with `keys`, the
-    counts carry the owner key of every row written.
+    """Insert the rows of `data` that belong to an `owner` row this batch wrote (new or replaced); the
+    rows of an owner stored before and kept are skipped, as their owner was. `key` names the owner's key in
+    both tables; with `keys`, the counts carry the owner key of every row written.
 
     An owned row's key is its owner's key and a name unique within the owner (a response's item ratings),
     so no stored key is looked up: the owner's key check (`insert_new`) already refuses a second copy of
@@ -252,16 +250,8 @@ def insert_owned(
         return InsertCounts(0, 0)
     hold_writers(conn, table_name)
     data = conform(table, data)
-    batch = batch_literal(batch_id)
-    written = f"SELECT {key} FROM {owner} WHERE batch_id = {batch}"
+    written = f"SELECT {key} FROM {owner} WHERE batch_id = {batch_literal(batch_id)}"
     with _staged(conn, table, data):
-        if replace_existing:
-            conn.execute(
-                sa.text(
-                    f"DELETE FROM {table.name} WHERE batch_id IS DISTINCT FROM {batch} AND {key} IN "
-                    f"(SELECT s.{key} FROM {STAGE} s WHERE s.{key} IN ({written}))"
-                )
-            )
         columns = ", ".join(data.column_names)
         insert = (
             f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGE} WHERE {key} IN ({written})"
@@ -272,3 +262,17 @@ def insert_owned(
         else:
             rows, new = (), _inserted(conn, insert)
     return InsertCounts(new=new, existing=data.num_rows - new, keys=rows)
+
+
+def delete_replaced(conn: Connection, table_name: str, *, owner: str, key: str, batch_id: str) -> None:
+    """Delete the rows of `table_name` an earlier batch stored for an `owner` row this batch wrote: a
+    replaced response's ratings go with it, those its new row lacks included (reads the whole table:
+    called only when the batch replaced owners)."""
+    hold_writers(conn, table_name)
+    batch = batch_literal(batch_id)
+    conn.execute(
+        sa.text(
+            f"DELETE FROM {table_name} WHERE batch_id IS DISTINCT FROM {batch} "
+            f"AND {key} IN (SELECT {key} FROM {owner} WHERE batch_id = {batch})"
+        )
+    )
