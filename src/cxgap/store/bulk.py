@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from cxgap.errors import StoreError
 from cxgap.store.models import table_of
-from cxgap.store.writers import UNKEYED, hold_writers
+from cxgap.store.writers import checks_keys, hold_writers
 
 STAGE = "_cxgap_stage"
 
@@ -123,7 +123,7 @@ def insert_all(conn: Connection, table_name: str, data: pa.Table) -> int:
     data = conform(table, data)
     columns = ", ".join(data.column_names)
     with _staged(conn, table, data):
-        if conn.dialect.name == "duckdb" and table.name in UNKEYED:
+        if checks_keys(conn, table.name):
             _refuse_repeated_keys(conn, table)
             select = ", ".join(f"s.{c}" for c in data.column_names)
             insert = _insert_new_rows(conn, table, columns, select, data.num_rows)
@@ -160,7 +160,7 @@ def insert_new(
         match = _key_match(table, STAGE)
         columns = ", ".join(data.column_names)
         select = ", ".join(f"s.{c}" for c in data.column_names)
-        if conn.dialect.name == "duckdb" and table.name in UNKEYED:
+        if checks_keys(conn, table.name):
             _refuse_repeated_keys(conn, table)
         replaced = 0
         if replace_existing:
@@ -199,7 +199,9 @@ def _insert_new_rows(conn: Connection, table: sa.Table, columns: str, select: st
     rows takes the anti-join there too (faster for it: docs/benchmarks.md, Import), a smaller one ON
     CONFLICT (10,000 new keys into 5M stored: 0.01 s against 0.08 s), and their key refuses a key two
     concurrent transactions stored when the second commits."""
-    if conn.dialect.name == "duckdb" and (table.name in UNKEYED or rows * 4 >= _stored_rows(conn, table)):
+    if checks_keys(conn, table.name) or (
+        conn.dialect.name == "duckdb" and rows * 4 >= _stored_rows(conn, table)
+    ):
         keys = ", ".join(c.name for c in table.primary_key.columns)
         new_keys = f"ANTI JOIN {table.name} t USING ({keys})"
         return f"INSERT INTO {table.name} ({columns}) SELECT {select} FROM {STAGE} s {new_keys}"

@@ -97,15 +97,18 @@ def note_statement(conn: Connection, *_: Any) -> None:
         writers.statement()
 
 
+def checks_keys(conn: Connection, table: str) -> bool:
+    """Whether cxgap, not a key index, checks `table`'s keys on this connection (DuckDB's imported tables)."""
+    return conn.dialect.name == "duckdb" and table in UNKEYED
+
+
 def hold_writers(conn: Connection, *tables: str) -> None:
     """On DuckDB, hold each of `tables`' writer locks for the rest of `conn`'s transaction where cxgap
     checks their keys; a no-op elsewhere. Writes to such a table must go through `Store.begin()`, which
     releases the locks; take them before the transaction reads anything, or a commit of another writer
     in between is refused (`WriteConflict`)."""
-    if conn.dialect.name != "duckdb":
-        return
     for table in tables:
-        if table not in UNKEYED:
+        if not checks_keys(conn, table):
             continue
         writers = conn.info.get(HELD)
         if not isinstance(writers, Writers) or not writers.open:

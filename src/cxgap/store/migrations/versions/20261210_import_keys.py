@@ -7,8 +7,8 @@ Create Date: 2026-12-10 09:00:00
 On DuckDB a primary key is an ART index, and what an import costs grew with it, not with the batch: each
 new key looked up among every stored one, and, new keys arriving spread over the whole index, most of the
 index written again at the next checkpoint (which DuckDB runs when its log passes 16 MiB and when a store
-is closed, at the end of every `cxgap import`): 10,000 interactions into 49M stored cost 7.8 s of
-checkpoint after a 3.1 s import (docs/benchmarks.md, Incremental). The keys of customers, responses,
+is closed, at the end of every `cxgap import`): 10,000 interactions into 49M stored cost 4.0 s of
+checkpoint after a 3.2 s import (docs/benchmarks.md, Incremental). The keys of customers, responses,
 feedback and interactions are now checked by cxgap (`cxgap.store.bulk`: an anti-join on the key under a
 writer lock per table held until the transaction ends, so two imports cannot both store a key), and item
 ratings are written only with the responses their import wrote (`insert_owned`). DuckDB cannot drop a
