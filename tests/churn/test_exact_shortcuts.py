@@ -14,10 +14,10 @@ from lifelines.utils import concordance_index
 
 from cxgap.churn.data import ChurnData, SharedIds
 from cxgap.churn.health import health_model
-from cxgap.churn.model import Blend, boosted, probabilities
+from cxgap.churn.model import Blend, _held_out, boosted, logistic, one_thread, probabilities
 from cxgap.churn.service import _history
 from cxgap.churn.slice import _largest_first, health_explained
-from cxgap.churn.survival import harrell_c
+from cxgap.churn.survival import _standardised, fit_survival, harrell_c
 from cxgap.config import HealthWeight
 
 
@@ -113,26 +113,70 @@ def test_the_trees_binned_read_is_their_raw_read_to_the_last_bit() -> None:
     later = pd.DataFrame({"a": rng.normal(scale=3, size=2000), "b": rng.integers(-2, 8, 2000).astype(float)})
     later.loc[::7, "b"] = np.nan  # beyond the training range, and missing where training had none
     assert np.array_equal(probabilities(trees, later), trees.predict_proba(later))
-    assert not hasattr(trees, "_in_fit")  # the switch is put back
+    with one_thread():  # scoring threads are asked for explicitly, inside the fits' one-thread limit too
+        assert np.array_equal(probabilities(trees, later, threads=2), trees.predict_proba(later))
     both = Blend(0).fit(x, y)
     expected = np.mean([m.predict_proba(later) for m in both.models], axis=0)
     assert np.array_equal(both.predict_proba(later), expected)
 
 
+@pytest.mark.parametrize("healthier", ["higher", "lower"])
 @pytest.mark.parametrize("seed", range(10))
-def test_health_percentiles_from_one_search_are_those_of_two(seed: int) -> None:
+def test_health_percentiles_from_a_table_are_those_of_two_searches(seed: int, healthier: str) -> None:
     rng = np.random.default_rng(seed)
     reference = rng.choice([0.0, 1.0, 2.0, 2.5, 7.0], size=500)
     values = np.concatenate(
         [rng.choice([-1.0, 0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 7.0, 9.0, np.nan], size=2000), [np.inf, -np.inf]]
     )
-    weights = {"usage_90d": HealthWeight(weight=1.0, healthier="higher")}
+    weights = {"usage_90d": HealthWeight(weight=1.0, healthier=healthier)}
     model = health_model(pd.DataFrame({"usage_90d": reference}), weights)
     levels, counts = np.unique(reference, return_counts=True)
     below_level = np.concatenate([[0], np.cumsum(counts)])
     below = below_level[np.searchsorted(levels, values, side="left")]
     upto = below_level[np.searchsorted(levels, values, side="right")]
-    expected = np.where(np.isnan(values), 50.0, 100 * ((below + upto) / (2 * below_level[-1])))
+    share = (below + upto) / (2 * below_level[-1])
+    expected = np.where(np.isnan(values), 50.0, 100 * (share if healthier == "higher" else 1 - share))
     got = model.components(pd.DataFrame({"usage_90d": values}))["usage_90d"].to_numpy()
     assert np.array_equal(got, expected)
     assert np.array_equal(model.scores(pd.DataFrame({"usage_90d": values})), expected)
+
+
+def test_the_held_out_read_of_a_blend_reuses_its_baseline_to_the_last_bit() -> None:
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"a": rng.normal(size=2000), "b": rng.integers(0, 5, 2000).astype(float)})
+    y = (x["a"] + x["b"] / 3 + rng.normal(size=2000) > 1).to_numpy().astype(int)
+    baseline = logistic().fit(x, y)
+    both = Blend(0, [baseline, boosted(0).fit(x, y)])
+    held = x.iloc[::3]
+    chosen, base = _held_out(both, baseline, held)
+    assert np.array_equal(chosen, both.predict_proba(held)[:, 1])
+    assert np.array_equal(base, baseline.predict_proba(held)[:, 1])
+    alone, _ = _held_out(baseline, baseline, held)
+    assert np.array_equal(alone, base)
+
+
+def test_churn_within_is_lifelines_survival_curve_to_the_last_digit() -> None:
+    rng = np.random.default_rng(6)
+    n = 3000
+    features = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 4, n).astype(float)})
+    features.loc[rng.random(n) < 0.1, "b"] = np.nan  # unknown values are filled as for the fit
+    churn_day = rng.exponential(60 / np.exp(features["a"].to_numpy() / 2))
+    churned = (churn_day <= 90).astype(int)
+    data = ChurnData(
+        ids=np.arange(n).astype(str),
+        features=features,
+        churned=churned,
+        duration=np.where(churned == 1, churn_day, 90.0),
+    )
+    rows = np.arange(n)
+    model = fit_survival(data, rows[: n // 2], rows[n // 2 :])
+    assert model is not None and model.reference is not None
+    later = features.iloc[::2]
+    for days in (90.0, 30.5, 1e6):  # on and between the baseline's times, and beyond the last
+        expected = (
+            1
+            - model.model.predict_survival_function(
+                _standardised(later, model.reference), times=[days]
+            ).to_numpy()[0]
+        )
+        assert np.array_equal(model.churn_within(later, days), expected)

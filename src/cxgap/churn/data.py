@@ -118,22 +118,30 @@ def store_snapshots(
     ids = table["customer_id"].take(order).to_numpy(zero_copy_only=False)
     segments = pc.fill_null(table["segment"].take(order).cast("string"), "(none)")
     segment = segments.to_numpy(zero_copy_only=False)
+    shared = {name: _floats(table[name]) for name in ("revenue", "churned")}  # every moment's, read once
     out = []
     for k, moment in enumerate(moments):
         suffix = f"_{k}"
-        own = [c for c in table.column_names if c.endswith(suffix) and c != f"active{suffix}"]
         active = pc.fill_null(table[f"active{suffix}"], False).to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(active[order])  # row numbers among the sorted ids
         taken = order[rows]  # the same rows in the fetched table
-        columns = {name: _floats(table[name])[taken] for name in ("revenue", "churned")}
-        columns |= {c.removesuffix(suffix): _floats(table[c])[taken] for c in own}
-        data = _assemble(columns, ids[rows], segment[rows], moment.as_of, horizon_days)
+        own = {
+            c.removesuffix(suffix): table[c]
+            for c in table.column_names
+            if c.endswith(suffix) and c != f"active{suffix}"
+        }
+        data = _assemble(own, shared, taken, ids[rows], segment[rows], moment.as_of, horizon_days)
         out.append(replace(data, shared=SharedIds(ids, segment, rows)))
     return out
 
 
 def _floats(column: Any) -> np.ndarray:
-    """An Arrow column as float64 (null = NaN)."""
+    """An Arrow column as float64 (null = NaN); integers with nulls come from Arrow as floats already."""
+    values = column.to_numpy(zero_copy_only=False)
+    if values.dtype == np.float64:
+        return np.asarray(values)
+    if values.dtype.kind in "biu":
+        return np.asarray(values, dtype=float)
     return np.asarray(pc.cast(column, "float64").to_numpy(zero_copy_only=False), dtype=float)
 
 
@@ -281,34 +289,43 @@ RISK_DIRECTION = {
 
 
 def _assemble(
-    columns: dict[str, np.ndarray],
+    own: dict[str, Any],
+    shared: dict[str, np.ndarray],
+    taken: np.ndarray,
     ids: np.ndarray,
     segment: np.ndarray,
     as_of: dt.datetime,
     horizon_days: int,
 ) -> ChurnData:
-    """One snapshot as churn data: counts of nothing are 0, the detractor flag from the latest NPS, the
-    label (churned within the horizon) and the survival time (days to churn, or censored a horizon on).
-    The features are one float block (a frame of separate columns is copied into one by pandas anyway)."""
-    for column in COUNTS:
-        if column in columns:
-            columns[column] = np.where(np.isnan(columns[column]), 0.0, columns[column])
-    if "nps_latest" in columns:
-        nps = columns["nps_latest"]
-        columns["detractor"] = np.where(np.isnan(nps), np.nan, (nps <= 6).astype(float))
-    churn_day = columns["churn_day"]
-    label = (columns["churned"] != 0) & ~np.isnan(churn_day) & (churn_day <= horizon_days)
-    duration = np.where(label, churn_day, float(horizon_days))
-    names = [c for c in RISK_DIRECTION if c in columns]
-    block = np.empty((len(names), len(ids)))  # a column per row: the layout pandas keeps a float block in
-    for number, name in enumerate(names):
-        block[number] = columns[name]
+    """One snapshot as churn data from its own Arrow columns and the columns every snapshot shares, at the
+    fetched rows `taken`: counts of nothing are 0, the detractor flag from the latest NPS, the label
+    (churned within the horizon) and the survival time (days to churn, or censored a horizon on). Each
+    feature is taken straight into one float block, the layout pandas keeps (a million customers' columns
+    are not copied again on the way)."""
+
+    def values(name: str) -> np.ndarray:
+        return shared[name] if name in shared else _floats(own[name])
+
+    known = set(own) | set(shared) | ({"detractor"} if "nps_latest" in own else set())
+    names = [c for c in RISK_DIRECTION if c in known]
+    block = np.empty((len(names), len(taken)))  # a column per row: the layout pandas keeps a float block in
+    for row, name in zip(block, names, strict=True):
+        if name != "detractor":
+            source = values(name)
+            np.take(source, taken, out=row, mode="clip")  # 'clip': unbuffered (every row number is valid)
+        if name in COUNTS:
+            row[np.isnan(row)] = 0.0
+    if "detractor" in names:
+        nps = block[names.index("nps_latest")]
+        block[names.index("detractor")] = np.where(np.isnan(nps), np.nan, nps <= 6)
+    churn_day = values("churn_day")[taken]
+    label = (shared["churned"][taken] != 0) & ~np.isnan(churn_day) & (churn_day <= horizon_days)
     return ChurnData(
         ids=ids,
         features=pd.DataFrame(block.T, columns=names, copy=False),
         churned=label.astype(int),
-        duration=duration,
-        revenue=columns["revenue"],
+        duration=np.where(label, churn_day, float(horizon_days)),
+        revenue=shared["revenue"][taken],
         segment=segment,
         as_of=as_of,
         horizon_days=horizon_days,

@@ -26,15 +26,22 @@ class HealthModel:
     weights: dict[str, HealthWeight]
     reference: dict[str, np.ndarray]  # sorted known values per component
     calibration: IsotonicRegression | None = None
-    _levels: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _tables: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
-    def _counts(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """A component's distinct reference values and how many reference values lie below each (and, last,
-        in all): the percentiles are looked up among a few distinct values, not every customer's."""
-        known = self.__dict__.setdefault("_levels", {})  # a model pickled before this cache existed lacks it
+    def _table(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A component's distinct reference values (levels) and its value, 0-100, wherever a customer's value
+        can fall among them: at 2i, between level i-1 and level i (below all levels at 0, above all at 2L);
+        at 2i+1, on level i. Percentiles are mid-ranks (ties share them), so a million customers' components
+        are one search among a few levels and one look-up, not arithmetic per customer."""
+        known = self.__dict__.setdefault("_tables", {})  # a model pickled before this cache existed lacks it
         if name not in known:
             levels, counts = np.unique(self.reference[name], return_counts=True)
-            known[name] = (levels, np.concatenate([[0], np.cumsum(counts)]))
+            below_level = np.concatenate([[0], np.cumsum(counts)])
+            places = np.arange(2 * len(levels) + 1)
+            at, on = places // 2, places % 2
+            share = (below_level[at] + below_level[at + on]) / (2 * below_level[-1])
+            share = share if self.weights[name].healthier == "higher" else 1 - share
+            known[name] = (levels, 100 * share)
         return known[name]  # type: ignore[no-any-return]
 
     def components(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -42,23 +49,21 @@ class HealthModel:
         return pd.DataFrame(self._components(features), index=features.index)
 
     def _components(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
-        """`components` as arrays (the score of a million customers needs no frame)."""
+        """`components` as arrays (the score of a million customers needs no frame); unknown is 50."""
         out = {}
-        for name, spec in self.weights.items():
+        for name in self.weights:
             values = features[name].to_numpy(dtype=float)
             if len(self.reference[name]) == 0:
                 out[name] = np.full(len(values), 50.0)
                 continue
-            levels, below_level = self._counts(name)
-            at = np.searchsorted(levels, values, side="left")
-            # a value among the levels has the level's count below it and the next one's up to it; any
-            # other value has both where it would be inserted (one search where there were two)
-            hit = levels[np.minimum(at, len(levels) - 1)] == values
-            below = below_level[at]
-            upto = below_level[at + hit]
-            share = (below + upto) / (2 * below_level[-1])  # mid-rank percentile, ties share it
-            share = share if spec.healthier == "higher" else 1 - share
-            out[name] = np.where(np.isnan(values), 50.0, 100 * share)
+            levels, table = self._table(name)
+            place = np.searchsorted(levels, values, side="left")
+            on = levels.take(place, mode="clip") == values  # NaN and values above every level: never on one
+            place *= 2
+            place += on
+            component = table.take(place)
+            component[np.isnan(values)] = 50.0
+            out[name] = component
         return out
 
     def scores(self, features: pd.DataFrame) -> np.ndarray:

@@ -30,12 +30,18 @@ class SurvivalModel:
     reference: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def churn_within(self, features: pd.DataFrame, days: float) -> np.ndarray:
-        """Each customer's probability of churning within `days`, from the Cox model's survival curve."""
+        """Each customer's probability of churning within `days`, from the Cox model's survival curve:
+        1 - exp(-H0(days) x exp((x - mean) . beta)), the arithmetic of lifelines' `predict_survival_function`
+        (a test holds them equal to the last digit) without its frame of a column per customer."""
         if self.model is None or self.reference is None:
             raise CxgapError("This survival model was not kept for prediction.")
         x = _standardised(features[list(self.reference.columns)], self.reference)
-        survival = self.model.predict_survival_function(x, times=[days])
-        return np.asarray(1 - survival.to_numpy()[0])
+        names = list(self.model.params_.index)
+        centred = x[names].to_numpy(dtype=float) - self.model._norm_mean[names].to_numpy()
+        partial_hazard = np.exp(np.dot(centred, self.model.params_.to_numpy()))
+        baseline = self.model.baseline_cumulative_hazard_
+        at = np.interp(days, baseline.index.to_numpy(dtype=float), baseline.to_numpy().ravel())
+        return np.asarray(1 - np.exp(-(at * partial_hazard)))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per feature, largest hazard ratio first."""
