@@ -42,17 +42,17 @@ def test_cross_validation_scores_every_candidate_as_if_fitted_alone() -> None:
 
 def test_many_customers_choose_on_a_sample_and_refit_on_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(churn_model, "SELECT_ON", 300)
-    seen: list[int] = []
+    seen: list[tuple[int, int]] = []
     original = churn_model._cv_auc
 
-    def recording(x: pd.DataFrame, y: np.ndarray, seed: int) -> dict[str, float]:
-        seen.append(len(x))
-        return original(x, y, seed)
+    def recording(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> dict[str, float]:
+        seen.append((len(x), folds))
+        return original(x, y, seed, folds)
 
     monkeypatch.setattr(churn_model, "_cv_auc", recording)
     data = _customers(1000)
     fitted = fit_classifier(data, seed=0)
-    assert seen == [300] and len(fitted.train) == 700 and len(fitted.test) == 300
+    assert seen == [(300, churn_model.SAMPLE_FOLDS)] and len(fitted.train) == 700 and len(fitted.test) == 300
     with one_thread():
         alone = logistic().fit(data.features.iloc[fitted.train][fitted.columns], data.churned[fitted.train])
     assert np.allclose(fitted.baseline[-1].coef_, alone[-1].coef_)  # the baseline saw every training customer
