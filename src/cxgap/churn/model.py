@@ -246,16 +246,11 @@ def split(data: ChurnData, test_share: float, seed: int) -> tuple[np.ndarray, np
 
 
 def fit_classifier(
-    data: ChurnData,
-    test_share: float = TEST_SHARE,
-    seed: int = 0,
-    confidence: float = 0.95,
-    rows: tuple[np.ndarray, np.ndarray] | None = None,
+    data: ChurnData, test_share: float = TEST_SHARE, seed: int = 0, confidence: float = 0.95
 ) -> FittedClassifier:
-    """Choose, fit and judge the churn classifier on held-out customers (on one thread, see one_thread);
-    `rows`: the training and held-out rows when the caller has split already (else `split`)."""
+    """Choose, fit and judge the churn classifier on held-out customers (on one thread, see one_thread)."""
     with one_thread():
-        return _fit_classifier(data, rows or split(data, test_share, seed), seed, confidence)
+        return _fit_classifier(data, split(data, test_share, seed), seed, confidence)
 
 
 def _fit_classifier(
