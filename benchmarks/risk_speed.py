@@ -6,8 +6,8 @@ Usage: python benchmarks/risk_speed.py [--customers 1000000] [--store PATH] [--o
 Builds (or reuses, with --store) a demo store and runs `cxgap risk` in its own process, as a user would:
 the feature snapshots computed by the engine (90 days before the last data and now, with every feature; the
 health trend's five earlier month ends with the health components), model selection by cross-validation on
-a sample of at most 50,000 training customers, the chosen model refitted once on at most 200,000, a Cox
-model, held-out scoring, every current customer scored in batches. Peak memory is that process's maximum
+a sample of at most 50,000 training customers (3 folds side by side), the chosen model refitted once on at
+most 100,000, a Cox model, held-out scoring, every current customer scored in batches on the cores. Peak memory is that process's maximum
 resident set size. The baseline is one pass over the same tables' columns, fetched to Python (DuckDB, same
 machine, same run). Both are also given in CPU seconds (all threads), which a machine shared with other work
 disturbs less than wall time.
