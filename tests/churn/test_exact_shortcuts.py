@@ -14,10 +14,11 @@ from lifelines.utils import concordance_index
 
 from cxgap.churn.data import ChurnData, SharedIds
 from cxgap.churn.health import health_model
-from cxgap.churn.model import Blend, _held_out, boosted, logistic, one_thread, probabilities
+from cxgap.churn.model import Blend, _held_out, boosted, logistic, probabilities
 from cxgap.churn.service import _history
 from cxgap.churn.slice import _largest_first, health_explained
 from cxgap.churn.survival import _standardised, fit_survival, harrell_c
+from cxgap.churn.threads import one_thread
 from cxgap.config import HealthWeight
 
 
@@ -113,7 +114,7 @@ def test_the_trees_binned_read_is_their_raw_read_to_the_last_bit() -> None:
     later = pd.DataFrame({"a": rng.normal(scale=3, size=2000), "b": rng.integers(-2, 8, 2000).astype(float)})
     later.loc[::7, "b"] = np.nan  # beyond the training range, and missing where training had none
     assert np.array_equal(probabilities(trees, later), trees.predict_proba(later))
-    with one_thread():  # scoring threads are asked for explicitly, inside the fits' one-thread limit too
+    with one_thread():  # two scoring threads asked for explicitly give the same bits
         assert np.array_equal(probabilities(trees, later, threads=2), trees.predict_proba(later))
     both = Blend(0).fit(x, y)
     expected = np.mean([m.predict_proba(later) for m in both.models], axis=0)

@@ -4,15 +4,18 @@ the chosen model is refitted once on every training customer; scoring in batches
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from cxgap.churn import ChurnData
+from cxgap.churn import ChurnData, threads
 from cxgap.churn import model as churn_model
-from cxgap.churn.model import candidates, fit_classifier, in_batches, logistic, one_thread
+from cxgap.churn.model import candidates, fit_classifier, in_batches, logistic
+from cxgap.churn.threads import one_thread
 
 
 def _customers(n: int, seed: int = 1) -> ChurnData:
@@ -66,3 +69,38 @@ def test_scoring_in_batches_is_scoring_at_once() -> None:
         model = candidates(0)["average of both"].fit(data.features, data.churned)
         at_once = model.predict_proba(data.features)[:, 1]
         assert np.allclose(in_batches(model, data.features, size=128), at_once, rtol=0, atol=1e-12)
+
+
+def test_scoring_threads_keep_to_the_cores_the_operator_and_the_caller_allow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(threads, "cpu_count", lambda: 4)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert threads.scoring_threads() == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert threads.scoring_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,1")  # nested levels: the first is the process's
+    assert threads.scoring_threads() == 3
+    with threads.limited_threads(1):
+        assert threads.scoring_threads() == 1
+    assert threads.scoring_threads() == 3
+    monkeypatch.setattr(threads, "cpu_count", lambda: 64)
+    monkeypatch.setenv("OMP_NUM_THREADS", "nonsense")
+    assert threads.scoring_threads() == threads.MAX_SCORING_THREADS
+
+
+def test_folds_on_threads_score_as_one_after_another_and_leave_the_warning_filters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _customers(600)
+    x, y = data.features, data.churned
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    with one_thread():
+        in_turn = churn_model._cv_auc(x, y, seed=0)
+    monkeypatch.setattr(threads, "cpu_count", lambda: 2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    before = list(warnings.filters)
+    with one_thread():
+        side_by_side = churn_model._cv_auc(x, y, seed=0)
+    assert side_by_side == in_turn
+    assert warnings.filters == before

@@ -19,7 +19,7 @@ from cxgap.api.limits import RateLimiter
 from cxgap.api.precompute import Answers, Precompute, View
 from cxgap.api.results import ResultCache
 from cxgap.cases import Intake, intake
-from cxgap.churn import RiskReport, slice_risk, store_risk
+from cxgap.churn import RiskReport, limited_threads, slice_risk, store_risk
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
 from cxgap.engine import ALL, Filters, engine_for
@@ -336,7 +336,8 @@ class Dashboard:
 
         def whole() -> RiskReport | str:
             try:
-                return store_risk(self.engine, self.settings, trend_months=6)
+                with limited_threads(1):  # views compute side by side: each keeps to one thread
+                    return store_risk(self.engine, self.settings, trend_months=6)
             except CxgapError as error:
                 return str(error)
 

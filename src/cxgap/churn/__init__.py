@@ -10,6 +10,7 @@ from cxgap.churn.schemas import HealthPoint, RiskReport, SegmentHealth
 from cxgap.churn.service import file_risk, store_risk
 from cxgap.churn.slice import risk_of_slice, slice_customers, slice_risk
 from cxgap.churn.survival import SurvivalModel
+from cxgap.churn.threads import limited_threads
 
 __all__ = [
     "ChurnData",
@@ -21,6 +22,7 @@ __all__ = [
     "SegmentHealth",
     "SurvivalModel",
     "file_risk",
+    "limited_threads",
     "load_churn_mapping",
     "read_churn_file",
     "risk_of_slice",

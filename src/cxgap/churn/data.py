@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 from pydantic import Field, ValidationError
 
+from cxgap.churn.threads import scoring_threads
 from cxgap.config import HealthWeight, Settings, describe_validation_error, read_toml
 from cxgap.drivers.files import DriverMapping, column_numbers, read_text_csv
 from cxgap.engine import Engine
@@ -135,7 +136,7 @@ def store_snapshots(
         return replace(data, shared=SharedIds(ids, segment, rows))
 
     # the snapshots are gathered side by side: each is its own memory, and numpy gathers without the GIL
-    with ThreadPoolExecutor(min(len(moments), 2)) as pool:
+    with ThreadPoolExecutor(max(1, min(len(moments), scoring_threads()))) as pool:
         out = list(pool.map(snapshot, range(len(moments))))
     return out
 

@@ -11,13 +11,13 @@ in deciles.
 from __future__ import annotations
 
 import math
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import cpu_count  # type: ignore[import-untyped]
 from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -26,9 +26,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from cxgap.churn.data import ChurnData
+from cxgap.churn.threads import one_thread, scoring_threads
 from cxgap.errors import CxgapError
 from cxgap.stats import Estimate, wilson_interval
 
@@ -150,13 +150,6 @@ def _binned_trees(model: HistGradientBoostingClassifier, x: pd.DataFrame, thread
     return np.asarray(model._loss.predict_proba(raw))
 
 
-def scoring_threads() -> int:
-    """Threads to score many customers on: the cores this process may use, up to 8. Each thread reads
-    whole trees over a batch of rows, far coarser work than a fit's (see one_thread), so a busy machine
-    slows it in proportion, not many times over."""
-    return max(1, min(8, int(cpu_count())))
-
-
 CANDIDATES = ("logistic regression", "gradient-boosted trees", "average of both")
 
 
@@ -166,10 +159,10 @@ def candidates(seed: int) -> dict[str, Any]:
 
 
 def _cv_auc(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> dict[str, float]:
-    """Each candidate's cross-validated AUC (5 folds unless told). The average of both is the mean of the other two's
-    probabilities, so each fold fits the logistic regression and the trees once and scores all three.
-    The folds are fitted side by side on up to scoring_threads() threads, each fit on one (see one_thread):
-    the folds do not depend on each other, so the result is the same on any number of threads."""
+    """Each candidate's cross-validated AUC (5 folds unless told). The average of both is the mean of the
+    other two's probabilities, so each fold fits the logistic regression and the trees once and scores all
+    three. The folds are fitted side by side on up to scoring_threads() threads, each fit on one (see
+    one_thread): they do not depend on each other, so the result is the same on any number of threads."""
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y))
 
     def fold(rows: tuple[np.ndarray, np.ndarray]) -> list[float]:
@@ -179,8 +172,14 @@ def _cv_auc(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> dict[s
             p = [probabilities(model, x.iloc[test])[:, 1] for model in both.models]
         return [float(roc_auc_score(y[test], guess)) for guess in (p[0], p[1], (p[0] + p[1]) / 2)]
 
-    with ThreadPoolExecutor(min(folds, scoring_threads())) as pool:
-        aucs = list(pool.map(fold, splits))
+    workers = min(folds, scoring_threads())
+    if workers == 1:
+        aucs = [fold(rows) for rows in splits]
+    else:
+        # scikit-learn's own catch_warnings in each fold swaps the process's warning filters (not safe
+        # across threads before Python 3.14): the filters are put back as they were once the folds are done
+        with warnings.catch_warnings(), ThreadPoolExecutor(workers) as pool:
+            aucs = list(pool.map(fold, splits))
     return {name: float(np.mean([a[k] for a in aucs])) for k, name in enumerate(CANDIDATES)}
 
 
@@ -221,14 +220,6 @@ class FittedClassifier:
     def risk(self, features: pd.DataFrame) -> np.ndarray:
         """Probability of churn within the horizon for each row (on scoring_threads())."""
         return in_batches(self.model, features[self.columns], threads=scoring_threads())
-
-
-def one_thread() -> Any:
-    """A context in which the models compute on one thread (OpenMP and BLAS). They fit at most MAX_TRAIN
-    customers, where threads gain little, and on a busy machine (the server computes views side by side)
-    waiting threads cost many times the work: one tree model on 40,000 customers took 23 s on two threads
-    against 1.2 s on one (2 cores shared with other work)."""
-    return threadpool_limits(limits=1)
 
 
 def split(data: ChurnData, test_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

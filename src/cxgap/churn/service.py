@@ -10,16 +10,11 @@ import pandas as pd
 from cxgap.churn.data import ChurnData, Moment, data_end, store_snapshots
 from cxgap.churn.explain import reasons, revenue_at_risk
 from cxgap.churn.health import HealthModel, calibrate, health_model
-from cxgap.churn.model import (
-    FittedClassifier,
-    ModelScore,
-    fit_classifier,
-    one_thread,
-    score,
-)
+from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, score
 from cxgap.churn.schemas import HealthPoint, RiskReport
 from cxgap.churn.slice import Explainer, health_explained, segment_health
 from cxgap.churn.survival import SurvivalModel, fit_survival
+from cxgap.churn.threads import one_thread
 from cxgap.config import HealthWeight, Settings
 from cxgap.engine import Engine, whole
 from cxgap.errors import CxgapError
