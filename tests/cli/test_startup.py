@@ -171,3 +171,22 @@ def test_subpackages_are_reached_as_attributes_of_cxgap(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["Store", "import_file", "cxgap.churn"]
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "False"), ("1", "True")])
+def test_the_command_line_asks_numpy_for_no_huge_pages_unless_the_user_does(
+    given: str | None, expected: str, tmp_path: Path
+) -> None:
+    code = (
+        "import sys\nfrom cxgap.cli.commands import main\nsys.argv = ['cxgap', 'users', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import numpy\nprint('huge pages', numpy._core.multiarray._get_madvise_hugepage())\n"
+    )
+    env = {k: v for k, v in _env().items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if given is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"huge pages {expected}"
