@@ -5,7 +5,6 @@ engine at a point in time, so nothing after that moment leaks in) or from a flat
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pandas as pd
 import pyarrow.compute as pc
 from pydantic import Field, ValidationError
 
-from cxgap.churn.threads import scoring_threads
+from cxgap.churn.threads import side_by_side
 from cxgap.config import HealthWeight, Settings, describe_validation_error, read_toml
 from cxgap.drivers.files import DriverMapping, column_numbers, read_text_csv
 from cxgap.engine import Engine
@@ -136,9 +135,7 @@ def store_snapshots(
         return replace(data, shared=SharedIds(ids, segment, rows))
 
     # the snapshots are gathered side by side: each is its own memory, and numpy gathers without the GIL
-    with ThreadPoolExecutor(max(1, min(len(moments), scoring_threads()))) as pool:
-        out = list(pool.map(snapshot, range(len(moments))))
-    return out
+    return side_by_side(snapshot, range(len(moments)))
 
 
 def _floats(column: Any) -> np.ndarray:

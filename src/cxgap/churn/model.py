@@ -2,17 +2,15 @@
 
 The classifier is chosen on the training customers alone (5-fold cross-validated AUC of a regularised
 logistic regression, gradient-boosted trees, and their average; on more than SELECT_ON training customers,
-3-fold on a stratified sample of them), then refitted once on every training customer (at most MAX_TRAIN);
-the logistic regression fitted on the same training customers is the baseline every report shows next to it. A Cox model
-(lifelines) gives time to churn. AUC intervals use Hanley & McNeil's standard error; calibration is shown
+3-fold on a stratified sample of them), then refitted once on every training customer (at most
+MAX_TRAIN); the logistic regression fitted on the same training customers is the baseline every report
+shows next to it. A Cox model (lifelines) gives time to churn. AUC intervals use Hanley & McNeil's standard error; calibration is shown
 in deciles.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from cxgap.churn.data import ChurnData
-from cxgap.churn.threads import one_thread, scoring_threads
+from cxgap.churn.threads import one_thread, scoring_threads, side_by_side
 from cxgap.errors import CxgapError
 from cxgap.stats import Estimate, wilson_interval
 
@@ -172,14 +170,7 @@ def _cv_auc(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> dict[s
             p = [probabilities(model, x.iloc[test])[:, 1] for model in both.models]
         return [float(roc_auc_score(y[test], guess)) for guess in (p[0], p[1], (p[0] + p[1]) / 2)]
 
-    workers = min(folds, scoring_threads())
-    if workers == 1:
-        aucs = [fold(rows) for rows in splits]
-    else:
-        # scikit-learn's own catch_warnings in each fold swaps the process's warning filters (not safe
-        # across threads before Python 3.14): the filters are put back as they were once the folds are done
-        with warnings.catch_warnings(), ThreadPoolExecutor(workers) as pool:
-            aucs = list(pool.map(fold, splits))
+    aucs = side_by_side(fold, splits)
     return {name: float(np.mean([a[k] for a in aucs])) for k, name in enumerate(CANDIDATES)}
 
 
@@ -241,13 +232,11 @@ def fit_classifier(
 ) -> FittedClassifier:
     """Choose, fit and judge the churn classifier on held-out customers (on one thread, see one_thread)."""
     with one_thread():
-        return _fit_classifier(data, split(data, test_share, seed), seed, confidence)
+        return _fit_classifier(data, test_share, seed, confidence)
 
 
-def _fit_classifier(
-    data: ChurnData, rows: tuple[np.ndarray, np.ndarray], seed: int, confidence: float
-) -> FittedClassifier:
-    train, test = rows
+def _fit_classifier(data: ChurnData, test_share: float, seed: int, confidence: float) -> FittedClassifier:
+    train, test = split(data, test_share, seed)
     known = data.features.iloc[train]
     columns = [c for c in known.columns if known[c].notna().any() and known[c].nunique(dropna=False) > 1]
     if not columns:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, scor
 from cxgap.churn.schemas import HealthPoint, RiskReport
 from cxgap.churn.slice import Explainer, health_explained, segment_health
 from cxgap.churn.survival import SurvivalModel, fit_survival
-from cxgap.churn.threads import one_thread, scoring_threads
+from cxgap.churn.threads import one_thread, side_by_side
 from cxgap.config import HealthWeight, Settings
 from cxgap.engine import Engine, whole
 from cxgap.errors import CxgapError
@@ -91,8 +90,7 @@ def _report(
         scored, order = _scored(current, fitted, health, survival, risk, scores)
     segments = segment_health(scores, current.segment, confidence)
     snapshots = list(earlier or ())
-    with ThreadPoolExecutor(max(1, min(len(snapshots), scoring_threads()))) as pool:
-        then = list(zip(snapshots, pool.map(lambda s: health.scores(s.features), snapshots), strict=True))
+    then = list(zip(snapshots, side_by_side(lambda s: health.scores(s.features), snapshots), strict=True))
     trend = [
         HealthPoint(snapshot.as_of.date(), s.segment, s.mean)
         for snapshot, past in then

@@ -4,15 +4,19 @@ and snapshots side by side on the cores the process may use (fewer where the ope
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from joblib import cpu_count  # type: ignore[import-untyped]
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 MAX_SCORING_THREADS = 8
+T = TypeVar("T")
+R = TypeVar("R")
 _LIMIT: ContextVar[int | None] = ContextVar("cxgap_scoring_threads", default=None)
 
 
@@ -48,3 +52,14 @@ def limited_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         _LIMIT.reset(token)
+
+
+def side_by_side(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`work` on each item, results in order, on up to scoring_threads() threads (in turn on one). The
+    process's warning filters are put back afterwards: scikit-learn's own catch_warnings swaps them, which
+    is not safe across threads before Python 3.14."""
+    workers = min(len(items), scoring_threads())
+    if workers <= 1:
+        return [work(item) for item in items]
+    with warnings.catch_warnings(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(work, items))
