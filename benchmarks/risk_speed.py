@@ -44,12 +44,12 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-PEAK = (
-    "import resource, sys\n"
-    "from cxgap.cli.commands import main\n"
+PEAK = (  # the console script's own entry (it ends the process at once); the peak printed on the way out
+    "import atexit, resource, sys\n"
+    "from cxgap.cli.commands import run\n"
     "sys.argv = ['cxgap'] + sys.argv[1:]\n"
-    "try:\n    main()\n"
-    "finally:\n    print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "atexit.register(lambda: print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "run()\n"
 )
 
 

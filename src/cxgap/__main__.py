@@ -1,5 +1,5 @@
 """`python -m cxgap` runs the command line (loading only the command being run)."""
 
-from cxgap.cli.commands import main
+from cxgap.cli.commands import run
 
-main()
+run()

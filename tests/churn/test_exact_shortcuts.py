@@ -1,7 +1,8 @@
 """The risk run's shortcuts at scale give exactly what the straightforward computations give: Harrell's C
 counted by exit time equals lifelines' `concordance_index`, the health reasons' ranking equals a row-by-row
-pandas sort (ties included), the health history coded by row equals categories of the values, and the
-trees read on binned features give their raw-value probabilities."""
+pandas sort (ties included), the health history coded by row equals categories of the values, the
+trees read on binned features give their raw-value probabilities, and the stratified split draws the
+customers scikit-learn's `train_test_split` draws."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines.utils import concordance_index
+from sklearn.model_selection import train_test_split
 
 from cxgap.churn.data import ChurnData, SharedIds
 from cxgap.churn.health import health_model
-from cxgap.churn.model import Blend, _held_out, boosted, logistic, probabilities
+from cxgap.churn.model import Blend, _held_out, boosted, logistic, probabilities, stratified_split
 from cxgap.churn.service import _history
 from cxgap.churn.slice import _largest_first, health_explained
 from cxgap.churn.survival import _standardised, fit_survival, harrell_c
@@ -181,3 +183,15 @@ def test_churn_within_is_lifelines_survival_curve_to_the_last_digit() -> None:
             ).to_numpy()[0]
         )
         assert np.array_equal(model.churn_within(later, days), expected)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_stratified_split_is_scikit_learns(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 5_000))
+    y = (rng.random(n) < rng.uniform(0.05, 0.6)).astype(int)
+    y[:2], y[2:4] = 0, 1  # both classes, at least two of each
+    share = float(rng.choice([0.3, 0.25, 0.5, 0.123]))
+    train, test = train_test_split(np.arange(n), test_size=share, stratify=y, random_state=seed)
+    got_train, got_test = stratified_split(y, share, seed)
+    assert np.array_equal(got_train, train) and np.array_equal(got_test, test)  # the same order too

@@ -10,10 +10,10 @@ import pandas as pd
 from cxgap.churn.data import ChurnData, Moment, data_end, store_snapshots
 from cxgap.churn.explain import reasons, revenue_at_risk
 from cxgap.churn.health import HealthModel, calibrate, health_model
-from cxgap.churn.model import FittedClassifier, ModelScore, fit_classifier, score
+from cxgap.churn.model import TEST_SHARE, FittedClassifier, ModelScore, fit_classifier_beside, score, split
 from cxgap.churn.schemas import HealthPoint, RiskReport
 from cxgap.churn.slice import Explainer, health_explained, segment_health
-from cxgap.churn.survival import SurvivalModel, fit_survival
+from cxgap.churn.survival import SurvivalModel, fit_survival, quiet_cox
 from cxgap.churn.threads import one_thread, side_by_side
 from cxgap.config import HealthWeight, Settings
 from cxgap.engine import Engine, whole
@@ -32,7 +32,7 @@ def _scored(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every customer riskiest first (and that order as row numbers of `data`): risk, health, revenue and,
     for the riskiest REASONS_FOR, the reasons in words (only they are shown or kept with reasons)."""
-    order = pd.Series(risk).sort_values(ascending=False, kind="stable").index.to_numpy()
+    order = np.argsort(-risk, kind="stable")  # riskiest first, ties in row order (pandas' stable sort)
     frame = pd.DataFrame(
         {
             "customer_id": data.ids[order],
@@ -59,18 +59,23 @@ def _fit(
     training: ChurnData, weights: dict[str, HealthWeight], seed: int, confidence: float
 ) -> tuple[FittedClassifier, HealthModel, ModelScore, SurvivalModel | None]:
     """The classifier, the health score calibrated on the training customers and judged on the held-out
-    ones, and the survival model, all on the same split. (The Cox model is not fitted on a thread beside
-    the classifier: the warnings it silences would be let through while scikit-learn's threads swap the
-    process's warning filters, and it gained about 0.4 s of 17.)"""
-    fitted = fit_classifier(training, seed=seed, confidence=confidence)
-    train, test = fitted.train, fitted.test
-    health = health_model(training.features.iloc[train], weights)
-    calibrate(health, health.scores(training.features.iloc[train]), training.churned[train])
-    held = health.scores(training.features.iloc[test])
-    judged = score(
-        "health score (lower = riskier)", training.churned[test], health.churn_probability(held), confidence
-    )
-    survival = fit_survival(training, train, test, confidence)
+    ones, and the survival model, all on the same split; the health score and the Cox model are fitted
+    beside the classifier's refit (each fit keeps to one thread, see fit_classifier_beside)."""
+    train, test = split(training, TEST_SHARE, seed)
+
+    def others() -> tuple[HealthModel, ModelScore, SurvivalModel | None]:
+        with one_thread():  # a new thread starts without the caller's limit
+            health = health_model(training.features.iloc[train], weights)
+            calibrate(health, health.scores(training.features.iloc[train]), training.churned[train])
+            held = health.scores(training.features.iloc[test])
+            probability = health.churn_probability(held)
+            judged = score("health score (lower = riskier)", training.churned[test], probability, confidence)
+            return health, judged, fit_survival(training, train, test, confidence)
+
+    with quiet_cox():  # before any thread starts: see quiet_cox
+        fitted, (health, judged, survival) = fit_classifier_beside(
+            training, (train, test), others, seed, confidence
+        )
     return fitted, health, judged, survival
 
 

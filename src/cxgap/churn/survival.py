@@ -4,6 +4,8 @@ customers by Harrell's concordance; hazard ratios per standard deviation of each
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +37,13 @@ class SurvivalModel:
         (a test holds them equal to the last digit) without its frame of a column per customer."""
         if self.model is None or self.reference is None:
             raise CxgapError("This survival model was not kept for prediction.")
-        x = _standardised(features[list(self.reference.columns)], self.reference)
         names = list(self.model.params_.index)
-        centred = x[names].to_numpy(dtype=float) - self.model._norm_mean[names].to_numpy()
+        centre, mean, scale = (s[names].to_numpy() for s in _scaling(self.reference))
+        x = features[names].to_numpy(dtype=float, copy=True)  # standardised in place, as _standardised does
+        np.copyto(x, np.broadcast_to(centre, x.shape), where=np.isnan(x))
+        x -= mean
+        x /= scale
+        centred = x - self.model._norm_mean[names].to_numpy()
         partial_hazard = np.exp(np.dot(centred, self.model.params_.to_numpy()))
         baseline = self.model.baseline_cumulative_hazard_
         at = np.interp(days, baseline.index.to_numpy(dtype=float), baseline.to_numpy().ravel())
@@ -56,12 +62,18 @@ class SurvivalModel:
         )
 
 
-def _standardised(x: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+def _scaling(reference: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per feature of the reference customers: the median (what stands in for unknown), and the mean and
+    standard deviation after that filling (a constant feature is scaled by 1)."""
     centre = reference.median()
-    filled = x.fillna(centre)
     ref = reference.fillna(centre)
-    scale = ref.std().replace(0, 1).fillna(1)
-    return (filled - ref.mean()) / scale
+    return centre, ref.mean(), ref.std().replace(0, 1).fillna(1)
+
+
+def _standardised(x: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """`x` with unknowns filled by the reference's medians, centred and scaled as the reference."""
+    centre, mean, scale = _scaling(reference)
+    return (x.fillna(centre) - mean) / scale
 
 
 MAX_EXIT_TIMES = 2_000  # distinct exit times up to which harrell_c counts by time; beyond, lifelines
@@ -97,6 +109,17 @@ def harrell_c(times: np.ndarray, scores: np.ndarray, events: np.ndarray) -> floa
     return (correct + tied / 2) / pairs
 
 
+@contextmanager
+def quiet_cox() -> Iterator[None]:
+    """lifelines' own warnings silenced within: its convergence chatter (the held-out concordance judges
+    the fit) and its calls that pandas deprecates. A filter by module, so that a caller fitting other
+    models beside the Cox model installs it once, on its own thread, before they start: a filter swapped
+    in by one thread can be swapped out by another's (Python keeps one list for all before 3.14)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"lifelines(\.|$)")
+        yield
+
+
 def fit_survival(
     data: ChurnData, train: np.ndarray, test: np.ndarray, confidence: float = 0.95
 ) -> SurvivalModel | None:
@@ -112,8 +135,7 @@ def fit_survival(
     frame["duration"] = np.maximum(duration[train], 1e-3)
     frame["event"] = data.churned[train]
     model = CoxPHFitter(penalizer=0.01, alpha=1 - confidence)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter; the held-out concordance judges the fit
+    with quiet_cox():
         model.fit(frame, "duration", "event")
     held = _standardised(x.iloc[test], x.iloc[train])
     hazard = np.asarray(model.predict_partial_hazard(held)).ravel()

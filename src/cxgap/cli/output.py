@@ -12,7 +12,9 @@ import datetime as dt
 import enum
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -173,10 +175,27 @@ def emit(
     out.file.flush()
 
 
+CSV_PART_ROWS = 100_000  # rows formatted at a time by one thread
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A frame as CSV, written by Arrow: ten times pandas' speed on a million scored customers."""
+    """A frame as CSV, written by Arrow: ten times pandas' speed on a million scored customers. Parts of
+    CSV_PART_ROWS rows are formatted side by side on the cores (Arrow formats numbers without holding
+    Python's lock) and written in order: the same bytes as one pass, a few parts in memory at a time."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+
+    def part(start: int) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        options = pacsv.WriteOptions(include_header=start == 0, quoting_style="needed")
+        pacsv.write_csv(table.slice(start, CSV_PART_ROWS), sink, options)
+        return sink.getvalue()
+
+    starts = list(range(0, max(table.num_rows, 1), CSV_PART_ROWS))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with path.open("wb") as file, ThreadPoolExecutor(workers) as pool:
+        for group in range(0, len(starts), workers):
+            for buffer in pool.map(part, starts[group : group + workers]):
+                file.write(buffer)

@@ -101,7 +101,9 @@ def risk(
     else:
         settings = load_settings(config)
         with _store(config) as store:
-            report = store_risk(engine_for(store, settings), settings, seed=seed)
+            report = store_risk(
+                engine_for(store, settings), settings, seed=seed, trend_months=6 if fmt is Format.json else 1
+            )
     emit(fmt, risk_json(report, top), lambda: risk_tables(report, top), lambda: report.riskiest(top))
     said = out if fmt is Format.table else err  # what was written: never inside the CSV or JSON
     if out_csv is not None:
