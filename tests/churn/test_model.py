@@ -1,10 +1,12 @@
 """Choosing the churn classifier: cross-validation fits each base model once per fold and gives the same
 AUCs as fitting every candidate on its own; on many customers the candidates are compared on a sample and
-the chosen model is refitted once on every training customer; scoring in batches changes nothing."""
+the chosen model is refitted once on every training customer; scoring in batches changes nothing; the
+health score and the Cox model fitted beside the classifier are those fitted alone."""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,10 +14,12 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from cxgap.churn import ChurnData, threads
+from cxgap.churn import ChurnData, service, threads
 from cxgap.churn import model as churn_model
 from cxgap.churn.model import candidates, fit_classifier, in_batches, logistic
+from cxgap.churn.survival import fit_survival
 from cxgap.churn.threads import one_thread
+from cxgap.config import HealthWeight
 
 
 def _customers(n: int, seed: int = 1) -> ChurnData:
@@ -104,3 +108,32 @@ def test_folds_on_threads_score_as_one_after_another_and_leave_the_warning_filte
         side_by_side = churn_model._cv_auc(x, y, seed=0)
     assert side_by_side == in_turn
     assert warnings.filters == before
+
+
+def test_the_models_fitted_beside_the_classifier_are_those_fitted_alone_and_lifelines_stays_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _customers(1200)
+    rng = np.random.default_rng(3)
+    data = replace(data, duration=np.where(data.churned == 1, rng.uniform(1, 90, data.n), 90.0))
+    weights = {
+        "nps_latest": HealthWeight(weight=1.0),
+        "incidents_90d": HealthWeight(weight=1.0, healthier="lower"),
+    }
+    monkeypatch.setattr(threads, "cpu_count", lambda: 2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    alone = fit_classifier(data, seed=0)
+    survival_alone = fit_survival(data, alone.train, alone.test)
+    before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        fitted, health, judged, survival = service._fit(data, weights, seed=0, confidence=0.95)
+    assert [str(w.message) for w in said if "lifelines" in w.filename] == []
+    assert warnings.filters == before
+    assert fitted.name == alone.name and fitted.cv_auc == alone.cv_auc
+    assert np.array_equal(fitted.train, alone.train) and np.array_equal(fitted.test, alone.test)
+    assert np.array_equal(fitted.risk(data.features), alone.risk(data.features))
+    assert survival is not None and survival_alone is not None
+    assert survival.concordance == survival_alone.concordance
+    assert survival.hazard_ratios == survival_alone.hazard_ratios
+    assert judged.auc.n == len(alone.test) and set(health.weights) == set(weights)

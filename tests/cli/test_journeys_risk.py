@@ -1,12 +1,15 @@
-"""`cxgap journeys` on the demo company, and on an empty store."""
+"""`cxgap journeys` and `cxgap risk` on the demo company, and on an empty store."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cxgap import churn
 from cxgap.config import demo_config_text
 
 DEMO = demo_config_text() + "\n"  # the demo company's configuration, as `cxgap demo` writes it
@@ -83,10 +86,22 @@ def test_risk_on_the_demo_store_lists_the_riskiest_with_reasons(
         DEMO + f'[store]\nurl = "duckdb:///{tmp_path / "r.duckdb"}"\n', encoding="utf-8"
     )
     assert cli("demo", "--customers", "3000", "--seed", "3", "--no-analysis", "--no-loop").exit_code == 0
+    months: list[int] = []
+    real = churn.store_risk
+
+    def store_risk(*args: Any, **kwargs: Any) -> Any:
+        months.append(kwargs["trend_months"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(churn, "store_risk", store_risk)
     result = cli("risk", "--top", "5")
     assert result.exit_code == 0, result.stderr
     assert "Churn within 90 days" in result.stdout and "Customer health" in result.stdout
     assert "incident" in result.stdout
+    as_json = cli("risk", "--top", "2", "--json")
+    assert as_json.exit_code == 0, as_json.stderr
+    assert len({point["as_of"] for point in json.loads(as_json.stdout)["trend"]}) == 6
+    assert months == [1, 6]  # the tables show no health trend, so none is computed; the JSON has it all
 
 
 def test_risk_on_an_empty_store_is_one_sentence(cli, tmp_path: Path) -> None:

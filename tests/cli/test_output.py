@@ -1,6 +1,6 @@
 """Output made for people and tools: user text (and a library's message) prints as written, never read as
 markup; off a terminal nothing is cut at 80 columns (COLUMNS, when set, still rules); `--format csv|json`
-gives what tools can parse."""
+gives what tools can parse; a CSV formatted in parts side by side is the CSV of one pass."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 from typer.testing import Result
 
+from cxgap.cli import output
 from tests.cli.test_own_config import OWN_FILES
 
 LONG = "online_boarding_and_inflight_entertainment_satisfaction_export_2025_q1"
@@ -160,3 +164,23 @@ def test_a_sample_size_for_tools(cli) -> None:
         csv.DictReader(io.StringIO(cli("experiment", "size", "--nps-change", "5", "--format", "csv").stdout))
     )
     assert int(row["per_arm"]) == size["per_arm"]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 22])
+def test_a_csv_written_in_parts_side_by_side_is_the_csv_of_one_pass(
+    rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f'C{i:03d}, "quoted"' if i % 5 == 0 else f"C{i:03d}" for i in range(rows)],
+            "risk": [i / 7 for i in range(rows)],
+            "reasons": ["" if i % 3 else "2 incidents, 1 unresolved contact" for i in range(rows)],
+            "revenue": [float("nan") if i % 4 == 0 else i * 10.5 for i in range(rows)],
+        }
+    )
+    monkeypatch.setattr(output, "CSV_PART_ROWS", 5)
+    output.write_csv(frame, tmp_path / "parts.csv")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pacsv.write_csv(table, tmp_path / "whole.csv", pacsv.WriteOptions(quoting_style="needed"))
+    assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert len(pd.read_csv(tmp_path / "parts.csv")) == rows

@@ -1,4 +1,5 @@
-"""Start-up: the console script loads only the module of the command being run (cxgap.cli.commands), and
+"""Start-up and exit: the console script loads only the module of the command being run (cxgap.cli.commands)
+and ends the process with the command's code, all its output and the exit handlers run; and
 `import cxgap` loads its public names lazily. Module loading is checked in fresh processes (a test process
 has long loaded everything); no timing is asserted."""
 
@@ -190,3 +191,36 @@ def test_the_command_line_asks_numpy_for_no_huge_pages_unless_the_user_does(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == f"huge pages {expected}"
+
+
+def _ended_by_run(argv: list[str], before: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """A process that runs the console script's entry on `argv` after `before` (Python source)."""
+    return _python(
+        "import atexit, sys, threading, time\n"
+        "from cxgap.cli.commands import run\n"
+        "atexit.register(lambda: print('exit handlers ran', file=sys.stderr))\n"
+        f"{before}\n"
+        f"sys.argv = {['cxgap', *argv]!r}\n"
+        "run()\n"
+        "print('not reached', file=sys.stderr)\n",
+        tmp_path,
+    )
+
+
+@pytest.mark.parametrize("other_thread", [False, True])
+def test_the_entry_ends_with_the_commands_code_its_output_and_exit_handlers(
+    other_thread: bool, tmp_path: Path
+) -> None:
+    before = "threading.Thread(target=time.sleep, args=(0.3,)).start()" if other_thread else ""
+    helped = _ended_by_run(["--help"], before, tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    by_main = _python(
+        "import sys\nfrom cxgap.cli.commands import main\nsys.argv = ['cxgap', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n",
+        tmp_path,
+    )
+    assert "Usage:" in helped.stdout and helped.stdout == by_main.stdout  # all of it, flushed
+    assert "exit handlers ran" in helped.stderr and "not reached" not in helped.stderr
+    wrong = _ended_by_run(["analyse"], before, tmp_path)
+    assert wrong.returncode == 2 and "No such command 'analyse'" in wrong.stderr
+    assert "exit handlers ran" in wrong.stderr
