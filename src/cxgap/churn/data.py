@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, ValidationError
 
@@ -88,11 +89,26 @@ def store_features(
 @dataclass(frozen=True)
 class SharedIds:
     """The customers of one snapshot pass, sorted by id, and which of them a snapshot holds (row numbers):
-    snapshots of one pass share these, so the health history can code customers by row, not by string."""
+    snapshots of one pass share these, so the health history can code customers by row, not by string.
+    `arrow_ids` and `arrow_segment`: the same as the engine's Arrow strings, which pandas keeps as they are
+    (a table of a million customers is made without converting a million Python strings back)."""
 
     ids: np.ndarray
     segment: np.ndarray
     rows: np.ndarray
+    arrow_ids: pa.ChunkedArray | None = None
+    arrow_segment: pa.ChunkedArray | None = None
+
+    def texts(self, order: np.ndarray) -> tuple[Any, Any] | None:
+        """The ids and segments of the snapshot's rows `order` (positions among `rows`) as pandas makes
+        strings; None where the Arrow strings are not kept or pandas keeps strings as objects."""
+        if self.arrow_ids is None or self.arrow_segment is None or not isinstance(TEXT, pd.StringDtype):
+            return None
+        at = pa.array(self.rows[order])
+        return pd.array(self.arrow_ids.take(at), dtype=TEXT), pd.array(self.arrow_segment.take(at), dtype=TEXT)
+
+
+TEXT = pd.Series(["text"]).dtype  # what pandas makes of strings: Arrow strings (pandas 3) or objects
 
 
 def store_snapshots(
@@ -116,7 +132,8 @@ def store_snapshots(
     # wide row), and each column is read in that order as a float array, never the whole table taken
     table = joined.to_pyarrow()
     order = pc.sort_indices(table["customer_id"]).to_numpy()
-    ids = table["customer_id"].take(order).to_numpy(zero_copy_only=False)
+    arrow_ids = table["customer_id"].take(order)
+    ids = arrow_ids.to_numpy(zero_copy_only=False)
     segments = pc.fill_null(table["segment"].take(order).cast("string"), "(none)")
     segment = segments.to_numpy(zero_copy_only=False)
     shared = {name: _floats(table[name]) for name in ("revenue", "churned")}  # every moment's, read once
@@ -132,7 +149,7 @@ def store_snapshots(
             if c.endswith(suffix) and c != f"active{suffix}"
         }
         data = _assemble(own, shared, taken, ids[rows], segment[rows], moments[k].as_of, horizon_days)
-        return replace(data, shared=SharedIds(ids, segment, rows))
+        return replace(data, shared=SharedIds(ids, segment, rows, arrow_ids, segments))
 
     # the snapshots are gathered side by side: each is its own memory, and numpy gathers without the GIL
     return side_by_side(snapshot, range(len(moments)))

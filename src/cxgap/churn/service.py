@@ -33,10 +33,12 @@ def _scored(
     """Every customer riskiest first (and that order as row numbers of `data`): risk, health, revenue and,
     for the riskiest REASONS_FOR, the reasons in words (only they are shown or kept with reasons)."""
     order = np.argsort(-risk, kind="stable")  # riskiest first, ties in row order (pandas' stable sort)
+    texts = data.shared.texts(order) if data.shared is not None else None
+    ids, segment = texts or (data.ids[order], data.segment[order] if data.segment is not None else None)
     frame = pd.DataFrame(
         {
-            "customer_id": data.ids[order],
-            "segment": data.segment[order] if data.segment is not None else None,
+            "customer_id": ids,
+            "segment": segment,
             "risk": risk[order],
             "health": scores[order],
             "health_churn_probability": health.churn_probability(scores)[order],
