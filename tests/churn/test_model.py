@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,13 +51,13 @@ def test_cross_validation_scores_every_candidate_as_if_fitted_alone() -> None:
 def test_many_customers_choose_on_a_sample_and_refit_on_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(churn_model, "SELECT_ON", 300)
     seen: list[tuple[int, int]] = []
-    original = churn_model._cv_auc
+    original = churn_model._fold_jobs
 
-    def recording(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> dict[str, float]:
+    def recording(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int) -> list[Any]:
         seen.append((len(x), folds))
         return original(x, y, seed, folds)
 
-    monkeypatch.setattr(churn_model, "_cv_auc", recording)
+    monkeypatch.setattr(churn_model, "_fold_jobs", recording)
     data = _customers(1000)
     fitted = fit_classifier(data, seed=0)
     assert seen == [(300, churn_model.SAMPLE_FOLDS)] and len(fitted.train) == 700 and len(fitted.test) == 300

@@ -105,7 +105,9 @@ class SharedIds:
         if self.arrow_ids is None or self.arrow_segment is None or not isinstance(TEXT, pd.StringDtype):
             return None
         at = pa.array(self.rows[order])
-        return pd.array(self.arrow_ids.take(at), dtype=TEXT), pd.array(self.arrow_segment.take(at), dtype=TEXT)
+        return pd.array(self.arrow_ids.take(at), dtype=TEXT), pd.array(
+            self.arrow_segment.take(at), dtype=TEXT
+        )
 
 
 TEXT = pd.Series(["text"]).dtype  # what pandas makes of strings: Arrow strings (pandas 3) or objects

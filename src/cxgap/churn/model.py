@@ -11,8 +11,9 @@ in deciles.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -28,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.extmath import _approximate_mode
 
 from cxgap.churn.data import ChurnData
-from cxgap.churn.threads import both, one_thread, scoring_threads, side_by_side
+from cxgap.churn.threads import one_thread, scoring_threads, side_by_side
 from cxgap.errors import CxgapError
 from cxgap.stats import Estimate, wilson_interval
 
@@ -164,17 +165,28 @@ def _cv_auc(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> dict[s
     other two's probabilities, so each fold fits the logistic regression and the trees once and scores all
     three. The folds are fitted side by side on up to scoring_threads() threads, each fit on one (see
     one_thread): they do not depend on each other, so the result is the same on any number of threads."""
-    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y))
+    return _mean_aucs(side_by_side(_run, _fold_jobs(x, y, seed, folds)))
 
-    def fold(rows: tuple[np.ndarray, np.ndarray]) -> list[float]:
-        train, test = rows
+
+def _fold_jobs(x: pd.DataFrame, y: np.ndarray, seed: int, folds: int) -> list[Callable[[], list[float]]]:
+    """One job per fold (see `_cv_auc`): the three candidates' AUCs on the fold's held-out part."""
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)
+
+    def fold(train: np.ndarray, test: np.ndarray) -> list[float]:
         with one_thread():  # a new thread starts without the caller's limit
             both = Blend(seed).fit(x.iloc[train], y[train])
             p = [probabilities(model, x.iloc[test])[:, 1] for model in both.models]
         return [float(roc_auc_score(y[test], guess)) for guess in (p[0], p[1], (p[0] + p[1]) / 2)]
 
-    aucs = side_by_side(fold, splits)
+    return [partial(fold, train, test) for train, test in splits]
+
+
+def _mean_aucs(aucs: Sequence[list[float]]) -> dict[str, float]:
     return {name: float(np.mean([a[k] for a in aucs])) for k, name in enumerate(CANDIDATES)}
+
+
+def _run(job: Callable[[], Any]) -> Any:
+    return job()
 
 
 def _selection_sample(train: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
@@ -186,14 +198,12 @@ def _selection_sample(train: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray
     return np.sort(chosen)
 
 
-def _refit(name: str, x: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[Any, Any]:
-    """The chosen model and the logistic baseline fitted on the training customers; where the chosen
-    model contains the logistic regression, the baseline is that same fit (one fit, not two)."""
-    baseline = logistic().fit(x, y)
+def _chosen(name: str, baseline: Any, trees: Any, seed: int) -> Any:
+    """The chosen model from the refitted logistic regression (the baseline) and trees: where it
+    contains the logistic regression, that is the baseline's fit (one fit, not two)."""
     if name == "logistic regression":
-        return baseline, baseline
-    trees = boosted(seed).fit(x, y)
-    return (trees if name == "gradient-boosted trees" else Blend(seed, [baseline, trees])), baseline
+        return baseline
+    return trees if name == "gradient-boosted trees" else Blend(seed, [baseline, trees])
 
 
 @dataclass
@@ -264,8 +274,8 @@ def fit_classifier_beside(
     confidence: float = 0.95,
 ) -> tuple[FittedClassifier, T]:
     """`fit_classifier` on the training and held-out row numbers `rows` (see `split`), with `other`
-    (independent work, such as the models judged on the same customers) done beside the chosen model's
-    refit: that refit keeps to one thread, so where there are two cores the other work takes no time."""
+    (independent work, such as the models judged on the same customers) done beside the folds and the
+    refits: every fit keeps to one thread, and all of them are spread over the scoring threads."""
     train, test = rows
     with one_thread():
         known = data.features.iloc[train]
@@ -276,18 +286,31 @@ def fit_classifier_beside(
             )
         x, y = data.features[columns], data.churned
         sample = _selection_sample(train, y, seed)
-        cv = _cv_auc(x.iloc[sample], y[sample], seed, folds=5 if len(sample) == len(train) else SAMPLE_FOLDS)
-        best = max(cv, key=lambda name: cv[name])
+        folds = _fold_jobs(x.iloc[sample], y[sample], seed, 5 if len(sample) == len(train) else SAMPLE_FOLDS)
 
-        def refit() -> tuple[Any, Any]:
+        def trees() -> Any:
             with one_thread():  # a new thread starts without the caller's limit
-                return _refit(best, x.iloc[train], y[train], seed)
+                return boosted(seed).fit(x.iloc[train], y[train])
 
-        (model, baseline), done = both(refit, other)
+        def baseline_and_other() -> tuple[Any, T]:
+            with one_thread():
+                return logistic().fit(x.iloc[train], y[train]), other()
+
+        # With several threads the trees are refitted while the folds compare the candidates (the longest
+        # fit starts first; most runs choose a model with trees); on one thread, only once chosen.
+        ahead = scoring_threads() > 1
+        done = side_by_side(
+            _run, [trees, baseline_and_other, *folds] if ahead else [baseline_and_other, *folds]
+        )
+        cv = _mean_aucs(done[-len(folds) :])
+        best = max(cv, key=lambda name: cv[name])
+        baseline, extra = done[1] if ahead else done[0]
+        refitted = done[0] if ahead else (trees() if best != "logistic regression" else None)
+        model = _chosen(best, baseline, refitted, seed)
         guess, base_guess = _held_out(model, baseline, x.iloc[test])
         chosen = score(best, y[test], guess, confidence)
         base = score("logistic regression (baseline)", y[test], base_guess, confidence)
-    return FittedClassifier(best, model, baseline, chosen, base, cv, train, test, columns), done
+    return FittedClassifier(best, model, baseline, chosen, base, cv, train, test, columns), extra
 
 
 def _held_out(model: Any, baseline: Any, held: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -302,7 +325,7 @@ def _held_out(model: Any, baseline: Any, held: pd.DataFrame) -> tuple[np.ndarray
     return in_batches(model, held, threads=threads), base
 
 
-def in_batches(model: Any, x: pd.DataFrame, size: int = 100_000, threads: int = 1) -> np.ndarray:
+def in_batches(model: Any, x: pd.DataFrame, size: int = 50_000, threads: int = 1) -> np.ndarray:
     """The model's churn probability for each row, computed `size` rows at a time (bounded memory). With
     several threads the batches are scored side by side, each on one: every step of the scoring runs on
     all of them then (the trees' binning, and the logistic regression, run on one thread within a batch),
