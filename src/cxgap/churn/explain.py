@@ -91,6 +91,17 @@ class RevenueAtRisk:
     revenue: Estimate
 
 
+def by_segment(segment: np.ndarray | None) -> list[tuple[Any, np.ndarray | None]]:
+    """'all customers' (None: every row), then each segment in sorted order with the mask of its rows:
+    the labels hashed once, not every row compared with every label."""
+    if segment is None:
+        return [("all customers", None)]
+    codes, labels = pd.factorize(segment, use_na_sentinel=False)
+    position = {label: k for k, label in enumerate(labels.tolist())}
+    named = sorted(set(position) - {"all customers"})
+    return [("all customers", None)] + [(label, codes == position[label]) for label in named]
+
+
 def revenue_at_risk(
     risk: np.ndarray, revenue: np.ndarray | None, segment: np.ndarray | None, confidence: float = 0.95
 ) -> list[RevenueAtRisk]:
@@ -98,24 +109,22 @@ def revenue_at_risk(
     customers' independent churn draws (Poisson-binomial variance), given the model's risks."""
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     money = np.nan_to_num(revenue if revenue is not None else np.zeros(len(risk)))
-    groups = segment if segment is not None else np.full(len(risk), "all customers")
-    labels = ["all customers"] + sorted(set(groups.tolist()) - {"all customers"})
     out = []
-    for label in labels:
-        mask = np.ones(len(risk), bool) if label == "all customers" else groups == label
-        p, r = risk[mask], money[mask]
+    for label, rows in by_segment(segment):
+        p, r = (risk, money) if rows is None else (risk[rows], money[rows])
+        n = len(p)
         count_se = math.sqrt(float(np.sum(p * (1 - p))))
         money_se = math.sqrt(float(np.sum(p * (1 - p) * r**2)))
         churners, value = float(p.sum()), float(np.sum(p * r))
         out.append(
             RevenueAtRisk(
                 str(label),
-                int(mask.sum()),
+                n,
                 Estimate(
                     churners,
                     max(churners - z * count_se, 0),
                     churners + z * count_se,
-                    int(mask.sum()),
+                    n,
                     count_se,
                     confidence,
                 ),
@@ -123,7 +132,7 @@ def revenue_at_risk(
                     value,
                     max(value - z * money_se, 0),
                     value + z * money_se,
-                    int(mask.sum()),
+                    n,
                     money_se,
                     confidence,
                 ),

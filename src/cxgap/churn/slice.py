@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxgap.churn.explain import reasons, revenue_at_risk
+from cxgap.churn.explain import by_segment, reasons, revenue_at_risk
 from cxgap.churn.health import HealthModel
 from cxgap.churn.schemas import HealthPoint, RiskReport, SegmentHealth
 from cxgap.engine import Engine, Filters
@@ -35,10 +35,9 @@ def segment_health(
 ) -> tuple[SegmentHealth, ...]:
     """Mean health with its interval and the share below 40, for all customers and per segment (a group
     of fewer than two customers has no interval and is left out)."""
-    groups = segment if segment is not None else np.full(len(scores), "all customers")
     out = []
-    for label in ["all customers"] + sorted(set(groups.tolist()) - {"all customers"}):
-        s = scores if label == "all customers" else scores[groups == label]
+    for label, rows in by_segment(segment):
+        s = scores if rows is None else scores[rows]
         if len(s) < 2:
             continue
         mean = mean_interval(len(s), float(s.sum()), float((s**2).sum()), confidence)
