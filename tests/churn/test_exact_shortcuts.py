@@ -7,6 +7,7 @@ customers scikit-learn's `train_test_split` draws."""
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from cxgap.churn.data import ChurnData, SharedIds
 from cxgap.churn.health import health_model
 from cxgap.churn.model import Blend, _held_out, boosted, logistic, probabilities, stratified_split
-from cxgap.churn.service import _history
+from cxgap.churn.service import HealthHistory, _history
 from cxgap.churn.slice import _largest_first, health_explained
 from cxgap.churn.survival import _standardised, fit_survival, harrell_c
 from cxgap.churn.threads import one_thread
@@ -105,6 +106,11 @@ def test_the_history_coded_by_row_is_the_history_of_the_values() -> None:
     pd.testing.assert_frame_equal(coded, by_value)
     assert list(coded["customer_id"].cat.categories) == ["A1", "B7", "C2", "C3"]
     assert list(coded["segment"].cat.categories) == ["(none)", "business", "home"]
+    then = [(_snapshot(ids, segment, r, k + 1, True), scores[k]) for k, r in enumerate(picks)]
+    pickled = pickle.loads(pickle.dumps(HealthHistory(then)))  # never read before: built to be pickled
+    assert pickled._then is None  # the pickle carries the frame, not the snapshots
+    pd.testing.assert_frame_equal(pickled.frame(), coded)
+    pd.testing.assert_frame_equal(HealthHistory(then).frame(), coded)
 
 
 def test_the_trees_binned_read_is_their_raw_read_to_the_last_bit() -> None:

@@ -59,9 +59,15 @@ class RiskReport:
     health_components: dict[str, float]  # weight per component, as configured
     selection: str = "all current customers"  # whose risk this is (a filter slice names its customers)
     # handles for reading a slice out of this report without a refit (churn.slice), not part of the result:
-    # each earlier snapshot's health per customer (customer_id, as_of, segment, health) and the explainer
-    history: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    # the earlier snapshots' health (a churn.service.HealthHistory, see `history`) and the explainer
+    earlier_health: Any = field(default=None, repr=False, compare=False)
     explainer: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def history(self) -> pd.DataFrame | None:
+        """Each earlier snapshot's health per customer (customer_id, as_of, segment, health), built when
+        first read (a slice's trend reads it; the command line never does)."""
+        return self.earlier_health.frame() if self.earlier_health is not None else None
 
     def to_frame(self) -> pd.DataFrame:
         """The scored customers, riskiest first."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,7 +126,7 @@ def _report(
         trend=tuple(trend),
         scored=scored,
         health_components={name: spec.weight for name, spec in weights.items()},
-        history=_history(then),
+        earlier_health=HealthHistory([(replace(s, features=NO_FEATURES), past) for s, past in then]),
         explainer=Explainer(
             fitted.baseline,
             tuple(fitted.columns),
@@ -132,6 +134,29 @@ def _report(
             current.features.iloc[order].reset_index(drop=True).astype(np.float32),
         ),
     )
+
+
+NO_FEATURES = pd.DataFrame()  # an earlier snapshot kept for its health history needs no features
+
+
+class HealthHistory:
+    """The earlier snapshots' health per customer as one frame (`_history`), built on first read and kept;
+    a pickled history carries the frame, never the snapshots."""
+
+    def __init__(self, then: list[tuple[ChurnData, np.ndarray]]) -> None:
+        self._then: list[tuple[ChurnData, np.ndarray]] | None = then
+        self._frame: pd.DataFrame | None = None
+
+    def frame(self) -> pd.DataFrame | None:
+        """The history (None without earlier snapshots)."""
+        then = self._then  # read once: views of the server may ask at the same time (each builds it)
+        if then is not None:
+            self._frame = _history(then)
+            self._then = None
+        return self._frame
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_then": None, "_frame": self.frame()}
 
 
 def _history(then: list[tuple[ChurnData, np.ndarray]]) -> pd.DataFrame | None:
