@@ -12,7 +12,9 @@ cores, the report's tables and the CSV of every scored customer. Then the same w
 the health trend (the five earlier month ends with the health components; the tables do not show it, so
 they do not compute it). Peak memory is that process's maximum resident set size. The baseline is one pass
 over the same tables' columns, fetched to Python (DuckDB, same machine, same run). Both are also given in
-CPU seconds (all threads), which a machine shared with other work disturbs less than wall time.
+CPU seconds (all threads), which a machine shared with other work disturbs less than wall time. The store's
+file is read once before anything is timed, so every run finds it in the page cache as the baseline's do;
+`cxgap risk` runs twice and the faster counts (the baseline: the fastest of three).
 """
 
 from __future__ import annotations
@@ -109,9 +111,10 @@ def main() -> None:
             path.parent,
         )
     load_before = os.getloadavg()[0]  # other work on the machine: wall times stretch with it
-    risk, risk_cpu, peak_mib = _risk(
-        env, path.parent, ["--out", str(folder / "scores.csv")]
-    )  # its cxgap.toml
+    _bare_scan(path)  # the store's file read once first: every timed run below finds it in the page cache
+    table = ["--out", str(folder / "scores.csv")]
+    runs = [_risk(env, path.parent, table) for _ in range(2)]  # in its cxgap.toml's folder
+    risk, risk_cpu, peak_mib = min(runs)
     trend, trend_cpu, trend_mib = _risk(env, path.parent, ["--json"])
     load_after = os.getloadavg()[0]
     bare, bare_cpu = min(_bare_scan(path) for _ in range(3))
@@ -124,7 +127,8 @@ def main() -> None:
         f"| `cxgap risk --json` (the same and the 6-month health trend) | {trend:.1f} s | {trend_cpu:.1f} s | {trend_mib:,.0f} MiB |",
         f"| baseline: one pass over the columns it reads, fetched (DuckDB) | {bare:.2f} s | {bare_cpu:.2f} s | |",
         "",
-        f"`cxgap risk` takes {risk / bare:.1f}x the bare scan ({risk_cpu / bare_cpu:.1f}x in CPU time) and scored "
+        f"`cxgap risk` takes {risk / bare:.1f}x the bare scan ({risk_cpu / bare_cpu:.1f}x in CPU time; the faster "
+        f"of two runs, {' and '.join(f'{r[0]:.1f} s' for r in runs)}) and scored "
         f"{scored:,} current customers; with `--json` and its trend {trend / bare:.1f}x ({trend_cpu / bare_cpu:.1f}x). "
         "Peak memory is",
         "the maximum resident set of the `cxgap risk` process itself"
