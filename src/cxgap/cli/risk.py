@@ -85,7 +85,8 @@ def risk(
     as_json: JsonOption = False,
 ) -> None:
     """Churn risk and customer health: models judged on held-out customers against a logistic baseline,
-    each customer's risk with reasons in words, revenue at risk per segment, health per segment."""
+    each customer's risk with reasons in words, revenue at risk per segment, health per segment (with --json
+    also its trend over the last six month ends)."""
     fmt = chosen(fmt, as_json)
     from cxgap.churn import file_risk, load_churn_mapping, read_churn_file, store_risk
     from cxgap.engine import engine_for
@@ -101,9 +102,8 @@ def risk(
     else:
         settings = load_settings(config)
         with _store(config) as store:
-            report = store_risk(
-                engine_for(store, settings), settings, seed=seed, trend_months=6 if fmt is Format.json else 1
-            )
+            months = 6 if fmt is Format.json else 1  # the tables do not show the health trend: not computed
+            report = store_risk(engine_for(store, settings), settings, seed=seed, trend_months=months)
     emit(fmt, risk_json(report, top), lambda: risk_tables(report, top), lambda: report.riskiest(top))
     said = out if fmt is Format.table else err  # what was written: never inside the CSV or JSON
     if out_csv is not None:
