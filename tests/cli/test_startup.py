@@ -224,3 +224,26 @@ def test_the_entry_ends_with_the_commands_code_its_output_and_exit_handlers(
     wrong = _ended_by_run(["analyse"], before, tmp_path)
     assert wrong.returncode == 2 and "No such command 'analyse'" in wrong.stderr
     assert "exit handlers ran" in wrong.stderr
+
+
+def test_the_entry_keeps_the_commands_code_when_its_output_is_closed(tmp_path: Path) -> None:
+    def closed(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # started with no standard output at all (sys.stdout is None), as cron may
+            [
+                sys.executable,
+                "-c",
+                f"import sys\nfrom cxgap.cli.commands import run\nsys.argv = {argv!r}\nrun()",
+            ],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.close(1),
+        )
+
+    helped = closed(["cxgap", "--help"])
+    assert helped.returncode == 0 and "Traceback" not in helped.stderr, helped.stderr
+    wrong = closed(["cxgap", "analyse"])
+    assert wrong.returncode == 2 and "No such command 'analyse'" in wrong.stderr

@@ -26,7 +26,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.extmath import _approximate_mode
 
 from cxgap.churn.data import ChurnData
 from cxgap.churn.threads import one_thread, scoring_threads, side_by_side
@@ -256,6 +255,24 @@ def stratified_split(y: np.ndarray, test_share: float, seed: int) -> tuple[np.nd
         train.append(drawn[: n_train[k]])
         test.append(drawn[n_train[k] : n_train[k] + n_held[k]])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def _approximate_mode(counts: np.ndarray, draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """How many of `draws` each class gets, as scikit-learn's stratified split (its private
+    `utils.extmath._approximate_mode`, BSD-3): the floor of each class's share, the rest to the largest
+    remainders, ties broken by `rng` in the same calls, so the same random numbers follow."""
+    continuous = counts / counts.sum() * draws
+    floored = np.floor(continuous)
+    need = int(draws - floored.sum())
+    remainder = continuous - floored
+    for value in np.sort(np.unique(remainder))[::-1] if need > 0 else ():
+        (tied,) = np.where(remainder == value)
+        now = min(len(tied), need)
+        floored[rng.choice(tied, size=now, replace=False)] += 1
+        need -= now
+        if need == 0:
+            break
+    return np.asarray(floored, dtype=int)
 
 
 def fit_classifier(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +17,7 @@ from cxgap.churn.model import TEST_SHARE, FittedClassifier, ModelScore, fit_clas
 from cxgap.churn.schemas import HealthPoint, RiskReport
 from cxgap.churn.slice import Explainer, health_explained, segment_health
 from cxgap.churn.survival import SurvivalModel, fit_survival, quiet_cox
-from cxgap.churn.threads import one_thread, side_by_side
+from cxgap.churn.threads import one_thread, scoring_threads, side_by_side
 from cxgap.config import HealthWeight, Settings
 from cxgap.engine import Engine, whole
 from cxgap.errors import CxgapError
@@ -76,7 +77,9 @@ def _fit(
             judged = score("health score (lower = riskier)", training.churned[test], probability, confidence)
             return health, judged, fit_survival(training, train, test, confidence)
 
-    with quiet_cox():  # before any thread starts: see quiet_cox
+    # On threads, lifelines' filter goes in before any starts (see quiet_cox); on one, the Cox fit's own
+    # does, for the Cox fit alone (the server computes views side by side: a short swap of the list)
+    with quiet_cox() if scoring_threads() > 1 else nullcontext():
         fitted, (health, judged, survival) = fit_classifier_beside(
             training, (train, test), others, seed, confidence
         )

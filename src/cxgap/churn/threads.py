@@ -17,8 +17,6 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 MAX_SCORING_THREADS = 8
 T = TypeVar("T")
 R = TypeVar("R")
-A = TypeVar("A")
-B = TypeVar("B")
 _LIMIT: ContextVar[int | None] = ContextVar("cxgap_scoring_threads", default=None)
 
 
@@ -65,9 +63,3 @@ def side_by_side(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [work(item) for item in items]
     with warnings.catch_warnings(), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(work, items))
-
-
-def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
-    """Two independent pieces of work side by side (see `side_by_side`), their results in order."""
-    done = side_by_side(lambda work: work(), [first, second])
-    return done[0], done[1]  # type: ignore[return-value]

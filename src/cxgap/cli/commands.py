@@ -93,8 +93,9 @@ def end_now(code: object) -> NoReturn:
         raise SystemExit(code)
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None where the process was started with the descriptor closed
+                stream.flush()
     except (OSError, ValueError):  # a closed pipe or stream: Python reports it as it always does
         raise SystemExit(code) from None
     os._exit(code or 0)

@@ -45,9 +45,8 @@ def drivers(
     if file is not None or mapping is not None:
         _file_drivers(file, mapping, replicates, settings, fmt)
         return
-    store = Store(settings.store.url)
-    result = run_drivers(engine_for(store, settings), settings, outcome, by, touchpoint, replicates)
-    store.close()
+    with Store(settings.store.url) as store:
+        result = run_drivers(engine_for(store, settings), settings, outcome, by, touchpoint, replicates)
     emit(fmt, result, lambda: [driver_table(result)], said=result.notes)
 
 

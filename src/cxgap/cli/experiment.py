@@ -52,18 +52,17 @@ def experiment_compare(
     except ValueError:
         raise CxgapError(f"--start '{start}' is not a date (expected YYYY-MM-DD).") from None
     arms = read_assignments(assignments)
-    store = Store(settings.store.url)
-    result = experiment(
-        Engine(store),
-        arms,
-        metric,
-        since,
-        min_effect,
-        settings.analysis.confidence,
-        survey_kind,
-        settings.analysis.min_n,
-    )
-    store.close()
+    with Store(settings.store.url) as store:
+        result = experiment(
+            Engine(store),
+            arms,
+            metric,
+            since,
+            min_effect,
+            settings.analysis.confidence,
+            survey_kind,
+            settings.analysis.min_n,
+        )
     emit(fmt, result, lambda: [experiment_table(result)])
 
 

@@ -87,9 +87,8 @@ def impact(
     from cxgap.store import Store
 
     settings = load_settings(config)
-    store = Store(settings.store.url)
-    engine = engine_for(store, settings)
-    result = run_impact(engine, settings, analyze(engine, settings), share)
-    store.close()
+    with Store(settings.store.url) as store:
+        engine = engine_for(store, settings)
+        result = run_impact(engine, settings, analyze(engine, settings), share)
     currency = settings.company.currency
     emit(fmt, result, lambda: [*impact_tables(result, currency), *notes(result.notes)], said=result.notes)

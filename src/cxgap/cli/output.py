@@ -194,7 +194,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         return sink.getvalue()
 
     starts = list(range(0, max(table.num_rows, 1), CSV_PART_ROWS))
-    workers = max(1, min(4, os.cpu_count() or 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = max(1, min(4, cores))
     with path.open("wb") as file, ThreadPoolExecutor(workers) as pool:
         for group in range(0, len(starts), workers):
             for buffer in pool.map(part, starts[group : group + workers]):

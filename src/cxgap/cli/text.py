@@ -48,20 +48,19 @@ def text(
     if out_file is not None and not out_file.parent.is_dir():  # say so before the analysis, not after
         raise CxgapError(f"Cannot write {out_file}: the folder {out_file.parent} does not exist.")
     settings = load_settings(config)
-    store = Store(settings.store.url)
-    engine = engine_for(store, settings)
-    total = len(load_texts(engine)[0])
-    with Progress(
-        TextColumn("embedding texts"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
-        task = bar.add_task("embed", total=total)
-        report = analyze_text(engine, settings, discover, progress=lambda n: bar.advance(task, n))
-    store.close()
+    with Store(settings.store.url) as store:
+        engine = engine_for(store, settings)
+        total = len(load_texts(engine)[0])
+        with Progress(
+            TextColumn("embedding texts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task("embed", total=total)
+            report = analyze_text(engine, settings, discover, progress=lambda n: bar.advance(task, n))
     written = _write_per_text(report, out_file) if out_file is not None else None
     emit(
         fmt,
