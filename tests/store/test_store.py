@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,7 +31,12 @@ def _responses(*ids: str, nps: int = 9) -> pa.Table:
 
 
 def test_new_store_has_every_table_empty_at_head_revision(store: Store) -> None:
-    assert store.revision() == "0016"
+    from alembic.script import ScriptDirectory
+
+    from cxgap.store.core import SCHEMA_HEAD, _alembic_config
+
+    assert SCHEMA_HEAD == ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert store.revision() == SCHEMA_HEAD == "0016"
     assert set(store.counts()) == {m.__tablename__ for m in DATA_TABLES}
     assert all(rows == 0 for rows in store.counts().values())
 
@@ -128,3 +135,22 @@ def test_migrations_match_the_models(pg_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     store.close()
     assert diff == [], "models changed without a migration: run alembic revision --autogenerate"
+
+
+def test_a_store_at_the_newest_schema_opens_without_loading_alembic(duckdb_url: str, tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom cxgap.store import Store\n"
+        f"Store({duckdb_url!r}).close()\nprint('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_a_store_with_several_schema_revisions_is_one_sentence(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES ('9999')"))
+    with pytest.raises(StoreError, match="several schema revisions"):
+        store.revision()

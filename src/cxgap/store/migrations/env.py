@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-import cxgap.store.core  # noqa: F401  (registers Alembic's DuckDB dialect)
+from cxgap.store.core import alembic_for_duckdb
 from cxgap.store.models import Base
+
+alembic_for_duckdb()
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
