@@ -91,7 +91,7 @@ class RevenueAtRisk:
     revenue: Estimate
 
 
-def by_segment(segment: np.ndarray | None) -> list[tuple[Any, np.ndarray | None]]:
+def by_segment(segment: np.ndarray | pd.Categorical[Any] | None) -> list[tuple[Any, np.ndarray | None]]:
     """'all customers' (None: every row), then each segment in sorted order with the mask of its rows:
     the labels hashed once, not every row compared with every label."""
     if segment is None:
@@ -103,7 +103,10 @@ def by_segment(segment: np.ndarray | None) -> list[tuple[Any, np.ndarray | None]
 
 
 def revenue_at_risk(
-    risk: np.ndarray, revenue: np.ndarray | None, segment: np.ndarray | None, confidence: float = 0.95
+    risk: np.ndarray,
+    revenue: np.ndarray | None,
+    segment: np.ndarray | pd.Categorical[Any] | None,
+    confidence: float = 0.95,
 ) -> list[RevenueAtRisk]:
     """Sum of risk x revenue per segment (and overall); the interval is the spread of the sum of the
     customers' independent churn draws (Poisson-binomial variance), given the model's risks."""

@@ -37,7 +37,8 @@ def _scored(
     for the riskiest REASONS_FOR, the reasons in words (only they are shown or kept with reasons)."""
     order = np.argsort(-risk, kind="stable")  # riskiest first, ties in row order (pandas' stable sort)
     texts = data.shared.texts(order) if data.shared is not None else None
-    ids, segment = texts or (data.ids[order], data.segment[order] if data.segment is not None else None)
+    segment = np.asarray(data.segment[order], dtype=object) if data.segment is not None else None
+    ids, segment = texts or (data.ids[order], segment)
     frame = pd.DataFrame(
         {
             "customer_id": ids,

@@ -31,7 +31,7 @@ class Explainer:
 
 
 def segment_health(
-    scores: np.ndarray, segment: np.ndarray | None, confidence: float
+    scores: np.ndarray, segment: np.ndarray | pd.Categorical[Any] | None, confidence: float
 ) -> tuple[SegmentHealth, ...]:
     """Mean health with its interval and the share below 40, for all customers and per segment (a group
     of fewer than two customers has no interval and is left out)."""
