@@ -76,3 +76,20 @@ def test_serve_says_how_to_add_a_person_when_nobody_can_sign_in(
         signed_up(store)
     again = cli("serve")
     assert again.exit_code == 0 and "Nobody can sign in" not in again.stdout
+
+
+def test_serve_on_a_port_another_server_holds_is_one_sentence(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXGAP_STORE_URL", f"duckdb:///{tmp_path / 'serve.duckdb'}")
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = int(other.getsockname()[1])
+        result = cli("serve", "--port", str(taken))
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert f"Cannot listen on 127.0.0.1:{taken}" in said and "choose one with --port" in said
+    assert "Traceback" not in result.stderr and not (tmp_path / "serve.duckdb").exists()
+    elsewhere = cli("serve", "--host", "192.0.2.1", "--port", str(_free_port()))  # TEST-NET-1: not ours
+    assert elsewhere.exit_code == 2 and "Cannot listen on 192.0.2.1:" in " ".join(elsewhere.stderr.split())

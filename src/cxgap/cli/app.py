@@ -266,6 +266,25 @@ def status(
     )
 
 
+def _can_listen(host: str, port: int) -> None:
+    """One sentence where the dashboard could not listen at host:port (another server holds the port, or
+    the host is no address of this machine), before it starts anything: the web server's own failure came
+    after the dashboard's threads had started, and ended the process with an abort."""
+    import socket
+
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the web server binds
+            probe.bind(address)
+    except OSError as error:  # socket.gaierror included
+        why = error.strerror or str(error)
+        raise CxgapError(
+            f"Cannot listen on {host}:{port} ({why}): another server may hold that port; choose one with "
+            "--port, or an address of this machine with --host."
+        ) from None
+
+
 @app.command()
 @user_errors
 def serve(
@@ -283,6 +302,7 @@ def serve(
     from .handoff import run_server
 
     settings = load_settings(config)
+    _can_listen(host, port)
     app_ = create_app(settings)
     out.print(f"cxgap dashboard on http://{host}:{port}/ (Ctrl+C stops it)")
     if not can_sign_in(app_.state.store):
