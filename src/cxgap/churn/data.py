@@ -37,9 +37,8 @@ class ChurnData:
     churned: np.ndarray
     duration: np.ndarray | None = None
     revenue: np.ndarray | None = None
-    segment: np.ndarray | pd.Categorical[Any] | None = (
-        None  # categories where the engine's snapshot coded them
-    )
+    # categories where the engine's snapshot coded them
+    segment: np.ndarray | pd.Categorical[Any] | None = None
     as_of: dt.datetime | None = None
     horizon_days: int | None = None
     higher_is_riskier: dict[str, bool] = field(default_factory=dict)
@@ -163,12 +162,9 @@ def _categories(labels: pa.ChunkedArray) -> pd.Categorical[str]:
     """Labels as categories (in sorted order) from Arrow's dictionary: a million customers' segments coded
     once, so grouping them by segment never hashes the strings again."""
     encoded = pc.dictionary_encode(labels.combine_chunks())
-    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    rank = np.empty(len(names), dtype=np.int32)  # each label's place among the sorted labels
-    rank[np.argsort(names, kind="stable")] = np.arange(len(names), dtype=np.int32)
-    codes = np.asarray(rank[encoded.indices.to_numpy(zero_copy_only=False)], dtype=np.int32)
-    categories: pd.Index[str] = pd.Index([str(name) for name in sorted(names.tolist())])
-    return pd.Categorical.from_codes(codes, categories=categories)
+    names: pd.Index[str] = pd.Index([str(name) for name in encoded.dictionary.to_pylist()])
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+    return pd.Categorical.from_codes(codes, categories=names).reorder_categories(sorted(names))
 
 
 def _floats(column: Any) -> np.ndarray:

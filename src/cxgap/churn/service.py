@@ -37,8 +37,7 @@ def _scored(
     for the riskiest REASONS_FOR, the reasons in words (only they are shown or kept with reasons)."""
     order = np.argsort(-risk, kind="stable")  # riskiest first, ties in row order (pandas' stable sort)
     texts = data.shared.texts(order) if data.shared is not None else None
-    segment = np.asarray(data.segment[order], dtype=object) if data.segment is not None else None
-    ids, segment = texts or (data.ids[order], segment)
+    ids, segment = texts or (data.ids[order], _labels(data.segment, order))
     frame = pd.DataFrame(
         {
             "customer_id": ids,
@@ -61,12 +60,17 @@ def _scored(
     return frame, order
 
 
+def _labels(segment: np.ndarray | pd.Categorical[Any] | None, order: np.ndarray) -> np.ndarray | None:
+    """The segments at `order` as plain values (the scored table's column), None without segments."""
+    return np.asarray(segment[order], dtype=object) if segment is not None else None
+
+
 def _fit(
     training: ChurnData, weights: dict[str, HealthWeight], seed: int, confidence: float
 ) -> tuple[FittedClassifier, HealthModel, ModelScore, SurvivalModel | None]:
     """The classifier, the health score calibrated on the training customers and judged on the held-out
     ones, and the survival model, all on the same split; the health score and the Cox model are fitted
-    beside the classifier's refit (each fit keeps to one thread, see fit_classifier_beside)."""
+    beside the classifier's folds and refits (each fit keeps to one thread, see fit_classifier_beside)."""
     train, test = split(training, TEST_SHARE, seed)
 
     def others() -> tuple[HealthModel, ModelScore, SurvivalModel | None]:

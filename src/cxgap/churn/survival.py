@@ -112,9 +112,9 @@ def harrell_c(times: np.ndarray, scores: np.ndarray, events: np.ndarray) -> floa
 @contextmanager
 def quiet_cox() -> Iterator[None]:
     """lifelines' own warnings silenced within: its convergence chatter (the held-out concordance judges
-        the fit) and its calls that pandas deprecates. A filter by module, so that a caller fitting other
-        models beside the Cox model installs it once, on its own thread, before they start: a filter swapped
-        in by one thread can be swapped out by another's (Python keeps one list for all before 3.14). Where it
+    the fit) and its calls that pandas deprecates. A filter by module, so that a caller fitting other
+    models beside the Cox model installs it once, on its own thread, before they start: a filter swapped
+    in by one thread can be swapped out by another's (Python keeps one list for all before 3.14). Where it
     is installed already, nothing is swapped (a worker thread then leaves the list alone)."""
     if any(_is_quiet_cox(f) for f in warnings.filters):  # the caller installed it: nothing to swap
         yield
@@ -130,7 +130,9 @@ LIFELINES = r"lifelines(\.|$)"
 def _is_quiet_cox(entry: tuple[Any, ...]) -> bool:
     action, message, category, module, _ = entry
     return (
-        bool(action == "ignore" and message is None and category is Warning and module is not None)
+        action == "ignore"
+        and message is None
+        and category is Warning
         and getattr(module, "pattern", None) == LIFELINES
     )
 
