@@ -17,12 +17,19 @@ free-text comment (redaction is not what this measures). After the imports, the 
 every rating and interaction (checked), and the section says how the refresh grows with the stored rows.
 `--keep DIR` keeps each built store in DIR (demo_<customers>_x<scale>.duckdb) and measures on a copy of it, so
 a second run (or a store built beforehand the same way) skips the build, which at 10M rows takes most of the
-time; `--rebuilds` sets how many times the baselines are timed (the fastest kept).
+time; `--rebuilds` sets how many times the baselines are timed (the fastest kept; 0 skips them).
+
+`--postgres URL` measures the same imports on PostgreSQL, the server path, whose keys and customer x touchpoint
+pairs are found through indexes: each scale's DuckDB store (built or kept as above) is copied into its own
+database on that server (`<database>_x<scale>`, rebuilt when missing, kept afterwards: a copy of the 10M
+store takes about 15 minutes) and the batches are imported there, under new ids each run. There is no
+checkpoint to time (PostgreSQL's WAL is written at commit, inside the import).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import tempfile
@@ -30,8 +37,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import sqlalchemy as sa
 from analyze_speed import _rebuild as _rebuild_summaries
 from analyze_speed import _scale
+from sqlalchemy.engine import make_url
 
 import cxgap.io.importer as importer
 from cxgap.demo import simulate, write_demo
@@ -127,7 +137,7 @@ def _timed_import(store: Store, path: Path, mapping: dict[str, Any]) -> tuple[fl
     """Seconds of the whole import, of its summary refresh and of the checkpoint right after it, and the
     rows it loaded. DuckDB writes a small transaction to its log and the tables, with their indexes, at
     the next checkpoint (once the log passes 16 MiB, or when the store is closed, as every `cxgap import`
-    does): that deferred cost belongs to the import too."""
+    does): that deferred cost belongs to the import too. PostgreSQL writes its log at commit (0 here)."""
     clock = RefreshClock()
     importer.refresh_derived = clock  # type: ignore[attr-defined]
     try:
@@ -137,19 +147,76 @@ def _timed_import(store: Store, path: Path, mapping: dict[str, Any]) -> tuple[fl
     finally:
         importer.refresh_derived = refresh_derived  # type: ignore[attr-defined]
     start = time.perf_counter()
-    store.duckdb_connection().execute("CHECKPOINT")
+    if store.backend == "duckdb":
+        store.duckdb_connection().execute("CHECKPOINT")
     return total, clock.seconds, time.perf_counter() - start, summary.rows_loaded
 
 
 def _check(store: Store) -> None:
-    """The merged rollups still count every rating and interaction stored."""
-    con = store.duckdb_connection()
+    """The merged rollups still count every rating and interaction stored, and the customer x touchpoint
+    summary every pair."""
     pairs = {
         "SELECT sum(n_perception) FROM rollup_items": "SELECT count(perception) FROM response_items",
         "SELECT sum(interactions) FROM rollup_interactions": "SELECT count(*) FROM interactions",
+        "SELECT sum(interactions) FROM customer_touchpoints": "SELECT count(customer_id) FROM interactions",
     }
-    for kept, raw in pairs.items():
-        assert con.execute(kept).fetchone() == con.execute(raw).fetchone(), kept
+    with store.engine.connect() as conn:
+        for kept, raw in pairs.items():
+            assert conn.execute(sa.text(kept)).scalar() == conn.execute(sa.text(raw)).scalar(), kept
+
+
+# the tables a copy into PostgreSQL carries: every one an import reads or a summary keeps
+COPIED_TABLES = (
+    "customers",
+    "responses",
+    "response_items",
+    "interactions",
+    "feedback",
+    "import_batches",
+    "customer_touchpoints",
+    "rollup_items",
+    "rollup_interactions",
+)
+
+
+def _postgres_store(url: str, kept: Path, scale: int) -> Store:
+    """The kept DuckDB store `kept` copied into the PostgreSQL database `<database>_x<scale>` on `url`'s
+    server (made when missing: every table an import reads, its summaries included, through COPY)."""
+    base = make_url(url)
+    name = f"{base.database}_x{scale}"
+    target = base.set(database=name).render_as_string(hide_password=False)
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if found is None:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    store = Store(target)
+    if found is None:
+        _copy_into(store, kept)
+    return store
+
+
+def _copy_into(store: Store, kept: Path) -> None:
+    """Every table of COPIED_TABLES from the DuckDB file `kept` into the PostgreSQL `store`, then ANALYZE."""
+    duck = duckdb.connect(str(kept), read_only=True)
+    raw = store.engine.raw_connection()
+    try:
+        for table in COPIED_TABLES:
+            columns = ", ".join(c.name for c in sa.Table(table, sa.MetaData(), autoload_with=store.engine).c)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"{table}.csv"
+                duck.execute(f"COPY (SELECT {columns} FROM {table}) TO '{path}' (HEADER false)")
+                with raw.cursor() as cursor, path.open("rb") as csv:  # type: ignore[attr-defined]
+                    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+                        while chunk := csv.read(1 << 20):
+                            copy.write(chunk)
+            raw.commit()
+    finally:
+        raw.close()
+        duck.close()
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
 
 
 def _build(customers: int, scale: int, path: Path) -> None:
@@ -164,18 +231,26 @@ def _build(customers: int, scale: int, path: Path) -> None:
     store.close()
 
 
-def _store(customers: int, scale: int, folder: Path, keep: Path | None) -> Store:
-    """A fresh store to measure on: built in `folder`, or copied from the one kept in `keep` (built there
+def _kept(customers: int, scale: int, folder: Path, keep: Path | None) -> Path:
+    """The built DuckDB store of this scale: built in `folder`, or the one kept in `keep` (built there
     first when missing)."""
-    path = folder / f"store_{scale}.duckdb"
     if keep is None:
+        path = folder / f"built_{scale}.duckdb"
         _build(customers, scale, path)
-    else:
-        kept = keep / f"demo_{customers}_x{scale}.duckdb"
-        if not kept.exists():
-            _build(customers, scale, kept.with_suffix(".building"))
-            kept.with_suffix(".building").rename(kept)
-        shutil.copyfile(kept, path)
+        return path
+    kept = keep / f"demo_{customers}_x{scale}.duckdb"
+    if not kept.exists():
+        _build(customers, scale, kept.with_suffix(".building"))
+        kept.with_suffix(".building").rename(kept)
+    return kept
+
+
+def _store(kept: Path, scale: int, folder: Path, postgres: str | None) -> Store:
+    """A store to measure on: a copy of the built DuckDB file, or its copy on the PostgreSQL server."""
+    if postgres:
+        return _postgres_store(postgres, kept, scale)
+    path = folder / f"store_{scale}.duckdb"
+    shutil.copyfile(kept, path)
     return Store(f"duckdb:///{path}")
 
 
@@ -187,20 +262,25 @@ def _measure_scale(
     folder: Path,
     keep: Path | None,
     rebuilds: int,
+    postgres: str | None = None,
 ) -> dict[str, Any]:
     load = os.getloadavg()[0]  # a shared machine: said beside the timings
-    store = _store(customers, scale, folder, keep)
-    con = store.duckdb_connection()
+    kept = _kept(customers, scale, folder, keep)
+    store = _store(kept, scale, folder, postgres)
+    # the batches are copies of stored rows, read from the DuckDB store (the one measured, or the kept one)
+    con = duckdb.connect(str(kept), read_only=True) if postgres else store.duckdb_connection()
     stored = store.counts()
-    rebuild = min(_rebuild(store) for _ in range(rebuilds))
-    summaries = min(_rebuild_summaries(store) for _ in range(rebuilds))
-    con.execute("CHECKPOINT")  # each import's checkpoint then writes its own changes only
+    rebuild = min((_rebuild(store) for _ in range(rebuilds)), default=math.nan)
+    summaries = min((_rebuild_summaries(store) for _ in range(rebuilds)), default=math.nan)
+    if not postgres:
+        con.execute("CHECKPOINT")  # each import's checkpoint then writes its own changes only
+    run = f"r{time.time_ns() % 10**9}" if postgres else ""  # new ids in a database kept between runs
     runs = []
     for n in batches:
         for kind, make in (("responses", _response_file), ("interactions", _contact_file)):
             tries: list[dict[str, Any]] = []
             for attempt in range(repeat):  # a new batch each time; the store grows by a few percent
-                path, mapping = make(con, folder, n, f"{kind[0]}{n}x{attempt}")
+                path, mapping = make(con, folder, n, f"{kind[0]}{n}x{attempt}{run}")
                 total, refresh, checkpoint, loaded = _timed_import(store, path, mapping)
                 tries.append(
                     {
@@ -215,6 +295,8 @@ def _measure_scale(
             runs.append(min(tries, key=lambda t: t["refresh"]))
     _check(store)
     store.close()
+    if postgres:
+        con.close()
     loads = (load, os.getloadavg()[0])
     return {
         "scale": scale,
@@ -226,29 +308,35 @@ def _measure_scale(
     }
 
 
+def _seconds(value: float, digits: int = 2) -> str:
+    """A timing, or what stands for a baseline not timed (`--rebuilds 0`)."""
+    return "not timed" if math.isnan(value) else f"{value:.{digits}f} s"
+
+
 def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
     lines = [
-        "| stored responses | batch | rows | import | summary refresh | checkpoint after | full rebuild (baseline) "
-        "| refresh / rebuild | summaries-only rebuild |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| stored responses | stored interactions | batch | rows | import | summary refresh | checkpoint after "
+        "| full rebuild (baseline) | refresh / rebuild | summaries-only rebuild |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for run in r["runs"]:
             lines.append(
-                f"| {r['stored']['responses']:,} | {run['n']:,} {run['kind']} | {run['loaded']:,} | "
-                f"{run['import']:.2f} s | **{run['refresh']:.3f} s** | {run['checkpoint']:.2f} s | {r['rebuild']:.2f} s | "
-                f"{run['refresh'] / r['rebuild']:.3f} | {r['summaries']:.2f} s |"
+                f"| {r['stored']['responses']:,} | {r['stored']['interactions']:,} | {run['n']:,} {run['kind']} | "
+                f"{run['loaded']:,} | {run['import']:.2f} s | **{run['refresh']:.3f} s** | "
+                f"{run['checkpoint']:.2f} s | {_seconds(r['rebuild'])} | "
+                f"{run['refresh'] / r['rebuild']:.3f} | {_seconds(r['summaries'])} |"
             )
     small, large = results[0], results[-1]
     growth = large["stored"]["responses"] / small["stored"]["responses"]
     lines.append("")
     for a, b in zip(small["runs"], large["runs"], strict=True):
+        before, after = a["import"] + a["checkpoint"], b["import"] + b["checkpoint"]
         lines.append(
             f"- {a['n']:,} {a['kind']}: refresh {a['refresh']:.3f} s on {small['stored']['responses']:,} stored "
             f"responses, {b['refresh']:.3f} s on {large['stored']['responses']:,} ({growth:.0f}x the rows): "
             f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {large['rebuild'] / small['rebuild']:.1f}x; "
-            f"the import with its checkpoint {a['import'] + a['checkpoint']:.2f} s and "
-            f"{b['import'] + b['checkpoint']:.2f} s (**{(b['import'] + b['checkpoint']) / (a['import'] + a['checkpoint']):.2f}x**)"
+            f"the import with its checkpoint {before:.2f} s and {after:.2f} s (**{after / before:.2f}x**)"
         )
     copies = ", ".join(f"x{r['scale']}" for r in results)
     lines.append(f"- demo of {customers:,} customers, copied {copies}")
@@ -267,6 +355,9 @@ def main() -> None:
     )
     parser.add_argument("--rebuilds", type=int, default=2, help="Timings of each baseline (fastest kept).")
     parser.add_argument("--keep", type=Path, default=None, help="Folder keeping the built stores for reuse.")
+    parser.add_argument(
+        "--postgres", default=None, help="A PostgreSQL server URL: measure there (a database per scale)."
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
@@ -276,10 +367,20 @@ def main() -> None:
         for scale in scales:
             results.append(
                 _measure_scale(
-                    args.customers, scale, batches, args.repeat, Path(tmp), args.keep, args.rebuilds
+                    args.customers,
+                    scale,
+                    batches,
+                    args.repeat,
+                    Path(tmp),
+                    args.keep,
+                    args.rebuilds,
+                    args.postgres,
                 )
             )
-    title = f"### Incremental summaries: an import's refresh against the stored size ({machine()})"
+    engine = "PostgreSQL" if args.postgres else "DuckDB"
+    title = (
+        f"### Incremental summaries on {engine}: an import's refresh against the stored size ({machine()})"
+    )
     emit("\n".join([title, "", *_lines(results, args.customers), ""]), args.out)
 
 

@@ -71,6 +71,7 @@ _TOUCH_COLUMNS = "customer_id, touchpoint, interactions, first_at, last_at"
 _BATCH = "_cxgap_batch_rows"
 _CONTEXT_TABLE = "_cxgap_context"
 _MOVED = "_cxgap_moved"
+_RATED = "_cxgap_rated"
 _DELTA = "_cxgap_touches"
 _FOUND = "_cxgap_touches_merged"
 
@@ -201,21 +202,25 @@ def _rebuild_for(conn: Connection, table: str, rollups: bool) -> None:
 def _responses_batch(conn: Connection, batch: str, merge: bool) -> None:
     """The batch's ratings take their response's context and join the items rollup."""
     columns = "response_id, customer_id, touchpoint, survey_kind, channel, responded_at"
-    with _staged(conn, _BATCH, f"SELECT {columns} FROM responses WHERE batch_id = {batch}"):
-        with _staged(conn, _CONTEXT_TABLE, _context_of(_BATCH)):
-            orphans = (  # new ratings of responses stored before (a file imported again, with more items)
-                f"SELECT response_id FROM response_items i WHERE i.batch_id = {batch} "
-                f"AND NOT EXISTS (SELECT 1 FROM {_CONTEXT_TABLE} x WHERE x.response_id = i.response_id)"
+    rated = f"SELECT DISTINCT response_id FROM response_items WHERE batch_id = {batch}"
+    with (
+        _staged(conn, _BATCH, f"SELECT {columns} FROM responses WHERE batch_id = {batch}"),
+        _staged(conn, _CONTEXT_TABLE, _context_of(_BATCH)),
+        _staged(conn, _RATED, rated),  # counted, so PostgreSQL does not take the batch for a few rows
+    ):
+        orphans = (  # new ratings of responses stored before (a file imported again, with more items)
+            f"SELECT response_id FROM {_RATED} i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {_CONTEXT_TABLE} x WHERE x.response_id = i.response_id)"
+        )
+        if conn.execute(sa.text(f"SELECT count(*) FROM ({orphans}) AS o")).scalar_one():
+            earlier = f"(SELECT {columns} FROM responses WHERE response_id IN ({orphans}))"
+            conn.execute(sa.text(f"INSERT INTO {_CONTEXT_TABLE} {_context_of(earlier)}"))
+        conn.execute(
+            sa.text(
+                f"UPDATE response_items SET {_CONTEXT} FROM {_CONTEXT_TABLE} x "
+                f"WHERE x.response_id = response_items.response_id AND response_items.batch_id = {batch}"
             )
-            if conn.execute(sa.text(f"SELECT count(*) FROM ({orphans}) AS o")).scalar_one():
-                earlier = f"(SELECT {columns} FROM responses WHERE response_id IN ({orphans}))"
-                conn.execute(sa.text(f"INSERT INTO {_CONTEXT_TABLE} {_context_of(earlier)}"))
-            conn.execute(
-                sa.text(
-                    f"UPDATE response_items SET {_CONTEXT} FROM {_CONTEXT_TABLE} x "
-                    f"WHERE x.response_id = response_items.response_id AND response_items.batch_id = {batch}"
-                )
-            )
+        )
     if merge:
         merge_rollup(
             conn, "rollup_items", [Delta(f"(SELECT * FROM response_items WHERE batch_id = {batch}) AS s")]
