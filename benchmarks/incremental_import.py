@@ -181,20 +181,21 @@ COPIED_TABLES = (
 
 def _postgres_store(url: str, kept: Path, scale: int) -> Store:
     """The kept DuckDB store `kept` copied into the PostgreSQL database `<database>_x<scale>` on `url`'s
-    server (made when missing: every table an import reads, its summaries included, through COPY)."""
+    server (made when missing, under another name until the copy is whole: every table an import reads,
+    its summaries included, through COPY)."""
     base = make_url(url)
     name = f"{base.database}_x{scale}"
-    target = base.set(database=name).render_as_string(hide_password=False)
     admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        found = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-        if found is None:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}_building"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}_building"'))
+            building = Store(base.set(database=f"{name}_building").render_as_string(hide_password=False))
+            _copy_into(building, kept)
+            building.close()
+            conn.execute(sa.text(f'ALTER DATABASE "{name}_building" RENAME TO "{name}"'))
     admin.dispose()
-    store = Store(target)
-    if found is None:
-        _copy_into(store, kept)
-    return store
+    return Store(base.set(database=name).render_as_string(hide_password=False))
 
 
 def _copy_into(store: Store, kept: Path) -> None:
@@ -313,6 +314,11 @@ def _seconds(value: float, digits: int = 2) -> str:
     return "not timed" if math.isnan(value) else f"{value:.{digits}f} s"
 
 
+def _ratio(value: float) -> str:
+    """A ratio to a baseline, or a dash where the baseline was not timed."""
+    return "-" if math.isnan(value) else f"{value:.3g}"
+
+
 def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
     lines = [
         "| stored responses | stored interactions | batch | rows | import | summary refresh | checkpoint after "
@@ -325,7 +331,7 @@ def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
                 f"| {r['stored']['responses']:,} | {r['stored']['interactions']:,} | {run['n']:,} {run['kind']} | "
                 f"{run['loaded']:,} | {run['import']:.2f} s | **{run['refresh']:.3f} s** | "
                 f"{run['checkpoint']:.2f} s | {_seconds(r['rebuild'])} | "
-                f"{run['refresh'] / r['rebuild']:.3f} | {_seconds(r['summaries'])} |"
+                f"{_ratio(run['refresh'] / r['rebuild'])} | {_seconds(r['summaries'])} |"
             )
     small, large = results[0], results[-1]
     growth = large["stored"]["responses"] / small["stored"]["responses"]
@@ -335,7 +341,7 @@ def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
         lines.append(
             f"- {a['n']:,} {a['kind']}: refresh {a['refresh']:.3f} s on {small['stored']['responses']:,} stored "
             f"responses, {b['refresh']:.3f} s on {large['stored']['responses']:,} ({growth:.0f}x the rows): "
-            f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {large['rebuild'] / small['rebuild']:.1f}x; "
+            f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {_ratio(large['rebuild'] / small['rebuild'])}; "
             f"the import with its checkpoint {before:.2f} s and {after:.2f} s (**{after / before:.2f}x**)"
         )
     copies = ", ".join(f"x{r['scale']}" for r in results)
