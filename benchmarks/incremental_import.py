@@ -314,9 +314,9 @@ def _seconds(value: float, digits: int = 2) -> str:
     return "not timed" if math.isnan(value) else f"{value:.{digits}f} s"
 
 
-def _ratio(value: float) -> str:
+def _ratio(value: float, unit: str = "") -> str:
     """A ratio to a baseline, or a dash where the baseline was not timed."""
-    return "-" if math.isnan(value) else f"{value:.3g}"
+    return "-" if math.isnan(value) else f"{value:.3g}{unit}"
 
 
 def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
@@ -341,7 +341,7 @@ def _lines(results: list[dict[str, Any]], customers: int) -> list[str]:
         lines.append(
             f"- {a['n']:,} {a['kind']}: refresh {a['refresh']:.3f} s on {small['stored']['responses']:,} stored "
             f"responses, {b['refresh']:.3f} s on {large['stored']['responses']:,} ({growth:.0f}x the rows): "
-            f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {_ratio(large['rebuild'] / small['rebuild'])}; "
+            f"**{b['refresh'] / a['refresh']:.2f}x**; the rebuild grew {_ratio(large['rebuild'] / small['rebuild'], 'x')}; "
             f"the import with its checkpoint {before:.2f} s and {after:.2f} s (**{after / before:.2f}x**)"
         )
     copies = ", ".join(f"x{r['scale']}" for r in results)
