@@ -22,7 +22,7 @@ time; `--rebuilds` sets how many times the baselines are timed (the fastest kept
 `--postgres URL` measures the same imports on PostgreSQL, the server path, whose keys and customer x touchpoint
 pairs are found through indexes: each scale's DuckDB store (built or kept as above) is copied into its own
 database on that server (`<database>_x<scale>`, rebuilt when missing, kept afterwards: a copy of the 10M
-store takes about 15 minutes) and the batches are imported there, under new ids each run. There is no
+store took about 30 minutes here) and the batches are imported there, under new ids each run. There is no
 checkpoint to time (PostgreSQL's WAL is written at commit, inside the import).
 """
 
