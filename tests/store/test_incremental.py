@@ -78,10 +78,16 @@ def rebuilt(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     with store.engine.connect() as conn:
         transaction = conn.begin()
         try:
+            # from nothing: a rebuild writes only what differs from what is kept, so clear that first
+            conn.execute(sa.text("DELETE FROM customer_touchpoints"))
+            conn.execute(sa.text(f"UPDATE response_items SET {_CLEARED}"))
             refresh_derived(conn)
             return summaries(conn)
         finally:
             transaction.rollback()
+
+
+_CLEARED = ", ".join(f"{key} = NULL" for key in ITEM_KEYS.split(", ") if key != "item")
 
 
 def kept(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -154,6 +160,70 @@ def test_every_kind_of_batch_leaves_the_summaries_a_rebuild_would(store: Store, 
 
 
 CONTACTS_HEADER = "id,customer,at,touchpoint,kind,channel,wait,resolved\n"
+
+
+def test_replaced_interactions_move_between_customers_and_touchpoints(store: Store, write: Writer) -> None:
+    """A batch that replaces interactions rebuilds the customer x touchpoint summary: a pair left without
+    interactions goes, a new one comes, a kept one takes its new count and times."""
+    contacts = CONTACTS_HEADER + (
+        "I1,C1,2024-01-01,support,call,phone,30,true\nI2,C1,2024-01-09,support,call,phone,,false\n"
+        "I3,C2,2024-01-02,billing,bill,web,12.5,\nI4,C2,2024-03-01,billing,bill,web,0,true\n"
+    )
+    import_file(store, write("i1.csv", contacts), mapping_from_dict(CONTACTS))
+    moved = CONTACTS_HEADER + (
+        "I1,C2,2024-01-05,support,call,phone,30,true\nI2,C2,2024-02-09,support,call,phone,,false\n"
+        "I3,C2,2023-12-02,billing,bill,web,12.5,\n"
+    )
+    replace = {**CONTACTS, "on_existing": "replace"}
+    summary = import_file(store, write("i2.csv", moved), mapping_from_dict(replace))
+    assert summary.rows_replaced == 3
+    assert_equal_to_rebuild(store)
+    touches = [t[:3] + tuple(str(x)[:10] for x in t[3:]) for t in kept(store)["touches"]]
+    assert touches == [
+        ("C2", "billing", 2, "2023-12-02", "2024-03-01"),
+        ("C2", "support", 2, "2024-01-05", "2024-02-09"),
+    ]
+
+
+@pytest.mark.postgres
+def test_a_rebuild_on_postgresql_writes_only_what_changed(pg_url: str, write: Writer) -> None:
+    """Rows whose derived values are unchanged keep their row version (xmin): a rebuild after a few
+    replaced rows no longer rewrites every rating and pair (91 s and 43 s at 1M responses)."""
+    with Store(pg_url) as pg_store:
+        _replace_and_compare_versions(pg_store, write)
+
+
+def _replace_and_compare_versions(pg_store: Store, write: Writer) -> None:
+    survey = (
+        "id,date,customer,kind,touchpoint,channel,q1,e1,q2\n"
+        "R1,2024-01-03,C1,transactional,support,phone,5,6,4\nR2,2024-01-20,C2,transactional,support,chat,3,,7\n"
+    )
+    import_file(pg_store, write("s1.csv", survey), mapping_from_dict(SURVEY))
+    contacts = (
+        CONTACTS_HEADER + "I1,C1,2024-01-01,support,call,phone,30,true\nI2,C2,2024-01-02,billing,bill,web,,\n"
+    )
+    import_file(pg_store, write("i1.csv", contacts), mapping_from_dict(CONTACTS))
+    import_file(
+        pg_store, write("c1.csv", "id,segment\nC1,consumer\nC2,business\n"), mapping_from_dict(CUSTOMERS)
+    )
+    versions = {
+        "ratings": "SELECT response_id, item, xmin::text FROM response_items",
+        "pairs": "SELECT customer_id, touchpoint, xmin::text FROM customer_touchpoints",
+    }
+    with pg_store.engine.connect() as conn:
+        before = {name: _rows(conn, sql) for name, sql in versions.items()}
+    replace = {**CUSTOMERS, "on_existing": "replace"}
+    import_file(pg_store, write("c2.csv", "id,segment\nC1,enterprise\n"), mapping_from_dict(replace))
+    moved = CONTACTS_HEADER + "I1,C1,2024-01-05,support,call,phone,30,true\n"
+    import_file(pg_store, write("i2.csv", moved), mapping_from_dict({**CONTACTS, "on_existing": "replace"}))
+    assert_equal_to_rebuild(pg_store)
+    with pg_store.engine.connect() as conn:
+        after = {name: _rows(conn, sql) for name, sql in versions.items()}
+    # C1's ratings and pair were written again; C2's were not
+    assert [r for r in after["ratings"] if r[0] == "R2"] == [r for r in before["ratings"] if r[0] == "R2"]
+    assert [r for r in after["ratings"] if r[0] == "R1"] != [r for r in before["ratings"] if r[0] == "R1"]
+    assert [r for r in after["pairs"] if r[0] == "C2"] == [r for r in before["pairs"] if r[0] == "C2"]
+    assert [r for r in after["pairs"] if r[0] == "C1"] != [r for r in before["pairs"] if r[0] == "C1"]
 
 
 def test_batches_on_stale_rollups_leave_them_to_the_one_rebuild(store: Store, write: Writer) -> None:

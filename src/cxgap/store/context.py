@@ -47,11 +47,24 @@ _CONTEXT = (
     "touchpoint = x.touchpoint, survey_kind = x.survey_kind, segment = x.segment, channel = x.channel, "
     "month = x.month"
 )
+_FRESH_CONTEXT = {
+    "touchpoint": "r.touchpoint",
+    "survey_kind": "r.survey_kind",
+    "segment": "c.segment",
+    "channel": "r.channel",
+    "month": _MONTH.format("r.responded_at"),
+}
+# only the ratings whose context changed are written: a rebuild after a few replaced rows rewrote every
+# rating (91 s for 5.7M on PostgreSQL, where each written row is a new version with its index entries)
 _REFRESH = (
-    "UPDATE response_items SET touchpoint = r.touchpoint, survey_kind = r.survey_kind, segment = c.segment, "
-    f"channel = r.channel, month = {_MONTH.format('r.responded_at')} "
-    "FROM responses r LEFT JOIN customers c ON c.customer_id = r.customer_id "
-    "WHERE r.response_id = response_items.response_id"
+    "UPDATE response_items SET "
+    + ", ".join(f"{column} = {value}" for column, value in _FRESH_CONTEXT.items())
+    + " FROM responses r LEFT JOIN customers c ON c.customer_id = r.customer_id "
+    "WHERE r.response_id = response_items.response_id AND ("
+    + " OR ".join(
+        f"response_items.{column} IS DISTINCT FROM {value}" for column, value in _FRESH_CONTEXT.items()
+    )
+    + ")"
 )
 # interactions with their customer's segment and their month: the source of the interactions rollup
 _INTERACTIONS = (
@@ -74,6 +87,7 @@ _MOVED = "_cxgap_moved"
 _RATED = "_cxgap_rated"
 _DELTA = "_cxgap_touches"
 _FOUND = "_cxgap_touches_merged"
+_FRESH = "_cxgap_touches_counted"
 
 
 def refresh_item_context(conn: Connection) -> None:
@@ -87,6 +101,9 @@ def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) 
     A batch that replaced interactions may have moved one to another customer, so pass None after it.
     """
     if batch_id is None:
+        if conn.dialect.name == "postgresql":
+            _rewrite_changed_touches(conn)
+            return
         conn.execute(sa.text("DELETE FROM customer_touchpoints"))
         conn.execute(
             sa.text(
@@ -96,6 +113,32 @@ def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) 
         return
     with _staged(conn, _BATCH, _batch_interactions(batch_literal(batch_id))):
         _merge_touches(conn)
+
+
+def _rewrite_changed_touches(conn: Connection) -> None:
+    """Rebuild customer_touchpoints on PostgreSQL by writing only the pairs that changed: rewriting all of
+    them (a new version of every row, with its index entry) took 43 s for 3.3M pairs after 20,000 replaced
+    interactions; the summary counted afresh and compared costs a few seconds."""
+    same_pair = "t.customer_id = f.customer_id AND t.touchpoint = f.touchpoint"
+    with _staged(conn, _FRESH, _TOUCHES.format(rows="interactions")):
+        conn.execute(
+            sa.text(
+                f"DELETE FROM customer_touchpoints t WHERE NOT EXISTS (SELECT 1 FROM {_FRESH} f WHERE {same_pair})"
+            )
+        )
+        conn.execute(
+            sa.text(
+                f"UPDATE customer_touchpoints t SET interactions = f.interactions, first_at = f.first_at, "
+                f"last_at = f.last_at FROM {_FRESH} f WHERE {same_pair} AND (t.interactions <> f.interactions "
+                "OR t.first_at IS DISTINCT FROM f.first_at OR t.last_at IS DISTINCT FROM f.last_at)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                f"INSERT INTO customer_touchpoints ({_TOUCH_COLUMNS}) SELECT {_TOUCH_COLUMNS} FROM {_FRESH} f "
+                f"WHERE NOT EXISTS (SELECT 1 FROM customer_touchpoints t WHERE {same_pair})"
+            )
+        )
 
 
 def _batch_interactions(batch: str) -> str:
