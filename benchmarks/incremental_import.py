@@ -247,9 +247,12 @@ def _kept(customers: int, scale: int, folder: Path, keep: Path | None) -> Path:
 
 
 def _store(kept: Path, scale: int, folder: Path, postgres: str | None) -> Store:
-    """A store to measure on: a copy of the built DuckDB file, or its copy on the PostgreSQL server."""
+    """A store to measure on: the DuckDB file built for this run, a copy of a kept one, or its copy on the
+    PostgreSQL server."""
     if postgres:
         return _postgres_store(postgres, kept, scale)
+    if kept.parent == folder:  # built for this run only: measured as it is
+        return Store(f"duckdb:///{kept}")
     path = folder / f"store_{scale}.duckdb"
     shutil.copyfile(kept, path)
     return Store(f"duckdb:///{path}")

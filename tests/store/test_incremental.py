@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,10 +180,60 @@ def test_replaced_interactions_move_between_customers_and_touchpoints(store: Sto
     summary = import_file(store, write("i2.csv", moved), mapping_from_dict(replace))
     assert summary.rows_replaced == 3
     assert_equal_to_rebuild(store)
-    touches = [t[:3] + tuple(str(x)[:10] for x in t[3:]) for t in kept(store)["touches"]]
-    assert touches == [
+    assert _touches(store) == [
         ("C2", "billing", 2, "2023-12-02", "2024-03-01"),
         ("C2", "support", 2, "2024-01-05", "2024-02-09"),
+    ]
+    # one pair's count alone changes (an interaction moved in between its first and last), then another's
+    # last time alone
+    import_file(
+        store,
+        write("i3.csv", CONTACTS_HEADER + "I5,C2,2024-01-20,support,call,phone,,\n"),
+        mapping_from_dict(CONTACTS),
+    )
+    count_only = CONTACTS_HEADER + "I5,C2,2024-01-20,billing,bill,web,,\n"
+    import_file(store, write("i4.csv", count_only), mapping_from_dict(replace))
+    assert_equal_to_rebuild(store)
+    assert _touches(store) == [
+        ("C2", "billing", 3, "2023-12-02", "2024-03-01"),
+        ("C2", "support", 2, "2024-01-05", "2024-02-09"),
+    ]
+    last_only = CONTACTS_HEADER + "I2,C2,2024-02-19,support,call,phone,,false\n"
+    import_file(store, write("i5.csv", last_only), mapping_from_dict(replace))
+    assert_equal_to_rebuild(store)
+    assert _touches(store)[1] == ("C2", "support", 2, "2024-01-05", "2024-02-19")
+
+
+def _touches(store: Store) -> list[tuple[Any, ...]]:
+    """The customer x touchpoint summary, times as dates."""
+    return [t[:3] + tuple(str(x)[:10] for x in t[3:]) for t in kept(store)["touches"]]
+
+
+def test_replaced_responses_take_their_new_context(store: Store, write: Writer) -> None:
+    """Replacing responses that change channel, survey kind and month gives their ratings the new context
+    (each column of the context compared on its own)."""
+    survey = (
+        "id,date,customer,kind,touchpoint,channel,q1,e1,q2\n"
+        "R1,2024-01-03,C1,transactional,support,phone,5,6,4\nR2,2024-01-20,C2,transactional,support,chat,3,,7\n"
+        "R3,2024-01-21,C2,transactional,billing,web,4,4,4\n"
+    )
+    import_file(store, write("s1.csv", survey), mapping_from_dict(SURVEY))
+    changed = (
+        "id,date,customer,kind,touchpoint,channel,q1,e1,q2\n"
+        "R1,2024-01-03,C1,transactional,support,web,5,6,4\nR2,2024-01-20,C2,relational,support,chat,3,,7\n"
+        "R3,2024-02-21,C2,transactional,billing,web,4,4,4\n"
+    )
+    summary = import_file(
+        store, write("s2.csv", changed), mapping_from_dict({**SURVEY, "on_existing": "replace"})
+    )
+    assert summary.rows_replaced == 3
+    assert_equal_to_rebuild(store)
+    with store.engine.connect() as conn:
+        context = _rows(conn, "SELECT DISTINCT response_id, survey_kind, channel, month FROM response_items")
+    assert [(r[0], r[1], r[2], str(r[3])) for r in context] == [
+        ("R1", "transactional", "web", "2024-01-01"),
+        ("R2", "relational", "chat", "2024-01-01"),
+        ("R3", "transactional", "web", "2024-02-01"),
     ]
 
 
@@ -191,6 +243,75 @@ def test_a_rebuild_on_postgresql_writes_only_what_changed(pg_url: str, write: Wr
     replaced rows no longer rewrites every rating and pair (91 s and 43 s at 1M responses)."""
     with Store(pg_url) as pg_store:
         _replace_and_compare_versions(pg_store, write)
+
+
+@pytest.mark.postgres
+def test_a_rebuild_on_postgresql_keeps_the_pairs_a_concurrent_import_merges(pg_url: str) -> None:
+    """An import merging its pairs while a replaced batch rebuilds the summary waits for that rebuild and
+    adds to it: its count is not overwritten by the one counted before it committed, its new pair not
+    deleted. The other import starts once the rebuild has counted, and the rebuild goes on once the other
+    is waiting for its lock or has finished (so the order is certain, whatever the machine's speed)."""
+    contacts = "INSERT INTO interactions (interaction_id, customer_id, occurred_at, touchpoint, kind, batch_id) VALUES "
+    with Store(pg_url) as first, Store(pg_url) as second:
+        with _batch(first, "interactions", "b1") as conn:
+            conn.execute(
+                sa.text(
+                    contacts
+                    + "('I1','C1','2024-01-01','support','call','b1'), ('I9','C9','2024-01-01','billing','bill','b1')"
+                )
+            )
+        done, failures = threading.Event(), []
+
+        def other_import() -> None:
+            try:
+                with _batch(second, "interactions", "b2") as conn:
+                    conn.execute(
+                        sa.text(
+                            contacts
+                            + "('I2','C1','2024-01-02','support','call','b2'), ('I3','C2','2024-01-03','web','visit','b2')"
+                        )
+                    )
+            except Exception as error:  # reported below, in the test's thread
+                failures.append(error)
+            finally:
+                done.set()
+
+        others: list[threading.Thread] = []
+        with first.engine.connect() as conn:
+
+            def meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+                if statement.startswith("ANALYZE _cxgap_touches_counted") and not others:
+                    others.append(threading.Thread(target=other_import))
+                    others[0].start()
+                    _until_waiting_or_done(first, done)
+
+            sa.event.listen(conn, "after_cursor_execute", meanwhile)
+            with conn.begin():  # a replaced batch: I9 moved in time, the summary rebuilt
+                conn.execute(
+                    sa.text("UPDATE interactions SET occurred_at = '2023-12-31' WHERE interaction_id = 'I9'")
+                )
+                refresh_derived(conn, "interactions", None)
+        others[0].join()
+        assert not failures
+        assert_equal_to_rebuild(first)
+        assert [t[:3] for t in kept(first)["touches"]] == [
+            ("C1", "support", 2),
+            ("C2", "web", 1),
+            ("C9", "billing", 1),
+        ]
+
+
+def _until_waiting_or_done(store: Store, done: threading.Event) -> None:
+    """Return once another session waits for a lock to merge into customer_touchpoints, or `done` is set."""
+    waiting = (
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'customer_touchpoints'::regclass "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    deadline = time.monotonic() + 120  # only a hang ends here
+    with store.engine.connect() as conn:
+        while not done.is_set() and not conn.execute(sa.text(waiting)).scalar_one():
+            assert time.monotonic() < deadline, "the other import neither waited nor finished"
+            time.sleep(0.01)
 
 
 def _replace_and_compare_versions(pg_store: Store, write: Writer) -> None:
@@ -244,6 +365,41 @@ def _batch(store: Store, table: str, batch: str) -> Iterator[Connection]:
     with store.begin() as conn:
         yield conn
         refresh_derived(conn, table, batch)
+
+
+def test_new_ratings_of_a_response_stored_before_take_its_context(store: Store) -> None:
+    """A batch may carry ratings of a response an earlier batch stored: they take that response's context."""
+    with _batch(store, "customers", "b0") as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (customer_id, segment, churned, batch_id) VALUES ('C1', 'consumer', false, 'b0')"
+            )
+        )
+    with _batch(store, "responses", "b1") as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO responses (response_id, customer_id, responded_at, survey_kind, touchpoint, channel, "
+                "batch_id) VALUES ('R1', 'C1', '2024-03-05', 'transactional', 'support', 'phone', 'b1')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO response_items (response_id, item, perception, batch_id) VALUES ('R1', 'a', 5, 'b1')"
+            )
+        )
+    with _batch(store, "responses", "b2") as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO response_items (response_id, item, perception, batch_id) VALUES ('R1', 'b', 3, 'b2')"
+            )
+        )
+    assert_equal_to_rebuild(store)
+    with store.engine.connect() as conn:
+        rows = _rows(conn, f"SELECT item, {ITEM_KEYS.removesuffix(', item')} FROM response_items")
+    assert [(r[0], *r[1:5], str(r[5])) for r in rows] == [
+        ("a", "transactional", "support", "consumer", "phone", "2024-03-01"),
+        ("b", "transactional", "support", "consumer", "phone", "2024-03-01"),
+    ]
 
 
 def test_a_cell_left_without_rows_goes_and_one_with_valueless_ratings_stays(store: Store) -> None:

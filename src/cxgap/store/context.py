@@ -120,6 +120,9 @@ def _rewrite_changed_touches(conn: Connection) -> None:
     them (a new version of every row, with its index entry) took 43 s for 3.3M pairs after 20,000 replaced
     interactions; the summary counted afresh and compared costs a few seconds."""
     same_pair = "t.customer_id = f.customer_id AND t.touchpoint = f.touchpoint"
+    # before counting: an import merging its pairs meanwhile would have its count overwritten by the
+    # older one counted here, or its new pair deleted; it waits for this commit instead and adds to it
+    conn.execute(sa.text("LOCK TABLE customer_touchpoints IN SHARE ROW EXCLUSIVE MODE"))
     with _staged(conn, _FRESH, _TOUCHES.format(rows="interactions")):
         conn.execute(
             sa.text(
