@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Connection
 
 from cxgap.io import import_file, mapping_from_dict
-from cxgap.store import Store, refresh_derived
+from cxgap.store import Store, context, refresh_derived
 from cxgap.store.context import refresh_stale
 from cxgap.store.models import table_of
 
@@ -301,17 +301,64 @@ def test_a_rebuild_on_postgresql_keeps_the_pairs_a_concurrent_import_merges(pg_u
         ]
 
 
-def _until_waiting_or_done(store: Store, done: threading.Event) -> None:
-    """Return once another session waits for a lock to merge into customer_touchpoints, or `done` is set."""
+def _until_waiting_or_done(
+    store: Store, done: threading.Event, table: str | None = "customer_touchpoints"
+) -> None:
+    """Return once another session of this database waits for a lock (on `table`, when given), or `done`
+    is set."""
     waiting = (
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'customer_touchpoints'::regclass "
-        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted "
+        "AND a.datname = current_database()" + (f" AND l.relation = '{table}'::regclass" if table else "")
     )
     deadline = time.monotonic() + 120  # only a hang ends here
     with store.engine.connect() as conn:
         while not done.is_set() and not conn.execute(sa.text(waiting)).scalar_one():
             assert time.monotonic() < deadline, "the other import neither waited nor finished"
             time.sleep(0.01)
+
+
+@pytest.mark.postgres
+def test_a_batch_ingested_during_a_rebuild_on_postgresql_is_counted_once(pg_url: str) -> None:
+    """An ingest while the next analysis rebuilds the rollups waits for that rebuild: its rows are counted
+    once, by the refresh after it. The ingest starts once the rebuild has taken the mark and the notes,
+    and the rebuild goes on once the ingest waits for a lock or has finished."""
+    contact = [("C1", "support", 1, 30.0, True)]
+    with Store(pg_url) as first, Store(pg_url) as second:
+        with first.begin() as conn:  # a customers batch asks for the rebuild, an interactions one is noted
+            _load(conn, "customers", [("C1", "consumer")], "b0")
+            refresh_derived(conn, "customers", "b0", rollups=False)
+            _load(conn, "interactions", contact, "b1")
+            refresh_derived(conn, "interactions", "b1", rollups=False)
+        done, failures = threading.Event(), []
+
+        def ingest() -> None:
+            try:
+                with second.begin() as conn:
+                    _load(conn, "interactions", contact, "b2")
+                    refresh_derived(conn, "interactions", "b2", rollups=False)
+            except Exception as error:  # reported below, in the test's thread
+                failures.append(error)
+            finally:
+                done.set()
+
+        others: list[threading.Thread] = []
+        with first.engine.connect() as conn:
+
+            def meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+                if statement.startswith("DELETE FROM pending_batches RETURNING") and not others:
+                    others.append(threading.Thread(target=ingest))
+                    others[0].start()
+                    _until_waiting_or_done(first, done, None)
+
+            sa.event.listen(conn, "after_cursor_execute", meanwhile)
+            with conn.begin():
+                assert refresh_stale(conn)
+        others[0].join()
+        assert not failures
+        assert first.refresh_stale()
+        assert_equal_to_rebuild(first)
+        with first.engine.connect() as conn:
+            assert _rows(conn, "SELECT sum(interactions) FROM rollup_interactions") == [(2,)]
 
 
 def _replace_and_compare_versions(pg_store: Store, write: Writer) -> None:
@@ -550,6 +597,83 @@ def test_any_sequence_of_added_batches_equals_a_rebuild(reused: Store, batches: 
         with _batch(reused, kind, f"b{n}") as conn:
             _load(conn, kind, rows, f"b{n}")
     assert_equal_to_rebuild(reused)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batches=st.lists(st.tuples(BATCH, st.booleans(), st.booleans()), min_size=1, max_size=6),
+)
+def test_any_sequence_of_ingested_batches_equals_a_rebuild_once_refreshed(
+    reused: Store, batches: list[Any]
+) -> None:
+    """Batches left to the next analysis (an API ingest), mixed with merged ones and refreshes at any
+    point: once refreshed, the summaries are a rebuild's."""
+    with reused.begin() as conn:
+        for table in ("response_items", "responses", "interactions", "customers"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+        refresh_derived(conn)
+    for n, ((kind, rows), deferred, refresh) in enumerate(batches):
+        with reused.begin() as conn:
+            _load(conn, kind, rows, f"b{n}")
+            refresh_derived(conn, kind, f"b{n}", rollups=not deferred)
+        if refresh:
+            reused.refresh_stale()
+            assert_equal_to_rebuild(reused)
+    reused.refresh_stale()
+    assert_equal_to_rebuild(reused)
+    with reused.engine.connect() as conn:
+        assert _rows(conn, "SELECT count(*) FROM pending_batches") == [(0,)]
+
+
+def test_ingested_responses_and_interactions_are_merged_not_rebuilt(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next analysis after ingests of responses and interactions merges those batches' own rows; a
+    customers batch still asks for the rebuild (its segments move rows already counted)."""
+    rebuilt_rollups: list[str] = []
+    real = context.rebuild_rollup
+    monkeypatch.setattr(
+        context, "rebuild_rollup", lambda conn, r, s: rebuilt_rollups.append(r) or real(conn, r, s)
+    )
+    survey = [("C1", "support", 1, [("a", 5.0, 6.0)]), ("C2", None, 2, [("b", 3.0, None)])]
+    contacts = [("C1", "support", 1, 30.0, True), (None, "billing", 2, None, None)]
+    for n, (kind, rows) in enumerate([("responses", survey), ("interactions", contacts)] * 2):
+        with store.begin() as conn:
+            _load(conn, kind, rows, f"b{n}")
+            refresh_derived(conn, kind, f"b{n}", rollups=False)
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT batch_id, table_name FROM pending_batches") == [
+            ("b0", "responses"),
+            ("b1", "interactions"),
+            ("b2", "responses"),
+            ("b3", "interactions"),
+        ]
+    assert store.refresh_stale() and rebuilt_rollups == []
+    assert_equal_to_rebuild(store)
+    assert not store.refresh_stale()
+    rebuilt_rollups.clear()  # the comparison's own rebuild
+    with store.begin() as conn:
+        _load(conn, "customers", [("C1", "consumer")], "b4")
+        refresh_derived(conn, "customers", "b4", rollups=False)
+        _load(conn, "interactions", contacts, "b5")
+        refresh_derived(conn, "interactions", "b5", rollups=False)
+    assert store.refresh_stale() and rebuilt_rollups == ["rollup_items", "rollup_interactions"]
+    assert_equal_to_rebuild(store)
+
+
+def test_a_customer_imported_while_their_interactions_wait_to_be_merged(store: Store) -> None:
+    """Interactions ingested before their customer, who then arrives by a merged import: the customer's
+    segment must not move rows the rollup does not count yet (they are counted once, in the segment)."""
+    with store.begin() as conn:
+        _load(conn, "interactions", [("C1", "support", 1, 30.0, True)], "b0")
+        refresh_derived(conn, "interactions", "b0", rollups=False)
+    with store.begin() as conn:
+        _load(conn, "customers", [("C1", "consumer")], "b1")
+        refresh_derived(conn, "customers", "b1")
+    assert store.refresh_stale()
+    assert_equal_to_rebuild(store)
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT segment, interactions FROM rollup_interactions") == [("consumer", 1)]
 
 
 def test_a_tiny_wait_is_summarised_not_refused(store: Store, tmp_path: Path) -> None:

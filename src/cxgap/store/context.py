@@ -146,10 +146,15 @@ def _rewrite_changed_touches(conn: Connection) -> None:
 
 def _batch_interactions(batch: str) -> str:
     """The batch's interactions, with the columns the summaries read."""
+    return _interactions_where(f"batch_id = {batch}")
+
+
+def _interactions_where(condition: str) -> str:
+    """The interactions meeting `condition`, with the columns the summaries read."""
     values = ", ".join(c.split("_", 1)[1] for c in statistics("rollup_interactions") if c.startswith("n_"))
     return (
         "SELECT customer_id, occurred_at, touchpoint, kind, channel, "
-        f"{values} FROM interactions WHERE batch_id = {batch}"
+        f"{values} FROM interactions WHERE {condition}"
     )
 
 
@@ -216,6 +221,7 @@ def refresh_derived(
         refresh_customer_touchpoints(conn)
         rebuild_rollups(conn)
         conn.execute(sa.text("DELETE FROM derived_state WHERE name = 'rollups'"))
+        conn.execute(sa.text("DELETE FROM pending_batches"))
         return
     if table not in ("responses", "customers", "interactions"):
         return
@@ -223,8 +229,13 @@ def refresh_derived(
         _rebuild_for(conn, table, rollups)
         return
     merge = rollups and not _stale(conn)
-    if not rollups:
-        mark_stale(conn)
+    if merge and table == "customers" and _pending(conn):
+        merge = False  # its segments move rows not counted yet: the next analysis rebuilds
+    if not merge and (table == "customers" or not rollups):
+        if table == "customers" or _stale(conn):
+            mark_stale(conn)
+        else:
+            _note_pending(conn, table, batch_id)
     {"responses": _responses_batch, "customers": _customers_batch, "interactions": _interactions_batch}[
         table
     ](conn, batch_literal(batch_id), merge)
@@ -241,8 +252,10 @@ def _rebuild_for(conn: Connection, table: str, rollups: bool) -> None:
         return
     if table in ("responses", "customers"):
         rebuild_rollup(conn, "rollup_items", "response_items")
+        conn.execute(sa.text("DELETE FROM pending_batches WHERE table_name = 'responses'"))
     if table in ("interactions", "customers"):  # the rollup carries the customers' segments
         rebuild_rollup(conn, "rollup_interactions", _ALL_INTERACTIONS)
+        conn.execute(sa.text("DELETE FROM pending_batches WHERE table_name = 'interactions'"))
 
 
 def _responses_batch(conn: Connection, batch: str, merge: bool) -> None:
@@ -356,10 +369,52 @@ def mark_stale(conn: Connection) -> None:
 
 
 def refresh_stale(conn: Connection) -> bool:
-    """Rebuild the rollups if an ingest left them stale; True when it did. Of two concurrent callers on
-    PostgreSQL, the one that takes the mark rebuilds and the other waits for it and finds nothing to do."""
+    """Bring the rollups in step with what ingests added without them; True when there was anything. The
+    batches noted pending are merged from their own rows; a customers batch or a replacing one left the
+    mark that asks for the rebuild. Of two concurrent callers on PostgreSQL, the one that takes the mark
+    and the notes does the work; the other waits for it and finds nothing to do. Ingests noting a batch
+    wait for the caller's commit (PostgreSQL), so every batch noted is merged exactly once."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("LOCK TABLE pending_batches IN SHARE ROW EXCLUSIVE MODE"))
     taken = conn.execute(sa.text("DELETE FROM derived_state WHERE name = 'rollups' RETURNING name")).first()
-    if taken is None:
+    pending = conn.execute(sa.text("DELETE FROM pending_batches RETURNING batch_id, table_name")).all()
+    if taken is not None:
+        rebuild_rollups(conn)
+        return True
+    if not pending:
         return False
-    rebuild_rollups(conn)
+    _merge_pending(conn, [(str(b), str(t)) for b, t in pending])
     return True
+
+
+def _merge_pending(conn: Connection, pending: list[tuple[str, str]]) -> None:
+    """Merge the noted batches' rows into their rollups, each rollup once."""
+    for table, rollup in (("responses", "rollup_items"), ("interactions", "rollup_interactions")):
+        batches = ", ".join(sorted(batch_literal(b) for b, t in pending if t == table))
+        if not batches:
+            continue
+        if table == "responses":
+            rows = f"(SELECT * FROM response_items WHERE batch_id IN ({batches})) AS s"
+            merge_rollup(conn, rollup, [Delta(rows)])
+            continue
+        with _staged(conn, _BATCH, _interactions_where(f"batch_id IN ({batches})")):
+            join = "LEFT JOIN customers c ON c.customer_id = i.customer_id"
+            merge_rollup(
+                conn, rollup, [Delta(_INTERACTIONS.format(segment="c.segment", rows=_BATCH, join=join))]
+            )
+
+
+def _pending(conn: Connection) -> bool:
+    """Whether ingests left batches to merge into the rollups."""
+    return conn.execute(sa.text("SELECT 1 FROM pending_batches LIMIT 1")).first() is not None
+
+
+def _note_pending(conn: Connection, table: str, batch_id: str) -> None:
+    """Note a batch whose rows the rollups do not count yet (merged by `refresh_stale`)."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO pending_batches (batch_id, table_name, added_at) "
+            "VALUES (:b, :t, CURRENT_TIMESTAMP) ON CONFLICT (batch_id) DO NOTHING"
+        ),
+        {"b": batch_id, "t": table},
+    )

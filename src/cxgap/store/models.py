@@ -728,6 +728,17 @@ class DerivedState(Base):
     stale_since: Mapped[dt.datetime] = mapped_column(DateTime, comment="Since when.")
 
 
+class PendingBatch(Base):
+    """Derived: a batch added while its rollup was left to merge later (an API ingest): the next analysis
+    merges these batches' own rows instead of rebuilding the rollups from every stored row."""
+
+    __tablename__ = "pending_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="The batch left to merge.")
+    table_name: Mapped[str] = mapped_column(String(32), comment="What it added: responses or interactions.")
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When it was added.")
+
+
 class ViewResult(Base):
     """A dashboard result kept for a store version: the default views are computed once after an import
     and survive a restart of the server, so nobody waits for a cold computation the server already did."""
@@ -980,6 +991,7 @@ DERIVED_TABLES: tuple[type[Base], ...] = (
     InteractionRollup,
     TextEmbedding,
     DerivedState,
+    PendingBatch,
     ViewResult,
 )
 LOOP_TABLES: tuple[type[Base], ...] = (
