@@ -719,8 +719,9 @@ class SignInFailure(Base):
 
 
 class DerivedState(Base):
-    """Derived data left to rebuild: an API ingest adds rows at once and marks the rollups stale, and the
-    next analysis rebuilds them once instead of once per webhook."""
+    """Derived data left to rebuild: an API ingest of customers, or one replacing rows, marks the rollups
+    stale, and the next analysis rebuilds them once instead of once per webhook (ingested responses and
+    interactions are merged instead: pending_batches)."""
 
     __tablename__ = "derived_state"
 
