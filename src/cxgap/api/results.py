@@ -108,9 +108,10 @@ class ResultCache:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cxgap-revalidate")
 
     def _fresh_rollups(self, version: Version) -> Version:
-        """Rebuild rollups an ingest left stale, before anything computes on them; the store version they
-        now reflect. While ingest keeps moving the store, at most once per `refresh_seconds` (a rebuild
-        holds the writer's turn): in between, results are computed on the last rebuild and stamped with its
+        """Bring the rollups in step with what ingests added (their batches merged, or a rebuild after a
+        customers or replacing batch), before anything computes on them; the store version they now
+        reflect. While ingest keeps moving the store, at most once per `refresh_seconds` (the refresh holds
+        the writer's turn): in between, results are computed on the last refresh and stamped with its
         version, so they count as stale and are computed again after the next one."""
         if self._refreshed == version:
             return version

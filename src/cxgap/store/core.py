@@ -120,7 +120,7 @@ class Store:
             refresh_derived(conn)  # a new schema may derive more, or differently
 
     def refresh_stale(self) -> bool:
-        """Rebuild derived data an API ingest left stale (True when there was any)."""
+        """Bring the rollups in step with what API ingests added (True when there was anything to do)."""
         with self.engine.begin() as conn:
             return refresh_stale(conn)
 
