@@ -260,39 +260,24 @@ def test_a_rebuild_on_postgresql_keeps_the_pairs_a_concurrent_import_merges(pg_u
                     + "('I1','C1','2024-01-01','support','call','b1'), ('I9','C9','2024-01-01','billing','bill','b1')"
                 )
             )
-        done, failures = threading.Event(), []
 
         def other_import() -> None:
-            try:
-                with _batch(second, "interactions", "b2") as conn:
-                    conn.execute(
-                        sa.text(
-                            contacts
-                            + "('I2','C1','2024-01-02','support','call','b2'), ('I3','C2','2024-01-03','web','visit','b2')"
-                        )
+            with _batch(second, "interactions", "b2") as conn:
+                conn.execute(
+                    sa.text(
+                        contacts
+                        + "('I2','C1','2024-01-02','support','call','b2'), ('I3','C2','2024-01-03','web','visit','b2')"
                     )
-            except Exception as error:  # reported below, in the test's thread
-                failures.append(error)
-            finally:
-                done.set()
+                )
 
-        others: list[threading.Thread] = []
-        with first.engine.connect() as conn:
-
-            def meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-                if statement.startswith("ANALYZE _cxgap_touches_counted") and not others:
-                    others.append(threading.Thread(target=other_import))
-                    others[0].start()
-                    _until_waiting_or_done(first, done)
-
-            sa.event.listen(conn, "after_cursor_execute", meanwhile)
+        with _meanwhile(
+            first, "ANALYZE _cxgap_touches_counted", other_import, "customer_touchpoints"
+        ) as conn:
             with conn.begin():  # a replaced batch: I9 moved in time, the summary rebuilt
                 conn.execute(
                     sa.text("UPDATE interactions SET occurred_at = '2023-12-31' WHERE interaction_id = 'I9'")
                 )
                 refresh_derived(conn, "interactions", None)
-        others[0].join()
-        assert not failures
         assert_equal_to_rebuild(first)
         assert [t[:3] for t in kept(first)["touches"]] == [
             ("C1", "support", 2),
@@ -301,9 +286,38 @@ def test_a_rebuild_on_postgresql_keeps_the_pairs_a_concurrent_import_merges(pg_u
         ]
 
 
-def _until_waiting_or_done(
-    store: Store, done: threading.Event, table: str | None = "customer_touchpoints"
-) -> None:
+@contextmanager
+def _meanwhile(store: Store, after: str, other: Callable[[], None], lock: str | None) -> Iterator[Connection]:
+    """A connection of `store` on which, once a statement beginning with `after` has run, `other` starts on
+    a thread of its own, and the connection goes on once `other` waits for a lock (on the table `lock`,
+    when given) or has finished: the order is certain, whatever the machine's speed. On leaving, `other`
+    is joined and what it raised is raised here."""
+    done, failures, started = threading.Event(), [], []
+
+    def run() -> None:
+        try:
+            other()
+        except Exception as error:  # raised below, in the test's thread
+            failures.append(error)
+        finally:
+            done.set()
+
+    def hook(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith(after) and not started:
+            started.append(threading.Thread(target=run))
+            started[0].start()
+            _until_waiting_or_done(store, done, lock)
+
+    with store.engine.connect() as conn:
+        sa.event.listen(conn, "after_cursor_execute", hook)
+        yield conn
+    assert started, f"no statement began with {after!r}"
+    started[0].join()
+    if failures:
+        raise failures[0]
+
+
+def _until_waiting_or_done(store: Store, done: threading.Event, table: str | None) -> None:
     """Return once another session of this database waits for a lock (on `table`, when given), or `done`
     is set."""
     waiting = (
@@ -329,32 +343,15 @@ def test_a_batch_ingested_during_a_rebuild_on_postgresql_is_counted_once(pg_url:
             refresh_derived(conn, "customers", "b0", rollups=False)
             _load(conn, "interactions", contact, "b1")
             refresh_derived(conn, "interactions", "b1", rollups=False)
-        done, failures = threading.Event(), []
 
         def ingest() -> None:
-            try:
-                with second.begin() as conn:
-                    _load(conn, "interactions", contact, "b2")
-                    refresh_derived(conn, "interactions", "b2", rollups=False)
-            except Exception as error:  # reported below, in the test's thread
-                failures.append(error)
-            finally:
-                done.set()
+            with second.begin() as conn:
+                _load(conn, "interactions", contact, "b2")
+                refresh_derived(conn, "interactions", "b2", rollups=False)
 
-        others: list[threading.Thread] = []
-        with first.engine.connect() as conn:
-
-            def meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-                if statement.startswith("DELETE FROM pending_batches RETURNING") and not others:
-                    others.append(threading.Thread(target=ingest))
-                    others[0].start()
-                    _until_waiting_or_done(first, done, None)
-
-            sa.event.listen(conn, "after_cursor_execute", meanwhile)
+        with _meanwhile(first, "DELETE FROM pending_batches RETURNING", ingest, None) as conn:
             with conn.begin():
                 assert refresh_stale(conn)
-        others[0].join()
-        assert not failures
         assert first.refresh_stale()
         assert_equal_to_rebuild(first)
         with first.engine.connect() as conn:

@@ -228,13 +228,16 @@ def refresh_derived(
     if batch_id is None:
         _rebuild_for(conn, table, rollups)
         return
-    merge = rollups and not _stale(conn)
-    if merge and table == "customers" and _pending(conn):
-        merge = False  # its segments move rows not counted yet: the next analysis rebuilds
-    if not merge and (table == "customers" or not rollups):
-        if table == "customers" or _stale(conn):
+    stale = _stale(conn)
+    if table == "customers":  # its segments move rows already counted, and rows noted but not counted
+        merge = rollups and not stale and not _pending(conn)
+        if not merge:
             mark_stale(conn)
-        else:
+    else:
+        merge = rollups and not stale
+        if not rollups and stale:
+            mark_stale(conn)  # again: a refresh may be taking the mark this very moment
+        elif not rollups:
             _note_pending(conn, table, batch_id)
     {"responses": _responses_batch, "customers": _customers_batch, "interactions": _interactions_batch}[
         table
@@ -281,9 +284,7 @@ def _responses_batch(conn: Connection, batch: str, merge: bool) -> None:
             )
         )
     if merge:
-        merge_rollup(
-            conn, "rollup_items", [Delta(f"(SELECT * FROM response_items WHERE batch_id = {batch}) AS s")]
-        )
+        _merge_ratings(conn, f"batch_id = {batch}")
 
 
 def _context_of(responses: str) -> str:
@@ -337,9 +338,19 @@ def _interactions_batch(conn: Connection, batch: str, merge: bool) -> None:
     with _staged(conn, _BATCH, _batch_interactions(batch)):
         _merge_touches(conn)
         if merge:
-            join = "LEFT JOIN customers c ON c.customer_id = i.customer_id"
-            source = _INTERACTIONS.format(segment="c.segment", rows=_BATCH, join=join)
-            merge_rollup(conn, "rollup_interactions", [Delta(source)])
+            _merge_staged_interactions(conn)
+
+
+def _merge_ratings(conn: Connection, condition: str) -> None:
+    """Add the ratings meeting `condition` (with the context they carry) to the items rollup."""
+    merge_rollup(conn, "rollup_items", [Delta(f"(SELECT * FROM response_items WHERE {condition}) AS s")])
+
+
+def _merge_staged_interactions(conn: Connection) -> None:
+    """Add the staged interactions (`_BATCH`), with their customers' segments, to the interactions rollup."""
+    join = "LEFT JOIN customers c ON c.customer_id = i.customer_id"
+    source = _INTERACTIONS.format(segment="c.segment", rows=_BATCH, join=join)
+    merge_rollup(conn, "rollup_interactions", [Delta(source)])
 
 
 @contextlib.contextmanager
@@ -389,19 +400,13 @@ def refresh_stale(conn: Connection) -> bool:
 
 def _merge_pending(conn: Connection, pending: list[tuple[str, str]]) -> None:
     """Merge the noted batches' rows into their rollups, each rollup once."""
-    for table, rollup in (("responses", "rollup_items"), ("interactions", "rollup_interactions")):
-        batches = ", ".join(sorted(batch_literal(b) for b, t in pending if t == table))
-        if not batches:
-            continue
-        if table == "responses":
-            rows = f"(SELECT * FROM response_items WHERE batch_id IN ({batches})) AS s"
-            merge_rollup(conn, rollup, [Delta(rows)])
-            continue
-        with _staged(conn, _BATCH, _interactions_where(f"batch_id IN ({batches})")):
-            join = "LEFT JOIN customers c ON c.customer_id = i.customer_id"
-            merge_rollup(
-                conn, rollup, [Delta(_INTERACTIONS.format(segment="c.segment", rows=_BATCH, join=join))]
-            )
+    responses = ", ".join(sorted(batch_literal(b) for b, t in pending if t == "responses"))
+    interactions = ", ".join(sorted(batch_literal(b) for b, t in pending if t == "interactions"))
+    if responses:
+        _merge_ratings(conn, f"batch_id IN ({responses})")
+    if interactions:
+        with _staged(conn, _BATCH, _interactions_where(f"batch_id IN ({interactions})")):
+            _merge_staged_interactions(conn)
 
 
 def _pending(conn: Connection) -> bool:
