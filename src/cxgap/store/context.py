@@ -10,7 +10,8 @@ Every import refreshes what it may have changed, in its own transaction, so deri
 with its source after a committed import. An import that only added rows (`batch_id` given) touches the
 batch's own rows: it copies their context, merges their statistics into the rollups and their counts into
 `customer_touchpoints`, at a cost that follows the batch, not the store. A batch that replaced rows, and a
-migration, rebuild everything from the raw tables (`refresh_derived(conn)`).
+migration that changes what derived data hold (its `rederives`), rebuild everything from the raw tables
+(`refresh_derived(conn)`).
 """
 
 from __future__ import annotations

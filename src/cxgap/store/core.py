@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from cxgap.store.writers import HELD, Writers, database_of, note_statement
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import Script
 
 # The newest migration's revision: a store at it opens without loading Alembic (0.1 s of every command);
 # a test holds it to Alembic's own head, so a new migration cannot be forgotten here.
@@ -47,6 +48,13 @@ def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("cxgap.store").joinpath("migrations")))
     return config
+
+
+def _rederives(revisions: Iterable[Script]) -> bool:
+    """Whether any of these migrations changes what the derived data holds, so that it must be rebuilt after
+    them (a full rebuild takes 39 s at 10M responses). A migration that changes only other tables says so with
+    a module-level `rederives = False`; one that does not say is taken to change it."""
+    return any(getattr(r.module, "rederives", True) for r in revisions)
 
 
 def describe_url(url: str) -> str:
@@ -108,7 +116,8 @@ class Store:
         from alembic import command
         from alembic.script import ScriptDirectory
 
-        known = {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+        script = ScriptDirectory.from_config(_alembic_config())
+        known = {s.revision for s in script.walk_revisions()}
         if current is not None and current not in known:
             raise StoreError(
                 f"The store {describe_url(self.url)} is at schema revision {current}, newer than this cxgap knows; upgrade cxgap."
@@ -117,7 +126,8 @@ class Store:
             config = _alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-            refresh_derived(conn)  # a new schema may derive more, or differently
+            if current is None or _rederives(script.iterate_revisions("head", current)):
+                refresh_derived(conn)
 
     def refresh_stale(self) -> bool:
         """Bring the rollups in step with what API ingests added (True when there was anything to do)."""

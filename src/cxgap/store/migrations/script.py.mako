@@ -14,6 +14,9 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = None
 depends_on = None
+# True: the derived data (rollups, item context, customer x touchpoint) are rebuilt after this migration;
+# False only when it leaves what they hold unchanged (cxgap.store.core)
+rederives = True
 
 
 def upgrade() -> None:

@@ -17,6 +17,7 @@ revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 ISSUE_COLUMNS = (
     ("updated_at", sa.DateTime(), "Last change."),

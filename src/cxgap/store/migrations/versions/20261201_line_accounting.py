@@ -17,6 +17,7 @@ revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 
 LINES_READ = "Physical lines read (header and blank lines included; records for Parquet; empty for the demo)."

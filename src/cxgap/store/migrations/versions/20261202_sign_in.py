@@ -17,6 +17,7 @@ revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 
 def upgrade() -> None:

@@ -18,6 +18,7 @@ revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 
 def upgrade() -> None:

@@ -22,6 +22,7 @@ revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 TABLES = ("responses", "interactions", "feedback")
 

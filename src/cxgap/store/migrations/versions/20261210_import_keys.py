@@ -25,6 +25,7 @@ revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 KEYS = {
     "customers": ("customer_id",),

@@ -20,6 +20,7 @@ revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
+rederives = False  # derived data hold the same after it: no rebuild (cxgap.store.core)
 
 
 def upgrade() -> None:
