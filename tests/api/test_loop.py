@@ -61,7 +61,11 @@ def test_a_team_member_cannot_read_or_change_another_teams_case(api: Any) -> Non
 def test_roles_decide_who_may_write_and_a_revoked_token_is_refused(api: Any) -> None:
     client, h, store = api
     client.post("/api/ingest/responses", json=[_response("W1", 2)], headers=h["ana"])
-    case_id = client.get("/api/cases", headers=h["vic"]).json()[0]["case_id"]
+    case_id = client.get("/api/cases", headers=h["ana"]).json()[0]["case_id"]
+    for path in ("/api/cases", "/api/cases/inbox", f"/api/cases/{case_id}"):  # cases name customers
+        refused = client.get(path, headers=h["vic"])
+        assert refused.status_code == 403 and "Cases name their customers" in refused.json()["detail"], path
+    assert client.get("/api/cases/accountability", headers=h["vic"]).status_code == 200
     assert (
         client.post(f"/api/cases/{case_id}/actions", json={"action": "start"}, headers=h["vic"]).status_code
         == 403

@@ -127,10 +127,23 @@ def test_an_analyst_assigns_across_teams_and_a_viewer_may_not_act(loop_app: Loop
     moved = get_case(loop_app.store, case_id)
     assert (moved.owner, moved.team) == ("fay", "field_service")
     vic = loop_app.client("vic")
-    page = vic.get(f"/cases/{case_id}").text
-    assert 'id="case-actions"' not in page
-    answer = vic.post(f"/cases/{case_id}", data={"csrf_token": csrf(page), "version": "1", "action": "start"})
+    answer = vic.post(
+        f"/cases/{case_id}", data={"csrf_token": csrf(vic.get("/").text), "version": "1", "action": "start"}
+    )
     assert answer.status_code == 403
+
+
+def test_a_viewer_reads_no_case_for_cases_name_customers_and_quote_them(loop_app: LoopApp) -> None:
+    """A viewer gets the aggregates only (as on the customer and records pages): no inbox, no case, no
+    customer's risk through a case; the loop's figures stay open to them on the team page."""
+    case_id = _case_of(loop_app, "support")
+    vic = loop_app.client("vic")
+    for path in ("/cases", f"/cases/{case_id}", f"/cases/{case_id}/risk"):
+        page = vic.get(path)
+        assert page.status_code == 403, path
+        assert "Cases name their customers and quote them" in html.unescape(page.text)
+    assert vic.get("/team").status_code == 200
+    assert loop_app.client("ana").get(f"/cases/{case_id}").status_code == 200
 
 
 def test_a_typed_note_is_stored_and_shown_redacted(loop_app: LoopApp) -> None:

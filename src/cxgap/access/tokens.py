@@ -22,7 +22,7 @@ ROLES = {
     "analyst": "reads everything, works every case, runs the rules, ingests",
     "team_lead": "reads and works their team's cases, assigns them within the team, sees the team's accountability",
     "team_member": "reads and works only their team's cases",
-    "viewer": "reads everything, changes nothing",
+    "viewer": "reads the aggregates (gaps, scores, the loop's accountability), no customer-level data, changes nothing",
 }
 
 

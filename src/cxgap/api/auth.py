@@ -63,6 +63,10 @@ SAFE = ("GET", "HEAD", "OPTIONS")
 NEEDS_TOKEN = "This needs an API token: send 'Authorization: Bearer cxg_...'."
 BAD_CSRF = "This request lacks the session's CSRF token; reload the page and try again."
 WITHHELD = "Customer-level detail is shown to analysts and admins only."
+CASES_WITHHELD = (
+    "Cases name their customers and quote them, so they are shown to analysts, admins and the team that works "
+    "them; the loop's figures are at /team and /api/cases/accountability."
+)
 
 Clock = Callable[[], dt.datetime]
 

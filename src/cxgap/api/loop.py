@@ -1,7 +1,8 @@
 """The closed-loop API: cases (/api/cases) and webhook ingest (/api/ingest/...), behind API tokens with roles.
 
 Team members and team leads see and work only their team's cases (another team's case answers 404, as if
-it did not exist); viewers read; analysts and admins do everything. Ingest is rate-limited per person.
+it did not exist); viewers read no case (cases name customers and quote them), only the
+accountability figures; analysts and admins do everything. Ingest is rate-limited per person.
 Every judgement of time (overdue, due today, rule lookbacks, the time of each change) is made at the loop's
 clock (`cxgap.cases.clock.loop_now`): `[cases] as_of`, else the store's own calendar, else now; reads and
 the rules also take an explicit `as_of`.
@@ -17,7 +18,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap import cases
-from cxgap.access import Forbidden, Principal, authenticate, bearer_token
+from cxgap.access import TEAM_ROLES, Forbidden, Principal, authenticate, bearer_token
+from cxgap.api.auth import CASES_WITHHELD
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.api.routes import Board
@@ -45,6 +47,17 @@ def principal(
 
 
 User = Annotated[Principal, Depends(principal)]
+
+
+def case_reader(user: Annotated[Principal, Depends(principal)]) -> Principal:
+    """Someone who may read cases, which name customers and quote them: analysts and admins, and team
+    members and leads (their team's, which the route checks); a viewer is refused (403) with the reason."""
+    if user.role not in (*ANALYSTS, *TEAM_ROLES):
+        raise Forbidden(CASES_WITHHELD)
+    return user
+
+
+CaseReader = Annotated[Principal, Depends(case_reader)]
 
 
 def case_json(record: cases.CaseRecord, now: dt.datetime) -> dict[str, Any]:
@@ -143,7 +156,7 @@ Text64 = Annotated[str | None, Query(max_length=64)]
 @router.get("/cases")
 def list_cases(
     dashboard: Board,
-    user: User,
+    user: CaseReader,
     response: Response,
     status: Status | None = None,
     team: Text64 = None,
@@ -198,7 +211,7 @@ def list_cases(
 @router.get("/cases/inbox")
 def inbox(
     dashboard: Board,
-    user: User,
+    user: CaseReader,
     queue: Literal["mine", "team", "overdue", "due_today", "unassigned", "all"] = "all",
     search: Annotated[str | None, Query(max_length=200)] = None,
     rule: Text64 = None,
@@ -304,7 +317,7 @@ def accountability(
 
 
 @router.get("/cases/{case_id}")
-def get_case(dashboard: Board, user: User, case_id: str) -> dict[str, Any]:
+def get_case(dashboard: Board, user: CaseReader, case_id: str) -> dict[str, Any]:
     """One case with its triggers, the customer's other open cases (within the caller's scope) and its
     audit log (each event's detail as an object, and as a sentence)."""
     store = dashboard.store

@@ -1,5 +1,5 @@
 """Who may hear of what: the people with an e-mail address, and the rule that a team member or lead hears
-only of their own team's cases (an analyst, admin or viewer may see every case)."""
+only of their own team's cases (an analyst or admin may see every case, a viewer none: cases name customers)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ class Person:
     email: str
 
     def may_see(self, team: str | None) -> bool:
-        """Whether a case of `team` is one this person may see (team roles: their own team's only)."""
+        """Whether a case of `team` is one this person may see (team roles: their own team's only; a viewer
+        none, for cases name customers and quote them)."""
+        if self.role == "viewer":
+            return False
         return self.role not in TEAM_ROLES or (team is not None and self.team == team)
 
 

@@ -26,7 +26,7 @@ from cxgap.errors import CxgapError, NotFound
 from cxgap.records import customer_record
 from cxgap.web.loop.case_actions import ACTIONS, DONE, perform, version_of
 from cxgap.web.loop.case_customer import customer_part
-from cxgap.web.loop.page import WORKERS, loop_page, signed
+from cxgap.web.loop.page import WORKERS, case_reader, loop_page
 from cxgap.web.loop.shown import deadline, first, people, posted, when
 from cxgap.web.pages.render import TEMPLATES
 
@@ -85,7 +85,7 @@ def render_case(
     status: int = 200,
 ) -> HTMLResponse:
     """The case page for the person asking, with what just happened (a status, a refusal or a conflict)."""
-    who = signed(request)
+    who = case_reader(request)
     context = case_context(dashboard, who, record)
     return loop_page(
         request,
@@ -104,7 +104,7 @@ def render_case(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, dashboard: Board, case_id: str, done: str = "") -> HTMLResponse:
     """One case; another team's case is not found (404), as if it did not exist."""
-    who = signed(request)
+    who = case_reader(request)
     record = get_case(dashboard.store, case_id, who.scope)
     return render_case(request, dashboard, record, message=DONE.get(done, ""))
 
@@ -113,7 +113,7 @@ def case_page(request: Request, dashboard: Board, case_id: str, done: str = "") 
 def case_risk(request: Request, dashboard: Board, case_id: str) -> str:
     """The case's customer's churn risk and health with the reasons, as the part htmx fills in once the
     risk model has scored everyone (the customer page's own part, for whoever may see this case)."""
-    who = signed(request)
+    who = case_reader(request)
     record = get_case(dashboard.store, case_id, who.scope)
     if not record.customer_id:
         return '<p class="muted" id="customer-risk">This case names no customer.</p>'
@@ -127,7 +127,7 @@ async def act_on_case(request: Request, dashboard: Board, case_id: str) -> Respo
     with what changed meanwhile, any other refusal as its sentence in the page."""
     fields = first(await posted(request))
     check_csrf(request, fields)
-    who = signed(request)
+    who = case_reader(request)
     who.require(*WORKERS)
     record = get_case(dashboard.store, case_id, who.scope)
     action = fields.get("action", "")

@@ -2,7 +2,7 @@
 
 Everything the inbox shows is in its URL (a shared link opens the same queue, filters, sort and page), and
 htmx swaps the queue tabs and the list when a filter changes. A team member or lead sees only their team's
-cases; analysts and admins see all, viewers read without acting. The queues, their counts and what each
+cases; analysts and admins see all; viewers none (cases name customers). The queues, their counts and what each
 person may see are `cxgap.cases.inbox`'s; this module words them.
 """
 
@@ -23,7 +23,7 @@ from cxgap.cases.bulk import BulkResult, bulk
 from cxgap.cases.clock import loop_now
 from cxgap.cases.inbox import QUEUES, InboxQuery, inbox
 from cxgap.errors import CxgapError
-from cxgap.web.loop.page import WORKERS, loop_page, signed
+from cxgap.web.loop.page import WORKERS, case_reader, loop_page
 from cxgap.web.loop.shown import deadline, first, people, posted, when
 
 router = APIRouter()
@@ -153,7 +153,7 @@ def render_inbox(
     request: Request, dashboard: Dashboard, query: InboxQuery, message: str = "", status: int = 200
 ) -> HTMLResponse:
     """The inbox page for the person asking (htmx picks the part it swaps from it)."""
-    who = signed(request)
+    who = case_reader(request)
     context = inbox_context(dashboard, who, query)
     return loop_page(
         request, dashboard, "loop_inbox.html.j2", "/cases", "Cases", status, message=message, **context
@@ -163,7 +163,7 @@ def render_inbox(
 @router.get("/cases", response_class=HTMLResponse)
 def inbox_page(request: Request, dashboard: Board) -> HTMLResponse:
     """The case inbox; its queue, search, filters, sort and page come from the URL."""
-    who = signed(request)
+    who = case_reader(request)
     return render_inbox(request, dashboard, inbox_query(dict(request.query_params), who))
 
 
@@ -173,7 +173,7 @@ async def bulk_page(request: Request, dashboard: Board) -> HTMLResponse:
     sent = await posted(request)
     single = first(sent)
     check_csrf(request, single)
-    who = signed(request)
+    who = case_reader(request)
     who.require(*WORKERS)
     query = inbox_query(dict(request.query_params), who)
     ticked = [c for c in sent.get("case_id", []) if c]

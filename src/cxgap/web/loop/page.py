@@ -8,14 +8,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from cxgap.access import Principal
-from cxgap.api.auth import csrf_of, person
+from cxgap.access import Forbidden, Principal
+from cxgap.api.auth import CASES_WITHHELD, csrf_of, person
 from cxgap.api.dashboard import Dashboard
 from cxgap.errors import CxgapError
 from cxgap.store import describe_url
 from cxgap.web.pages.render import PAGES, TEMPLATES, personalise
 
-WORKERS = ("admin", "analyst", "team_lead", "team_member")  # who works cases; viewers read them
+WORKERS = ("admin", "analyst", "team_lead", "team_member")  # who reads and works cases; not viewers
 
 
 def signed(request: Request) -> Principal:
@@ -23,6 +23,15 @@ def signed(request: Request) -> Principal:
     who = person(request)
     if who is None:  # the gate redirects anonymous requests to the sign-in page before this runs
         raise CxgapError("Sign in to see the closed loop's cases.")
+    return who
+
+
+def case_reader(request: Request) -> Principal:
+    """The person asking, when they may read cases (customer-level records): everyone but a viewer, who is
+    refused (403) with the reason."""
+    who = signed(request)
+    if who.role not in WORKERS:
+        raise Forbidden(CASES_WITHHELD)
     return who
 
 
