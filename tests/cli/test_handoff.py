@@ -239,3 +239,71 @@ def test_a_stale_handoff_says_what_to_do(cli, held: str, tmp_path: Path) -> None
     missing = cli("import", "customers.csv", "--preset", "qualtrics")
     said = " ".join(missing.stderr.split())
     assert missing.exit_code == 2 and "left no hand-off file" in said and "stop it" in said
+
+
+def test_ctrl_c_while_the_server_imports_says_the_server_finishes_it(tmp_path: Path) -> None:
+    """Once the server has the whole file, Ctrl+C stops the command, not the server's import: the command
+    says so (it used to say nothing was kept, and the server then stored every row). The server here is a
+    stand-in that holds the import request open, so the signal always arrives while the command waits on it;
+    this process holds the DuckDB file, as a server would."""
+    import http.server
+    import threading
+
+    import duckdb
+
+    url = _config(tmp_path, "team.duckdb")
+    Store(url).close()
+    importing = threading.Event()
+    release = threading.Event()
+
+    class StandIn(http.server.BaseHTTPRequestHandler):
+        def _answer(self, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # /health
+            self._answer({"status": "ok"})
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/api/admin/import":
+                importing.set()
+                release.wait(60)
+            self._answer({})
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    stand_in = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    threading.Thread(target=stand_in.serve_forever, daemon=True).start()
+    handoff = {
+        "url": f"http://127.0.0.1:{stand_in.server_address[1]}",
+        "token": "cxg_x_y",
+        "pid": os.getpid(),
+        "max_body_bytes": 5_000_000,
+    }
+    (tmp_path / "team.duckdb.server.json").write_text(json.dumps(handoff), encoding="utf-8")
+    (tmp_path / "customers.csv").write_text(customers_csv(30), encoding="utf-8")
+    (tmp_path / "customers.toml").write_text(CUSTOMERS_MAPPING, encoding="utf-8")
+    holder = duckdb.connect(str(tmp_path / "team.duckdb"))
+    command = subprocess.Popen(
+        [sys.executable, "-m", "cxgap", "import", "customers.csv", "--mapping", "customers.toml"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert importing.wait(DEADLINE_S), command.stderr.read().decode() if command.stderr else ""
+        command.send_signal(signal.SIGINT)
+        _, stderr = command.communicate(timeout=60)
+    finally:
+        release.set()
+        stand_in.shutdown()
+        holder.close()
+    said = " ".join(stderr.decode().split())
+    assert command.returncode == 130, said
+    assert "finishes the import on its own" in said and "nothing" not in said and "Traceback" not in said

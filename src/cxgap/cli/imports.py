@@ -154,18 +154,24 @@ def _import_through(
         raise InputFileError(f"{file}: file not found.")
     with err.status(f"sending {file.name} to the cxgap server at {server.url}"):
         upload = server.upload(file)
-        answer = server.call(
-            "/api/admin/import",
-            {
-                "upload": upload,
-                "source": str(file),
-                "mapping": mapping.read_text(encoding="utf-8") if mapping else None,
-                "mapping_name": str(mapping) if mapping else "mapping",
-                "preset": preset,
-                "strict": strict,
-            }
-            | ({"dry_run": True} if dry_run else {}),
-        )
+        request = {
+            "upload": upload,
+            "source": str(file),
+            "mapping": mapping.read_text(encoding="utf-8") if mapping else None,
+            "mapping_name": str(mapping) if mapping else "mapping",
+            "preset": preset,
+            "strict": strict,
+        } | ({"dry_run": True} if dry_run else {})
+        try:
+            answer = server.call("/api/admin/import", request)
+        except KeyboardInterrupt:  # the server has the whole file and goes on without this process
+            if not dry_run:
+                err.print(
+                    f"interrupted; the cxgap server at {server.url} had the whole file and finishes the import "
+                    "on its own: `cxgap status` shows its batch once it has."
+                )
+                raise typer.Exit(130) from None
+            raise
     answer["problems"] = tuple(Problem(**p) for p in answer["problems"])
     answer["unused_columns"] = tuple(answer["unused_columns"])
     return ImportSummary(**answer)
