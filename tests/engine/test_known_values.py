@@ -31,3 +31,41 @@ def test_a_survey_only_store_refuses_a_touchpoint_its_answers_do_not_hold(store:
     ):
         checked(Filters(touchpoint="suport"), engine)
     engine.close()
+
+
+def _reviews(store: Store) -> None:
+    reviews = [
+        {"feedback_id": f"F{i}", "source": "review", "text": "fine stay", "channel": "tripadvisor"}
+        | ({"received_at": f"2024-0{1 + i % 2}-10"} if i else {})
+        for i in range(4)
+    ]
+    ingest_records(store, "feedback", reviews, "test")
+
+
+def test_a_store_of_reviews_offers_their_channel_and_months_and_refuses_what_it_lacks(store: Store) -> None:
+    """Feedback counts as data to filter by (it used not to: no channel offered, every typo accepted), and
+    once anything is stored a value no record holds is refused, also for a kind of value none holds."""
+    _reviews(store)
+    engine = Engine(store)
+    known = known_values(engine)
+    assert (known["channel"], known["month"], known["touchpoint"]) == (
+        ("tripadvisor",),
+        ("2024-01", "2024-02"),
+        (),
+    )
+    assert checked(Filters(channel="tripadvisor"), engine).channel == "tripadvisor"
+    with pytest.raises(CxgapError, match="channel = 'web' is not in the data; choose one of: tripadvisor"):
+        checked(Filters(channel="web"), engine)
+    with pytest.raises(
+        CxgapError, match="touchpoint = 'x' is not in the data: no stored record names a touchpoint"
+    ):
+        checked(Filters(touchpoint="x"), engine)
+    engine.close()
+
+
+def test_an_empty_store_refuses_no_filter_value_so_its_pages_explain_how_to_import(store: Store) -> None:
+    engine = Engine(store)
+    assert checked(Filters(channel="web", touchpoint="x"), engine).channel == "web"
+    with pytest.raises(CxgapError, match="control character"):
+        checked(Filters(channel="we\nb"), engine)
+    engine.close()

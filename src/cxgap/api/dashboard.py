@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-import pandas as pd
-
 from cxgap.api.group_commit import GroupCommit
 from cxgap.api.limits import RateLimiter
 from cxgap.api.precompute import Answers, Precompute, View
@@ -23,6 +21,7 @@ from cxgap.churn import RiskReport, limited_threads, slice_risk, store_risk
 from cxgap.config import Settings
 from cxgap.drivers import DriverReport, drivers
 from cxgap.engine import ALL, Filters, engine_for
+from cxgap.engine.filters import known_values
 from cxgap.errors import CxgapError
 from cxgap.gaps import GapReport, analyze
 from cxgap.gaps.service import IMPORTANCE_REPLICATES
@@ -80,11 +79,6 @@ class TouchpointOperations:
     csat: Score | None
     ces: Score | None
     nps: Score | None
-
-
-def _distinct(frame: pd.DataFrame) -> tuple[str, ...]:
-    values = frame.iloc[:, 0].dropna() if len(frame.columns) else pd.Series(dtype=object)
-    return tuple(sorted({str(v) for v in values}))
 
 
 def _first(table: ScoreTable, kind: str, **group: str) -> Score | None:
@@ -199,24 +193,8 @@ class Dashboard:
         """Months, segments, channels and touchpoints present in the store."""
 
         def compute() -> FilterChoices:
-            e = self.engine
-            items, events = e.table("rollup_items"), e.table("rollup_interactions")
-            months = pd.concat(
-                [items.select("month").distinct().execute(), events.select("month").distinct().execute()]
-            )
-            customers = e.table("customers")
-            channels = pd.concat(
-                [items.select("channel").distinct().execute(), events.select("channel").distinct().execute()]
-            )
-            touchpoints = set(self.settings.touchpoints) | set(
-                _distinct(events.select("touchpoint").distinct().execute())
-            )
-            return FilterChoices(
-                tuple(sorted({f"{pd.Timestamp(m):%Y-%m}" for m in months["month"].dropna()})),
-                _distinct(customers.select("segment").distinct().execute()),
-                _distinct(channels),
-                tuple(sorted(touchpoints)),
-            )
+            known = known_values(self.engine, self.settings.touchpoints)
+            return FilterChoices(known["month"], known["segment"], known["channel"], known["touchpoint"])
 
         return self._get("choices", Filters(), compute)
 

@@ -51,10 +51,10 @@ def filters(
     """The filters of a request, checked before any query runs: a malformed month, or a segment, channel
     or touchpoint the data does not hold, is a user error (400 with one sentence saying what is allowed)."""
     if segment or channel or touchpoint:
-        known = dashboard.choices()
-        check_known("segment", segment, known.segments)
-        check_known("channel", channel, known.channels)
-        check_known("touchpoint", touchpoint, known.touchpoints)
+        known, held = dashboard.choices(), not dashboard.empty()
+        check_known("segment", segment, known.segments, held)
+        check_known("channel", channel, known.channels, held)
+        check_known("touchpoint", touchpoint, known.touchpoints, held)
     return Filters(since, until, segment, channel, touchpoint)
 
 

@@ -64,10 +64,10 @@ def checked_query(dashboard: Any, query: str) -> str:
             raise CxgapError(f"The view's address holds a parameter {shown} that no page takes.")
     filters = Filters(**{name: values.get(name) for name in NAMES})  # refuses bad or inverted periods
     if filters.segment or filters.channel or filters.touchpoint:
-        known = dashboard.choices()
-        check_known("segment", filters.segment, known.segments)
-        check_known("channel", filters.channel, known.channels)
-        check_known("touchpoint", filters.touchpoint, known.touchpoints)
+        known, held = dashboard.choices(), not dashboard.empty()
+        check_known("segment", filters.segment, known.segments, held)
+        check_known("channel", filters.channel, known.channels, held)
+        check_known("touchpoint", filters.touchpoint, known.touchpoints, held)
     rest = {k: v for k, v in values.items() if k not in NAMES}
     return urlencode(filters.query() | rest)
 

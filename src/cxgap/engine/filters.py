@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cxgap.errors import CxgapError
+from cxgap.errors import CxgapError, StoreError
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 NAMES = ("since", "until", "segment", "channel", "touchpoint")
@@ -36,18 +36,21 @@ def parse_month(value: str, name: str) -> dt.date:
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def check_known(name: str, value: str | None, known: Sequence[str]) -> None:
+def check_known(name: str, value: str | None, known: Sequence[str], data_held: bool = False) -> None:
     """Refuse a `name` filter value the data does not hold, or one with a control character, in one
     sentence that lists what is allowed: a typo gets an answer rather than an empty report, and no
-    arbitrary text reaches a query. While the data holds no `name` values at all (nothing imported yet),
-    only control characters are refused, so the pages can still explain how to import."""
-    if not value or (not has_control(value) and (value in known or not known)):
+    arbitrary text reaches a query. Where no `name` value is known, only control characters are refused
+    while nothing is stored (so the pages can still explain how to import); once the store holds data
+    (`data_held`), every value is refused, for none can match."""
+    if not value or (not has_control(value) and (value in known or (not known and not data_held))):
         return
     shown = "a value with a control character" if has_control(value) else f"'{value}'"
-    if not known:
+    if not known and has_control(value):
         raise CxgapError(
             f"{name} = {shown} is not allowed; filter values are plain text without control characters."
         )
+    if not known:
+        raise CxgapError(f"{name} = {shown} is not in the data: no stored record names a {name}.")
     listed = ", ".join(known[:SHOWN]) + (f" and {len(known) - SHOWN} more" if len(known) > SHOWN else "")
     raise CxgapError(f"{name} = {shown} is not in the data; choose one of: {listed}.")
 
@@ -146,19 +149,53 @@ def _values(frame: Any) -> set[str]:
     return {str(v) for v in column if v is not None and v == v}
 
 
+# where each kind of record keeps its channel, touchpoint and time (the rollups keep months already)
+_RECORDS = (
+    ("rollup_interactions", "month"),
+    ("responses", "responded_at"),
+    ("feedback", "received_at"),
+)
+
+
+def _table_or_none(engine: Any, name: str) -> Any:
+    """The engine's table `name`, or None where it has none (a warehouse that maps no feedback)."""
+    try:
+        return engine.table(name)
+    except StoreError:
+        return None
+
+
 def known_values(engine: Any, touchpoints: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
-    """The segments, channels and touchpoints the store holds (the configured touchpoints included), the
-    values a filter may take: what the pages offer in their drop-downs and what the CLI checks."""
-    items, events = engine.table("rollup_items"), engine.table("rollup_interactions")
+    """The segments, channels, touchpoints and months (YYYY-MM) the store holds (the configured touchpoints
+    included), the values a filter may take: what the pages offer in their drop-downs and what the CLI and
+    the API check. Survey answers without item ratings and feedback count, not only the rollups: a store of
+    reviews alone has channels and months to filter by. One distinct scan per kind of record."""
     customers = engine.table("customers")
-    channels = _values(items.select("channel").distinct().execute()) | _values(
-        events.select("channel").distinct().execute()
-    )
+    found: dict[str, set[str]] = {"channel": set(), "touchpoint": set(touchpoints), "month": set()}
+    for name, when in _RECORDS:
+        table = _table_or_none(engine, name)
+        if table is None:
+            continue
+        month = table[when].truncate("M").cast("date") if when != "month" else table[when]
+        frame = table.select(channel=table.channel, touchpoint=table.touchpoint, month=month).distinct()
+        rows = frame.execute()
+        found["channel"] |= _values(rows[["channel"]])
+        found["touchpoint"] |= _values(rows[["touchpoint"]])
+        found["month"] |= {f"{m:%Y-%m}" for m in rows["month"] if m is not None and m == m}
     return {
         "segment": tuple(sorted(_values(customers.select("segment").distinct().execute()))),
-        "channel": tuple(sorted(channels)),
-        "touchpoint": tuple(sorted(set(touchpoints) | set(touchpoints_of(engine, ())))),  # answers' too
+        **{name: tuple(sorted(values)) for name, values in found.items()},
     }
+
+
+def holds_data(engine: Any) -> bool:
+    """Whether any customer, survey answer, feedback text or interaction is stored (reads one row of each
+    at most)."""
+    for name in ("customers", "responses", "feedback", "interactions"):
+        table = _table_or_none(engine, name)
+        if table is not None and int(table.limit(1).count().execute()):
+            return True
+    return False
 
 
 def touchpoints_of(engine: Any, configured: Sequence[str]) -> list[str]:
@@ -201,9 +238,9 @@ def checked(filters: Filters, engine: Any, touchpoints: Sequence[str] = ()) -> F
     """`filters` after refusing a segment, channel or touchpoint the store does not hold (one sentence
     listing what is allowed), so a typo in a command gets an answer rather than an empty report."""
     if filters.segment or filters.channel or filters.touchpoint:
-        known = known_values(engine, touchpoints)
+        known, held = known_values(engine, touchpoints), holds_data(engine)
         for name in ("segment", "channel", "touchpoint"):
-            check_known(name, getattr(filters, name), known[name])
+            check_known(name, getattr(filters, name), known[name], held)
     return filters
 
 
