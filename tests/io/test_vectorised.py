@@ -193,16 +193,21 @@ def test_crlf_line_endings_a_bom_and_no_final_newline_load_alike(
 def test_rows_already_present_are_counted_alike(
     monkeypatch: pytest.MonkeyPatch, new_store: Callable[[], Store], write: Writer
 ) -> None:
+    """...and those of them whose stored values differ from the file's (R2: kept as stored, and said so),
+    not those stored as the file has them (R1)."""
     path = write("r.csv", CLEAN)
-    earlier = write("earlier.csv", HEADER + "R2,2024-01-06,C2,5,3,web,\nR9,2024-01-06,C9,5,3,web,\n")
+    same_r1 = "R1,2024-01-05,C1,9,4,web,great service\n"
+    earlier = write(
+        "earlier.csv", HEADER + same_r1 + "R2,2024-01-06,C2,5,3,web,\nR9,2024-01-06,C9,5,3,web,\n"
+    )
 
     def before(store: Store) -> None:
         import_file(store, earlier, mapping_from_dict(RESPONSES))
 
     summary, _ = _both(monkeypatch, new_store, path, RESPONSES, before)
-    assert (summary.rows_loaded, summary.rows_existing) == (3, 1)
+    assert (summary.rows_loaded, summary.rows_existing, summary.rows_differing) == (2, 2, 1)
     replaced, _ = _both(monkeypatch, new_store, path, {**RESPONSES, "on_existing": "replace"}, before)
-    assert (replaced.rows_loaded, replaced.rows_replaced) == (4, 1)
+    assert (replaced.rows_loaded, replaced.rows_replaced, replaced.rows_differing) == (4, 2, 0)
 
 
 def test_ratings_go_with_their_response_kept_or_replaced_alike(

@@ -89,6 +89,8 @@ def import_(
                 progress=lambda rows, done: bar.update(task, completed=done),
             )
     _show(summary, fmt, dry_run)
+    for note in _notes(summary, file, dry_run):
+        err.print(note)
     if summary.rows_quarantined:
         raise InputFileError(_quarantined(summary, dry_run))
 
@@ -110,6 +112,22 @@ def _show(summary: ImportSummary, fmt: Format, dry_run: bool) -> None:
     }
     frame = summary.to_frame().assign(dry_run=dry_run)
     emit(fmt, data, [_dry_run_table(summary) if dry_run else import_table(summary)], frame)
+
+
+def _notes(summary: ImportSummary, file: Path, dry_run: bool) -> list[str]:
+    """What the counts alone do not say: a file with no rows under its header (a normal day of a
+    scheduled export: not an error), and rows kept as stored though the file says otherwise."""
+    notes = []
+    if summary.rows_read == 0:
+        notes.append(f"{file} has no data rows under its header: nothing to import.")
+    if summary.rows_differing:
+        kept = "would keep" if dry_run else "kept"
+        notes.append(
+            f"{summary.rows_differing:,} of the {summary.rows_existing:,} {summary.unit}s already present "
+            f"hold other values in {file} than in the store; the import {kept} the stored ones (set "
+            'on_existing = "replace" in the mapping to store the file\'s values instead).'
+        )
+    return notes
 
 
 def _quarantined(summary: ImportSummary, dry_run: bool) -> str:

@@ -108,6 +108,7 @@ class Batch:
             "loaded": 0,
             "replaced": 0,
             "existing": 0,
+            "differing": 0,  # of the existing rows, those whose stored values differ
             "quarantined": 0,
             "items": 0,
             "lines_read": 0,
@@ -428,11 +429,13 @@ def load_chunk(conn: Connection, batch: Batch, chunk: RawChunk) -> None:
         to_arrow(good, plan.table),
         replace_existing=plan.mapping.on_existing == "replace",
         keys=batch.track_rows,
+        compare=True,
     )
     batch.loaded_keys.update(str(key[0]) for key in counts.keys)
     batch.summary_counts["loaded"] += counts.new + counts.replaced
     batch.summary_counts["replaced"] += counts.replaced
     batch.summary_counts["existing"] += counts.existing - counts.replaced
+    batch.summary_counts["differing"] += counts.differing
     if counts.replaced and plan.mapping.items:  # a replaced response's ratings go with it
         delete_replaced(conn, "response_items", owner="responses", key="response_id", batch_id=batch.batch_id)
     if len(items):

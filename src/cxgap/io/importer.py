@@ -188,6 +188,7 @@ def _summary(batch: Batch, source: str) -> ImportSummary:
         rows_loaded=counts["loaded"],
         rows_replaced=counts["replaced"],
         rows_existing=counts["existing"],
+        rows_differing=counts["differing"],
         rows_quarantined=counts["quarantined"],
         items_loaded=counts["items"],
         redacted=dict(batch.redacted),

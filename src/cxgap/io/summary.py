@@ -49,6 +49,7 @@ class ImportSummary:
     lines_skipped: int = 0
     lines_in_rows: int = 0
     rows: RowOutcomes | None = None  # with import_file(track_rows=True)
+    rows_differing: int = 0  # of rows_existing, those kept as stored though the file's values differ
 
     @property
     def reconciles(self) -> bool:
@@ -80,6 +81,7 @@ class ImportSummary:
                     "loaded": self.rows_loaded,
                     "replaced": self.rows_replaced,
                     "already_present": self.rows_existing,
+                    "already_present_differing": self.rows_differing,
                     "quarantined": self.rows_quarantined,
                     "item_ratings": self.items_loaded,
                 }

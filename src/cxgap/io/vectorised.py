@@ -304,10 +304,11 @@ def load_scan(conn: Connection, batch: Batch, scan: Scan, report: Callable[[], N
         "batch_id", pa.repeat(pa.scalar(batch.batch_id, pa.string()), loaded.num_rows)
     )
     replace = plan.mapping.on_existing == "replace"
-    counts = insert_new(conn, plan.mapping.table, rows, replace_existing=replace)
+    counts = insert_new(conn, plan.mapping.table, rows, replace_existing=replace, compare=True)
     batch.summary_counts["loaded"] += counts.new + counts.replaced
     batch.summary_counts["replaced"] += counts.replaced
     batch.summary_counts["existing"] += counts.existing - counts.replaced
+    batch.summary_counts["differing"] += counts.differing
     if plan.mapping.items and loaded.num_rows:
         items = _item_rows(plan, scan, loaded, plan.key_columns[0], batch.batch_id)
         if counts.replaced:

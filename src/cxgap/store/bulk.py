@@ -30,6 +30,7 @@ class InsertCounts:
     existing: int
     replaced: int = 0
     keys: tuple[tuple[object, ...], ...] = ()  # the primary keys written, when asked for
+    differing: int = 0  # of the existing rows, those whose stored values differ (when asked to compare)
 
 
 def arrow_type(column: sa.Column[object]) -> pa.DataType:
@@ -143,13 +144,20 @@ def _refuse_repeated_keys(conn: Connection, table: sa.Table) -> None:
 
 
 def insert_new(
-    conn: Connection, table_name: str, data: pa.Table, *, replace_existing: bool = False, keys: bool = False
+    conn: Connection,
+    table_name: str,
+    data: pa.Table,
+    *,
+    replace_existing: bool = False,
+    keys: bool = False,
+    compare: bool = False,
 ) -> InsertCounts:
     """Insert the rows of `data` whose primary key is not yet stored; with `replace_existing`, replace those too.
 
     `data`'s columns must be a subset of the table's, named alike; keys must be unique within `data`. With
     `keys`, the counts carry the primary key of every row written (a batch of several deliveries needs to
-    tell each its own outcome).
+    tell each its own outcome); with `compare`, how many of the rows kept as stored differ from the stored
+    ones (a corrected export re-imported without replacing: the user is told).
     """
     table = table_of(table_name)
     if data.num_rows == 0:
@@ -179,12 +187,28 @@ def insert_new(
             new = len(inserted)
         else:
             new = _inserted(conn, insert)
+        differing = 0
+        if compare and not replace_existing and new < data.num_rows:
+            differing = _differing(conn, table, data.column_names)
     return InsertCounts(
         new=new - replaced,
         existing=data.num_rows - new + replaced,
         replaced=replaced,
         keys=tuple(inserted),
+        differing=differing,
     )
+
+
+def _differing(conn: Connection, table: sa.Table, columns: list[str]) -> int:
+    """How many staged rows have a stored row of the same key whose values differ (the batch id aside);
+    rows the batch itself wrote are the same as staged, so they never count."""
+    keys = {c.name for c in table.primary_key.columns}
+    compared = [c for c in columns if c not in keys and c != "batch_id"]
+    if not compared:
+        return 0
+    differ = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in compared)
+    query = f"SELECT count(*) FROM {STAGE} s JOIN {table.name} t ON {_key_match(table, STAGE)} WHERE {differ}"
+    return int(conn.execute(sa.text(query)).scalar_one())
 
 
 def _insert_new_rows(conn: Connection, table: sa.Table, columns: str, select: str, rows: int) -> str:
