@@ -32,25 +32,130 @@ RETRIES = 6
 MOST_RECORDS = 5_000  # in one batch of several deliveries
 
 
-def _flatten(table: str, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, ItemColumn]]:
-    """Records with their `items` ({code: {perception: 5, ...}}) spread into one column per rating."""
-    known = {c.name for c in table_of(table).columns} - {"batch_id"}
+NOUNS = {"responses": "response", "feedback": "feedback record", "beliefs": "belief"}
+ITEMS_EXAMPLE = '{"reliability": {"perception": 5}}'
+ITEM_NAME_LENGTH = 64  # response_items.item
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value of the wrong type is named in a sentence: a JSON list, an object, a number..."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a JSON list" if isinstance(value, list) else "a JSON object"
+
+
+def _not_unicode(value: Any) -> bool:
+    """Whether a JSON value holds text that UTF-8 cannot carry (a lone surrogate, which JSON's "\\ud800"
+    escape decodes to): the store, the staging file and the answer itself would all fail on it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_not_unicode(k) or _not_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_not_unicode(v) for v in value)
+    return False
+
+
+def _item_name_fault(code: str) -> str | None:
+    """Why an item name cannot be stored as response_items.item (None when it can)."""
+    if not code.strip():
+        return "empty"
+    if len(code) > ITEM_NAME_LENGTH:
+        return f"{len(code)} characters long"
+    if any(ord(c) < 32 or ord(c) == 127 for c in code):
+        return "holds a control character"
+    return None
+
+
+def _check_record(table: str, number: int, record: Any, known: set[str]) -> None:
+    """Refuse a record whose shape cannot be read, naming the record and the field: not an object, text
+    that is not Unicode, an unknown field, a missing key or one that is a list, object or true/false, or
+    `items` that is not an object of item name to ratings. Values of the right shape but wrong content
+    (a rating of 12, a date that is not one) are left to the importer, which quarantines their record."""
+    if not isinstance(record, dict):
+        raise CxgapError(f"Record {number} is not a JSON object.")
+    for field, value in record.items():
+        if _not_unicode(field):
+            raise CxgapError(
+                f"Record {number} has a field whose name is not valid Unicode text (a lone surrogate "
+                "escape such as \\ud800); send field names as UTF-8 text."
+            )
+        if _not_unicode(value):
+            raise CxgapError(
+                f"Record {number}: field '{field}' holds text that is not valid Unicode (a lone surrogate "
+                "escape such as \\ud800); send UTF-8 text."
+            )
+    unknown = sorted(set(record) - known - ({"items"} if table == "responses" else set()))
+    if unknown:
+        raise CxgapError(
+            f"Record {number} has field '{unknown[0]}', which is not a column of {table} ({', '.join(sorted(known))})."
+        )
+    key = INGESTIBLE[table]
+    value = record.get(key)
+    if isinstance(value, (bool, list, dict)) and value not in ([], {}):
+        raise CxgapError(
+            f"Record {number}: {key} must be text or a number (the record's key), not {_json_kind(value)}."
+        )
+    if value is None or value in ([], {}) or (isinstance(value, str) and not value.strip()):
+        raise CxgapError(f"Record {number} has no {key}: every ingested record needs its key.")
+    items = record.get("items")
+    if items is not None and not isinstance(items, dict):
+        raise CxgapError(
+            f"Record {number}: items must be an object of item name to ratings, e.g. {ITEMS_EXAMPLE}, "
+            f"not {_json_kind(items)}."
+        )
+    for code, ratings in (items or {}).items():
+        if fault := _item_name_fault(code):
+            raise CxgapError(
+                f"Record {number}: items holds an item name that is {fault}; an item name is 1 to "
+                f'{ITEM_NAME_LENGTH} characters of plain text, e.g. "reliability".'
+            )
+        if not isinstance(ratings, dict) or set(ratings) - set(ITEM_MEASURES):
+            raise CxgapError(
+                f'Record {number}: items.{code} must map {", ".join(ITEM_MEASURES)} to ratings, e.g. {{"perception": 5}}.'
+            )
+
+
+def _expected(column: sa.Column[Any]) -> str:
+    """What a required column holds, in words for a caller: its values, or its meaning (and a date's form)."""
+    if allowed := column.info.get("allowed"):
+        return f"one of {', '.join(allowed)}"
+    meaning = str(column.comment or column.name).rstrip(".")
+    meaning = meaning[:1].lower() + meaning[1:]
+    if isinstance(column.type, (sa.DateTime, sa.Date)):
+        return f"{meaning}: a date in ISO 8601, e.g. 2024-03-31 or 2024-03-31T14:05:00"
+    return meaning
+
+
+def _check_required(table: str, records: list[dict[str, Any]]) -> None:
+    """Refuse a delivery in which no record has a field every row needs, in the caller's terms (the
+    field, the records and what it holds) rather than the file importer's (a mapping the caller does not
+    have). Where only some records lack it, those records are quarantined with their own reasons."""
+    for column in table_of(table).columns:
+        required = not column.nullable and column.default is None and column.name != "batch_id"
+        if required and not any(column.name in record for record in records):
+            who = "Record 1 has" if len(records) == 1 else f"Records 1 to {len(records)} have"
+            raise CxgapError(
+                f"{who} no {column.name}, which every {NOUNS[table]} needs ({_expected(column)})."
+            )
+
+
+def _flatten(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, ItemColumn]]:
+    """Records (already checked) with their `items` ({code: {perception: 5, ...}}) spread into one column
+    per rating."""
     items: dict[str, ItemColumn] = {}
     flat = []
-    for number, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            raise CxgapError(f"Record {number} is not a JSON object.")
-        unknown = sorted(set(record) - known - ({"items"} if table == "responses" else set()))
-        if unknown:
-            raise CxgapError(
-                f"Record {number} has field '{unknown[0]}', which is not a column of {table} ({', '.join(sorted(known))})."
-            )
+    for record in records:
         row = {k: v for k, v in record.items() if k != "items"}
         for code, ratings in (record.get("items") or {}).items():
-            if not isinstance(ratings, dict) or set(ratings) - set(ITEM_MEASURES):
-                raise CxgapError(
-                    f'Record {number}: items.{code} must map {", ".join(ITEM_MEASURES)} to ratings, e.g. {{"perception": 5}}.'
-                )
             for measure, value in ratings.items():
                 column = f"item:{code}:{measure}"
                 items[column] = ItemColumn(item=code, measure=measure)
@@ -79,17 +184,19 @@ class Delivery:
 
 
 def check_delivery(table: str, records: list[dict[str, Any]]) -> Delivery:
-    """The records of one call, checked (the table, a key on every record, known fields) and flattened;
-    a CxgapError names the first record at fault."""
+    """The records of one call, checked (the table, a key on every record, known fields of a JSON type
+    they can be read with, every required field present in some record) and flattened; a CxgapError names
+    the first record at fault and the field, so a webhook caller gets a 400 it can act on."""
     if table not in INGESTIBLE:
         raise CxgapError(f"Cannot ingest into '{table}'; choose one of {', '.join(INGESTIBLE)}.")
     if not records:
         raise CxgapError("Nothing to ingest: send one record or a list of records.")
+    known = {c.name for c in table_of(table).columns} - {"batch_id"}
+    for number, record in enumerate(records, start=1):
+        _check_record(table, number, record, known)
+    _check_required(table, records)
+    rows, items = _flatten(records)
     key = INGESTIBLE[table]
-    missing = [n for n, r in enumerate(records, start=1) if isinstance(r, dict) and not r.get(key)]
-    if missing:
-        raise CxgapError(f"Record {missing[0]} has no {key}: every ingested record needs its key.")
-    rows, items = _flatten(table, records)
     return Delivery(rows, items, tuple((as_text(row[key]) or "").strip() for row in rows))
 
 
