@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cxgap.churn import RiskReport, file_risk, load_churn_mapping, read_churn_file
@@ -72,3 +73,22 @@ def test_bad_files_and_mappings_are_one_sentence(tmp_path: Path) -> None:
     (tmp_path / "f.csv").write_text("a,b,out\n1,2,1\n3,4,\n", encoding="utf-8")
     with pytest.raises(InputFileError, match=r"f.csv row 3, column 'out': the outcome is blank"):
         read_churn_file(tmp_path / "f.csv", load_churn_mapping(tmp_path / "m.toml"))
+
+
+def test_only_the_current_telco_customers_are_ranked_and_counted(
+    telco: RiskReport, shared_data: Callable[[str], Path]
+) -> None:
+    frame = pd.read_csv(shared_data("telco_customer_churn.csv"), dtype=str)
+    current = set(frame.loc[frame["Churn"] == "No", "customerID"])
+    assert len(current) == 5174 and telco.already_churned == 1869  # 7,043 learnt from
+    assert telco.n_train + telco.n_test == 7043
+    assert set(telco.riskiest(15)["customer_id"]) <= current  # none of the riskiest has already left
+    assert set(telco.to_frame()["customer_id"]) == current and len(telco.scored) == 5174
+    assert [r.customers for r in telco.revenue] == [5174] and [h.customers for h in telco.segments] == [5174]
+    money = telco.revenue[0]
+    assert f"{money.churners.value:,.0f} [{money.churners.low:,.0f}, {money.churners.high:,.0f}]" in DOC
+    assert f"{money.revenue.value:,.0f} [{money.revenue.low:,.0f}, {money.revenue.high:,.0f}]" in DOC
+    health, below = telco.segments[0].mean, telco.segments[0].below_40
+    assert f"{health.value:.1f} [{health.low:.1f}, {health.high:.1f}]" in DOC
+    assert f"{below.value:.0%} [{below.low:.0%}, {below.high:.0%}]" in DOC
+    assert "5,174 current customers scored; 1,869 already churned are learnt from, not ranked" in DOC

@@ -17,10 +17,17 @@ import pyarrow.compute as pc
 from pydantic import Field, ValidationError
 
 from cxgap.churn.threads import side_by_side
-from cxgap.config import HealthWeight, Settings, describe_validation_error, read_toml
-from cxgap.drivers.files import DriverMapping, column_numbers, read_text_csv
+from cxgap.config import HealthWeight, Settings, describe_validation_error
+from cxgap.drivers.files import (
+    DriverMapping,
+    check_reading,
+    column_numbers,
+    mapping_toml,
+    revenue_numbers,
+)
 from cxgap.engine import Engine
 from cxgap.errors import ConfigError, InputFileError
+from cxgap.io.text_table import read_text_table
 from cxgap.journeys import incident_events
 
 DAY = 86_400
@@ -379,12 +386,20 @@ class ChurnMapping(DriverMapping):
     )
 
 
+CHURN_NEEDS = (
+    "`cxgap risk --file` needs a churn mapping: [outcome] with the column saying who churned (and its "
+    "values, such as Yes = 1, No = 0), [drivers] naming the features, [health] weights and the customer "
+    "`id` column, as in examples/telco_churn.toml"
+)
+
+
 def load_churn_mapping(path: str | Path) -> ChurnMapping:
-    """Read and validate a churn mapping; one sentence for any mistake."""
+    """Read and validate a churn mapping; one sentence for any mistake, and for an import mapping."""
     try:
-        spec = ChurnMapping.model_validate(read_toml(Path(path)))
+        spec = ChurnMapping.model_validate(mapping_toml(Path(path), CHURN_NEEDS))
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error, str(path))) from None
+    check_reading(Path(path), spec)
     unknown = (set(spec.values) | set(spec.health) | set(spec.grows_with_time)) - set(spec.drivers)
     if unknown:
         raise ConfigError(
@@ -394,37 +409,29 @@ def load_churn_mapping(path: str | Path) -> ChurnMapping:
 
 
 def read_churn_file(path: str | Path, spec: ChurnMapping) -> ChurnData:
-    """A CSV (UTF-8, a byte-order mark is fine) as churn data through `spec`."""
+    """A data file (a CSV as the mapping's `delimiter` and `encoding` say) as churn data through `spec`:
+    one row per customer (a blank or repeated id is one sentence), each outcome 1 (churned) or 0 (still a
+    customer), revenue 0 or more."""
     path = Path(path)
-    frame = read_text_csv(path)
     optional = [c for c in (spec.id, spec.duration, spec.segment) if c] + (
         [spec.revenue.column] if spec.revenue else []
     )
-    missing = [c for c in [spec.outcome.column, *spec.drivers.values(), *optional] if c not in frame.columns]
-    if missing:
-        raise InputFileError(
-            f"{path}: no column {', '.join(repr(c) for c in missing)} (the mapping names it)."
-        )
+    frame = read_text_table(
+        path, [spec.outcome.column, *spec.drivers.values(), *optional], spec.delimiter, spec.encoding
+    )
     features = pd.DataFrame(
         {
             name: column_numbers(path, frame, source, spec.values.get(name, {}))
             for name, source in spec.drivers.items()
         }
     )
-    churned = column_numbers(path, frame, spec.outcome.column, dict(spec.outcome.values))
-    if np.isnan(churned).any():
-        row = int(np.flatnonzero(np.isnan(churned))[0]) + 2
-        raise InputFileError(
-            f"{path} row {row}, column '{spec.outcome.column}': the outcome is blank; every customer needs one."
-        )
+    churned = _outcome(path, frame, spec)
     return ChurnData(
-        ids=frame[spec.id].to_numpy() if spec.id else np.arange(len(frame)).astype(str),
+        ids=_ids(path, frame, spec.id) if spec.id else np.arange(len(frame)).astype(str),
         features=features,
         churned=churned.astype(int),
         duration=column_numbers(path, frame, spec.duration, {}) if spec.duration else None,
-        revenue=column_numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor
-        if spec.revenue
-        else None,
+        revenue=revenue_numbers(path, frame, spec.revenue) if spec.revenue else None,
         segment=frame[spec.segment].to_numpy() if spec.segment else None,
         not_for_survival=tuple(
             name
@@ -432,3 +439,46 @@ def read_churn_file(path: str | Path, spec: ChurnMapping) -> ChurnData:
             if source == spec.duration or name in spec.grows_with_time
         ),
     )
+
+
+def _outcome(path: Path, frame: pd.DataFrame, spec: ChurnMapping) -> np.ndarray:
+    """Each customer's outcome, 1 (churned) or 0 (still a customer): a blank or any other value is one
+    sentence naming the row, since the outcome decides who is learnt from and who is scored."""
+    column = spec.outcome.column
+    churned = column_numbers(path, frame, column, dict(spec.outcome.values))
+    if np.isnan(churned).any():
+        row = frame.index[np.flatnonzero(np.isnan(churned))[0]]
+        raise InputFileError(
+            f"{path} row {row}, column '{column}': the outcome is blank; every customer needs one."
+        )
+    odd = np.flatnonzero((churned != 0) & (churned != 1))
+    if len(odd):
+        raise InputFileError(
+            f"{path} row {frame.index[odd[0]]}, column '{column}': the outcome is {churned[odd[0]]:g}; "
+            "expected 1 (churned) or 0 (still a customer), through the outcome's values if the column "
+            "holds text."
+        )
+    return churned
+
+
+def _ids(path: Path, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The customer ids, each on one row: a blank id, or an id on two rows (naming both), is one sentence,
+    since a customer counted twice would be ranked and summed twice."""
+    ids = frame[column].astype(object).str.strip()
+    blank = np.flatnonzero(ids.eq("").to_numpy())
+    if len(blank):
+        raise InputFileError(
+            f"{path} row {frame.index[blank[0]]}, column '{column}': the customer id is blank; every "
+            "customer needs one."
+        )
+    again = ids.duplicated()
+    if again.any():
+        second = int(np.flatnonzero(again.to_numpy())[0])
+        first = int(np.flatnonzero(ids.eq(ids.iloc[second]).to_numpy())[0])
+        repeated = int(ids[again].nunique())
+        raise InputFileError(
+            f"{path} rows {frame.index[first]} and {frame.index[second]}, column '{column}': both are "
+            f"customer '{ids.iloc[second]}' ({repeated:,} id{'' if repeated == 1 else 's'} repeated); each "
+            "customer needs exactly one row."
+        )
+    return ids.to_numpy()

@@ -37,6 +37,8 @@ class HealthPoint:
 class RiskReport:
     """Churn risk and health: models judged on held-out customers, then every current customer scored.
 
+    `scored` (and `to_frame()`, revenue at risk, health per segment) covers the current customers alone; a
+    file's customers who already churned are learnt from and counted in `already_churned`.
     `scored` has one row per customer: risk (probability of churn within the horizon), health (0-100),
     its churn probability, revenue, segment, and the reasons in words for the riskiest ones."""
 
@@ -58,6 +60,8 @@ class RiskReport:
     scored: pd.DataFrame
     health_components: dict[str, float]  # weight per component, as configured
     selection: str = "all current customers"  # whose risk this is (a filter slice names its customers)
+    # customers of a file whose outcome says they already churned: learnt from, never scored or counted
+    already_churned: int = 0
     # handles for reading a slice out of this report without a refit (churn.slice), not part of the result:
     # the earlier snapshots' health (a churn.service.HealthHistory, see `history`) and the explainer
     earlier_health: Any = field(default=None, repr=False, compare=False)

@@ -204,10 +204,28 @@ def _history_codes(snapshots: list[ChurnData]) -> tuple[pd.Categorical, pd.Categ
 def file_risk(
     data: ChurnData, weights: dict[str, HealthWeight], seed: int = 0, confidence: float = 0.95
 ) -> RiskReport:
-    """Churn models and health on a flat file: judged on held-out customers, then everyone scored."""
+    """Churn models and health on a flat file: learnt from every customer and judged on held-out ones, then
+    only the current customers (outcome 0) scored, ranked and counted in revenue at risk and health: a
+    customer who already churned is no longer at risk of it (the store, too, scores its active ones)."""
     if not weights:
         raise CxgapError("The health score needs [health] weights in the mapping (one per component).")
-    return _report(data, data, weights, seed, confidence)
+    current = _still_customers(data)
+    report = _report(data, current, weights, seed, confidence)
+    return replace(report, selection=f"{current.n:,} current customers", already_churned=data.n - current.n)
+
+
+def _still_customers(data: ChurnData) -> ChurnData:
+    """The customers of a file whose outcome says they are still customers, every column taken alike."""
+    rows = np.flatnonzero(data.churned == 0)
+    return replace(
+        data,
+        ids=data.ids[rows],
+        features=data.features.iloc[rows].reset_index(drop=True),
+        churned=data.churned[rows],
+        duration=None if data.duration is None else data.duration[rows],
+        revenue=None if data.revenue is None else data.revenue[rows],
+        segment=None if data.segment is None else data.segment[rows],
+    )
 
 
 def _store_needs(engine: Engine, end: dt.datetime | None) -> str | None:

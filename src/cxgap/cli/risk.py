@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cxgap.config import load_settings
 
@@ -19,7 +20,18 @@ if TYPE_CHECKING:
     from cxgap.churn import RiskReport
 
 
-def risk_tables(report: RiskReport, top: int) -> list[Table]:
+def scope(report: RiskReport) -> list[str]:
+    """Who was scored, in one sentence, where a file's customers who already churned were learnt from but
+    not ranked (none for the store, which scores its active customers)."""
+    if not report.already_churned:
+        return []
+    return [
+        f"{len(report.scored):,} current customers scored; {report.already_churned:,} already churned are "
+        "learnt from, not ranked."
+    ]
+
+
+def risk_tables(report: RiskReport, top: int) -> list[Table | Text]:
     """The risk report as terminal tables (formatting only)."""
     from .journeys import _ci  # here, so `cxgap risk` does not also load (and register) journeys
 
@@ -52,7 +64,7 @@ def risk_tables(report: RiskReport, top: int) -> list[Table]:
             f"{row['health']:.0f}",
             cell(row["reasons"]),
         )
-    return [quality, money, health, risky]
+    return [quality, *(Text(line) for line in scope(report)), money, health, risky]
 
 
 def risk_json(report: RiskReport, top: int) -> dict[str, Any]:
@@ -65,7 +77,10 @@ def risk_json(report: RiskReport, top: int) -> dict[str, Any]:
 @user_errors
 def risk(
     file: Annotated[
-        Path | None, typer.Option(help="Score this CSV instead of the store (needs --mapping).")
+        Path | None,
+        typer.Option(
+            help="Learn from this CSV and score its current customers instead of the store (needs --mapping)."
+        ),
     ] = None,
     mapping: Annotated[
         Path | None, typer.Option(help="Churn mapping for --file: outcome, drivers, health.")
@@ -104,7 +119,13 @@ def risk(
         with _store(config) as store:
             months = 6 if fmt is Format.json else 1  # the tables do not show the health trend: not computed
             report = store_risk(engine_for(store, settings), settings, seed=seed, trend_months=months)
-    emit(fmt, risk_json(report, top), lambda: risk_tables(report, top), lambda: report.riskiest(top))
+    emit(
+        fmt,
+        risk_json(report, top),
+        lambda: risk_tables(report, top),
+        lambda: report.riskiest(top),
+        said=scope(report),
+    )
     said = out if fmt is Format.table else err  # what was written: never inside the CSV or JSON
     if out_csv is not None:
         write_csv(report.to_frame(), out_csv)

@@ -6,6 +6,10 @@ same without a value map (`[na]` per driver, `driver_na` for every driver, `na` 
 a 1-5 rating). `scale` is the drivers' rating scale; `[scales]` gives a driver its own, whose answers
 are converted linearly onto `scale` when there is one (exactly, as an import does). Every value the
 mapping does not cover stops the run with the file, row and column, so nothing is silently guessed.
+
+The file is read as `cxgap import` reads one (`cxgap.io.readers`; `delimiter` and `encoding` at the
+mapping's top, "," and "utf-8" by default): an empty or header-only file, a missing column, a row that
+cannot be read or a negative revenue is one sentence naming the file and row, never a partial analysis.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,10 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.config import describe_validation_error, read_toml
 from cxgap.drivers.data import DriverData, Scale, rating_scale
-from cxgap.errors import ConfigError, InputFileError
+from cxgap.errors import ConfigError, CxgapError, InputFileError
 from cxgap.impact.exposure import Exposure, exposure_from_counts
 from cxgap.io.convert import na_mask
 from cxgap.io.mapping import Code
+from cxgap.io.text_table import read_text_table, rows_said
 
 Value = float | str
 
@@ -44,13 +50,15 @@ class RevenueColumn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     column: str
-    factor: float = 1.0
+    factor: float = Field(1.0, gt=0)
 
 
 class DriverMapping(BaseModel):
     """A validated driver mapping."""
 
     model_config = ConfigDict(extra="forbid")
+    delimiter: str = Field(",", min_length=1, max_length=1)  # how the file is read, as in an import mapping
+    encoding: str = "utf-8"
     outcome: OutcomeColumn
     drivers: dict[str, str] = Field(min_length=2)
     values: dict[str, dict[str, Value]] = Field(default_factory=dict)
@@ -62,12 +70,52 @@ class DriverMapping(BaseModel):
     driver_na: list[Code] = Field(default_factory=list)  # N/A codes of every driver (added to its own)
 
 
-def load_driver_mapping(path: str | Path) -> DriverMapping:
-    """Read and validate a driver mapping; one sentence for any mistake."""
+IMPORT_KEYS = ("table", "columns")  # what only an import mapping (`cxgap init --from` writes them) has
+CHURN_KEYS = ("id", "duration", "segment", "health", "grows_with_time")  # what only a churn mapping has
+DRIVER_NEEDS = (
+    "`cxgap drivers --file` needs a driver mapping: [outcome] with the outcome's column (and its values "
+    "where it holds text, such as Yes = 1, No = 0) and [drivers] naming two or more columns, as in "
+    "examples/telco_drivers.toml"
+)
+
+
+def mapping_toml(path: Path, needs: str) -> dict[str, Any]:
+    """A driver or churn mapping's TOML. An import mapping given instead (what `cxgap init --from` writes)
+    is one sentence saying so and what the command `needs`, rather than a list of keys it lacks."""
+    data = read_toml(path)
+    if "drivers" not in data and any(key in data for key in IMPORT_KEYS):
+        raise ConfigError(
+            f"{path} is an import mapping (for `cxgap import`: `table` and [columns] put a file into a store "
+            f"table); {needs}."
+        )
+    return data
+
+
+def check_reading(path: Path, spec: DriverMapping) -> None:
+    """The mapping's `encoding` is one Python knows (else one sentence, as an import mapping's)."""
     try:
-        spec = DriverMapping.model_validate(read_toml(Path(path)))
+        "".encode(spec.encoding)
+    except LookupError:
+        raise ConfigError(
+            f"{path}: encoding = '{spec.encoding}' is not an encoding Python knows (try utf-8 or latin-1)."
+        ) from None
+
+
+def load_driver_mapping(path: str | Path) -> DriverMapping:
+    """Read and validate a driver mapping; one sentence for any mistake, and for a mapping of another kind
+    (an import mapping, or a churn mapping meant for `cxgap risk --file`)."""
+    data = mapping_toml(Path(path), DRIVER_NEEDS)
+    churn = [key for key in CHURN_KEYS if key in data]
+    if churn:
+        raise ConfigError(
+            f"{path} is a churn mapping (it names {', '.join(churn)}), for `cxgap risk --file`; "
+            f"{DRIVER_NEEDS}."
+        )
+    try:
+        spec = DriverMapping.model_validate(data)
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error, str(path))) from None
+    check_reading(Path(path), spec)
     unknown = (set(spec.values) | set(spec.exposure) | set(spec.scales) | set(spec.na)) - set(spec.drivers)
     if unknown:
         raise ConfigError(
@@ -96,7 +144,7 @@ def column_numbers(
         mapped = pd.to_numeric(raw.mask(raw.eq("")), errors="coerce")
         bad = raw[mapped.isna() & raw.ne("")]
     if len(bad):
-        row = int(bad.index[0]) + 2
+        row = int(bad.index[0])  # the frame's index is the rows' numbers in the file
         expected = f"one of {', '.join(repr(k) for k in values)}" if values else "a number"
         raise InputFileError(
             f"{path} row {row}, column '{column}': expected {expected}, got {raw[bad.index[0]]!r} "
@@ -114,31 +162,30 @@ class FileData:
     revenue: np.ndarray | None
 
 
-def read_text_csv(path: Path) -> pd.DataFrame:
-    """A CSV (UTF-8, a byte-order mark is fine) with every cell as text; one sentence if it cannot be read."""
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise InputFileError(f"{path}: cannot read it as a UTF-8 CSV ({error}).") from None
+def revenue_numbers(path: Path, frame: pd.DataFrame, revenue: RevenueColumn) -> np.ndarray:
+    """Each row's yearly revenue (the column times its factor); a negative one is one sentence naming its
+    row, since revenue at risk or at stake would subtract it."""
+    values = column_numbers(path, frame, revenue.column, {})
+    below = np.flatnonzero(values < 0)
+    if len(below):
+        raw = str(frame[revenue.column].iloc[below[0]]).strip()
+        raise InputFileError(
+            f"{path} row {frame.index[below[0]]}, column '{revenue.column}': the revenue is {raw}, below 0 "
+            f"({rows_said(len(below))}); expected a customer's revenue, 0 or more."
+        )
+    return values * revenue.factor
 
 
 def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
-    """Read a CSV (UTF-8, a byte-order mark is fine) into driver data through `spec`."""
+    """Read a data file (a CSV as the mapping's `delimiter` and `encoding` say) into driver data."""
     path = Path(path)
-    frame = read_text_csv(path)
     needed = [spec.outcome.column, *spec.drivers.values()] + ([spec.revenue.column] if spec.revenue else [])
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise InputFileError(
-            f"{path}: no column {', '.join(repr(c) for c in missing)} (the mapping names it)."
-        )
+    frame = read_text_table(path, needed, spec.delimiter, spec.encoding)
     columns = [
         _on_scale(path, frame, name, spec, _driver_numbers(path, frame, name, spec)) for name in spec.drivers
     ]
     outcome = column_numbers(path, frame, spec.outcome.column, dict(spec.outcome.values), spec.outcome.na)
-    revenue = (
-        column_numbers(path, frame, spec.revenue.column, {}) * spec.revenue.factor if spec.revenue else None
-    )
+    revenue = revenue_numbers(path, frame, spec.revenue) if spec.revenue else None
     scales = tuple(
         _common_scale(name, spec) or rating_scale(column, spec.scale)
         for name, column in zip(spec.drivers, columns, strict=True)
@@ -176,7 +223,7 @@ def _on_scale(
     outside = np.flatnonzero((values < own[0]) | (values > own[1]))
     if len(outside):
         raise InputFileError(
-            f"{path} row {int(outside[0]) + 2}, column '{spec.drivers[name]}': {values[outside[0]]:g} is outside "
+            f"{path} row {frame.index[outside[0]]}, column '{spec.drivers[name]}': {values[outside[0]]:g} is outside "
             f"the driver's scale {own[0]:g}-{own[1]:g} (scales.{name}; {len(outside)} such rows); "
             "add it to [na] if it means 'not applicable'."
         )
@@ -197,6 +244,12 @@ def exposure_linkage(data: FileData, spec: DriverMapping, confidence: float = 0.
         exposed = known & (column == at)
         others = known & (column != at)
         counts = [(int(outcome[m].sum()), int(m.sum())) for m in (exposed, others)]
+        if not counts[0][1] or not counts[1][1]:
+            who = "no customer" if not counts[0][1] else "every customer"
+            raise CxgapError(
+                f"[exposure] {name} = {bad_value:g}: {who} with a known {name} and outcome is at that value, "
+                "so there is no one to compare them with; remove it from [exposure] for this file."
+            )
         money = float(np.nansum(data.revenue[exposed])) if data.revenue is not None else math.nan
         out.append(exposure_from_counts(name, bad_value, counts[0], counts[1], money, confidence))
     return out
