@@ -42,6 +42,7 @@ def test_the_json_is_what_the_api_serves_for_the_same_query(cli, demo_dir: Path)
         {"metric": "nps"},
         {"metric": "csat", "by": "touchpoint,period"},
         {"metric": "ces_easy", "by": "segment", "since": "2024-01", "until": "2024-12", "channel": "phone"},
+        {"metric": "nps", "by": "period", "period": "quarter"},  # the API ignored `period` (months)
     ]
     printed = []
     for query in queries:
@@ -51,6 +52,7 @@ def test_the_json_is_what_the_api_serves_for_the_same_query(cli, demo_dir: Path)
         printed.append(json.loads(result.stdout))
     assert printed == _api(demo_dir, queries)
     assert printed[1]["by"] == ["survey_kind", "touchpoint", "period"] and len(printed[1]["scores"]) > 10
+    assert {c["group"]["period"][5:10] for c in printed[3]["scores"]} <= {"01-01", "04-01", "07-01", "10-01"}
     cell = printed[0]["scores"][0]
     assert cell["group"] == {"survey_kind": "relational"} and cell["n"] > 100 and cell["low"] < cell["high"]
 

@@ -210,14 +210,24 @@ class Dashboard:
 
         return self._get("gaps", filters, compute)
 
-    def score_table(self, metric: str, by: tuple[str, ...], filters: Filters) -> ScoreTable:
-        """A metric by a grouping in the slice (period means months)."""
+    def score_table(
+        self, metric: str, by: tuple[str, ...], filters: Filters, period: str = "month"
+    ) -> ScoreTable:
+        """A metric by a grouping in the slice (`period`: what grouping by period means)."""
         a = self.settings.analysis
 
         def compute() -> ScoreTable:
-            return score(self.engine, metric, by, min_n=a.min_n, confidence=a.confidence, filters=filters)
+            return score(
+                self.engine,
+                metric,
+                by,
+                min_n=a.min_n,
+                confidence=a.confidence,
+                period=period,
+                filters=filters,
+            )
 
-        return self._get("score", filters, compute, metric, by)
+        return self._get("score", filters, compute, metric, by, period)
 
     def scores(self, filters: Filters) -> Scores:
         """Relational NPS, transactional CSAT and CES of the slice, and each by month."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -138,12 +138,16 @@ def scores(
     slice_: Slice,
     metric: Annotated[str, Query(description=f"One of {', '.join(METRICS)}.")] = "nps",
     by: Annotated[str, Query(description=f"Comma-separated groupings from {', '.join(GROUPINGS)}.")] = "",
+    period: Annotated[
+        Literal["month", "quarter", "year"], Query(description="What `by=period` groups by.")
+    ] = "month",
     weighted: Annotated[
         bool, Query(description="Add the score weighted to the customer base (nps, csat, ces; no `by`).")
     ] = False,
 ) -> dict[str, Any]:
-    """A CX metric of the slice by any grouping; every cell with n and its interval (period = month); with
-    `weighted`, also the slice's score raked to its customer base, with effective n and design effect."""
+    """A CX metric of the slice by any grouping; every cell with n and its interval (`period`: months,
+    quarters or years); with `weighted`, also the slice's score raked to its customer base, with effective
+    n and design effect. The same table as `cxgap metrics --format json` for the same query."""
     keys = tuple(b.strip() for b in by.split(",") if b.strip())
     if metric not in METRICS:
         raise CxgapError(f"metric = '{metric}' is not one of {', '.join(METRICS)}.")
@@ -151,7 +155,7 @@ def scores(
         raise CxgapError(
             "Weighted scores are for the whole slice; leave out `by` (filter the slice instead)."
         )
-    table = score_table_json(dashboard.score_table(metric, keys, slice_))
+    table = score_table_json(dashboard.score_table(metric, keys, slice_, period))
     if weighted:
         table["weighted"] = weighted_json(dashboard.weighted(slice_), metric)
     return table
