@@ -27,7 +27,12 @@ class WriteConflict(StoreError):
 
 
 class StoreInUse(StoreError):
-    """Another process holds the embedded store's file (DuckDB lets one process write a file at a time)."""
+    """Another process holds the embedded store's file (DuckDB lets one process write a file at a time);
+    `holder` names it where it could be told ("`cxgap text` (pid 123)")."""
+
+    def __init__(self, message: str, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class DiskFull(StoreError):

@@ -238,7 +238,8 @@ def test_a_stale_handoff_says_what_to_do(cli, held: str, tmp_path: Path) -> None
     handoff.unlink()
     missing = cli("import", "customers.csv", "--preset", "qualtrics")
     said = " ".join(missing.stderr.split())
-    assert missing.exit_code == 2 and "left no hand-off file" in said and "stop it" in said
+    assert missing.exit_code == 2 and "is in use by python" in said
+    assert "not by cxgap; close the store there, then run this command again" in said
 
 
 def test_ctrl_c_while_the_server_imports_says_the_server_finishes_it(tmp_path: Path) -> None:
@@ -307,3 +308,33 @@ def test_ctrl_c_while_the_server_imports_says_the_server_finishes_it(tmp_path: P
     said = " ".join(stderr.decode().split())
     assert command.returncode == 130, said
     assert "finishes the import on its own" in said and "nothing" not in said and "Traceback" not in said
+
+
+def test_a_store_another_command_holds_is_said_to_be_held_by_that_command(cli, tmp_path: Path) -> None:
+    """Two commands cannot share a DuckDB file; the second names the first (from the pid DuckDB reports)
+    and says to wait for it, instead of blaming a server that is not running."""
+    url = _config(tmp_path, "team.duckdb")
+    Store(url).close()
+    holder = (
+        tmp_path / "cxgap"
+    )  # stands for the installed `cxgap` script: its command line reads "cxgap text"
+    holder.write_text(
+        "import sys\nimport duckdb\nheld = duckdb.connect(sys.argv[2])\nprint('ready', flush=True)\nsys.stdin.read()\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(holder), "text", str(tmp_path / "team.duckdb")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == b"ready\n"
+        result = cli("report")
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=60)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "Traceback" not in said
+    assert f"is in use by `cxgap text` (pid {process.pid}); run this command once it has finished" in said
+    assert "cxgap serve" not in said

@@ -296,9 +296,20 @@ def server_for(url: str, error: StoreError) -> LocalServer:
             str(data["url"]), str(data["token"]), int(data["pid"]), int(data["max_body_bytes"])
         )
     except FileNotFoundError:
+        holder = error.holder if isinstance(error, StoreInUse) else None
+        if holder is not None and holder.startswith("`cxgap ") and "cxgap serve" not in holder:
+            raise StoreError(
+                f"The store {where} is in use by {holder}; run this command once it has finished (a DuckDB "
+                "file takes one process at a time; PostgreSQL serves several)."
+            ) from None
+        if holder is not None and not holder.startswith("`cxgap "):
+            raise StoreError(
+                f"The store {where} is in use by {holder}, not by cxgap; close the store there, then run "
+                "this command again."
+            ) from None
         raise StoreError(
-            f"The store {where} is in use by another process that left no hand-off file ({path.name}); "
-            f"stop it (an older `cxgap serve` included), {RESTART}."
+            f"The store {where} is in use by {holder or 'another process'}, which left no hand-off file "
+            f"({path.name}); stop it (an older `cxgap serve` included), {RESTART}."
         ) from None
     except (OSError, ValueError, KeyError, TypeError):
         raise StoreError(

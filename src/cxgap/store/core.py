@@ -65,12 +65,33 @@ def describe_url(url: str) -> str:
 def _open_failure(url: str, error: Exception) -> StoreError:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if "lock" in text.lower():  # DuckDB's words for a file another process holds
+        holder = _holder(text)
         return StoreInUse(
-            f"The store {describe_url(url)} is in use by another process; close it (or use PostgreSQL for several users)."
+            f"The store {describe_url(url)} is in use by {holder or 'another process'}; close it (or use PostgreSQL for several users).",
+            holder,
         )
     if url.startswith("postgresql"):
         return StoreError(f"Cannot open the PostgreSQL store {describe_url(url)}: {text}.")
     return StoreError(f"Cannot open the store {describe_url(url)}: {text}.")
+
+
+def _holder(lock_error: str) -> str | None:
+    """The process DuckDB says holds the file ("... (PID 123)"), named by its command line where this
+    system shows it (`cxgap text` (pid 123)), else by its pid; None when DuckDB named none."""
+    found = re.search(r"\(PID (\d+)\)", lock_error)
+    if not found:
+        return None
+    pid = found.group(1)
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"process {pid}"
+    args = [w.decode(errors="replace") for w in words if w]
+    if "cxgap" in args or any(a.endswith("/cxgap") for a in args):
+        start = next(i for i, a in enumerate(args) if a == "cxgap" or a.endswith("/cxgap")) + 1
+        command = " ".join(["cxgap", *args[start : start + 1]])
+        return f"`{command}` (pid {pid})"
+    return f"{Path(args[0]).name if args else 'a process'} (pid {pid})"
 
 
 def _quiet_duckdb(dbapi_connection: Any, _record: object) -> None:
