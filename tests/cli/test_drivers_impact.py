@@ -106,6 +106,7 @@ def test_telco_drivers_read_right_and_hide_revenue_without_a_revenue_column(
     assert "32.37" not in text and "64.76" not in text  # raw means of tenure and charges are no performance
     assert "no driver is on a rating scale" in text and "┃ quadrant" not in text
     assert "revenue at" in text and "822,786" in text  # the mapping names MonthlyCharges x 12
+    assert "(EUR)" in text  # the [company] currency (cxgap.toml's, here the default)
     assert not NAN.search(result.stdout)
     spec = mapping.read_text(encoding="utf-8")
     without = spec.replace('[revenue]\ncolumn = "MonthlyCharges"\nfactor = 12\n', "")

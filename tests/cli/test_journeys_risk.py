@@ -72,6 +72,7 @@ def test_risk_scores_a_file_and_writes_the_scores_and_the_calibration_plot(
     )
     assert result.exit_code == 0, result.stderr
     assert "logistic regression (baseline)" in result.stdout and "Revenue at risk" in result.stdout
+    assert "revenue at risk (EUR)" in " ".join(result.stdout.split())  # money shows its currency
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
     assert len((tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()) == 5175  # current customers
     alone = cli("risk", "--file", str(data))

@@ -66,6 +66,7 @@ def _file_drivers(
     name = spec.outcome.name
     result = key_drivers(data.drivers, name, "file", None, replicates, a.confidence, a.min_n)
     exposures = exposure_linkage(data, spec, a.confidence) if spec.exposure else []
-    shown = [driver_table(result)] + ([exposure_table(exposures, name)] if exposures else [])
+    currency = settings.company.currency
+    shown = [driver_table(result)] + ([exposure_table(exposures, name, currency)] if exposures else [])
     data_ = plain_data(result) | {"exposures": plain_data(exposures)}  # the store's drivers, and exposure
     emit(fmt, data_, shown, result.to_frame, said=result.notes)

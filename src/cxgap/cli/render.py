@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # the analytics load with the command that renders them, not 
     from cxgap.drivers import DriverReport
     from cxgap.experiments import ExperimentResult, SampleSize
     from cxgap.gaps import GapReport
-    from cxgap.impact import ImpactReport
     from cxgap.impact.exposure import Exposure
     from cxgap.io import ImportSummary
     from cxgap.text.service import TextReport
@@ -170,31 +169,6 @@ def driver_table(report: DriverReport) -> Table | str:
     return table
 
 
-def impact_tables(report: ImpactReport) -> list[Table]:
-    """Outcomes by NPS group, exposure, then the yearly values; a part with nothing in it is left out (the
-    report's notes say what it needs)."""
-    link = report.linkage
-    growth = f"revenue growth {link.periods[0]} -> {link.periods[1]}" if link.periods else "revenue growth"
-    groups = Table("NPS group", "customers", "churn", "yearly revenue", growth, title="Outcomes by NPS group")
-    for g in link.groups:
-        groups.add_row(
-            g.group,
-            f"{g.customers:,}",
-            f"{g.churn.value:.1%} [{g.churn.low:.1%}, {g.churn.high:.1%}]",
-            _interval(g.revenue.value, g.revenue.low, g.revenue.high, ",.0f"),
-            f"{g.growth.value:+.1%} [{g.growth.low:+.1%}, {g.growth.high:+.1%}] (n={g.growth.n:,})",
-        )
-    values = Table(
-        "what", "yearly value [interval]", "chain", title="What it is worth (if the links are causal)"
-    )
-    for v in report.values.values:
-        values.add_row(v.what, _interval(v.value, v.low, v.high, ",.0f"), v.chain)
-    tables = [groups, values]
-    if report.exposures:
-        tables.insert(1, exposure_table(list(report.exposures), "churn"))
-    return [table for table in tables if table.row_count]
-
-
 def experiment_table(result: ExperimentResult) -> Table:
     """Both arms, the difference and the decision."""
     table = Table("", "estimate [interval]", "n", title=f"{result.metric}: {result.design}")
@@ -216,12 +190,12 @@ def sample_size_table(size: SampleSize) -> Table:
     return table
 
 
-def exposure_table(exposures: list[Exposure], outcome: str) -> Table:
-    """Outcome rate of exposed vs other customers, and the yearly revenue at stake where revenue is known
-    (without it the column is left out and the caption says so)."""
+def exposure_table(exposures: list[Exposure], outcome: str, currency: str) -> Table:
+    """Outcome rate of exposed vs other customers, and the yearly revenue at stake (in `currency`) where
+    revenue is known (without it the column is left out and the caption says so)."""
     money = any(math.isfinite(e.revenue_at_stake) for e in exposures)
     columns = ["exposed to", "customers", outcome, "others", "difference"]
-    columns += ["yearly revenue at stake"] if money else []
+    columns += [f"yearly revenue at stake ({currency})"] if money else []
     table = Table(*columns, title=f"Gap exposure and {outcome}")
     for e in exposures:
         d = e.difference

@@ -31,8 +31,8 @@ def scope(report: RiskReport) -> list[str]:
     ]
 
 
-def risk_tables(report: RiskReport, top: int) -> list[Table | Text]:
-    """The risk report as terminal tables (formatting only)."""
+def risk_tables(report: RiskReport, top: int, currency: str) -> list[Table | Text]:
+    """The risk report as terminal tables (formatting only; money in `currency`)."""
     from .journeys import _ci  # here, so `cxgap risk` does not also load (and register) journeys
 
     within = f" within {report.horizon_days} days" if report.horizon_days else ""
@@ -44,7 +44,7 @@ def risk_tables(report: RiskReport, top: int) -> list[Table | Text]:
     if report.survival is not None:
         quality.add_row("time to churn (Cox model)", f"concordance {report.survival.concordance:.3f}", "")
     money = Table(title="Revenue at risk (expected churners x yearly revenue)")
-    for column in ("segment", "customers", "expected churners", "revenue at risk"):
+    for column in ("segment", "customers", "expected churners", f"revenue at risk ({currency})"):
         money.add_column(column)
     for r in report.revenue:
         money.add_row(r.group, f"{r.customers:,}", _ci(r.churners, ",.0f"), _ci(r.revenue, ",.0f"))
@@ -111,18 +111,18 @@ def risk(
         raise CxgapError(
             "--file and --mapping go together: the mapping says which columns are churn and features."
         )
+    settings = load_settings(config)
     if file is not None and mapping is not None:
         spec = load_churn_mapping(mapping)
         report = file_risk(read_churn_file(file, spec), spec.health, seed=seed)
     else:
-        settings = load_settings(config)
         with _store(config) as store:
             months = 6 if fmt is Format.json else 1  # the tables do not show the health trend: not computed
             report = store_risk(engine_for(store, settings), settings, seed=seed, trend_months=months)
     emit(
         fmt,
         risk_json(report, top),
-        lambda: risk_tables(report, top),
+        lambda: risk_tables(report, top, settings.company.currency),
         lambda: report.riskiest(top),
         said=scope(report),
     )
