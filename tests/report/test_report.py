@@ -77,3 +77,15 @@ def test_report_renders_in_headless_chromium_without_network(
     assert len(drawn) == len(report.sections) and all(marks > 5 for marks in drawn)
     assert "% of leaders" in headline
     assert (artifacts / "report.png").stat().st_size > 50_000
+
+
+def test_where_to_act_first_shows_each_gap_with_its_n(written: tuple[Report, Path, Path]) -> None:
+    """Every number with its n: the act-first table has the column the per-item table has; a gap between
+    fixed values (a standard set against customers' expectation) reads "fixed"."""
+    report, html, _ = written
+    text = html.read_text(encoding="utf-8")
+    section = text[text.index('<section id="act-first">') : text.index('<section id="six-gaps">')]
+    assert "<th>n</th>" in section
+    shown = report.gaps.act_first(10, report.rank, rest=True)
+    for gap in shown:
+        assert f'<td class="num">{f"{gap.n:,}" if gap.n else "fixed"}</td>' in section

@@ -83,7 +83,8 @@ def headline_sentence(h: PerceptionHeadline) -> str:
 
 
 RANKINGS = {
-    "effect": "effect size (shortfall / SD) x reach (the share of customers who meet the touchpoint; 1 for "
+    "effect": "effect size (shortfall / SD; for a standard set against customers' expectation, which has no "
+    "SD, shortfall / the larger of the two) x reach (the share of customers who meet the touchpoint; 1 for "
     "the company as a whole)",
     "shortfall": "the shortfall in scale points (1-7 ratings); gaps in other units (seconds, hours, shares) "
     "follow, by effect size x reach",
