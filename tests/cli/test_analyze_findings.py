@@ -116,7 +116,10 @@ def test_a_table_shows_the_scores_and_the_ranking_and_rank_shortfall_reorders_as
     assert effect.exit_code == 0, effect.stderr
     text = effect.stdout
     assert "Scores" in text and "-40 [-54, -26], n=120" in text and "relational" in text
-    assert "Ranked by effect size (shortfall / SD) x reach" in text
+    assert (
+        "Ranked by effect size (shortfall / SD; for a standard set against customers' expectation"
+        in " ".join(text.split())
+    )
     assert "--rank shortfall ranks by the shortfall in scale points" in text
     # q2 (0.75 points, d = -1.73) before q1 (1.5 points, d = -1.0) by effect; by shortfall the other way
     assert text.index("item q2 (service)") < text.index("item q1 (service)")
