@@ -69,8 +69,24 @@ def test_too_small_min_n_says_the_bound() -> None:
 
 
 def test_unknown_key_is_named() -> None:
-    with pytest.raises(ConfigError, match="unknown key 'analysis.min_m'"):
+    with pytest.raises(ConfigError, match="unknown key 'analysis.min_m'; did you mean 'min_n'\\?$"):
         settings_from_dict({"analysis": {"min_m": 5}})
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'analysis.zzz'; \[analysis\] takes confidence, min_n\.$"
+    ):
+        settings_from_dict({"analysis": {"zzz": 5}})
+
+
+def test_a_mapping_key_misspelt_or_under_the_wrong_section_says_what_was_meant() -> None:
+    """TOML files a key under the section above it: a top-level key written after [factors] is refused
+    with where it belongs, a misspelt one with the key it seems to mean."""
+    from cxgap.io import mapping_from_dict
+
+    with pytest.raises(ConfigError, match="unknown key 'colums'; did you mean 'columns'\\?$"):
+        mapping_from_dict({"table": "customers", "colums": {"customer_id": "id"}}, "m.toml")
+    misplaced = {"table": "customers", "columns": {"customer_id": "id"}, "factors": {"delimiter": ";"}}
+    with pytest.raises(ConfigError, match="'delimiter' belongs at the top of the file, above the first"):
+        mapping_from_dict(misplaced, "m.toml")
 
 
 def test_item_with_unknown_dimension_is_named() -> None:

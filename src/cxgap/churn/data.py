@@ -398,7 +398,7 @@ def load_churn_mapping(path: str | Path) -> ChurnMapping:
     try:
         spec = ChurnMapping.model_validate(mapping_toml(Path(path), CHURN_NEEDS))
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error, str(path))) from None
+        raise ConfigError(describe_validation_error(error, str(path), ChurnMapping)) from None
     check_reading(Path(path), spec)
     unknown = (set(spec.values) | set(spec.health) | set(spec.grows_with_time)) - set(spec.drivers)
     if unknown:

@@ -21,6 +21,7 @@ from cxgap.config.health import Playbook as Playbook
 from cxgap.config.journeys import INCIDENT_TRIGGERS as INCIDENT_TRIGGERS
 from cxgap.config.journeys import Incident as Incident
 from cxgap.config.journeys import JourneySettings
+from cxgap.config.keys import misplaced_key_hint, unknown_key_hint
 from cxgap.config.notify import NotifySettings as NotifySettings
 from cxgap.config.notify import Webhook as Webhook
 from cxgap.config.surveys import SurveySettings as SurveySettings
@@ -312,17 +313,23 @@ def themes_for(settings: Settings, demo_store: bool) -> dict[str, Theme]:
     return demo_themes()
 
 
-def describe_validation_error(error: ValidationError, source: str) -> str:
-    """Turn Pydantic's first error into one sentence: file, key, value, what was expected."""
+def describe_validation_error(
+    error: ValidationError, source: str, model: type[BaseModel] | None = None
+) -> str:
+    """Turn Pydantic's first error into one sentence: file, key, value, what was expected; given the
+    `model` the file was validated against, an unknown key gets the key it seems to mean (or where it
+    belongs: a top-level key written under a [section] is the usual slip in TOML)."""
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
+    loc = first["loc"]
+    key = ".".join(str(part) for part in loc)
     if first["type"] == "extra_forbidden":
-        return f"{source}: unknown key '{key}'; check its spelling against `cxgap init`'s starter file."
+        hint = unknown_key_hint(model, loc)
+        return f"{source}: unknown key '{key}'{hint}{'' if hint.endswith('?') else '.'}"
     if first["type"] == "value_error":
         return f"{source}: {first['msg'].removeprefix('Value error, ')}."
     value = first.get("input")
     where = f"key '{key}'" if key else "the file"
-    return f"{source}: {where} has value {value!r}, expected {first['msg'].lower()}."
+    return f"{source}: {where} has value {value!r}, expected {first['msg'].lower()}{misplaced_key_hint(model, loc)}."
 
 
 def settings_from_dict(data: dict[str, Any], source: str = CONFIG_FILE) -> Settings:
@@ -330,7 +337,7 @@ def settings_from_dict(data: dict[str, Any], source: str = CONFIG_FILE) -> Setti
     try:
         return Settings.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error, source)) from None
+        raise ConfigError(describe_validation_error(error, source, Settings)) from None
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def load_driver_mapping(path: str | Path) -> DriverMapping:
     try:
         spec = DriverMapping.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error, str(path))) from None
+        raise ConfigError(describe_validation_error(error, str(path), DriverMapping)) from None
     check_reading(Path(path), spec)
     unknown = (set(spec.values) | set(spec.exposure) | set(spec.scales) | set(spec.na)) - set(spec.drivers)
     if unknown:

@@ -238,7 +238,7 @@ def mapping_from_dict(data: dict[str, Any], source: str = "mapping") -> Mapping:
     try:
         return Mapping.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error, source)) from None
+        raise ConfigError(describe_validation_error(error, source, Mapping)) from None
 
 
 def load_mapping(path: str | Path) -> Mapping:
