@@ -197,6 +197,22 @@ def test_day_first_dates_are_told_from_a_day_above_12(tmp_path: Path) -> None:
     assert when is not None and when.date_format == "%d/%m/%Y"
 
 
+def test_a_date_column_with_a_few_values_in_another_form_is_proposed_with_them_named(tmp_path: Path) -> None:
+    """A hand-edited export: 196 ISO dates and 4 day-first ones. The column is still the reviews' date (it
+    was dropped as "200 different values"), and the note names the values the import will quarantine."""
+    lines = ["Review,Rating,Date"] + [
+        f'"Room {i} was clean and quiet, staff kind",{1 + i % 5},'
+        + (f"2024-01-{1 + i % 28:02d}" if i % 50 else f"{1 + i % 28:02d}/01/2024")
+        for i in range(200)
+    ]
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    when = _file(path).role("received_at")
+    assert when is not None and when.column == "Date" and when.date_format == "%Y-%m-%d"
+    assert "196 of 200 values parse as %Y-%m-%d; the other 4 (01/01/2024" in when.evidence
+    assert "the import will quarantine their rows" in when.evidence
+
+
 def test_every_column_gets_a_role_or_a_reason() -> None:
     proposal = propose(sorted(EXPORTS.glob("*.csv")))
     frame = proposal.to_frame()

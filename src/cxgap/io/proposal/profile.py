@@ -179,11 +179,40 @@ def profile(column: SampleColumn) -> Profile:
     )
 
 
-def _parses(values: list[str], fmt: str | None) -> bool:
+MOSTLY_DATES = 0.9  # a column whose values are dates in one format but for a few: proposed, the rest said
+
+
+def _parsed(values: list[str], fmt: str | None) -> pd.Series:
+    """Whether each value parses with `fmt` (ISO 8601 when None), as the importer parses it."""
     parsed = pd.to_datetime(
         pd.Series(values, dtype=object), format=fmt or "ISO8601", errors="coerce", utc=True
     )
-    return bool(parsed.notna().all())
+    return parsed.notna()
+
+
+def _parses(values: list[str], fmt: str | None) -> bool:
+    return bool(_parsed(values, fmt).all())
+
+
+def _mostly_dates(values: list[str]) -> tuple[str | None, str, bool]:
+    """A date column with a few values in another form (a hand-edited export): the format most values
+    parse with when at least MOSTLY_DATES of them do, and a note naming the others, which the import will
+    quarantine with their rows unless they are fixed first."""
+    best: tuple[float, str | None, pd.Series] | None = None
+    for fmt in (*DATE_FORMATS, None):
+        fits = _parsed(values, fmt)
+        if best is None or fits.mean() > best[0]:
+            best = (float(fits.mean()), fmt, fits)
+    if best is None or best[0] < MOSTLY_DATES:
+        return None, "", False
+    share, fmt, fits = best
+    others = [v for v, ok in zip(values, fits, strict=True) if not ok]
+    shown = ", ".join(dict.fromkeys(others[:3]))
+    note = (
+        f"{int(fits.sum()):,} of {len(values):,} values parse as {fmt or 'ISO 8601 dates'}; the other "
+        f"{len(others):,} ({shown}) do not, and the import will quarantine their rows unless they are fixed"
+    )
+    return fmt, note, True
 
 
 def _date_format(values: list[str]) -> tuple[str | None, str, bool]:
@@ -196,7 +225,7 @@ def _date_format(values: list[str]) -> tuple[str | None, str, bool]:
     if not fits:
         if _parses(head, None) and _parses(values, None):
             return None, f"all {len(values):,} values are ISO 8601 dates", True
-        return None, "", False
+        return _mostly_dates(values)
     chosen = fits[0]
     note = f"all {len(values):,} values parse as {chosen}"
     swapped = chosen.replace("%m/%d", "%d/%m") if "%m/%d" in chosen else chosen.replace("%d/%m", "%m/%d")
