@@ -199,3 +199,19 @@ def test_the_report_on_a_crm_and_reviews_store_says_what_each_section_lacks(on_s
         "60 texts",
     ):
         assert words in page, words
+
+
+def test_csv_and_png_outputs_on_a_crm_and_reviews_store_say_what_is_not_there(
+    on_store, tmp_path: Path
+) -> None:
+    """A CSV of no gaps says on stderr which gaps were not measured and why (it printed a bare header), and
+    --png-dir says it saved no chart rather than naming a folder it left empty."""
+    cli = on_store("customers and reviews")
+    gaps = cli("analyze", "--format", "csv")
+    assert gaps.exit_code == 0 and gaps.stdout.count("\n") == 1  # the header alone
+    assert "customer gap not measured: needs survey item ratings" in _flat(gaps.stderr)
+    report = cli("report", "--png-dir", "png")
+    assert report.exit_code == 0, report.stderr
+    pngs = sorted((tmp_path / "png").glob("*.png")) if (tmp_path / "png").exists() else []
+    said = _flat(report.stdout)
+    assert (f"({len(pngs)} chart" in said) if pngs else ("no chart to save as PNG" in said)

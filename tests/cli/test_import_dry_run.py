@@ -44,3 +44,14 @@ def test_the_import_says_when_present_rows_differ_and_when_a_file_has_no_rows(cl
     empty = cli("import", "empty.csv", "--mapping", "crm.toml")
     assert empty.exit_code == 0
     assert "empty.csv has no data rows under its header: nothing to import." in " ".join(empty.stderr.split())
+
+
+def test_an_import_shows_its_first_quarantined_rows_and_counts_the_rest(cli, tmp_path: Path) -> None:
+    from tests.cli.test_first_data import CUSTOMERS_MAPPING
+
+    rows = ["id,plan,churn,monthly"] + [f"B{k},One year,Maybe,10" for k in range(7)] + ["G1,One year,No,10"]
+    (tmp_path / "crm.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "crm.toml").write_text(CUSTOMERS_MAPPING, encoding="utf-8")
+    result = cli("import", "crm.csv", "--mapping", "crm.toml")
+    assert result.exit_code == 2
+    assert "... and 2 more rows quarantined" in " ".join(result.stdout.split())

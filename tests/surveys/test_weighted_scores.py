@@ -270,4 +270,4 @@ def test_a_store_without_answers_has_nothing_to_weight(duck_store: Store) -> Non
     result = weighted_scores(duck_store, demo_settings(store=StoreSettings(url=duck_store.url)))
     assert isinstance(result, WeightedScores) and result.period is None
     assert [s.reason for s in result.scores] == ["no answers"] * 3
-    assert result.describe() == "No customer base to weight to in this slice."
+    assert result.describe() == "No survey answers in this slice to weight."  # not a missing base

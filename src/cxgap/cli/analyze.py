@@ -152,9 +152,16 @@ def write_report(
         engine = engine_for(store, settings)
         chosen = checked(slice_ or ALL, engine, settings.touchpoints)
         with err.status("analysing and drawing charts"):
-            written = write_html(build_report(engine, settings, chosen, rank), output, png_dir)
+            report = build_report(engine, settings, chosen, rank)
+            written = write_html(report, output, png_dir)
         engine.close()
-    out.print(f"Report written to {written}" + (f" (charts as PNG in {png_dir})" if png_dir else "") + ".")
+    charts = sum(1 for section in report.sections if section.spec)
+    pngs = (
+        f"{charts} chart{'s' if charts != 1 else ''} as PNG in {png_dir}"
+        if charts
+        else "no chart to save as PNG"
+    )
+    out.print(f"Report written to {written}" + (f" ({pngs})" if png_dir else "") + ".")
 
 
 def print_analysis(
@@ -189,7 +196,12 @@ def print_analysis(
     data |= {"weighted": weighted_json(raked)} if raked else {}
     tables = _tables(result, by_kind, chosen_slice, listing, raked, settings.analysis.min_n)
     frame = gaps_frame(listing.gaps(result))
-    emit(fmt, data, tables, frame, said=scores_said(by_kind))
+    unmeasured = [
+        f"{s.kind} gap not measured: needs {'; '.join(s.needs)}."
+        for s in result.summary(listing.rank)
+        if not s.measured and s.needs
+    ]
+    emit(fmt, data, tables, frame, said=[*scores_said(by_kind), *unmeasured])
 
 
 def _tables(

@@ -53,6 +53,8 @@ def import_table(summary: ImportSummary) -> Table:
     for problem in summary.problems[:5]:
         span = f"-{problem.end}" if problem.end > problem.row else ""
         table.add_row(f"{summary.unit} {problem.row}{span}", problem.reason)
+    if (more := summary.rows_quarantined - len(summary.problems[:5])) > 0:
+        table.add_row("", f"... and {more:,} more {summary.unit}{'s' if more != 1 else ''} quarantined")
     return table
 
 
@@ -64,25 +66,40 @@ def counts_table(counts: dict[str, int]) -> Table:
     return table
 
 
+SHOWN_ID = 12  # characters of a batch id shown: enough to tell batches apart (`cxgap batches remove`)
+
+
 def batches_table(batches: list[dict[str, Any]]) -> Table:
-    """The latest import batches (`Store.latest_batches`)."""
-    table = Table(
-        "finished", "table", "source", "read", "loaded", "present", "quarantined", title="latest batches"
-    )
+    """The latest import batches (`Store.latest_batches`), each with the start of its id, which `cxgap
+    batches remove` takes; a batch taken back out says when (a column shown once there is one)."""
+    removals = any(row.get("removed_at") for row in batches)
+    table = Table("finished", title="latest batches")
+    table.add_column("batch", no_wrap=True, min_width=SHOWN_ID)  # as `cxgap batches remove` takes it
+    for name in ("table", "source", "read", "loaded", "present", "quarantined"):
+        table.add_column(name)
+    if removals:
+        table.add_column("removed")
     for row in batches:
-        finished = row["finished_at"]
-        if isinstance(finished, str):  # as a server sends it
-            finished = dt.datetime.fromisoformat(finished)
+        removed = _moment(row.get("removed_at"))
         table.add_row(
-            f"{finished:%Y-%m-%d %H:%M}",
+            f"{_moment(row['finished_at']):%Y-%m-%d %H:%M}",
+            row["batch_id"][:SHOWN_ID],
             row["table_name"],
             row["source"],
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",
             f"{row['rows_existing']:,}",
             f"{row['rows_quarantined']:,}",
+            *([f"{removed:%Y-%m-%d %H:%M}" if removed else ""] if removals else []),
         )
     return table
+
+
+def _moment(value: object) -> dt.datetime | None:
+    """A time as the store gives it, or as a server sends it (ISO text)."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value if isinstance(value, dt.datetime) else None
 
 
 def six_gaps_table(report: GapReport, rank: str = "effect") -> Table:

@@ -126,7 +126,9 @@ class WeightedScores:
 
     def describe(self) -> str:
         """What the answers were weighted to, in one sentence."""
-        if not self.variables or self.period is None:
+        if self.period is None:
+            return "No survey answers in this slice to weight."
+        if not self.variables:
             return "No customer base to weight to in this slice."
         first, end = self.period
         last = end - dt.timedelta(days=1)
