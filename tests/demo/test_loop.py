@@ -260,7 +260,15 @@ def test_the_demo_command_seeds_the_loop_and_says_how_to_sign_in(cli, tmp_path: 
 
 def test_loop_seed_reports_itself_in_one_line() -> None:
     seed = LoopSeed(
-        dt.datetime(2025, 12, 31), 10, dt.datetime(2025, 12, 31, 9), resolved=6, open=4, overdue=2
+        dt.datetime(2025, 12, 31),
+        7,
+        dt.datetime(2025, 12, 31, 9),
+        resolved=6,
+        open=4,
+        overdue=2,
+        playbook_cases=3,
+    )  # resolved and open count every case: the rules' and the playbooks'
+    assert seed.sentence().startswith(
+        "10 cases over 8 weeks (7 opened by the rules, 3 by playbooks; 6 resolved, 4 open, 2 overdue"
     )
-    assert seed.sentence().startswith("10 cases over 8 weeks (6 resolved, 4 open, 2 overdue")
     assert asdict(seed)["clock"] == dt.datetime(2025, 12, 31, 9)

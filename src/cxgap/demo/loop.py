@@ -72,10 +72,12 @@ class LoopSeed:
 
     def sentence(self) -> str:
         """The seeded loop in one line."""
+        every = self.cases_opened + self.playbook_cases  # the status counts cover both kinds of case
         return (
-            f"{self.cases_opened:,} cases over {WEEKS} weeks ({self.resolved:,} resolved, {self.open:,} open, "
-            f"{self.overdue:,} overdue, {self.unassigned:,} unassigned), {self.playbook_cases:,} playbook "
-            f"cases, {self.issues} systemic issues; the loop's clock starts at {self.clock:%Y-%m-%d %H:%M}"
+            f"{every:,} cases over {WEEKS} weeks ({self.cases_opened:,} opened by the rules, "
+            f"{self.playbook_cases:,} by playbooks; {self.resolved:,} resolved, {self.open:,} open, "
+            f"{self.overdue:,} overdue, {self.unassigned:,} unassigned), {self.issues} systemic issues; the "
+            f"loop's clock starts at {self.clock:%Y-%m-%d %H:%M}"
         )
 
 
