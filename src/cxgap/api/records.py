@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -173,7 +173,9 @@ def records_json(
     records: str,
     sort: Sort = None,
     page: PageNumber = 1,
-    format: Annotated[str, Query(description="json, or csv for every record of the slice.")] = "json",  # noqa: A002
+    format: Annotated[  # noqa: A002
+        Literal["json", "csv"], Query(description="json, or csv for every record of the slice.")
+    ] = "json",
 ) -> Any:
     """The responses, comments, interactions or customers of a slice, narrowed, sorted, 50 a page with the
     total; `format=csv` streams the whole set (analysts and admins only: customer-level data)."""

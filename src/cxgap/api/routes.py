@@ -21,7 +21,7 @@ from cxgap.api.auth import (
 from cxgap.api.dashboard import Dashboard
 from cxgap.api.results import plain
 from cxgap.engine import Filters
-from cxgap.engine.filters import check_known
+from cxgap.engine.filters import NAMES, check_known
 from cxgap.errors import CxgapError, NotFound
 from cxgap.gaps import describe, figure
 from cxgap.metrics import GROUPINGS, METRICS
@@ -41,6 +41,7 @@ Board = Annotated[Dashboard, Depends(board)]
 
 
 def filters(
+    request: Request,
     dashboard: Board,
     since: Annotated[str | None, Query(description="First month of the period, YYYY-MM.")] = None,
     until: Annotated[str | None, Query(description="Last month of the period, YYYY-MM (inclusive).")] = None,
@@ -49,7 +50,11 @@ def filters(
     touchpoint: Annotated[str | None, Query(description="Touchpoint (journey stage).")] = None,
 ) -> Filters:
     """The filters of a request, checked before any query runs: a malformed month, or a segment, channel
-    or touchpoint the data does not hold, is a user error (400 with one sentence saying what is allowed)."""
+    or touchpoint the data does not hold, is a user error (400 with one sentence saying what is allowed), as
+    is a filter given twice (one value each: the last used to win silently)."""
+    for name in NAMES:
+        if len(given := request.query_params.getlist(name)) > 1:
+            raise CxgapError(f"{name} is given {len(given)} times; a filter takes one value.")
     if segment or channel or touchpoint:
         known, held = dashboard.choices(), not dashboard.empty()
         check_known("segment", segment, known.segments, held)

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.access import views as saved
 from cxgap.api.auth import User
@@ -28,8 +28,10 @@ CUSTOMER_PAGE = re.compile(r"/customers/[^/?#]{1,128}")
 
 
 class ViewIn(BaseModel):
-    """A view to save: its name, the page's path and the page's query string (the filters)."""
+    """A view to save: its name, the page's path and the page's query string (the filters); any other
+    field is refused (a `filters` object used to be dropped, saving a view of nothing)."""
 
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(description="What to call the view, e.g. 'Enterprise risk, this quarter'.")
     path: str = Field(description="The dashboard page, such as /risk; a path with '?query' is split.")
     query: str = Field("", description="The page's URL query string, such as segment=enterprise.")
