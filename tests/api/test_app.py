@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 
+from cxgap.access import set_password
 from cxgap.api import create_app, plain
 from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
+from cxgap.engine import Filters
+from cxgap.io import ingest_records
 from cxgap.store import Store
+from tests.api.conftest import response
 from tests.api.on_demand import ON_DEMAND
-from tests.api.signing import sign_in, signed_up
+from tests.api.signing import PASSWORD, sign_in, signed_up
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +221,48 @@ def test_a_viewer_sees_the_aggregates_without_customer_level_detail(demo_client:
         assert 'id="themes"' in text and "<th>example</th>" not in text and 'id="withheld"' in text
     assert 'id="riskiest"' in demo_client.get("/risk").text
     assert "<th>example</th>" in demo_client.get("/text").text
+
+
+def _heading(page: str) -> str:
+    """The page's own heading (its <h2>), as a person reads it first."""
+    found = re.search(r"<h2>([^<]*)</h2>", page)
+    assert found, page
+    return found.group(1)
+
+
+def test_error_pages_are_headed_by_what_happened_and_offer_only_links_that_help(api: Any) -> None:
+    """A refusal to show (403) is headed as one, a missing page or record (404) as not found, and neither
+    offers to show the page for all data (that cannot help); a refused filter keeps what can be kept, and
+    its sentence, form and links all say the same kept selection, never "Showing" a slice it does not show."""
+    client, _, store = api
+    answers = [response(f"R{m}", 8, responded_at=f"2024-0{m}-10", customer_id="K1") for m in range(1, 6)]
+    ingest_records(store, "responses", answers, "test")
+    for name in ("ana", "vic"):
+        set_password(store, name, PASSWORD)
+    with TestClient(client.app) as viewer:
+        assert sign_in(viewer, "vic").status_code == 303
+        refused = viewer.get("/customers/K1")
+    assert refused.status_code == 403 and "analysts and admins" in refused.text
+    assert (
+        _heading(refused.text) == "Not shown to you"
+        and "<title>cxgap · Not shown to you</title>" in refused.text
+    )
+    assert "Not understood" not in refused.text and "for all data" not in refused.text
+
+    assert sign_in(client, "ana").status_code == 303
+    for path in ("/customers/nobody-at-all", "/no-such-page"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and _heading(missing.text) == "Not found", path
+        assert "Not understood" not in missing.text and "for all data" not in missing.text
+
+    inverted = client.get("/gaps", params={"since": "2024-05", "until": "2024-01"})
+    text = html.unescape(inverted.text)
+    assert inverted.status_code == 400 and _heading(text) == "Not understood"
+    assert "The period starts (2024-05) after it ends (2024-01)." in text
+    assert "Showing:" not in text  # the page shows no figures, of this slice or any other
+    kept = Filters(since="2024-05")  # the inverted end left out: what the form, its sentence and links keep
+    assert re.search(r'<select name="since"[^>]*>.*?<option value="2024-05" selected>', text, re.S)
+    assert not re.search(r'<select name="until"[^>]*>[^/]*?selected', text)
+    assert f"Kept in the filters: {kept.describe()};" in text
+    assert f'href="/gaps?{urlencode(kept.query())}">Show this page for {kept.describe()}</a>' in text
+    assert 'href="/gaps">Show this page for all data</a>' in text

@@ -5,21 +5,26 @@ total a page states is the export's row count, and the customer page shows the t
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import html
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from cxgap.access import add_user, issue_token
+from cxgap.access import add_user, issue_token, set_password
 from cxgap.api import create_app
 from cxgap.config import StoreSettings, demo_settings
 from cxgap.demo import simulate, write_demo
+from cxgap.io import ingest_records
 from cxgap.store import Store
 from tests.api.on_demand import ON_DEMAND
-from tests.api.signing import sign_in, signed_up
+from tests.api.signing import PASSWORD, sign_in, signed_up
 from tests.cli.test_first_data import (
     CUSTOMERS_MAPPING,
     REVIEWS_MAPPING,
@@ -168,3 +173,62 @@ def test_a_segments_customers_are_listed_on_a_store_with_only_crm_and_reviews(tm
     assert 'id="no-data"' not in listed.text and "K0001" in listed.text and "K0000" not in listed.text
     assert data["total"] == sum(1 for k in range(80) if k % 3 == 1)
     assert 'id="no-data"' in overview.text
+
+
+def test_a_store_that_cannot_model_churn_says_why_on_the_customer_and_case_pages(tmp_path: Path) -> None:
+    """A CRM table and reviews without `customers.ended_at`: once the risk computation has answered that it
+    cannot model, the customer page, its risk part, a case page's risk part and the customer's JSON say the
+    risk page's sentence instead of promising a score that never comes."""
+    crm = {
+        "customers": (customers_csv(), CUSTOMERS_MAPPING),
+        "reviews": (reviews_csv(), REVIEWS_MAPPING),
+    }
+    url = f"duckdb:///{build_store(tmp_path / 'crm', crm)}"
+    with Store(url) as store:
+        signed_up(store)
+        with store.begin() as conn:  # a case about customer K0001, as a person would raise it
+            conn.execute(
+                sa.text(
+                    "INSERT INTO cases (case_id, created_at, customer_id, trigger_kind, team, status, version) "
+                    "VALUES ('M1', :now, 'K0001', 'manual', 'cx', 'open', 0)"
+                ),
+                {"now": dt.datetime(2024, 3, 1)},
+            )
+    app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
+    with TestClient(app) as client:
+        assert sign_in(client, "ana").status_code == 303
+        before = client.get("/customers/K0001")  # nothing has asked for risk yet: it is being scored
+        risk_page = html.unescape(client.get("/risk").text)
+        after = html.unescape(client.get("/customers/K0001").text)
+        part = html.unescape(client.get("/customers/K0001/risk").text)
+        case_part = html.unescape(client.get("/cases/M1/risk").text)
+        case_page = html.unescape(client.get("/cases/M1").text)
+        data = client.get("/api/customers/K0001").json()
+    reason = app.state.dashboard.risk()
+    app.state.store.close()
+    assert isinstance(reason, str) and "customers.ended_at" in reason
+    sentence = f"Not measured yet: {reason}"
+    assert sentence in risk_page
+    assert before.status_code == 200 and 'id="risk-loading"' in before.text
+    assert sentence in after and 'id="risk-loading"' not in after and "Scoring churn risk" not in after
+    assert sentence in part and sentence in case_part
+    assert sentence in case_page and "Scoring churn risk" not in case_page and "Customer K0001" in case_page
+    assert data["risk"] is None and data["risk_unavailable"] == sentence
+
+
+def test_the_comments_table_heads_its_id_column_comment_not_text(api: Any) -> None:
+    """Each column of the comments table has its own heading: the id column says whose record it is
+    ("comment", as the other kinds say "response" and "interaction"), only the text column says "text"."""
+    client, _, store = api
+    comments = [
+        {"feedback_id": "F1", "source": "review", "received_at": "2024-01-10", "text": "slow install"},
+        {"feedback_id": "F2", "source": "email", "received_at": "2024-02-11", "text": "friendly staff"},
+    ]
+    ingest_records(store, "feedback", comments, "test")
+    set_password(store, "ana", PASSWORD)
+    assert sign_in(client, "ana").status_code == 303
+    page = client.get("/records/comments")
+    assert page.status_code == 200, page.text
+    headings = dict(re.findall(r'data-column="([a-z_]+)">([^<▲▼]*?)\s*[▲▼]?</a>', page.text))
+    assert headings["comment_id"] == "comment" and headings["text"] == "text"
+    assert len(set(headings.values())) == len(headings), headings

@@ -54,9 +54,26 @@ STATIC = (
 )  # htmx, shipped in the package: nothing comes from a CDN
 
 
-def _error_page(request: Request, message: str, status: int, title: str = "Not understood") -> Response:
+# an error page's heading by its status: what happened, in the person's words ("Not understood" otherwise)
+TITLES = {403: "Not shown to you", 404: "Not found", 429: "Too many requests"}
+REFUSED_REQUEST = (400, 422)  # the request itself was not understood: its filters may be what to change
+
+
+def error_title(status: int) -> str:
+    """The heading of an error page with this status."""
+    return TITLES.get(status, "Something went wrong" if status >= 500 else "Not understood")
+
+
+def _error_page(request: Request, message: str, status: int) -> Response:
+    """The sentence inside the normal page, headed by what happened; only a refused request (400, 422)
+    offers the page for the filters it kept and for all data, the links that can help there."""
     page = pages.TEMPLATES.get_template("error.html.j2").render(
-        message=message, pages=pages.PAGES, title=title, path=request.url.path, **error_context(request)
+        message=message,
+        pages=pages.PAGES,
+        title=error_title(status),
+        path=request.url.path,
+        refused=status in REFUSED_REQUEST,
+        **error_context(request),
     )
     return HTMLResponse(page, status_code=status)
 
@@ -76,9 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
             headers = {"Retry-After": f"{error.retry_after:.2f}"} if isinstance(error, RateLimited) else None
             return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
         status = next((code for kind, code in STATUSES if isinstance(error, kind) and code != 401), 400)
-        return _error_page(
-            request, str(error), status, title="Not found" if status == 404 else "Not understood"
-        )
+        return _error_page(request, str(error), status)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> Response:
@@ -110,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
             return page
         if error.status_code == 404:
             message = f"There is no page at {request.url.path}; the pages are listed at the top."
-            return _error_page(request, message, 404, title="Not found")
+            return _error_page(request, message, 404)
         return _error_page(request, f"{error.detail}.", error.status_code)
 
     @app.exception_handler(Exception)

@@ -337,6 +337,13 @@ class Dashboard:
 
         return self._get("risk", filters, part if filters.active else whole)
 
+    def risk_known(self) -> RiskReport | str | None:
+        """The whole store's risk answer (a report, or why risk cannot be measured) if it has been computed
+        for the store as it is now, else None. Computes nothing, so a page can show at once what is known
+        and leave only the unknown to fill in later."""
+        found = self.cache.peek(("risk", ALL))
+        return None if found is None or found.stale else found.value
+
     def close(self) -> None:
         """Stop the background computations (the default views after the one computing now, the cache's
         recomputations), release the engine's connections, then the store."""

@@ -21,6 +21,7 @@ from cxgap.journeys.timeline import score_text
 from cxgap.records.query import plain_rows
 
 OPEN_STATUSES = ("open", "in_progress")
+NOT_MEASURED = "Not measured yet: "  # how the risk page, and so a customer's risk, begins a reason
 ATTRIBUTES = ("name", "segment", "region", "started_at", "ended_at", "churned", "revenue", "value")
 
 
@@ -62,12 +63,14 @@ class CustomerRisk:
 
 @dataclass(frozen=True)
 class CustomerRecord:
-    """A customer's attributes, timeline (oldest first), open cases, and risk (None when not measured)."""
+    """A customer's attributes, timeline (oldest first), open cases, and risk (None when not measured, with
+    the sentence that says why in `risk_unavailable`; both None when risk was not asked for)."""
 
     customer_id: str
     attributes: dict[str, Any]
     events: tuple[TimelineEvent, ...]
     risk: CustomerRisk | None
+    risk_unavailable: str | None = None
 
     @property
     def open_cases(self) -> tuple[TimelineEvent, ...]:
@@ -181,6 +184,17 @@ def _incidents(engine: Engine, settings: Settings, customer_id: str) -> dict[str
     return out
 
 
+def unscored(report: RiskReport | str) -> str:
+    """Why a customer has no risk figure, in the sentence the pages and the JSON give: the risk page's own
+    when risk cannot be modelled on this store, else that only current customers are scored."""
+    if isinstance(report, str):
+        return f"{NOT_MEASURED}{report}"
+    return (
+        "Not scored: churn risk is measured for current customers, and this customer is not among the "
+        f"{len(report.scored):,} scored (see the risk page)."
+    )
+
+
 def customer_risk(report: RiskReport | str, customer_id: str) -> CustomerRisk | None:
     """The customer's row of a risk report (None: risk not measured, or the customer not scored)."""
     if isinstance(report, str):
@@ -236,9 +250,11 @@ def customer_record(
         )
         for row in rows
     )
+    scored = customer_risk(risk, customer_id) if risk is not None else None
     return CustomerRecord(
         customer_id,
         attributes[0] if attributes else {},
         events,
-        customer_risk(risk, customer_id) if risk is not None else None,
+        scored,
+        unscored(risk) if risk is not None and scored is None else None,
     )

@@ -12,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cxgap.config import Settings, Theme, themes_for
+from cxgap.drivers.data import md5
 from cxgap.engine import ALL, Engine, Filters
 from cxgap.errors import NotFound
 from cxgap.impact.linkage import nps_groups
@@ -137,8 +138,8 @@ def load_texts(
 ) -> tuple[pd.DataFrame, int]:
     """Feedback texts and survey comments (id and kind: the feedback_id of a feedback text, the
     response_id of a survey comment; text, when, customer, star rating or CSAT, NPS) narrowed by
-    `filters`, and how many there are; above `max_texts`, a deterministic sample (by a hash of each
-    text's id) of about that size."""
+    `filters`, and how many there are; above `max_texts`, a deterministic sample of exactly that many (the
+    texts whose MD5 of kind and id sorts first)."""
     customers = engine.table("customers")
     f = filters.on_events(engine.table("feedback"), "received_at", customers, touchpoint=True)
     feedback = f.select(
@@ -165,8 +166,10 @@ def load_texts(
     texts = texts.filter(texts.text.notnull() & (texts.text.strip() != ""))
     available = int(texts.count().execute())
     if max_texts is not None and available > max_texts:
-        every = int(np.ceil(available / max_texts))
-        texts = texts.filter((texts.key.hash() % every) == 0)
+        # exactly `max_texts`: those whose MD5 of kind and id sorts first, chosen in the backend; the same
+        # texts on DuckDB, PostgreSQL and Spark (each backend's own hash() differs), however many there are
+        digest = md5(texts.kind + ":" + texts.key)
+        texts = texts.order_by([digest, "kind", "key"]).limit(max_texts)
     return pd.DataFrame(texts.order_by(["kind", "key"]).execute()), available  # the same order every run
 
 

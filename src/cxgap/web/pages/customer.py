@@ -45,10 +45,12 @@ def customer_context(found: CustomerRecord) -> dict[str, Any]:
     "/customers/{customer_id}", response_class=HTMLResponse, dependencies=[Depends(require_customer_level)]
 )
 def customer_page(request: Request, dashboard: Board, customer_id: str, format: str = "html") -> Response:  # noqa: A002
-    """A customer's timeline, open cases and churn risk with its reasons; `format=csv` downloads the
-    timeline (analysts and admins only). An unknown customer is the page that says there is no such page."""
+    """A customer's timeline, open cases and churn risk with its reasons (or why it is not measured) once
+    the risk computation has answered, filled in by htmx until then; `format=csv` downloads the timeline
+    (analysts and admins only). An unknown customer is the page that says there is no such page."""
+    known = dashboard.risk_known()  # shown at once when answered; else htmx fills it in when it is
     try:
-        found = customer_record(dashboard.engine, dashboard.settings, customer_id)
+        found = customer_record(dashboard.engine, dashboard.settings, customer_id, known)
     except NotFound:
         raise HTTPException(404) from None
     if format == "csv":
@@ -56,8 +58,16 @@ def customer_page(request: Request, dashboard: Board, customer_id: str, format: 
         return csv_response(f"cxgap-customer-{customer_id}", TIMELINE_COLUMNS, iter([rows]))
 
     here = f"/customers/{quote(customer_id, safe='')}"
+    risk = "risk=pending" if known is None else "risk=known"  # a page rendered while scoring is not reused
     html = render_page(
-        dashboard, request, here, ALL, "customer.html.j2", lambda: customer_context(found), filtered=False
+        dashboard,
+        request,
+        here,
+        ALL,
+        "customer.html.j2",
+        lambda: customer_context(found),
+        risk,
+        filtered=False,
     )
     return HTMLResponse(html)
 

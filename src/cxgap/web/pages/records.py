@@ -35,7 +35,7 @@ LABELS = {
     "ces": "CES",
     "items_rated": "items rated",
     "p_minus_e": "P − E",
-    "comment_id": "text",
+    "comment_id": "comment",
     "at": "when",
     "interaction_id": "interaction",
     "occurred_at": "when",
