@@ -134,8 +134,9 @@ def _upgrade_from(store: Store, revision: str) -> None:
 def test_an_upgrade_rebuilds_derived_data_only_through_a_migration_that_changes_them(
     store: Store, write
 ) -> None:
-    """Migrations 0015-0017 add tables and move keys and indexes, nothing derived: the upgrade leaves the
-    derived data as they were (a rebuild costs 39 s at 10M responses); one through 0014 rebuilds them."""
+    """Migrations 0015-0018 add tables and a column and move keys and indexes, nothing derived: the upgrade
+    leaves the derived data as they were (a rebuild costs 39 s at 10M responses); one through 0014 rebuilds
+    them."""
     contacts = (
         "id,customer,at,touchpoint,kind\nI1,C1,2024-01-01,support,call\nI2,C2,2024-01-05,billing,call\n"
     )

@@ -66,7 +66,7 @@ def test_the_migration_goes_back_rounding_to_whole_numbers(fresh_store_url: str)
     migrate(store, "0012", down=True)
     assert _scores(store) == [("r", None, 4, 3)]
     migrate(store, "head")
-    assert store.revision() == "0017"
+    assert store.revision() == "0018"
     store.close()
 
 
@@ -90,6 +90,6 @@ def test_a_store_killed_right_after_migrating_opens_again(tmp_path: Path, start:
     subprocess.run([sys.executable, "-c", KILLED, url], check=True, timeout=120)
     assert (tmp_path / "killed.duckdb.wal").exists()
     store = Store(url)
-    assert store.revision() == "0017"
+    assert store.revision() == "0018"
     assert _scores(store) == ([("old", 9, 4.0, 6.0)] if start == "0012" else [])
     store.close()

@@ -36,7 +36,7 @@ def test_new_store_has_every_table_empty_at_head_revision(store: Store) -> None:
     from cxgap.store.core import SCHEMA_HEAD, _alembic_config
 
     assert SCHEMA_HEAD == ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert store.revision() == SCHEMA_HEAD == "0017"
+    assert store.revision() == SCHEMA_HEAD == "0018"
     assert set(store.counts()) == {m.__tablename__ for m in DATA_TABLES}
     assert all(rows == 0 for rows in store.counts().values())
 
@@ -45,7 +45,7 @@ def test_reopening_a_store_migrates_nothing_and_keeps_rows(store: Store) -> None
     with store.begin() as conn:
         insert_new(conn, "responses", _responses("a", "b"))
     again = Store(store.url)
-    assert again.revision() == "0017"
+    assert again.revision() == "0018"
     assert again.count("responses") == 2
     again.close()
 

@@ -1,9 +1,9 @@
 """Admin endpoints (/api/admin/...): the writes of CLI commands, run by the server that holds the store.
 
-While `cxgap serve` holds a DuckDB file no other process can write it, so `cxgap import`, `cxgap users ...`
-and `cxgap cases open/act/assign/note` send their work here with the server's local admin token (see
-cxgap.cli.handoff). Each endpoint calls the very library function the command would, under the server's
-write lock, and answers what the command prints. Admins only.
+While `cxgap serve` holds a DuckDB file no other process can write it, so `cxgap import`, `cxgap batches
+remove`, `cxgap users ...` and `cxgap cases open/act/assign/note` send their work here with the server's
+local admin token (see cxgap.cli.handoff). Each endpoint calls the very library function the command
+would, under the server's write lock, and answers what the command prints. Admins only.
 
 An import is sent as an upload in pieces (each within `[server] max_body_bytes`, which the body limit
 enforces) and then imported by name, with the mapping's TOML text or a preset; the import adds a batch, so the
@@ -45,6 +45,7 @@ from cxgap.cases.inbox import find_cases
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.io import import_file, mapping_from_dict
 from cxgap.store import describe_url
+from cxgap.store.batches import remove_batch
 
 UPLOAD_ID = r"^[0-9a-f]{32}$"
 
@@ -75,6 +76,14 @@ class Import(BaseModel):
     mapping_name: str = Field("mapping", max_length=4096)
     preset: str | None = Field(None, max_length=64)
     strict: bool = False
+    dry_run: bool = False
+
+
+class BatchRemoval(BaseModel):
+    """Take an import batch back out of the store (or, `dry_run`, say what would go)."""
+
+    model_config = ConfigDict(extra="forbid")
+    batch_id: str = Field(min_length=1, max_length=64)
     dry_run: bool = False
 
 
@@ -206,6 +215,16 @@ def import_upload(request: Request, dashboard: Board, user: User, body: Import) 
         shutil.rmtree(folder, ignore_errors=True)
         received.unlink(missing_ok=True)
     return dataclasses.asdict(summary)
+
+
+@router.post("/batches/remove")
+def remove_import_batch(dashboard: Board, user: User, body: BatchRemoval) -> dict[str, Any]:
+    """Take an import batch back out, as `cxgap batches remove` does, under the write lock; what was
+    taken out (the store's version changes, so the views compute afresh)."""
+    _admin(user)
+    with dashboard.writing():
+        removal = remove_batch(dashboard.store, body.batch_id, dry_run=body.dry_run)
+    return dataclasses.asdict(removal)
 
 
 @router.post("/users")

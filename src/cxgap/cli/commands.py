@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "serve": "app",
     "analyze": "analyze",
     "report": "analyze",
+    "batches": "batches",
     "drivers": "drivers",
     "experiment": "experiment",
     "export": "export",

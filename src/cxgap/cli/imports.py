@@ -15,7 +15,7 @@ from cxgap.config import load_settings
 from cxgap.errors import CxgapError, InputFileError
 from cxgap.io import PRESETS, load_mapping, mapping_from_dict
 from cxgap.io import import_file as run_import
-from cxgap.io.summary import ImportSummary, Problem
+from cxgap.io.summary import ImportSummary, Problem, RepeatedBatch
 from cxgap.store import Store
 
 from .app import ConfigOption, _store_or_server, app, user_errors
@@ -89,7 +89,7 @@ def import_(
                 progress=lambda rows, done: bar.update(task, completed=done),
             )
     _show(summary, fmt, dry_run)
-    for note in _notes(summary, file, dry_run):
+    for note in _notes(summary, file, dry_run, picked.constants):
         err.print(note)
     if summary.rows_quarantined:
         raise InputFileError(_quarantined(summary, dry_run))
@@ -114,9 +114,12 @@ def _show(summary: ImportSummary, fmt: Format, dry_run: bool) -> None:
     emit(fmt, data, [_dry_run_table(summary) if dry_run else import_table(summary)], frame)
 
 
-def _notes(summary: ImportSummary, file: Path, dry_run: bool) -> list[str]:
+def _notes(
+    summary: ImportSummary, file: Path, dry_run: bool, constants: dict[str, Any] | None = None
+) -> list[str]:
     """What the counts alone do not say: a file with no rows under its header (a normal day of a
-    scheduled export: not an error), and rows kept as stored though the file says otherwise."""
+    scheduled export: not an error), rows kept as stored though the file says otherwise, and rows loaded
+    that earlier batches hold already but for the mapping's constants (`constants`)."""
     notes = []
     if summary.rows_read == 0:
         notes.append(f"{file} has no data rows under its header: nothing to import.")
@@ -127,7 +130,64 @@ def _notes(summary: ImportSummary, file: Path, dry_run: bool) -> list[str]:
             f"hold other values in {file} than in the store; the import {kept} the stored ones (set "
             'on_existing = "replace" in the mapping to store the file\'s values instead).'
         )
+    if summary.rows_repeating:
+        notes.append(_repeating(summary, file, dry_run, constants or {}))
     return notes
+
+
+def _repeating(summary: ImportSummary, file: Path, dry_run: bool, constants: dict[str, Any]) -> str:
+    """One sentence on rows loaded that equal, in every column the file gives, rows earlier batches stored
+    (a file without ids imported again under another mapping): how many, which batches, where they differ,
+    and how to take the unwanted batch back out. The import itself stands: two sources may hold the same
+    text, which the key (the content and the mapping's constants) keeps apart."""
+    batches = summary.repeated_batches
+    listed = [
+        f"batch {b.batch_id} ({b.source}, imported {b.finished_at[:16]}"
+        + (f", {b.rows:,} of them)" if len(batches) > 1 else ")")
+        for b in batches[:3]
+    ]
+    more = f" and {len(batches) - 3:,} more" if len(batches) > 3 else ""
+    stored = (
+        f"rows {listed[0]} stored"
+        if len(batches) == 1
+        else f"rows {len(batches):,} earlier batches stored ({'; '.join(listed)}{more})"
+    )
+    columns = list(dict.fromkeys(c for b in batches for c in b.columns))
+    described = [
+        f"{c} (this mapping sets it to {constants[c]!r})"
+        if c in constants
+        else f"{c} (which this mapping leaves empty)"
+        for c in columns
+    ]
+    differ = (
+        f", and differ only in {', '.join(described)}" if described else ", and in every other column too"
+    )
+    times = "twice" if len(batches) == 1 and described else "more than once"
+    unit = f"{summary.unit}{'s' if summary.rows_loaded != 1 else ''}"
+    earlier = [b.batch_id for b in batches if b.batch_id]
+    if dry_run:
+        return (
+            f"{summary.rows_repeating:,} of the {summary.rows_loaded:,} {unit} this import would load from "
+            f"{file} hold the same values in every column the file gives as {stored}{differ}: "
+            f"{summary.table} would hold each of them {times}; if the file was imported before under "
+            f"another mapping, take {'that batch' if len(batches) == 1 else 'the one you do not want'} "
+            "back out first"
+            + (f" (`cxgap batches remove {earlier[0]}`)" if len(earlier) == 1 else "")
+            + " or import the file with that mapping."
+        )
+    remove = ""
+    if earlier:
+        which = "the earlier one" if len(earlier) == 1 else "the first of the earlier ones"
+        remove = (
+            f": `cxgap batches remove {earlier[0]}` for {which}, "
+            f"`cxgap batches remove {summary.batch_id}` for this one"
+        )
+    return (
+        f"{summary.rows_repeating:,} of the {summary.rows_loaded:,} {unit} loaded from {file} hold the same "
+        f"values in every column the file gives as {stored}{differ}: {summary.table} now holds each of them "
+        f"{times}; if the file was imported before under another mapping, take the batch you do not want "
+        f"back out{remove}."
+    )
 
 
 def _quarantined(summary: ImportSummary, dry_run: bool) -> str:
@@ -192,4 +252,5 @@ def _import_through(
             raise
     answer["problems"] = tuple(Problem(**p) for p in answer["problems"])
     answer["unused_columns"] = tuple(answer["unused_columns"])
+    answer["repeated_batches"] = tuple(RepeatedBatch.from_dict(b) for b in answer.get("repeated_batches", ()))
     return ImportSummary(**answer)

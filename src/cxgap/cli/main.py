@@ -11,6 +11,7 @@ from __future__ import annotations
 # Every command module (each registers its commands on `app` when imported; `.app` registers demo, status
 # and serve first). A new one belongs in cxgap.cli.commands.COMMANDS too (tests/cli/test_startup.py checks).
 from . import analyze as _analyze  # noqa: F401  (registers analyze and report)
+from . import batches as _batches  # noqa: F401  (registers batches)
 from . import drivers as _drivers  # noqa: F401  (registers drivers)
 from . import experiment as _experiment  # noqa: F401  (registers experiment)
 from . import export as _export  # noqa: F401  (registers export)

@@ -319,7 +319,9 @@ def write_demo(store: Store, data: DemoData, progress: Callable[[str, int], None
     """Replace the store's contents by the demo data, in one transaction. Refuses a store holding imports."""
     with store.begin() as conn:
         imported = conn.execute(
-            sa.text("SELECT count(*) FROM import_batches WHERE source NOT LIKE 'demo:%'")
+            sa.text(
+                "SELECT count(*) FROM import_batches WHERE source NOT LIKE 'demo:%' AND removed_at IS NULL"
+            )
         ).scalar_one()
         if imported:
             raise CxgapError(

@@ -22,9 +22,10 @@ from cxgap.io.chunks import as_whole_before as _as_whole_before  # noqa: F401 (k
 from cxgap.io.file_scan import Scan, scan_csv, scan_parquet
 from cxgap.io.mapping import Mapping, mapping_toml
 from cxgap.io.readers import SourceOptions, detect_format, open_source, read_csv_header
-from cxgap.io.summary import ImportSummary, RowOutcomes
+from cxgap.io.summary import ImportSummary, RepeatedBatch, RowOutcomes
 from cxgap.io.vectorised import load_scan, vectorisable
 from cxgap.store import Store, refresh_derived
+from cxgap.store.batches import Copies, earlier_copies
 from cxgap.store.models import table_of
 from cxgap.store.writers import hold_writers
 
@@ -84,8 +85,9 @@ def import_file(
         # before it reads the store: it then sees every row a writer it waited for committed
         hold_writers(conn, mapping.table, *(["response_items"] if mapping.items else []))
         rows.load(conn, batch, path, options, chunk_rows, progress)
+        copies = _earlier_copies(conn, batch)
         if dry_run:
-            return _summary(batch, source or str(path))
+            return _summary(batch, source or str(path), copies)
         replaced = batch.summary_counts["replaced"] > 0
         if mapping.table != "responses" or replaced or batch.summary_counts["items"]:
             # (derived data of responses is of their item ratings: a batch without any changes none)
@@ -100,7 +102,17 @@ def import_file(
                 f"({counts['quarantined']:,} of {counts['read']:,} rows have problems)."
             )
         _record_batch(conn, batch, source or str(path), path, started)
-    return _summary(batch, source or str(path))
+    return _summary(batch, source or str(path), copies)
+
+
+def _earlier_copies(conn: Connection, batch: Batch) -> Copies:
+    """For a table keyed by content (a file without ids), the rows this batch loaded that equal rows earlier
+    batches stored in every column the file gave: the same file imported again under another mapping (whose
+    constants are part of the key) is loaded again, and the user is told."""
+    plan = batch.plan
+    if plan.hash_key is None or not batch.summary_counts["loaded"]:
+        return Copies(0, ())
+    return earlier_copies(conn, plan.mapping.table, batch.batch_id, list(plan.sources))
 
 
 def _scanned(
@@ -173,9 +185,19 @@ def _record_batch(conn: Connection, batch: Batch, source: str, path: Path, start
     )
 
 
-def _summary(batch: Batch, source: str) -> ImportSummary:
+def _summary(batch: Batch, source: str, copies: Copies) -> ImportSummary:
     """What the batch did (or, in a dry run, would do), in counts that reconcile."""
     counts = batch.summary_counts
+    repeated = tuple(
+        RepeatedBatch(
+            batch_id=copied.batch_id or "",
+            source=copied.source or "",
+            finished_at=f"{copied.finished_at:%Y-%m-%d %H:%M:%S}" if copied.finished_at else "",
+            rows=copied.rows,
+            columns=copied.columns,
+        )
+        for copied in copies.batches
+    )
     return ImportSummary(
         source=source,
         table=batch.plan.mapping.table,
@@ -189,6 +211,8 @@ def _summary(batch: Batch, source: str) -> ImportSummary:
         rows_replaced=counts["replaced"],
         rows_existing=counts["existing"],
         rows_differing=counts["differing"],
+        rows_repeating=copies.rows,
+        repeated_batches=repeated,
         rows_quarantined=counts["quarantined"],
         items_loaded=counts["items"],
         redacted=dict(batch.redacted),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +30,25 @@ class RowOutcomes:
 
 
 @dataclass(frozen=True)
+class RepeatedBatch:
+    """An earlier batch that stored rows equal to rows this batch loaded, in every column the file gave,
+    under other keys: a file without ids imported again under another mapping (its constants are part of a
+    row's key) holds those rows twice. `columns` are where they differ: the mapping's constants, or columns
+    one mapping imports and the other does not."""
+
+    batch_id: str
+    source: str
+    finished_at: str  # when it was imported (ISO), to tell it from others of the same file
+    rows: int  # of this batch's loaded rows, those equal to one of its rows
+    columns: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RepeatedBatch:
+        """One read back from JSON (an import done by the server)."""
+        return cls(**(data | {"columns": tuple(data["columns"])}))
+
+
+@dataclass(frozen=True)
 class ImportSummary:
     """The outcome of one import batch."""
 
@@ -50,6 +70,10 @@ class ImportSummary:
     lines_in_rows: int = 0
     rows: RowOutcomes | None = None  # with import_file(track_rows=True)
     rows_differing: int = 0  # of rows_existing, those kept as stored though the file's values differ
+    # of rows_loaded (rows without ids, keyed by content), those equal in every column the file gave to a
+    # row an earlier batch stored (NULL equal to NULL), and the batches that stored them
+    rows_repeating: int = 0
+    repeated_batches: tuple[RepeatedBatch, ...] = ()
 
     @property
     def reconciles(self) -> bool:
@@ -82,6 +106,8 @@ class ImportSummary:
                     "replaced": self.rows_replaced,
                     "already_present": self.rows_existing,
                     "already_present_differing": self.rows_differing,
+                    "loaded_repeating_earlier": self.rows_repeating,
+                    "repeated_batches": ";".join(b.batch_id for b in self.repeated_batches),
                     "quarantined": self.rows_quarantined,
                     "item_ratings": self.items_loaded,
                 }

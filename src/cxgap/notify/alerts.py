@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from cxgap.config import Settings
 from cxgap.errors import CxgapError
 from cxgap.store import Store
+from cxgap.store.kept import store_version
 
 log = logging.getLogger(__name__)
 KEY = "notify_alerts"
@@ -51,9 +52,9 @@ class AlertFacts:
 
 
 def data_version(store: Store, settings: Settings) -> str:
-    """The imports so far, the last one's end and the themes' fingerprint: alerts change only with these."""
-    with store.engine.connect() as conn:
-        count, last = conn.execute(sa.text("SELECT count(*), max(finished_at) FROM import_batches")).one()
+    """The imports (and batches taken back out) so far, the last one's end and the themes' fingerprint:
+    alerts change only with these."""
+    count, last = store_version(store)  # imports and batches taken back out
     themes = json.dumps({k: v.model_dump() for k, v in settings.themes.items()}, sort_keys=True)
     return f"{count}|{last}|{hashlib.sha256(themes.encode()).hexdigest()[:16]}"
 

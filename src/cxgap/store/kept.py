@@ -48,11 +48,17 @@ def key_text(key: tuple[Any, ...]) -> str | None:
     return text if len(text) <= KEY_LENGTH else None
 
 
+BATCH_EVENTS = "SELECT count(*) + count(removed_at), max(finished_at), max(removed_at) FROM import_batches"
+"""Imports and removals so far, the last import's end and the last removal's time (see `store_version`)."""
+
+
 def store_version(store: Store) -> tuple[int, str]:
-    """Changes with every import (batches are never deleted): the key under which results stay valid."""
+    """Changes with every import and every batch taken back out (batches are never deleted, a removal
+    stamps its batch): the key under which results stay valid. A store without removals keeps the version
+    it had before removals existed, so the results kept for it stay valid."""
     with store.engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT count(*), max(finished_at) FROM import_batches")).one()
-    return int(row[0]), str(row[1])
+        events, last, removed = conn.execute(sa.text(BATCH_EVENTS)).one()
+    return int(events), str(last) if removed is None else f"{last}|removed {removed}"
 
 
 def version_text(version: tuple[int, str]) -> str:

@@ -200,6 +200,9 @@ class Feedback(Base):
     """Unstructured feedback: reviews, social posts, tickets, chats, with an optional rating."""
 
     __tablename__ = "feedback"
+    __table_args__ = (  # an import finds its own rows on PostgreSQL (DuckDB skips row groups instead)
+        Index("ix_feedback_batch_id", "batch_id").ddl_if(dialect="postgresql"),
+    )
 
     feedback_id: Mapped[str] = mapped_column(
         String(128), primary_key=True, comment="Source id of the text (or content hash)."
@@ -467,6 +470,10 @@ class ImportBatch(Base):
     )
     rows_quarantined: Mapped[int] = mapped_column(
         Integer, comment="Rows refused, with reasons in quarantine."
+    )
+    removed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime,
+        comment="When the batch's rows were taken back out of the store (`cxgap batches remove`); empty while they are in it.",
     )
 
 
