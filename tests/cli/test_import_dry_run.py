@@ -34,16 +34,16 @@ def test_the_import_says_when_present_rows_differ_and_when_a_file_has_no_rows(cl
         CUSTOMERS_MAPPING.replace("revenue = 12", "revenue = 1"), encoding="utf-8"
     )
     again = cli("import", "crm.csv", "--mapping", "yearly.toml")
-    said = " ".join(again.stderr.split())
+    said = " ".join(again.stdout.split())  # beside the table
     assert again.exit_code == 0
     assert "30 of the 30 rows already present hold other values in crm.csv than in the store" in said
     assert 'the import kept the stored ones (set on_existing = "replace"' in said
     same = cli("import", "crm.csv", "--mapping", "crm.toml")
-    assert "other values" not in same.stderr
+    assert "other values" not in same.stdout
     (tmp_path / "empty.csv").write_text("id,plan,churn,monthly\n", encoding="utf-8")
     empty = cli("import", "empty.csv", "--mapping", "crm.toml")
     assert empty.exit_code == 0
-    assert "empty.csv has no data rows under its header: nothing to import." in " ".join(empty.stderr.split())
+    assert "empty.csv has no data rows under its header: nothing to import." in " ".join(empty.stdout.split())
 
 
 def test_an_import_shows_its_first_quarantined_rows_and_counts_the_rest(cli, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from cxgap.io.summary import ImportSummary, Problem, RepeatedBatch
 from cxgap.store import Store
 
 from .app import ConfigOption, _store_or_server, app, user_errors
-from .output import Format, JsonOption, chosen, emit, err, format_option
+from .output import Format, JsonOption, chosen, emit, err, format_option, out
 from .render import import_table
 
 if TYPE_CHECKING:
@@ -89,8 +89,9 @@ def import_(
                 progress=lambda rows, done: bar.update(task, completed=done),
             )
     _show(summary, fmt, dry_run)
+    said = out if fmt is Format.table else err  # beside the table; never inside the CSV or JSON
     for note in _notes(summary, file, dry_run, picked.constants):
-        err.print(note)
+        said.print(note)
     if summary.rows_quarantined:
         raise InputFileError(_quarantined(summary, dry_run))
 
