@@ -176,6 +176,7 @@ RUNS: list[tuple[tuple[str, ...], ...]] = [
         ("metrics", "--metric", "ces_easy", "--format", "csv"),
     ),
     (("export", "parquet", "lake"),),
+    (("batches", "remove", "0123456789ab", "--dry-run"),),
     (("experiment", "compare", "arms.csv"),),
     (("experiment", "compare", "arms.csv", "--metric", "csat"),),
     (("experiment", "size", "--nps-change", "5"),),
