@@ -176,3 +176,24 @@ def test_empty_files_other_delimiters_and_other_mappings_are_one_sentence(cli, t
     _bad(tmp_path, [HEADER])
     result = cli("risk", "--file", "bad.csv", "--mapping", "churn.toml")
     assert result.exit_code == 2 and "has no data rows under its header" in " ".join(result.stderr.split())
+
+
+def test_na_codes_of_the_mapping_read_as_unknown_features_not_as_errors(tmp_path: Path) -> None:
+    """A churn mapping is a driver mapping: its [na] codes and driver_na mean "not applicable" in a churn
+    file too (they were ignored, so a code such as "n/a" stopped the run as a value the map lacks)."""
+    path, _, frame = _customers(tmp_path)
+    frame = frame.astype({"months": object})
+    frame.loc[[3, 7], "support"] = "n/a"
+    frame.loc[[5], "months"] = "-1"
+    frame.to_csv(path, index=False)
+    mapping = tmp_path / "na.toml"
+    mapping.write_text(
+        MAPPING.replace('id = "customer"\n', 'id = "customer"\ndriver_na = ["n/a"]\n[na]\nmonths = [-1]\n'),
+        encoding="utf-8",
+    )
+    data = read_churn_file(path, load_churn_mapping(mapping))
+    assert np.isnan(data.features["support"].to_numpy()[[3, 7]]).all()
+    assert (
+        np.isnan(data.features["months"].to_numpy()[5])
+        and data.features["months"].notna().sum() == CUSTOMERS - 1
+    )

@@ -22,6 +22,7 @@ from cxgap.drivers.files import (
     DriverMapping,
     check_reading,
     column_numbers,
+    driver_numbers,
     mapping_toml,
     revenue_numbers,
 )
@@ -419,12 +420,7 @@ def read_churn_file(path: str | Path, spec: ChurnMapping) -> ChurnData:
     frame = read_text_table(
         path, [spec.outcome.column, *spec.drivers.values(), *optional], spec.delimiter, spec.encoding
     )
-    features = pd.DataFrame(
-        {
-            name: column_numbers(path, frame, source, spec.values.get(name, {}))
-            for name, source in spec.drivers.items()
-        }
-    )
+    features = pd.DataFrame({name: driver_numbers(path, frame, name, spec) for name in spec.drivers})
     churned = _outcome(path, frame, spec)
     return ChurnData(
         ids=_ids(path, frame, spec.id) if spec.id else np.arange(len(frame)).astype(str),

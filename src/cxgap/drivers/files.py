@@ -182,7 +182,7 @@ def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
     needed = [spec.outcome.column, *spec.drivers.values()] + ([spec.revenue.column] if spec.revenue else [])
     frame = read_text_table(path, needed, spec.delimiter, spec.encoding)
     columns = [
-        _on_scale(path, frame, name, spec, _driver_numbers(path, frame, name, spec)) for name in spec.drivers
+        _on_scale(path, frame, name, spec, driver_numbers(path, frame, name, spec)) for name in spec.drivers
     ]
     outcome = column_numbers(path, frame, spec.outcome.column, dict(spec.outcome.values), spec.outcome.na)
     revenue = revenue_numbers(path, frame, spec.revenue) if spec.revenue else None
@@ -194,7 +194,7 @@ def read_driver_file(path: str | Path, spec: DriverMapping) -> FileData:
     return FileData(data, revenue)
 
 
-def _driver_numbers(path: Path, frame: pd.DataFrame, name: str, spec: DriverMapping) -> np.ndarray:
+def driver_numbers(path: Path, frame: pd.DataFrame, name: str, spec: DriverMapping) -> np.ndarray:
     """A driver's column as numbers: its value map, its own N/A codes and those of every driver applied."""
     codes = [*spec.na.get(name, []), *spec.driver_na]
     return column_numbers(path, frame, spec.drivers[name], spec.values.get(name, {}), codes)
