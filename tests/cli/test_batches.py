@@ -147,3 +147,27 @@ def test_through_the_running_server(cli, served: Served, tmp_path: Path) -> None
     served.stop(signal.SIGTERM)
     with Store(served.store_url) as store:
         assert store.count("feedback") == 4
+
+
+def test_the_rows_a_batch_quarantined_are_listed_with_their_lines_and_reasons(cli, tmp_path: Path) -> None:
+    """After an import, its quarantined rows can be read back (to fix the file): the table shows the first
+    --limit, CSV every one; a store that quarantined nothing, or an unknown batch, is one sentence."""
+    from tests.cli.test_first_data import CUSTOMERS_MAPPING
+
+    _files(tmp_path)
+    assert cli("batches", "quarantine").exit_code == 2
+    rows = ["id,plan,churn,monthly"] + [f"B{k},One year,Maybe,10" for k in range(7)] + ["G1,One year,No,10"]
+    (tmp_path / "crm.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "crm.toml").write_text(CUSTOMERS_MAPPING, encoding="utf-8")
+    imported = cli("import", "crm.csv", "--mapping", "crm.toml", "--json")
+    batch = json.loads(imported.stdout)["batch_id"]
+    shown = cli("batches", "quarantine", "--limit", "3")
+    said = " ".join(shown.stdout.split())
+    assert shown.exit_code == 0 and f"batch {batch}: 7 rows quarantined; 4 more with --limit" in said
+    assert "is not yes/no" in said and "B0" in said
+    every = cli("batches", "quarantine", batch[:8], "--format", "csv")
+    lines = every.stdout.splitlines()
+    assert lines[0] == "source_row,source_row_end,column_name,reason,raw" and len(lines) == 8
+    assert [line.split(",")[0] for line in lines[1:]] == [str(n) for n in range(2, 9)]
+    unknown = cli("batches", "quarantine", "0123abcd")
+    assert unknown.exit_code == 2 and "There is no import batch '0123abcd'" in _said(unknown)

@@ -176,7 +176,7 @@ RUNS: list[tuple[tuple[str, ...], ...]] = [
         ("metrics", "--metric", "ces_easy", "--format", "csv"),
     ),
     (("export", "parquet", "lake"),),
-    (("batches", "remove", "0123456789ab", "--dry-run"),),
+    (("batches", "remove", "0123456789ab", "--dry-run"), ("batches", "quarantine")),
     (("experiment", "compare", "arms.csv"),),
     (("experiment", "compare", "arms.csv", "--metric", "csat"),),
     (("experiment", "size", "--nps-change", "5"),),

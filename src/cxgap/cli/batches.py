@@ -1,6 +1,7 @@
 """`cxgap batches remove BATCH_ID`: take an import batch back out of the store (a file imported under the
 wrong mapping, or twice under two mappings), keeping its record as history. While `cxgap serve` holds the
-DuckDB store, the server does it (see cxgap.cli.handoff)."""
+DuckDB store, the server does it (see cxgap.cli.handoff). `cxgap batches quarantine [BATCH_ID]`: the rows
+a batch quarantined, with their lines and reasons, to fix and import again."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from .output import Format, JsonOption, chosen, emit, format_option
 if TYPE_CHECKING:
     from cxgap.store.batches import Removal
 
-batches_app = typer.Typer(help="Import batches: take one back out of the store.", no_args_is_help=True)
+batches_app = typer.Typer(
+    help="Import batches: the rows one quarantined, or take one back out of the store.", no_args_is_help=True
+)
 app.add_typer(batches_app, name="batches")
 
 
@@ -78,3 +81,48 @@ def said(removal: Removal) -> str:
             "remove it)."
         )
     return f"Removed {about}: {'; '.join(parts)}."
+
+
+@batches_app.command("quarantine")
+@user_errors
+def quarantine(
+    batch_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="The batch's id (or its start); default: the latest batch that quarantined rows."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Rows shown in the table (CSV and JSON give all).")] = 50,
+    fmt: Annotated[Format, format_option("one row per quarantined row, with its raw text")] = Format.table,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """The rows an import quarantined: each with its source lines, the column at fault, every reason and
+    the row as read, so the file (or those rows) can be fixed and imported again; the batch's loaded rows
+    are kept either way. Exit code 2: no such batch, or no import has quarantined a row."""
+    from rich.table import Table
+
+    from cxgap.store.quarantine import quarantined
+
+    from .app import _store
+    from .render import cell
+
+    fmt = chosen(fmt, as_json)
+    with _store(config) as store:
+        found = quarantined(store, batch_id, None if fmt is not Format.table else limit)
+    frame = found.to_frame()
+
+    def tables() -> list[Table | str]:
+        table = Table("lines", "column", "reason", "row as read", title=f"{found.source} -> {found.table}")
+        for row in frame.to_dict("records"):
+            first, last = int(row["source_row"]), row["source_row_end"]
+            end = f"-{int(last)}" if last is not None and last == last and int(last) > first else ""
+            table.add_row(
+                f"{first}{end}", cell(row["column_name"]), cell(row["reason"]), cell(row["raw"])[:120]
+            )
+        more = found.total - len(frame)
+        counted = f"batch {found.batch_id}: {found.total:,} row{'s' if found.total != 1 else ''} quarantined"
+        return [table, counted + (f"; {more:,} more with --limit or --format csv" if more > 0 else "") + "."]
+
+    data = {"batch_id": found.batch_id, "table": found.table, "source": found.source, "total": found.total}
+    emit(fmt, data | {"rows": frame.to_dict("records")}, tables, frame)

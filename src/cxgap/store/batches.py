@@ -172,7 +172,7 @@ def remove_batch(store: Store, batch_id: str, *, dry_run: bool = False) -> Remov
     """
     batches = table_of("import_batches")
     with store.engine.connect() as conn:  # which table to lock, before the transaction reads anything
-        first = _batch(conn, batch_id)
+        first = find_batch(conn, batch_id)
     batch_id = str(first.batch_id)
     table = str(first.table_name)
     about = f"{table} from {first.source}, imported {_when(first.finished_at)}"
@@ -228,7 +228,7 @@ def remove_batch(store: Store, batch_id: str, *, dry_run: bool = False) -> Remov
 MIN_PREFIX = 8  # characters of an id that may stand for it (`cxgap status` shows 12)
 
 
-def _batch(conn: Connection, given: str) -> sa.Row[Any]:
+def find_batch(conn: Connection, given: str) -> sa.Row[Any]:
     """The import batch with the id `given`, or the one batch whose id starts with it (at least
     MIN_PREFIX characters, as `cxgap status` shows ids); else one sentence (CxgapError)."""
     batches = table_of("import_batches")
