@@ -153,14 +153,19 @@ def test_the_customer_page_shows_the_timeline_and_exports_it(
     assert analyst.get("/customers/nobody-at-all").status_code == 404
 
 
-def test_a_segments_customers_are_listed_on_a_store_with_only_crm_and_reviews(tmp_path: Path) -> None:
-    """The shape of the shared real data (a CRM export and unlinked reviews): the segment holds customers but
-    no answers or interactions, so the analysis pages say "no data" while the customers' list shows them."""
+def _crm_and_reviews(tmp_path: Path) -> str:
+    """The URL of a DuckDB store holding the shape of the shared real data: a CRM export and unlinked reviews."""
     crm = {
         "customers": (customers_csv(), CUSTOMERS_MAPPING),
         "reviews": (reviews_csv(), REVIEWS_MAPPING),
     }
-    url = f"duckdb:///{build_store(tmp_path / 'crm', crm)}"
+    return f"duckdb:///{build_store(tmp_path / 'crm', crm)}"
+
+
+def test_a_segments_customers_are_listed_on_a_store_with_only_crm_and_reviews(tmp_path: Path) -> None:
+    """The shape of the shared real data (a CRM export and unlinked reviews): the segment holds customers but
+    no answers or interactions, so the analysis pages say "no data" while the customers' list shows them."""
+    url = _crm_and_reviews(tmp_path)
     with Store(url) as store:
         signed_up(store)
     app = create_app(demo_settings(store=StoreSettings(url=url), server=ON_DEMAND))
@@ -179,11 +184,7 @@ def test_a_store_that_cannot_model_churn_says_why_on_the_customer_and_case_pages
     """A CRM table and reviews without `customers.ended_at`: once the risk computation has answered that it
     cannot model, the customer page, its risk part, a case page's risk part and the customer's JSON say the
     risk page's sentence instead of promising a score that never comes."""
-    crm = {
-        "customers": (customers_csv(), CUSTOMERS_MAPPING),
-        "reviews": (reviews_csv(), REVIEWS_MAPPING),
-    }
-    url = f"duckdb:///{build_store(tmp_path / 'crm', crm)}"
+    url = _crm_and_reviews(tmp_path)
     with Store(url) as store:
         signed_up(store)
         with store.begin() as conn:  # a case about customer K0001, as a person would raise it

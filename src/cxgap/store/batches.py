@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from cxgap.errors import CxgapError
 from cxgap.store.bulk import batch_literal
-from cxgap.store.context import refresh_derived
+from cxgap.store.context import refresh_derived, staged
 from cxgap.store.core import Store
 from cxgap.store.models import table_of
 from cxgap.store.writers import hold_writers
@@ -52,18 +52,6 @@ class Copies:
 
     rows: int
     batches: tuple[Copied, ...]
-
-
-@contextlib.contextmanager
-def _temporary(conn: Connection, name: str, select: str) -> Iterator[None]:
-    """`select`'s rows as the temporary table `name` for the block, dropped afterwards (after an error the
-    transaction is rolled back, and the table with it: dropping it then would hide the error)."""
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
-    conn.execute(sa.text(f"CREATE TEMP TABLE {name} AS {select}"))
-    if conn.dialect.name == "postgresql":  # temporary tables get no statistics otherwise
-        conn.execute(sa.text(f"ANALYZE {name}"))
-    yield
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
 
 
 JOIN_MEMORY_KB = 256 * 1024
@@ -104,7 +92,7 @@ def earlier_copies(conn: Connection, table_name: str, batch_id: str, given: Sequ
     key = keys[0]
     batch = batch_literal(batch_id)
     own = f"SELECT {', '.join([key, *compared, *others])} FROM {table.name} WHERE batch_id = {batch}"
-    with _temporary(conn, _OWN, own):
+    with staged(conn, _OWN, own):
         if not conn.execute(sa.text(f"SELECT count(*) FROM {_OWN}")).scalar_one():
             return Copies(0, ())
         same = " AND ".join(
@@ -116,7 +104,7 @@ def earlier_copies(conn: Connection, table_name: str, batch_id: str, given: Sequ
             f"SELECT s.{key} AS row_key, t.batch_id AS earlier{differ} FROM {_OWN} s "
             f"JOIN {table.name} t ON {same} WHERE t.batch_id IS DISTINCT FROM {batch}"
         )
-        with _join_memory(conn), _temporary(conn, _PAIRS, pairs):
+        with _join_memory(conn), staged(conn, _PAIRS, pairs):
             total = int(conn.execute(sa.text(f"SELECT count(DISTINCT row_key) FROM {_PAIRS}")).scalar_one())
             if not total:
                 return Copies(0, ())
@@ -198,7 +186,7 @@ def remove_batch(store: Store, batch_id: str, *, dry_run: bool = False) -> Remov
             raise CxgapError(f"Batch {batch_id} ({about}) was already removed on {_when(removed)}.")
         keys = ", ".join(c.name for c in table_of(table).primary_key.columns)
         taken = f"SELECT {keys} FROM {table} WHERE batch_id = {batch_literal(batch_id)}"
-        with _temporary(conn, _REMOVED, taken):
+        with staged(conn, _REMOVED, taken):
             rows = int(conn.execute(sa.text(f"SELECT count(*) FROM {_REMOVED}")).scalar_one())
             if not rows:
                 raise CxgapError(_nothing_left(conn, batch_id, about, first))

@@ -112,7 +112,7 @@ def refresh_customer_touchpoints(conn: Connection, batch_id: str | None = None) 
             )
         )
         return
-    with _staged(conn, _BATCH, _batch_interactions(batch_literal(batch_id))):
+    with staged(conn, _BATCH, _batch_interactions(batch_literal(batch_id))):
         _merge_touches(conn)
 
 
@@ -124,7 +124,7 @@ def _rewrite_changed_touches(conn: Connection) -> None:
     # before counting: an import merging its pairs meanwhile would have its count overwritten by the
     # older one counted here, or its new pair deleted; it waits for this commit instead and adds to it
     conn.execute(sa.text("LOCK TABLE customer_touchpoints IN SHARE ROW EXCLUSIVE MODE"))
-    with _staged(conn, _FRESH, _TOUCHES.format(rows="interactions")):
+    with staged(conn, _FRESH, _TOUCHES.format(rows="interactions")):
         conn.execute(
             sa.text(
                 f"DELETE FROM customer_touchpoints t WHERE NOT EXISTS (SELECT 1 FROM {_FRESH} f WHERE {same_pair})"
@@ -161,7 +161,7 @@ def _interactions_where(condition: str) -> str:
 
 def _merge_touches(conn: Connection) -> None:
     """Merge the staged interactions' counts and first and last times into customer_touchpoints."""
-    with _staged(conn, _DELTA, _TOUCHES.format(rows=_BATCH)):
+    with staged(conn, _DELTA, _TOUCHES.format(rows=_BATCH)):
         if (
             conn.dialect.name == "postgresql"
         ):  # the unique index finds each pair; waits on a concurrent import
@@ -188,7 +188,7 @@ def _merge_touches_duckdb(conn: Connection) -> None:
         f"t.rowid AS stored_row FROM {_DELTA} d LEFT JOIN customer_touchpoints t "
         "ON t.customer_id = d.customer_id AND t.touchpoint = d.touchpoint"
     )
-    with _staged(conn, _FOUND, merged):
+    with staged(conn, _FOUND, merged):
         conn.execute(
             sa.text(
                 "DELETE FROM customer_touchpoints WHERE rowid IN "
@@ -267,9 +267,9 @@ def _responses_batch(conn: Connection, batch: str, merge: bool) -> None:
     columns = "response_id, customer_id, touchpoint, survey_kind, channel, responded_at"
     rated = f"SELECT DISTINCT response_id FROM response_items WHERE batch_id = {batch}"
     with (
-        _staged(conn, _BATCH, f"SELECT {columns} FROM responses WHERE batch_id = {batch}"),
-        _staged(conn, _CONTEXT_TABLE, _context_of(_BATCH)),
-        _staged(conn, _RATED, rated),  # counted, so PostgreSQL does not take the batch for a few rows
+        staged(conn, _BATCH, f"SELECT {columns} FROM responses WHERE batch_id = {batch}"),
+        staged(conn, _CONTEXT_TABLE, _context_of(_BATCH)),
+        staged(conn, _RATED, rated),  # counted, so PostgreSQL does not take the batch for a few rows
     ):
         orphans = (  # new ratings of responses stored before (a file imported again, with more items)
             f"SELECT response_id FROM {_RATED} i "
@@ -301,7 +301,7 @@ def _customers_batch(conn: Connection, batch: str, merge: bool) -> None:
     """New customers' segments reach their ratings and interactions already stored: those rows move from
     the no-segment cells to their segment's (taken out with their old keys, added with the new)."""
     new = f"SELECT customer_id, segment FROM customers WHERE batch_id = {batch} AND segment IS NOT NULL"
-    with _staged(conn, _BATCH, new):
+    with staged(conn, _BATCH, new):
         if not conn.execute(sa.text(f"SELECT count(*) FROM {_BATCH}")).scalar_one():
             return
         context = (
@@ -309,11 +309,11 @@ def _customers_batch(conn: Connection, batch: str, merge: bool) -> None:
             f"{_MONTH.format('r.responded_at')} AS month FROM {_BATCH} b "
             "JOIN responses r ON r.customer_id = b.customer_id"
         )
-        with _staged(conn, _CONTEXT_TABLE, context):
+        with staged(conn, _CONTEXT_TABLE, context):
             moved = (
                 f"SELECT i.* FROM {_CONTEXT_TABLE} x JOIN response_items i ON i.response_id = x.response_id"
             )
-            with _staged(conn, _MOVED, moved):
+            with staged(conn, _MOVED, moved):
                 conn.execute(
                     sa.text(
                         f"UPDATE response_items SET {_CONTEXT} FROM {_CONTEXT_TABLE} x "
@@ -336,7 +336,7 @@ def _customers_batch(conn: Connection, batch: str, merge: bool) -> None:
 
 def _interactions_batch(conn: Connection, batch: str, merge: bool) -> None:
     """The batch's interactions join the customer x touchpoint summary and the interactions rollup."""
-    with _staged(conn, _BATCH, _batch_interactions(batch)):
+    with staged(conn, _BATCH, _batch_interactions(batch)):
         _merge_touches(conn)
         if merge:
             _merge_staged_interactions(conn)
@@ -355,8 +355,9 @@ def _merge_staged_interactions(conn: Connection) -> None:
 
 
 @contextlib.contextmanager
-def _staged(conn: Connection, name: str, select: str) -> Iterator[None]:
-    """`select`'s rows as the temporary table `name` for the block (dropped afterwards)."""
+def staged(conn: Connection, name: str, select: str) -> Iterator[None]:
+    """`select`'s rows as the temporary table `name` for the block, dropped afterwards (after an error the
+    transaction is rolled back, and the table with it: dropping it then would hide the error)."""
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     conn.execute(sa.text(f"CREATE TEMP TABLE {name} AS {select}"))
     if conn.dialect.name == "postgresql":  # temporary tables get no statistics otherwise
@@ -406,7 +407,7 @@ def _merge_pending(conn: Connection, pending: list[tuple[str, str]]) -> None:
     if responses:
         _merge_ratings(conn, f"batch_id IN ({responses})")
     if interactions:
-        with _staged(conn, _BATCH, _interactions_where(f"batch_id IN ({interactions})")):
+        with staged(conn, _BATCH, _interactions_where(f"batch_id IN ({interactions})")):
             _merge_staged_interactions(conn)
 
 
